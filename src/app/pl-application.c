@@ -1,0 +1,172 @@
+#include "config.h"
+#include "pl-application.h"
+
+#include <glib/gi18n.h>
+#include "pl-window.h"
+
+struct _PlApplication {
+  AdwApplication parent_instance;
+
+  char *dataset_dir;
+  char *view;
+  double sparsity;
+  gint64 index;
+};
+
+G_DEFINE_FINAL_TYPE (PlApplication, pl_application, ADW_TYPE_APPLICATION)
+
+static void
+open_window (PlApplication *self, const char *model_path)
+{
+  PlWindowOptions options = {
+    .model_path = model_path,
+    .dataset_dir = self->dataset_dir,
+    .sparsity = self->sparsity,
+    .index = self->index,
+    .view = self->view,
+  };
+  PlWindow *window = pl_window_new (GTK_APPLICATION (self), &options);
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+static void
+pl_application_activate (GApplication *app)
+{
+  open_window (PL_APPLICATION (app), NULL);
+}
+
+static void
+pl_application_open (GApplication *app, GFile **files, int n_files, const char *hint)
+{
+  for (int i = 0; i < n_files; i++)
+    {
+      g_autofree char *path = g_file_get_path (files[i]);
+      open_window (PL_APPLICATION (app), path);
+    }
+}
+
+static int
+pl_application_handle_local_options (GApplication *app, GVariantDict *options)
+{
+  PlApplication *self = PL_APPLICATION (app);
+  const char *s = NULL;
+  double sparsity;
+  if (g_variant_dict_lookup (options, "version", "b", NULL))
+    {
+      g_print ("prunelens %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+  if (g_variant_dict_lookup (options, "dataset", "^&ay", &s))
+    {
+      g_free (self->dataset_dir);
+      self->dataset_dir = g_strdup (s);
+    }
+  if (g_variant_dict_lookup (options, "sparsity", "d", &sparsity))
+    {
+      if (!(sparsity >= 0.0 && sparsity <= 99.0))
+        {
+          g_printerr (_("prunelens: --sparsity must be a percentage from 0 to 99\n"));
+          return 2;
+        }
+      self->sparsity = sparsity / 100.0;
+    }
+  g_variant_dict_lookup (options, "index", "x", &self->index);
+  if (g_variant_dict_lookup (options, "view", "&s", &s))
+    {
+      if (g_strcmp0 (s, "saliency") != 0 && g_strcmp0 (s, "features") != 0 && g_strcmp0 (s, "shap") != 0)
+        {
+          g_printerr (_("prunelens: --view must be saliency, features or shap\n"));
+          return 2;
+        }
+      g_free (self->view);
+      self->view = g_strdup (s);
+    }
+  return -1;
+}
+
+static void
+about (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  GtkApplication *app = user_data;
+  const char *developers[] = { "The PruneLens developers", NULL };
+  GtkWidget *about = adw_about_window_new ();
+  g_object_set (about,
+                "transient-for", gtk_application_get_active_window (app),
+                "application-name", _("PruneLens"),
+                "application-icon", APP_ID,
+                "version", PACKAGE_VERSION,
+                "comments", _("See what pruning does to a neural network and to its explanations."),
+                "developers", developers,
+                "license-type", GTK_LICENSE_GPL_3_0,
+                "translator-credits", _("translator-credits"),
+                NULL);
+  gtk_window_present (GTK_WINDOW (about));
+}
+
+static void
+quit (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  g_application_quit (G_APPLICATION (user_data));
+}
+
+static void
+pl_application_startup (GApplication *app)
+{
+  G_APPLICATION_CLASS (pl_application_parent_class)->startup (app);
+  static const GActionEntry entries[] = {
+    { "about", about, NULL, NULL, NULL, { 0 } },
+    { "quit", quit, NULL, NULL, NULL, { 0 } },
+  };
+  g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);
+  const char *quit_accels[] = { "<Control>q", NULL };
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
+  gtk_window_set_default_icon_name (APP_ID);
+}
+
+static void
+pl_application_finalize (GObject *object)
+{
+  PlApplication *self = PL_APPLICATION (object);
+  g_free (self->dataset_dir);
+  g_free (self->view);
+  G_OBJECT_CLASS (pl_application_parent_class)->finalize (object);
+}
+
+static void
+pl_application_class_init (PlApplicationClass *klass)
+{
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+  G_OBJECT_CLASS (klass)->finalize = pl_application_finalize;
+  app_class->activate = pl_application_activate;
+  app_class->open = pl_application_open;
+  app_class->startup = pl_application_startup;
+  app_class->handle_local_options = pl_application_handle_local_options;
+}
+
+static void
+pl_application_init (PlApplication *self)
+{
+  static const GOptionEntry entries[] = {
+    { "dataset", 'd', 0, G_OPTION_ARG_FILENAME, NULL, N_("Fashion-MNIST folder (IDX files) to open"), N_("DIR") },
+    { "sparsity", 's', 0, G_OPTION_ARG_DOUBLE, NULL, N_("Start pruned to this sparsity, in percent"), N_("PERCENT") },
+    { "index", 'i', 0, G_OPTION_ARG_INT64, NULL, N_("Test image to select at start"), N_("INDEX") },
+    { "view", 0, 0, G_OPTION_ARG_STRING, NULL, N_("View to show: saliency, features or shap"), N_("VIEW") },
+    { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version and exit"), NULL },
+    { NULL }
+  };
+  g_application_add_main_option_entries (G_APPLICATION (self), entries);
+  g_application_set_option_context_parameter_string (G_APPLICATION (self), _("[MODEL.onnx…]"));
+  g_application_set_option_context_summary (G_APPLICATION (self),
+      _("See what pruning does to a neural network and to its explanations.\n"
+        "Without a model, opens the default Fashion-MNIST CNN and test set."));
+}
+
+PlApplication *
+pl_application_new (void)
+{
+  return g_object_new (PL_TYPE_APPLICATION,
+                       "application-id", APP_ID,
+                       "flags", G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE,
+                       "resource-base-path", "/org/prunelens/PruneLens",
+                       NULL);
+}

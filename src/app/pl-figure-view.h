@@ -1,0 +1,18 @@
+/* pl-figure-view.h — a drawing area showing one PlComparisonFigure (or a placeholder). */
+#pragma once
+
+#include <gtk/gtk.h>
+#include "pl-comparison-figure.h"
+
+G_BEGIN_DECLS
+
+#define PL_TYPE_FIGURE_VIEW (pl_figure_view_get_type ())
+G_DECLARE_FINAL_TYPE (PlFigureView, pl_figure_view, PL, FIGURE_VIEW, GtkWidget)
+
+GtkWidget *pl_figure_view_new (void);
+/* Takes ownership of figure (may be NULL: shows the placeholder). */
+void pl_figure_view_set_figure (PlFigureView *self, PlComparisonFigure *figure);
+const PlComparisonFigure *pl_figure_view_get_figure (PlFigureView *self);
+void pl_figure_view_set_placeholder (PlFigureView *self, const char *text);
+
+G_END_DECLS

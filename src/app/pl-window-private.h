@@ -1,0 +1,23 @@
+/* pl-window-private.h — hooks for tests and the screenshot script. */
+#pragma once
+
+#include "pl-window.h"
+#include "pl-comparison-figure.h"
+#include "session/pl-session.h"
+
+G_BEGIN_DECLS
+
+/* TRUE while any job (load, prune, explain) runs or is scheduled. */
+gboolean pl_window_is_busy (PlWindow *self);
+/* Sets the slider (sparsity in [0, 0.99]); the prune job starts as after a release. */
+void pl_window_set_sparsity (PlWindow *self, double sparsity);
+void pl_window_select_sample (PlWindow *self, gint64 index);
+GtkWidget *pl_window_get_figure_view (PlWindow *self, PlFigureKind kind);
+const PlComparison *pl_window_get_comparison (PlWindow *self);
+/* Top-1 accuracies of the last evaluations; -1 if none yet. */
+double pl_window_get_accuracy (PlWindow *self, gboolean pruned);
+double pl_window_get_achieved_sparsity (PlWindow *self);
+/* The last error shown to the user, or NULL. */
+const char *pl_window_get_last_error (PlWindow *self);
+
+G_END_DECLS

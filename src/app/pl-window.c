@@ -1,0 +1,1059 @@
+/* pl-window.c — the workbench window.
+ *
+ * Every computation runs in a GTask thread (load, prune, explain); its result is applied
+ * on the main loop. The window owns one GCancellable per running job; Cancel cancels them
+ * all. A 100 ms timer copies the worker's progress into the progress bar.
+ */
+#include "config.h"
+#include "pl-window-private.h"
+
+#include <glib/gi18n.h>
+#include "onnx/pl-onnx.h"
+#include "pl-error.h"
+#include "pl-figure-view.h"
+
+typedef enum { JOB_LOAD, JOB_PRUNE, JOB_EXPLAIN, N_JOBS } JobKind;
+
+typedef struct {
+  JobKind kind;
+  /* inputs (owned) */
+  char *model_path;
+  char *dataset_dir;
+  PlGraph *original;
+  PlGraph *pruned;
+  PlDataset *dataset;
+  double sparsity;
+  gint64 n_eval;
+  gint64 index;
+  PlComparisonOptions options;
+  /* progress, written by the worker */
+  GMutex lock;
+  double fraction;
+  char *message;
+  /* outputs (owned) */
+  PlGraph *loaded_graph;
+  PlDataset *loaded_dataset;
+  PlEvaluation *evaluation;
+  PlPruneStep *step;
+  PlComparison *comparison;
+} Job;
+
+struct _PlWindow {
+  AdwApplicationWindow parent_instance;
+
+  /* template widgets */
+  AdwToastOverlay *toast_overlay;
+  AdwViewSwitcherTitle *switcher_title;
+  GtkLabel *dataset_label;
+  GtkSpinButton *index_spin;
+  GtkAdjustment *index_adjustment;
+  GtkGridView *sample_grid;
+  GtkPicture *sample_picture;
+  GtkLabel *sample_title;
+  GtkLabel *truth_label;
+  GtkLabel *pred_original_label;
+  GtkLabel *pred_pruned_label;
+  GtkLabel *similarity_label;
+  GtkLabel *sparsity_value_label;
+  GtkScale *sparsity_scale;
+  GtkAdjustment *sparsity_adjustment;
+  GtkLabel *accuracy_original_label;
+  GtkLabel *accuracy_pruned_label;
+  GtkLabel *achieved_label;
+  GtkLabel *eval_label;
+  AdwViewStack *view_stack;
+  PlFigureView *saliency_view;
+  PlFigureView *features_view;
+  PlFigureView *shap_view;
+  GtkLabel *status_label;
+  GtkProgressBar *progress_bar;
+  GtkButton *cancel_button;
+
+  /* owned references */
+  GSettings *settings;            /* NULL when the schema is not installed */
+  char *model_path;
+  char *dataset_dir;
+  PlGraph *original;
+  PlDataset *dataset;
+  PlEvaluation *eval_original;
+  PlPruneStep *step;              /* NULL at sparsity 0 */
+  PlComparison *comparison;
+  GtkStringList *sample_model;
+  GtkSingleSelection *selection;
+  GTask *jobs[N_JOBS];
+  GCancellable *cancellables[N_JOBS];
+  char *last_error;
+  char *initial_view;
+
+  guint debounce_id;
+  guint progress_id;
+  double pending_sparsity;        /* to apply once loaded */
+  gint64 selected;
+  gboolean explain_pending;
+  gboolean setting_slider;
+};
+
+G_DEFINE_FINAL_TYPE (PlWindow, pl_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static void start_job (PlWindow *self, JobKind kind);
+
+/* ---------------------------------------------------------------- settings ---- */
+
+static gint
+setting_int (PlWindow *self, const char *key, gint fallback)
+{
+  return self->settings ? g_settings_get_int (self->settings, key) : fallback;
+}
+
+static void
+comparison_options (PlWindow *self, PlComparisonOptions *options)
+{
+  pl_comparison_options_init (options);
+  options->grid = setting_int (self, "patch-grid", 4);
+  options->shap_budget = setting_int (self, "shap-budget", 0);
+  if (self->settings)
+    options->seed = g_settings_get_uint64 (self->settings, "seed");
+}
+
+static char *
+default_model_path (void)
+{
+  const char *env = g_getenv ("PRUNELENS_DATADIR");
+  const char *dirs[] = { env, PL_SOURCE_DATADIR, PL_DATADIR };
+  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
+    {
+      if (dirs[i] == NULL)
+        continue;
+      g_autofree char *p = g_build_filename (dirs[i], "models", "fashion-cnn.onnx", NULL);
+      if (g_file_test (p, G_FILE_TEST_EXISTS))
+        return g_steal_pointer (&p);
+    }
+  return g_build_filename (PL_DATADIR, "models", "fashion-cnn.onnx", NULL);
+}
+
+/* ------------------------------------------------------------------ errors ---- */
+
+static void
+show_error (PlWindow *self, const char *heading, const GError *error)
+{
+  g_free (self->last_error);
+  self->last_error = g_strdup (error->message);
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, error->message);
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+toast (PlWindow *self, const char *text)
+{
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+}
+
+/* ------------------------------------------------------------------ labels ---- */
+
+static const char *
+class_name (PlWindow *self, gint k)
+{
+  if (self->dataset != NULL && k >= 0 && k < self->dataset->n_classes)
+    return _(self->dataset->class_names[k]);
+  return "?";
+}
+
+static double
+current_sparsity (PlWindow *self)
+{
+  return self->step ? self->step->achieved_sparsity : pl_graph_weight_sparsity (self->original);
+}
+
+static void
+update_metric_labels (PlWindow *self)
+{
+  g_autofree char *acc0 = NULL, *acc1 = NULL, *ach = NULL, *ev = NULL;
+  if (self->eval_original != NULL)
+    {
+      acc0 = g_strdup_printf ("%.2f %%", 100.0 * self->eval_original->accuracy);
+      PlEvaluation *e1 = self->step ? self->step->evaluation : self->eval_original;
+      double delta = 100.0 * (e1->accuracy - self->eval_original->accuracy);
+      acc1 = g_strdup_printf ("%.2f %% (%+.2f)", 100.0 * e1->accuracy, delta);
+      ev = g_strdup_printf (_("%" G_GINT64_FORMAT " test images"), self->eval_original->n);
+    }
+  if (self->original != NULL)
+    {
+      g_autoptr (GArray) w = pl_graph_prunable_weights (self->original);
+      gint64 total = 0;
+      for (guint i = 0; i < w->len; i++)
+        total += pl_graph_value (self->original, g_array_index (w, gint, i))->init->numel;
+      double s = current_sparsity (self);
+      ach = g_strdup_printf (_("%.2f %% of %" G_GINT64_FORMAT " weights (%" G_GINT64_FORMAT " left)"),
+                             100.0 * s, total, (gint64) (total - (gint64) (s * total + 0.5)));
+    }
+  gtk_label_set_label (self->accuracy_original_label, acc0 ? acc0 : "—");
+  gtk_label_set_label (self->accuracy_pruned_label, acc1 ? acc1 : "—");
+  gtk_label_set_label (self->achieved_label, ach ? ach : "—");
+  gtk_label_set_label (self->eval_label, ev ? ev : "—");
+}
+
+static void
+update_sample_labels (PlWindow *self)
+{
+  if (self->dataset == NULL || self->selected < 0)
+    return;
+  gint64 i = self->selected;
+  g_autofree char *title = g_strdup_printf (_("Test image #%" G_GINT64_FORMAT), i);
+  gtk_label_set_label (self->sample_title, title);
+  gtk_label_set_label (self->truth_label, class_name (self, self->dataset->labels[i]));
+
+  const PlComparison *c = self->comparison;
+  if (c != NULL && c->index == i)
+    {
+      g_autofree char *p0 = g_strdup_printf ("%s (%.1f %%)", class_name (self, c->pred[0]),
+                                             100.0 * c->prob[0]);
+      g_autofree char *p1 = g_strdup_printf ("%s (%.1f %%)", class_name (self, c->pred[1]),
+                                             100.0 * c->prob[1]);
+      g_autofree char *sim = g_strdup_printf (_("saliency ρ = %.2f · SHAP ρ = %.2f"),
+                                              c->saliency_similarity.spearman,
+                                              c->shap_similarity.spearman);
+      gtk_label_set_label (self->pred_original_label, p0);
+      gtk_label_set_label (self->pred_pruned_label, p1);
+      gtk_label_set_label (self->similarity_label, sim);
+    }
+  else
+    {
+      gtk_label_set_label (self->pred_original_label, "…");
+      gtk_label_set_label (self->pred_pruned_label, "…");
+      gtk_label_set_label (self->similarity_label, "…");
+    }
+}
+
+/* A texture of sample i, upscaled by an integer factor with nearest neighbours. */
+static GdkTexture *
+sample_texture (const PlDataset *ds, gint64 i, gint scale)
+{
+  gint h = ds->height, w = ds->width, c = ds->channels;
+  gint H = h * scale, W = w * scale;
+  guint8 *rgb = g_malloc ((gsize) H * W * 3);
+  const guint8 *px = ds->pixels + (gsize) i * c * h * w;
+  for (gint y = 0; y < H; y++)
+    for (gint x = 0; x < W; x++)
+      for (gint k = 0; k < 3; k++)
+        {
+          gint ch = c >= 3 ? k : 0;
+          rgb[((gsize) y * W + x) * 3 + k] = px[(gsize) ch * h * w + (y / scale) * w + (x / scale)];
+        }
+  g_autoptr (GBytes) bytes = g_bytes_new_take (rgb, (gsize) H * W * 3);
+  return gdk_memory_texture_new (W, H, GDK_MEMORY_R8G8B8, bytes, (gsize) W * 3);
+}
+
+/* ------------------------------------------------------------------ figures ---- */
+
+static PlFigureView *
+figure_view (PlWindow *self, PlFigureKind kind)
+{
+  switch (kind)
+    {
+    case PL_FIGURE_SALIENCY: return self->saliency_view;
+    case PL_FIGURE_FEATURES: return self->features_view;
+    case PL_FIGURE_SHAP:
+    default: return self->shap_view;
+    }
+}
+
+static void
+rebuild_figures (PlWindow *self)
+{
+  if (self->comparison == NULL || self->dataset == NULL)
+    return;
+  g_autofree char *model_name = g_path_get_basename (self->model_path);
+  PlFigureContext ctx = {
+    .model_name = model_name,
+    .dataset_name = self->dataset->name,
+    .sparsity = current_sparsity (self),
+    .class_names = (const char *const *) self->dataset->class_names,
+    .n_classes = self->dataset->n_classes,
+    .dark = adw_style_manager_get_dark (adw_style_manager_get_default ()),
+    .caption = TRUE,
+  };
+  for (gint k = 0; k < PL_FIGURE_N_KINDS; k++)
+    pl_figure_view_set_figure (figure_view (self, k),
+                               pl_comparison_figure_new (k, self->comparison, &ctx));
+}
+
+static void
+on_dark_changed (PlWindow *self)
+{
+  rebuild_figures (self);
+}
+
+/* --------------------------------------------------------------------- jobs ---- */
+
+static void
+job_free (Job *job)
+{
+  g_free (job->model_path);
+  g_free (job->dataset_dir);
+  g_clear_pointer (&job->original, pl_graph_unref);
+  g_clear_pointer (&job->pruned, pl_graph_unref);
+  g_clear_pointer (&job->dataset, pl_dataset_unref);
+  g_clear_pointer (&job->loaded_graph, pl_graph_unref);
+  g_clear_pointer (&job->loaded_dataset, pl_dataset_unref);
+  g_clear_pointer (&job->evaluation, pl_evaluation_free);
+  g_clear_pointer (&job->step, pl_prune_step_free);
+  g_clear_pointer (&job->comparison, pl_comparison_free);
+  g_mutex_clear (&job->lock);
+  g_free (job->message);
+  g_free (job);
+}
+
+static void
+job_progress (double fraction, const char *message, gpointer user_data)
+{
+  Job *job = user_data;
+  g_mutex_lock (&job->lock);
+  job->fraction = fraction;
+  if (message != NULL && g_strcmp0 (message, job->message) != 0)
+    {
+      g_free (job->message);
+      job->message = g_strdup (message);
+    }
+  g_mutex_unlock (&job->lock);
+}
+
+static void
+job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  Job *job = task_data;
+  PlProgress progress;
+  GError *error = NULL;
+  pl_progress_init (&progress, job_progress, job, cancellable);
+
+  switch (job->kind)
+    {
+    case JOB_LOAD:
+      {
+        job_progress (0.0, _("Loading the model"), job);
+        job->loaded_graph = pl_onnx_load_file (job->model_path, &error);
+        if (job->loaded_graph == NULL)
+          break;
+        job_progress (0.05, _("Loading the dataset"), job);
+        job->loaded_dataset = pl_dataset_load_fashion_mnist (job->dataset_dir, "test", &error);
+        if (job->loaded_dataset == NULL)
+          break;
+        job_progress (0.2, _("Evaluating the original network"), job);
+        PlProgress sub = pl_progress_sub (&progress, 0.2, 1.0);
+        job->evaluation = pl_evaluate_classifier (job->loaded_graph, job->loaded_dataset,
+                                                  job->n_eval, &sub, &error);
+        break;
+      }
+    case JOB_PRUNE:
+      job_progress (0.0, _("Pruning and evaluating"), job);
+      job->step = pl_prune_step_run (job->original, job->dataset, job->sparsity, job->n_eval,
+                                     &progress, &error);
+      break;
+    case JOB_EXPLAIN:
+    default:
+      job_progress (0.0, _("Explaining both networks"), job);
+      job->comparison = pl_comparison_compute (job->original, job->pruned, job->dataset,
+                                               job->index, &job->options, &progress, &error);
+      break;
+    }
+
+  if (error != NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static gboolean
+any_job (PlWindow *self)
+{
+  for (gint k = 0; k < N_JOBS; k++)
+    if (self->jobs[k] != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+on_progress_tick (gpointer user_data)
+{
+  PlWindow *self = user_data;
+  for (gint k = N_JOBS - 1; k >= 0; k--)
+    {
+      if (self->jobs[k] == NULL)
+        continue;
+      Job *job = g_task_get_task_data (self->jobs[k]);
+      g_mutex_lock (&job->lock);
+      gtk_progress_bar_set_fraction (self->progress_bar, job->fraction);
+      gtk_label_set_label (self->status_label, job->message ? job->message : "");
+      g_mutex_unlock (&job->lock);
+      return G_SOURCE_CONTINUE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+update_busy (PlWindow *self)
+{
+  gboolean busy = any_job (self);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), busy);
+  gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel", busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-figure",
+                                 self->comparison != NULL);
+  if (busy && self->progress_id == 0)
+    self->progress_id = g_timeout_add (100, on_progress_tick, self);
+  else if (!busy)
+    g_clear_handle_id (&self->progress_id, g_source_remove);
+  if (busy)
+    on_progress_tick (self);
+}
+
+static void
+set_slider (PlWindow *self, double percent)
+{
+  self->setting_slider = TRUE;
+  gtk_adjustment_set_value (self->sparsity_adjustment, percent);
+  g_autofree char *text = g_strdup_printf ("%.0f %%", percent);
+  gtk_label_set_label (self->sparsity_value_label, text);
+  self->setting_slider = FALSE;
+}
+
+static void
+refresh_grid (PlWindow *self)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->sample_model));
+  if (n > 0)
+    g_list_model_items_changed (G_LIST_MODEL (self->sample_model), 0, n, n);
+}
+
+static void
+apply_load (PlWindow *self, Job *job)
+{
+  g_clear_pointer (&self->original, pl_graph_unref);
+  g_clear_pointer (&self->dataset, pl_dataset_unref);
+  g_clear_pointer (&self->eval_original, pl_evaluation_free);
+  g_clear_pointer (&self->step, pl_prune_step_free);
+  g_clear_pointer (&self->comparison, pl_comparison_free);
+  self->original = g_steal_pointer (&job->loaded_graph);
+  self->dataset = g_steal_pointer (&job->loaded_dataset);
+  self->eval_original = g_steal_pointer (&job->evaluation);
+  g_free (self->model_path);
+  self->model_path = g_strdup (job->model_path);
+  g_free (self->dataset_dir);
+  self->dataset_dir = g_strdup (job->dataset_dir);
+
+  g_autofree char *model_name = g_path_get_basename (self->model_path);
+  g_autofree char *subtitle = g_strdup_printf ("%s · %s", model_name, self->dataset->name);
+  adw_view_switcher_title_set_subtitle (self->switcher_title, subtitle);
+  g_autofree char *ds_label = g_strdup_printf (_("%s · %" G_GINT64_FORMAT " images"),
+                                               self->dataset->name, self->dataset->n);
+  gtk_label_set_label (self->dataset_label, ds_label);
+
+  /* One string per sample: its index. */
+  GStrvBuilder *builder = g_strv_builder_new ();
+  for (gint64 i = 0; i < self->dataset->n; i++)
+    {
+      char buf[24];
+      g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, i);
+      g_strv_builder_add (builder, buf);
+    }
+  g_auto (GStrv) items = g_strv_builder_end (builder);
+  g_strv_builder_unref (builder);
+  guint old = g_list_model_get_n_items (G_LIST_MODEL (self->sample_model));
+  gtk_string_list_splice (self->sample_model, 0, old, (const char *const *) items);
+  gtk_adjustment_set_upper (self->index_adjustment, (double) (self->dataset->n - 1));
+
+  gint64 index = CLAMP (self->selected, 0, self->dataset->n - 1);
+  self->selected = -1;
+  pl_window_select_sample (self, index);
+  update_metric_labels (self);
+
+  double s = self->pending_sparsity;
+  set_slider (self, 100.0 * s);
+  if (s > 0.0)
+    start_job (self, JOB_PRUNE);
+  else
+    start_job (self, JOB_EXPLAIN);
+}
+
+static void
+job_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  PlWindow *self = PL_WINDOW (source);
+  GTask *task = G_TASK (result);
+  Job *job = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  gboolean ok = g_task_propagate_boolean (task, &error);
+
+  /* A newer job of the same kind replaced this one: drop its result. */
+  if (self->jobs[job->kind] != task)
+    return;
+  g_clear_object (&self->jobs[job->kind]);
+  g_clear_object (&self->cancellables[job->kind]);
+
+  if (!ok)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          gtk_label_set_label (self->status_label, _("Cancelled"));
+          if (job->kind == JOB_PRUNE)
+            set_slider (self, 100.0 * (self->step ? self->step->target_sparsity : 0.0));
+        }
+      else
+        {
+          const char *heading = job->kind == JOB_LOAD ? _("Could not open the model or dataset")
+                              : job->kind == JOB_PRUNE ? _("Pruning failed")
+                                                       : _("Explaining failed");
+          show_error (self, heading, error);
+          gtk_label_set_label (self->status_label, error->message);
+        }
+      update_busy (self);
+      return;
+    }
+
+  switch (job->kind)
+    {
+    case JOB_LOAD:
+      apply_load (self, job);
+      break;
+    case JOB_PRUNE:
+      g_clear_pointer (&self->step, pl_prune_step_free);
+      self->step = g_steal_pointer (&job->step);
+      update_metric_labels (self);
+      refresh_grid (self);
+      start_job (self, JOB_EXPLAIN);
+      break;
+    case JOB_EXPLAIN:
+    default:
+      g_clear_pointer (&self->comparison, pl_comparison_free);
+      self->comparison = g_steal_pointer (&job->comparison);
+      rebuild_figures (self);
+      update_sample_labels (self);
+      gtk_label_set_label (self->status_label, "");
+      break;
+    }
+  update_busy (self);
+}
+
+static void
+cancel_job (PlWindow *self, JobKind kind)
+{
+  if (self->cancellables[kind] != NULL)
+    g_cancellable_cancel (self->cancellables[kind]);
+  g_clear_object (&self->cancellables[kind]);
+  g_clear_object (&self->jobs[kind]);
+}
+
+static void
+start_job (PlWindow *self, JobKind kind)
+{
+  if (kind != JOB_LOAD && self->original == NULL)
+    return;
+  if (kind == JOB_EXPLAIN && self->jobs[JOB_PRUNE] != NULL)
+    return;   /* the prune job starts an explanation when it is done */
+
+  cancel_job (self, kind);
+  if (kind == JOB_LOAD || kind == JOB_PRUNE)
+    cancel_job (self, JOB_EXPLAIN);
+  if (kind == JOB_LOAD)
+    cancel_job (self, JOB_PRUNE);
+
+  Job *job = g_new0 (Job, 1);
+  g_mutex_init (&job->lock);
+  job->kind = kind;
+  job->n_eval = setting_int (self, "eval-samples", 2000);
+  switch (kind)
+    {
+    case JOB_LOAD:
+      job->model_path = g_strdup (self->model_path);
+      job->dataset_dir = g_strdup (self->dataset_dir);
+      break;
+    case JOB_PRUNE:
+      job->original = pl_graph_ref (self->original);
+      job->dataset = pl_dataset_ref (self->dataset);
+      job->sparsity = gtk_adjustment_get_value (self->sparsity_adjustment) / 100.0;
+      break;
+    case JOB_EXPLAIN:
+    default:
+      job->original = pl_graph_ref (self->original);
+      job->pruned = pl_graph_ref (self->step ? self->step->pruned : self->original);
+      job->dataset = pl_dataset_ref (self->dataset);
+      job->index = self->selected;
+      comparison_options (self, &job->options);
+      break;
+    }
+
+  self->cancellables[kind] = g_cancellable_new ();
+  GTask *task = g_task_new (self, self->cancellables[kind], job_done, NULL);
+  g_task_set_task_data (task, job, (GDestroyNotify) job_free);
+  g_task_set_return_on_cancel (task, FALSE);
+  self->jobs[kind] = task;   /* the window's reference */
+  g_task_run_in_thread (task, job_thread);
+  update_busy (self);
+}
+
+/* ------------------------------------------------------------ interaction ---- */
+
+static gboolean
+on_debounce (gpointer user_data)
+{
+  PlWindow *self = user_data;
+  self->debounce_id = 0;
+  start_job (self, JOB_PRUNE);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_sparsity_changed (GtkAdjustment *adjustment, PlWindow *self)
+{
+  double v = gtk_adjustment_get_value (adjustment);
+  g_autofree char *text = g_strdup_printf ("%.0f %%", v);
+  gtk_label_set_label (self->sparsity_value_label, text);
+  if (self->setting_slider)
+    return;
+  if (self->original == NULL)
+    {
+      self->pending_sparsity = v / 100.0;
+      return;
+    }
+  /* Wait until the slider rests (released or a key press done) before pruning. */
+  g_clear_handle_id (&self->debounce_id, g_source_remove);
+  self->debounce_id = g_timeout_add (250, on_debounce, self);
+}
+
+static void
+on_selection_changed (GtkSingleSelection *selection, GParamSpec *pspec, PlWindow *self)
+{
+  guint pos = gtk_single_selection_get_selected (selection);
+  if (pos != GTK_INVALID_LIST_POSITION)
+    pl_window_select_sample (self, pos);
+}
+
+static void
+on_index_changed (GtkAdjustment *adjustment, PlWindow *self)
+{
+  pl_window_select_sample (self, (gint64) gtk_adjustment_get_value (adjustment));
+}
+
+static void
+thumb_setup (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_data)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  gtk_widget_add_css_class (box, "sample-thumb");
+  GtkWidget *picture = gtk_picture_new ();
+  gtk_picture_set_can_shrink (GTK_PICTURE (picture), FALSE);
+  gtk_widget_set_size_request (picture, 56, 56);
+  GtkWidget *label = gtk_label_new (NULL);
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 9);
+  gtk_box_append (GTK_BOX (box), picture);
+  gtk_box_append (GTK_BOX (box), label);
+  gtk_list_item_set_child (item, box);
+}
+
+static void
+thumb_bind (GtkSignalListItemFactory *factory, GtkListItem *item, PlWindow *self)
+{
+  GtkWidget *box = gtk_list_item_get_child (item);
+  GtkWidget *picture = gtk_widget_get_first_child (box);
+  GtkWidget *label = gtk_widget_get_next_sibling (picture);
+  GtkStringObject *obj = gtk_list_item_get_item (item);
+  gint64 i = g_ascii_strtoll (gtk_string_object_get_string (obj), NULL, 10);
+  if (self->dataset == NULL || i < 0 || i >= self->dataset->n)
+    return;
+  g_autoptr (GdkTexture) texture = sample_texture (self->dataset, i, 2);
+  gtk_picture_set_paintable (GTK_PICTURE (picture), GDK_PAINTABLE (texture));
+  gint label_k = self->dataset->labels[i];
+  gtk_label_set_label (GTK_LABEL (label), class_name (self, label_k));
+
+  gboolean wrong = FALSE, changed = FALSE;
+  g_autofree char *tooltip = NULL;
+  if (self->eval_original != NULL && i < self->eval_original->n)
+    {
+      gint p0 = self->eval_original->predictions[i];
+      gint p1 = self->step ? self->step->evaluation->predictions[i] : p0;
+      wrong = p0 != label_k;
+      changed = p1 != p0;
+      tooltip = g_strdup_printf (_("#%" G_GINT64_FORMAT ": %s\noriginal predicts %s\npruned predicts %s"),
+                                 i, class_name (self, label_k), class_name (self, p0),
+                                 class_name (self, p1));
+    }
+  else
+    tooltip = g_strdup_printf ("#%" G_GINT64_FORMAT ": %s", i, class_name (self, label_k));
+  gtk_widget_set_tooltip_text (box, tooltip);
+  if (wrong)
+    gtk_widget_add_css_class (box, "wrong");
+  else
+    gtk_widget_remove_css_class (box, "wrong");
+  if (changed)
+    gtk_widget_add_css_class (box, "changed");
+  else
+    gtk_widget_remove_css_class (box, "changed");
+}
+
+/* ---------------------------------------------------------------- actions ---- */
+
+static void
+on_export_response (GtkNativeDialog *dialog, int response, PlWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      const char *name = adw_view_stack_get_visible_child_name (self->view_stack);
+      PlFigureKind kind = PL_FIGURE_SALIENCY;
+      pl_figure_kind_from_name (name, &kind);
+      const PlComparisonFigure *fig = pl_figure_view_get_figure (figure_view (self, kind));
+      g_autoptr (GError) error = NULL;
+      g_autofree char *target = NULL;
+      /* Without an extension the figure is written as PNG. */
+      g_autofree char *base = g_path_get_basename (path);
+      target = strchr (base, '.') ? g_strdup (path) : g_strconcat (path, ".png", NULL);
+      if (fig == NULL)
+        toast (self, _("Nothing to export yet"));
+      else if (!pl_comparison_figure_save (fig, target, 150.0, &error))
+        show_error (self, _("Could not export the figure"), error);
+      else
+        {
+          g_autofree char *display = g_filename_display_basename (target);
+          g_autofree char *msg = g_strdup_printf (_("Figure saved as “%s”"), display);
+          toast (self, msg);
+        }
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+}
+
+static void
+export_figure (GtkWidget *widget, const char *action, GVariant *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+  if (self->comparison == NULL)
+    return;
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new (_("Export Figure"), GTK_WINDOW (self),
+                                                              GTK_FILE_CHOOSER_ACTION_SAVE,
+                                                              _("_Export"), _("_Cancel"));
+  const char *view = adw_view_stack_get_visible_child_name (self->view_stack);
+  g_autofree char *name = g_strdup_printf ("prunelens-%s-%02.0f-sample%" G_GINT64_FORMAT ".png",
+                                           view ? view : "figure", 100.0 * current_sparsity (self),
+                                           self->comparison->index);
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), name);
+  const char *patterns[][2] = { { N_("PNG image"), "*.png" }, { N_("SVG image"), "*.svg" },
+                                { N_("PDF document"), "*.pdf" } };
+  for (guint i = 0; i < G_N_ELEMENTS (patterns); i++)
+    {
+      GtkFileFilter *filter = gtk_file_filter_new ();
+      gtk_file_filter_set_name (filter, _(patterns[i][0]));
+      gtk_file_filter_add_pattern (filter, patterns[i][1]);
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+      g_object_unref (filter);
+    }
+  g_signal_connect (dialog, "response", G_CALLBACK (on_export_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+static void
+on_open_response (GtkNativeDialog *dialog, int response, PlWindow *self)
+{
+  gboolean folder = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "folder"));
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      if (folder)
+        {
+          g_free (self->dataset_dir);
+          self->dataset_dir = g_steal_pointer (&path);
+        }
+      else
+        {
+          g_free (self->model_path);
+          self->model_path = g_steal_pointer (&path);
+        }
+      self->pending_sparsity = gtk_adjustment_get_value (self->sparsity_adjustment) / 100.0;
+      start_job (self, JOB_LOAD);
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+}
+
+static void
+open_file (PlWindow *self, gboolean folder)
+{
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new (
+      folder ? _("Open Dataset Folder") : _("Open Model"), GTK_WINDOW (self),
+      folder ? GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER : GTK_FILE_CHOOSER_ACTION_OPEN,
+      _("_Open"), _("_Cancel"));
+  if (!folder)
+    {
+      GtkFileFilter *filter = gtk_file_filter_new ();
+      gtk_file_filter_set_name (filter, _("ONNX models"));
+      gtk_file_filter_add_pattern (filter, "*.onnx");
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+      g_object_unref (filter);
+    }
+  g_object_set_data (G_OBJECT (dialog), "folder", GINT_TO_POINTER (folder));
+  g_signal_connect (dialog, "response", G_CALLBACK (on_open_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+static void
+open_model (GtkWidget *widget, const char *action, GVariant *param)
+{
+  open_file (PL_WINDOW (widget), FALSE);
+}
+
+static void
+open_dataset (GtkWidget *widget, const char *action, GVariant *param)
+{
+  open_file (PL_WINDOW (widget), TRUE);
+}
+
+static void
+cancel_all (GtkWidget *widget, const char *action, GVariant *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+  for (gint k = 0; k < N_JOBS; k++)
+    if (self->cancellables[k] != NULL)
+      g_cancellable_cancel (self->cancellables[k]);
+}
+
+static void
+show_view (GtkWidget *widget, const char *action, GVariant *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+  adw_view_stack_set_visible_child_name (self->view_stack, g_variant_get_string (param, NULL));
+}
+
+/* ------------------------------------------------------------------ object ---- */
+
+static gboolean
+pl_window_close_request (GtkWindow *window)
+{
+  PlWindow *self = PL_WINDOW (window);
+  if (self->settings != NULL)
+    {
+      int w, h;
+      gtk_window_get_default_size (window, &w, &h);
+      g_settings_set_int (self->settings, "window-width", w);
+      g_settings_set_int (self->settings, "window-height", h);
+      g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (window));
+    }
+  return GTK_WINDOW_CLASS (pl_window_parent_class)->close_request (window);
+}
+
+static void
+pl_window_dispose (GObject *object)
+{
+  PlWindow *self = PL_WINDOW (object);
+  g_clear_handle_id (&self->debounce_id, g_source_remove);
+  g_clear_handle_id (&self->progress_id, g_source_remove);
+  for (gint k = 0; k < N_JOBS; k++)
+    cancel_job (self, k);
+  g_signal_handlers_disconnect_by_data (adw_style_manager_get_default (), self);
+  gtk_widget_dispose_template (GTK_WIDGET (self), PL_TYPE_WINDOW);
+  G_OBJECT_CLASS (pl_window_parent_class)->dispose (object);
+}
+
+static void
+pl_window_finalize (GObject *object)
+{
+  PlWindow *self = PL_WINDOW (object);
+  g_clear_object (&self->settings);
+  g_clear_object (&self->selection);
+  g_clear_object (&self->sample_model);
+  g_free (self->model_path);
+  g_free (self->dataset_dir);
+  g_free (self->last_error);
+  g_free (self->initial_view);
+  g_clear_pointer (&self->original, pl_graph_unref);
+  g_clear_pointer (&self->dataset, pl_dataset_unref);
+  g_clear_pointer (&self->eval_original, pl_evaluation_free);
+  g_clear_pointer (&self->step, pl_prune_step_free);
+  g_clear_pointer (&self->comparison, pl_comparison_free);
+  G_OBJECT_CLASS (pl_window_parent_class)->finalize (object);
+}
+
+static void
+pl_window_class_init (PlWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->dispose = pl_window_dispose;
+  object_class->finalize = pl_window_finalize;
+  window_class->close_request = pl_window_close_request;
+
+  g_type_ensure (PL_TYPE_FIGURE_VIEW);
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/prunelens/PruneLens/pl-window.ui");
+#define BIND(name) gtk_widget_class_bind_template_child (widget_class, PlWindow, name)
+  BIND (toast_overlay);
+  BIND (switcher_title);
+  BIND (dataset_label);
+  BIND (index_spin);
+  BIND (index_adjustment);
+  BIND (sample_grid);
+  BIND (sample_picture);
+  BIND (sample_title);
+  BIND (truth_label);
+  BIND (pred_original_label);
+  BIND (pred_pruned_label);
+  BIND (similarity_label);
+  BIND (sparsity_value_label);
+  BIND (sparsity_scale);
+  BIND (sparsity_adjustment);
+  BIND (accuracy_original_label);
+  BIND (accuracy_pruned_label);
+  BIND (achieved_label);
+  BIND (eval_label);
+  BIND (view_stack);
+  BIND (saliency_view);
+  BIND (features_view);
+  BIND (shap_view);
+  BIND (status_label);
+  BIND (progress_bar);
+  BIND (cancel_button);
+#undef BIND
+
+  gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model);
+  gtk_widget_class_install_action (widget_class, "win.open-dataset", NULL, open_dataset);
+  gtk_widget_class_install_action (widget_class, "win.export-figure", NULL, export_figure);
+  gtk_widget_class_install_action (widget_class, "win.cancel", NULL, cancel_all);
+  gtk_widget_class_install_action (widget_class, "win.show-view", "s", show_view);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open-model", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.export-figure", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.cancel", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1, GDK_ALT_MASK, "win.show-view", "s", "saliency");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_2, GDK_ALT_MASK, "win.show-view", "s", "features");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_3, GDK_ALT_MASK, "win.show-view", "s", "shap");
+}
+
+static void
+pl_window_init (PlWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->selected = 0;
+
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr (GSettingsSchema) schema = source ? g_settings_schema_source_lookup (source, APP_ID, TRUE) : NULL;
+  if (schema != NULL)
+    {
+      self->settings = g_settings_new (APP_ID);
+      gtk_window_set_default_size (GTK_WINDOW (self),
+                                   g_settings_get_int (self->settings, "window-width"),
+                                   g_settings_get_int (self->settings, "window-height"));
+      if (g_settings_get_boolean (self->settings, "window-maximized"))
+        gtk_window_maximize (GTK_WINDOW (self));
+    }
+
+  self->sample_model = gtk_string_list_new (NULL);
+  self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->sample_model)));
+  gtk_single_selection_set_autoselect (self->selection, FALSE);
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+  g_signal_connect (factory, "setup", G_CALLBACK (thumb_setup), self);
+  g_signal_connect (factory, "bind", G_CALLBACK (thumb_bind), self);
+  gtk_grid_view_set_model (self->sample_grid, GTK_SELECTION_MODEL (self->selection));
+  gtk_grid_view_set_factory (self->sample_grid, factory);
+  g_object_unref (factory);
+  g_signal_connect (self->selection, "notify::selected", G_CALLBACK (on_selection_changed), self);
+  g_signal_connect (self->index_adjustment, "value-changed", G_CALLBACK (on_index_changed), self);
+  g_signal_connect (self->sparsity_adjustment, "value-changed", G_CALLBACK (on_sparsity_changed), self);
+  g_signal_connect_swapped (adw_style_manager_get_default (), "notify::dark",
+                            G_CALLBACK (on_dark_changed), self);
+
+  for (gint k = 0; k < PL_FIGURE_N_KINDS; k++)
+    pl_figure_view_set_placeholder (figure_view (self, k), _("Loading the model and the dataset…"));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-figure", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel", FALSE);
+}
+
+PlWindow *
+pl_window_new (GtkApplication *application, const PlWindowOptions *options)
+{
+  PlWindow *self = g_object_new (PL_TYPE_WINDOW, "application", application, NULL);
+  self->model_path = options && options->model_path ? g_strdup (options->model_path)
+                                                    : default_model_path ();
+  self->dataset_dir = g_strdup (options && options->dataset_dir ? options->dataset_dir
+                                                                : PL_DEFAULT_DATASET_DIR);
+  self->pending_sparsity = options ? CLAMP (options->sparsity, 0.0, 0.99) : 0.0;
+  self->selected = options ? MAX (options->index, 0) : 0;
+  if (options && options->view)
+    adw_view_stack_set_visible_child_name (self->view_stack, options->view);
+  start_job (self, JOB_LOAD);
+  return self;
+}
+
+/* ------------------------------------------------------------ private API ---- */
+
+gboolean
+pl_window_is_busy (PlWindow *self)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), FALSE);
+  return any_job (self) || self->debounce_id != 0;
+}
+
+void
+pl_window_set_sparsity (PlWindow *self, double sparsity)
+{
+  g_return_if_fail (PL_IS_WINDOW (self));
+  gtk_adjustment_set_value (self->sparsity_adjustment, 100.0 * CLAMP (sparsity, 0.0, 0.99));
+}
+
+void
+pl_window_select_sample (PlWindow *self, gint64 index)
+{
+  g_return_if_fail (PL_IS_WINDOW (self));
+  if (self->dataset == NULL || index < 0 || index >= self->dataset->n || index == self->selected)
+    return;
+  self->selected = index;
+  g_autoptr (GdkTexture) texture = sample_texture (self->dataset, index, 4);
+  gtk_picture_set_paintable (self->sample_picture, GDK_PAINTABLE (texture));
+  if (gtk_single_selection_get_selected (self->selection) != (guint) index)
+    {
+      gtk_single_selection_set_selected (self->selection, (guint) index);
+      gtk_widget_activate_action (GTK_WIDGET (self->sample_grid), "list.scroll-to-item", "u", (guint) index);
+    }
+  if ((gint64) gtk_adjustment_get_value (self->index_adjustment) != index)
+    gtk_adjustment_set_value (self->index_adjustment, (double) index);
+  update_sample_labels (self);
+  start_job (self, JOB_EXPLAIN);
+}
+
+GtkWidget *
+pl_window_get_figure_view (PlWindow *self, PlFigureKind kind)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), NULL);
+  return GTK_WIDGET (figure_view (self, kind));
+}
+
+const PlComparison *
+pl_window_get_comparison (PlWindow *self)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), NULL);
+  return self->comparison;
+}
+
+double
+pl_window_get_accuracy (PlWindow *self, gboolean pruned)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), -1.0);
+  if (self->eval_original == NULL)
+    return -1.0;
+  if (pruned && self->step != NULL)
+    return self->step->evaluation->accuracy;
+  return self->eval_original->accuracy;
+}
+
+double
+pl_window_get_achieved_sparsity (PlWindow *self)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), 0.0);
+  return self->original ? current_sparsity (self) : 0.0;
+}
+
+const char *
+pl_window_get_last_error (PlWindow *self)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), NULL);
+  return self->last_error;
+}

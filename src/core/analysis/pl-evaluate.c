@@ -1,0 +1,196 @@
+/* pl-evaluate.c — top-1 accuracy of a classifier over a dataset, in parallel batches.
+ *
+ * Batches of 256 consecutive samples are handed out to worker threads (each with its
+ * own PlExecutor on the shared, immutable graph). Every batch is computed the same way
+ * whichever thread takes it, so the result does not depend on the number of threads.
+ */
+#include "analysis/pl-metrics.h"
+#include "exec/pl-executor.h"
+#include "pl-error.h"
+
+#define PL_EVAL_BATCH 256
+
+typedef struct {
+  PlGraph *graph;
+  const PlDataset *dataset;
+  gint64 n;
+  gint64 n_batches;
+  gint *predictions;
+  gint64 correct;            /* guarded by lock */
+  gint next_batch;           /* atomic */
+  gint done_batches;         /* atomic */
+  gint stop;                 /* atomic: set on error or cancellation */
+  const PlProgress *progress;
+  GMutex lock;
+  GError *error;             /* first error, guarded by lock */
+} EvalJob;
+
+static void
+eval_fail (EvalJob *job, GError *error)
+{
+  g_atomic_int_set (&job->stop, 1);
+  g_mutex_lock (&job->lock);
+  if (job->error == NULL)
+    job->error = error;
+  else
+    g_error_free (error);
+  g_mutex_unlock (&job->lock);
+}
+
+/* Worker body; report_progress is TRUE for exactly one worker (the calling thread). */
+static void
+eval_worker (EvalJob *job, gboolean report_progress)
+{
+  GError *error = NULL;
+  PlExecutor *executor = pl_executor_new (job->graph, &error);
+  if (executor == NULL)
+    {
+      eval_fail (job, error);
+      return;
+    }
+  for (;;)
+    {
+      if (g_atomic_int_get (&job->stop))
+        break;
+      if (pl_progress_cancelled (job->progress, &error))
+        {
+          eval_fail (job, error);
+          break;
+        }
+      gint64 b = g_atomic_int_add (&job->next_batch, 1);
+      if (b >= job->n_batches)
+        break;
+      gint64 start = b * PL_EVAL_BATCH;
+      gint64 count = MIN ((gint64) PL_EVAL_BATCH, job->n - start);
+      PlTensor *batch = pl_dataset_range (job->dataset, start, count, &error);
+      if (batch == NULL)
+        {
+          eval_fail (job, error);
+          break;
+        }
+      gboolean ok = pl_executor_forward (executor, batch, &error);
+      pl_tensor_unref (batch);
+      if (!ok)
+        {
+          eval_fail (job, error);
+          break;
+        }
+      const PlTensor *logits = pl_executor_output (executor, 0);
+      if (logits == NULL || logits->ndim != 2 || logits->shape[0] != count
+          || logits->shape[1] < 1)
+        {
+          g_autofree char *shape = logits ? pl_tensor_shape_string (logits->ndim, logits->shape)
+                                          : g_strdup ("none");
+          eval_fail (job, g_error_new (PL_ERROR, PL_ERROR_INVALID,
+                                       "The model's first output should be logits of shape "
+                                       "[%" G_GINT64_FORMAT ", classes]; got %s",
+                                       count, shape));
+          break;
+        }
+      gint64 k = logits->shape[1];
+      gint64 correct = 0;
+      for (gint64 i = 0; i < count; i++)
+        {
+          gint pred = (gint) pl_tensor_argmax (logits->data + i * k, k);
+          job->predictions[start + i] = pred;
+          if (pred == (gint) job->dataset->labels[start + i])
+            correct++;
+        }
+      g_mutex_lock (&job->lock);
+      job->correct += correct;
+      g_mutex_unlock (&job->lock);
+      gint done = g_atomic_int_add (&job->done_batches, 1) + 1;
+      if (report_progress)
+        pl_progress_report (job->progress, (double) done / (double) job->n_batches, NULL);
+    }
+  pl_executor_free (executor);
+}
+
+static gpointer
+eval_thread (gpointer data)
+{
+  eval_worker (data, FALSE);
+  return NULL;
+}
+
+PlEvaluation *
+pl_evaluate_classifier_threads (PlGraph *graph, const PlDataset *dataset, gint64 n,
+                                gint n_threads, const PlProgress *progress, GError **error)
+{
+  g_return_val_if_fail (graph != NULL, NULL);
+  g_return_val_if_fail (dataset != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (n <= 0 || n > dataset->n)
+    n = dataset->n;
+  if (n <= 0)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   "The dataset “%s” has no samples to evaluate",
+                   dataset->name ? dataset->name : "");
+      return NULL;
+    }
+  if (dataset->labels == NULL)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   "The dataset “%s” has no labels", dataset->name ? dataset->name : "");
+      return NULL;
+    }
+  if (n_threads <= 0)
+    n_threads = 2;
+
+  EvalJob job = {
+    .graph = graph, .dataset = dataset, .n = n,
+    .n_batches = (n + PL_EVAL_BATCH - 1) / PL_EVAL_BATCH,
+    .progress = progress,
+  };
+  if (job.n_batches > G_MAXINT / 2)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_TOO_LARGE,
+                   "Too many samples to evaluate (%" G_GINT64_FORMAT ")", n);
+      return NULL;
+    }
+  job.predictions = g_new0 (gint, n);
+  g_mutex_init (&job.lock);
+
+  n_threads = (gint) MIN ((gint64) n_threads, job.n_batches);
+  GThread **threads = g_new0 (GThread *, n_threads);
+  for (gint t = 1; t < n_threads; t++)
+    threads[t] = g_thread_new ("pl-evaluate", eval_thread, &job);
+  eval_worker (&job, TRUE);
+  for (gint t = 1; t < n_threads; t++)
+    g_thread_join (threads[t]);
+  g_free (threads);
+  g_mutex_clear (&job.lock);
+
+  if (job.error != NULL)
+    {
+      g_propagate_error (error, job.error);
+      g_free (job.predictions);
+      return NULL;
+    }
+
+  PlEvaluation *ev = g_new0 (PlEvaluation, 1);
+  ev->n = n;
+  ev->correct = job.correct;
+  ev->accuracy = (double) job.correct / (double) n;
+  ev->predictions = job.predictions;
+  pl_progress_report (progress, 1.0, NULL);
+  return ev;
+}
+
+PlEvaluation *
+pl_evaluate_classifier (PlGraph *graph, const PlDataset *dataset, gint64 n,
+                        const PlProgress *progress, GError **error)
+{
+  return pl_evaluate_classifier_threads (graph, dataset, n, 2, progress, error);
+}
+
+void
+pl_evaluation_free (PlEvaluation *evaluation)
+{
+  if (evaluation == NULL)
+    return;
+  g_free (evaluation->predictions);
+  g_free (evaluation);
+}

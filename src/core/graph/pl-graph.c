@@ -1,0 +1,670 @@
+/* pl-graph.c — the network as a graph of ONNX-style nodes over named values. */
+#include "graph/pl-graph.h"
+#include "pl-error.h"
+
+#include <string.h>
+
+/* ---------------------------------------------------------------- values, nodes */
+
+static void
+pl_value_free (gpointer p)
+{
+  PlValue *v = p;
+  if (v == NULL)
+    return;
+  g_free (v->name);
+  g_free (v->dim_param0);
+  g_clear_pointer (&v->init, pl_tensor_unref);
+  g_clear_pointer (&v->mask, pl_tensor_unref);
+  g_free (v);
+}
+
+static void
+pl_attr_clear (PlAttr *a)
+{
+  g_clear_pointer (&a->name, g_free);
+  g_clear_pointer (&a->s, g_free);
+  g_clear_pointer (&a->t, pl_tensor_unref);
+  g_clear_pointer (&a->floats, g_free);
+  g_clear_pointer (&a->ints, g_free);
+  a->n = 0;
+}
+
+static void
+pl_attr_copy (PlAttr *dst, const PlAttr *src)
+{
+  *dst = *src;
+  dst->name = g_strdup (src->name);
+  dst->s = g_strdup (src->s);
+  dst->t = src->t ? pl_tensor_dup (src->t) : NULL;
+  dst->floats = src->n > 0 && src->floats ? g_memdup2 (src->floats, sizeof (float) * (gsize) src->n) : NULL;
+  dst->ints = src->n > 0 && src->ints ? g_memdup2 (src->ints, sizeof (gint64) * (gsize) src->n) : NULL;
+}
+
+static void
+pl_node_free (gpointer p)
+{
+  PlNode *n = p;
+  if (n == NULL)
+    return;
+  g_free (n->name);
+  g_free (n->op_type);
+  g_free (n->domain);
+  g_free (n->inputs);
+  g_free (n->outputs);
+  for (gint i = 0; i < n->n_attrs; i++)
+    pl_attr_clear (&n->attrs[i]);
+  g_free (n->attrs);
+  g_free (n);
+}
+
+PlGraph *
+pl_graph_new (void)
+{
+  PlGraph *g = g_new0 (PlGraph, 1);
+  g->ref_count = 1;
+  g->values = g_ptr_array_new_with_free_func (pl_value_free);
+  g->nodes = g_ptr_array_new_with_free_func (pl_node_free);
+  g->inputs = g_array_new (FALSE, FALSE, sizeof (gint));
+  g->outputs = g_array_new (FALSE, FALSE, sizeof (gint));
+  g->value_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g->name = g_strdup ("");
+  g->producer_name = g_strdup ("");
+  g->producer_version = g_strdup ("");
+  g->doc_string = g_strdup ("");
+  g->opset = 0;
+  g->ir_version = 8;
+  return g;
+}
+
+PlGraph *
+pl_graph_ref (PlGraph *graph)
+{
+  g_return_val_if_fail (graph != NULL, NULL);
+  g_atomic_int_inc (&graph->ref_count);
+  return graph;
+}
+
+void
+pl_graph_unref (PlGraph *graph)
+{
+  if (graph == NULL)
+    return;
+  if (!g_atomic_int_dec_and_test (&graph->ref_count))
+    return;
+  g_ptr_array_unref (graph->nodes);
+  g_ptr_array_unref (graph->values);
+  g_array_unref (graph->inputs);
+  g_array_unref (graph->outputs);
+  g_hash_table_unref (graph->value_index);
+  g_free (graph->name);
+  g_free (graph->producer_name);
+  g_free (graph->producer_version);
+  g_free (graph->doc_string);
+  g_free (graph);
+}
+
+PlGraph *
+pl_graph_copy (const PlGraph *graph)
+{
+  g_return_val_if_fail (graph != NULL, NULL);
+
+  PlGraph *c = pl_graph_new ();
+  g_free (c->name);
+  g_free (c->producer_name);
+  g_free (c->producer_version);
+  g_free (c->doc_string);
+  c->name = g_strdup (graph->name);
+  c->producer_name = g_strdup (graph->producer_name);
+  c->producer_version = g_strdup (graph->producer_version);
+  c->doc_string = g_strdup (graph->doc_string);
+  c->opset = graph->opset;
+  c->ir_version = graph->ir_version;
+
+  for (guint i = 0; i < graph->values->len; i++)
+    {
+      const PlValue *v = g_ptr_array_index (graph->values, i);
+      PlValue *w = g_new0 (PlValue, 1);
+      *w = *v;
+      w->name = g_strdup (v->name);
+      w->dim_param0 = g_strdup (v->dim_param0);
+      w->init = v->init ? pl_tensor_dup (v->init) : NULL;
+      w->mask = v->mask ? pl_tensor_dup (v->mask) : NULL;
+      g_ptr_array_add (c->values, w);
+      g_hash_table_insert (c->value_index, g_strdup (w->name), GINT_TO_POINTER ((gint) i + 1));
+    }
+
+  for (guint i = 0; i < graph->nodes->len; i++)
+    {
+      const PlNode *n = g_ptr_array_index (graph->nodes, i);
+      PlNode *m = g_new0 (PlNode, 1);
+      m->name = g_strdup (n->name);
+      m->op_type = g_strdup (n->op_type);
+      m->domain = g_strdup (n->domain);
+      m->n_inputs = n->n_inputs;
+      m->inputs = n->n_inputs > 0 ? g_memdup2 (n->inputs, sizeof (gint) * (gsize) n->n_inputs) : NULL;
+      m->n_outputs = n->n_outputs;
+      m->outputs = n->n_outputs > 0 ? g_memdup2 (n->outputs, sizeof (gint) * (gsize) n->n_outputs) : NULL;
+      m->n_attrs = n->n_attrs;
+      m->attrs = n->n_attrs > 0 ? g_new0 (PlAttr, n->n_attrs) : NULL;
+      for (gint a = 0; a < n->n_attrs; a++)
+        pl_attr_copy (&m->attrs[a], &n->attrs[a]);
+      g_ptr_array_add (c->nodes, m);
+    }
+
+  g_array_append_vals (c->inputs, graph->inputs->data, graph->inputs->len);
+  g_array_append_vals (c->outputs, graph->outputs->data, graph->outputs->len);
+  return c;
+}
+
+gint
+pl_graph_find_value (const PlGraph *graph, const char *name)
+{
+  g_return_val_if_fail (graph != NULL, -1);
+  if (name == NULL)
+    return -1;
+  return GPOINTER_TO_INT (g_hash_table_lookup (graph->value_index, name)) - 1;
+}
+
+gint
+pl_graph_add_value (PlGraph *graph, const char *name)
+{
+  g_return_val_if_fail (graph != NULL, -1);
+  g_return_val_if_fail (name != NULL, -1);
+
+  gint id = pl_graph_find_value (graph, name);
+  if (id >= 0)
+    return id;
+
+  PlValue *v = g_new0 (PlValue, 1);
+  v->name = g_strdup (name);
+  v->ndim = -1;
+  id = (gint) graph->values->len;
+  g_ptr_array_add (graph->values, v);
+  g_hash_table_insert (graph->value_index, g_strdup (name), GINT_TO_POINTER (id + 1));
+  return id;
+}
+
+static gboolean
+id_array_contains (GArray *a, gint id)
+{
+  for (guint i = 0; i < a->len; i++)
+    if (g_array_index (a, gint, i) == id)
+      return TRUE;
+  return FALSE;
+}
+
+gint
+pl_graph_add_initializer (PlGraph *graph, const char *name, PlTensor *tensor)
+{
+  g_return_val_if_fail (graph != NULL, -1);
+  g_return_val_if_fail (name != NULL, -1);
+  g_return_val_if_fail (tensor != NULL, -1);
+
+  gint id = pl_graph_add_value (graph, name);
+  PlValue *v = pl_graph_value (graph, id);
+  PlTensor *old = v->init;
+  v->init = pl_tensor_ref (tensor);
+  pl_tensor_unref (old);
+  if (v->mask != NULL && !pl_tensor_same_shape (v->mask, tensor))
+    g_clear_pointer (&v->mask, pl_tensor_unref);
+  v->ndim = tensor->ndim;
+  memset (v->shape, 0, sizeof v->shape);
+  for (gint i = 0; i < tensor->ndim; i++)
+    v->shape[i] = tensor->shape[i];
+  g_clear_pointer (&v->dim_param0, g_free);
+
+  /* An initializer is not a graph input in our model. */
+  for (guint i = 0; i < graph->inputs->len; i++)
+    if (g_array_index (graph->inputs, gint, i) == id)
+      {
+        g_array_remove_index (graph->inputs, i);
+        break;
+      }
+  return id;
+}
+
+gint
+pl_graph_add_input (PlGraph *graph, const char *name, gint ndim, const gint64 *shape)
+{
+  g_return_val_if_fail (graph != NULL, -1);
+  g_return_val_if_fail (name != NULL, -1);
+  g_return_val_if_fail (ndim >= -1 && ndim <= PL_TENSOR_MAX_DIMS, -1);
+  g_return_val_if_fail (ndim <= 0 || shape != NULL, -1);
+
+  gint id = pl_graph_add_value (graph, name);
+  PlValue *v = pl_graph_value (graph, id);
+  v->ndim = ndim;
+  memset (v->shape, 0, sizeof v->shape);
+  for (gint i = 0; i < ndim; i++)
+    v->shape[i] = shape[i] < 0 ? -1 : shape[i];
+  if (!id_array_contains (graph->inputs, id))
+    g_array_append_val (graph->inputs, id);
+  return id;
+}
+
+void
+pl_graph_add_output (PlGraph *graph, const char *name)
+{
+  g_return_if_fail (graph != NULL);
+  g_return_if_fail (name != NULL);
+
+  gint id = pl_graph_add_value (graph, name);
+  if (!id_array_contains (graph->outputs, id))
+    g_array_append_val (graph->outputs, id);
+}
+
+PlNode *
+pl_graph_add_node (PlGraph *graph, const char *op_type, const char *name,
+                   gint n_inputs, const char *const *inputs,
+                   gint n_outputs, const char *const *outputs)
+{
+  g_return_val_if_fail (graph != NULL, NULL);
+  g_return_val_if_fail (op_type != NULL, NULL);
+  g_return_val_if_fail (n_inputs >= 0 && (n_inputs == 0 || inputs != NULL), NULL);
+  g_return_val_if_fail (n_outputs >= 0 && (n_outputs == 0 || outputs != NULL), NULL);
+
+  PlNode *n = g_new0 (PlNode, 1);
+  n->name = g_strdup (name ? name : "");
+  n->op_type = g_strdup (op_type);
+  n->domain = g_strdup ("");
+  n->n_inputs = n_inputs;
+  n->inputs = n_inputs > 0 ? g_new (gint, n_inputs) : NULL;
+  for (gint i = 0; i < n_inputs; i++)
+    n->inputs[i] = (inputs[i] == NULL || inputs[i][0] == '\0')
+                   ? -1 : pl_graph_add_value (graph, inputs[i]);
+  n->n_outputs = n_outputs;
+  n->outputs = n_outputs > 0 ? g_new (gint, n_outputs) : NULL;
+  for (gint i = 0; i < n_outputs; i++)
+    n->outputs[i] = (outputs[i] == NULL || outputs[i][0] == '\0')
+                    ? -1 : pl_graph_add_value (graph, outputs[i]);
+  g_ptr_array_add (graph->nodes, n);
+  return n;
+}
+
+/* ---------------------------------------------------------------- attributes */
+
+/* Returns a cleared attribute slot named name (existing one replaced, else appended). */
+static PlAttr *
+node_attr_slot (PlNode *node, const char *name)
+{
+  for (gint i = 0; i < node->n_attrs; i++)
+    if (g_strcmp0 (node->attrs[i].name, name) == 0)
+      {
+        pl_attr_clear (&node->attrs[i]);
+        memset (&node->attrs[i], 0, sizeof (PlAttr));
+        node->attrs[i].name = g_strdup (name);
+        return &node->attrs[i];
+      }
+  node->attrs = g_renew (PlAttr, node->attrs, node->n_attrs + 1);
+  PlAttr *a = &node->attrs[node->n_attrs++];
+  memset (a, 0, sizeof (PlAttr));
+  a->name = g_strdup (name);
+  return a;
+}
+
+void
+pl_node_set_int (PlNode *node, const char *name, gint64 value)
+{
+  g_return_if_fail (node != NULL && name != NULL);
+  PlAttr *a = node_attr_slot (node, name);
+  a->type = PL_ATTR_INT;
+  a->i = value;
+}
+
+void
+pl_node_set_float (PlNode *node, const char *name, float value)
+{
+  g_return_if_fail (node != NULL && name != NULL);
+  PlAttr *a = node_attr_slot (node, name);
+  a->type = PL_ATTR_FLOAT;
+  a->f = value;
+}
+
+void
+pl_node_set_ints (PlNode *node, const char *name, gint n, const gint64 *values)
+{
+  g_return_if_fail (node != NULL && name != NULL);
+  g_return_if_fail (n >= 0 && (n == 0 || values != NULL));
+  PlAttr *a = node_attr_slot (node, name);
+  a->type = PL_ATTR_INTS;
+  a->n = n;
+  a->ints = n > 0 ? g_memdup2 (values, sizeof (gint64) * (gsize) n) : NULL;
+}
+
+void
+pl_node_set_floats (PlNode *node, const char *name, gint n, const float *values)
+{
+  g_return_if_fail (node != NULL && name != NULL);
+  g_return_if_fail (n >= 0 && (n == 0 || values != NULL));
+  PlAttr *a = node_attr_slot (node, name);
+  a->type = PL_ATTR_FLOATS;
+  a->n = n;
+  a->floats = n > 0 ? g_memdup2 (values, sizeof (float) * (gsize) n) : NULL;
+}
+
+void
+pl_node_set_string (PlNode *node, const char *name, const char *value)
+{
+  g_return_if_fail (node != NULL && name != NULL);
+  PlAttr *a = node_attr_slot (node, name);
+  a->type = PL_ATTR_STRING;
+  a->s = g_strdup (value ? value : "");
+}
+
+void
+pl_node_set_tensor (PlNode *node, const char *name, PlTensor *tensor)
+{
+  g_return_if_fail (node != NULL && name != NULL && tensor != NULL);
+  PlTensor *ref = pl_tensor_ref (tensor);   /* before the slot drops an old reference */
+  PlAttr *a = node_attr_slot (node, name);
+  a->type = PL_ATTR_TENSOR;
+  a->t = ref;
+}
+
+const PlAttr *
+pl_node_get_attr (const PlNode *node, const char *name)
+{
+  g_return_val_if_fail (node != NULL, NULL);
+  if (name == NULL)
+    return NULL;
+  for (gint i = 0; i < node->n_attrs; i++)
+    if (g_strcmp0 (node->attrs[i].name, name) == 0)
+      return &node->attrs[i];
+  return NULL;
+}
+
+gint64
+pl_node_get_int (const PlNode *node, const char *name, gint64 default_value)
+{
+  const PlAttr *a = pl_node_get_attr (node, name);
+  if (a == NULL)
+    return default_value;
+  if (a->type == PL_ATTR_INT)
+    return a->i;
+  if (a->type == PL_ATTR_FLOAT)
+    return (gint64) a->f;
+  return default_value;
+}
+
+float
+pl_node_get_float (const PlNode *node, const char *name, float default_value)
+{
+  const PlAttr *a = pl_node_get_attr (node, name);
+  if (a == NULL)
+    return default_value;
+  if (a->type == PL_ATTR_FLOAT)
+    return a->f;
+  if (a->type == PL_ATTR_INT)
+    return (float) a->i;
+  return default_value;
+}
+
+/* ---------------------------------------------------------------- validation */
+
+static const char *
+node_label (const PlNode *n)
+{
+  return (n->name && n->name[0]) ? n->name : "(unnamed)";
+}
+
+gboolean
+pl_graph_validate (PlGraph *graph, GError **error)
+{
+  g_return_val_if_fail (graph != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  guint n_values = graph->values->len;
+  guint n_nodes = graph->nodes->len;
+  /* producer[v]: node index + 1 that produces v, 0 if none. */
+  g_autofree guint *producer = g_new0 (guint, n_values);
+  g_autofree gboolean *available = g_new0 (gboolean, n_values);
+
+  for (guint i = 0; i < graph->inputs->len; i++)
+    {
+      gint id = g_array_index (graph->inputs, gint, i);
+      if (id < 0 || (guint) id >= n_values)
+        {
+          g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                       "Graph input %u refers to a missing value (id %d)", i, id);
+          return FALSE;
+        }
+      available[id] = TRUE;
+    }
+  for (guint v = 0; v < n_values; v++)
+    if (pl_graph_value (graph, v)->init != NULL)
+      available[v] = TRUE;
+
+  for (guint k = 0; k < n_nodes; k++)
+    {
+      const PlNode *n = g_ptr_array_index (graph->nodes, k);
+      for (gint i = 0; i < n->n_inputs; i++)
+        if (n->inputs[i] < -1 || n->inputs[i] >= (gint) n_values)
+          {
+            g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                         "Node '%s' (%s): input %d refers to a missing value (id %d)",
+                         node_label (n), n->op_type, i, n->inputs[i]);
+            return FALSE;
+          }
+      for (gint o = 0; o < n->n_outputs; o++)
+        {
+          gint id = n->outputs[o];
+          if (id == -1)
+            continue;
+          if (id < 0 || id >= (gint) n_values)
+            {
+              g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                           "Node '%s' (%s): output %d refers to a missing value (id %d)",
+                           node_label (n), n->op_type, o, id);
+              return FALSE;
+            }
+          const PlValue *v = pl_graph_value (graph, id);
+          if (producer[id] != 0)
+            {
+              const PlNode *other = g_ptr_array_index (graph->nodes, producer[id] - 1);
+              g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                           "Node '%s' (%s) writes value '%s', which node '%s' (%s) already produces",
+                           node_label (n), n->op_type, v->name,
+                           node_label (other), other->op_type);
+              return FALSE;
+            }
+          if (available[id])
+            {
+              g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                           "Node '%s' (%s) writes value '%s', which is a graph input or an initializer",
+                           node_label (n), n->op_type, v->name);
+              return FALSE;
+            }
+          producer[id] = k + 1;
+        }
+    }
+
+  /* Undefined inputs: neither available nor produced by any node. */
+  for (guint k = 0; k < n_nodes; k++)
+    {
+      const PlNode *n = g_ptr_array_index (graph->nodes, k);
+      for (gint i = 0; i < n->n_inputs; i++)
+        {
+          gint id = n->inputs[i];
+          if (id >= 0 && !available[id] && producer[id] == 0)
+            {
+              g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                           "Node '%s' (%s) uses input '%s', which is not a graph input, "
+                           "an initializer or the output of any node",
+                           node_label (n), n->op_type, pl_graph_value (graph, id)->name);
+              return FALSE;
+            }
+        }
+    }
+
+  /* Topological sort (Kahn), stable: keeps the original order where possible. */
+  g_autofree gboolean *done = g_new0 (gboolean, n_nodes);
+  g_autoptr (GPtrArray) order = g_ptr_array_sized_new (n_nodes);
+  gboolean reordered = FALSE;
+  guint n_done = 0;
+  while (n_done < n_nodes)
+    {
+      gboolean progress = FALSE;
+      for (guint k = 0; k < n_nodes; k++)
+        {
+          if (done[k])
+            continue;
+          const PlNode *n = g_ptr_array_index (graph->nodes, k);
+          gboolean ready = TRUE;
+          for (gint i = 0; i < n->n_inputs && ready; i++)
+            if (n->inputs[i] >= 0 && !available[n->inputs[i]])
+              ready = FALSE;
+          if (!ready)
+            continue;
+          if (order->len != k)
+            reordered = TRUE;
+          done[k] = TRUE;
+          n_done++;
+          g_ptr_array_add (order, (gpointer) n);
+          for (gint o = 0; o < n->n_outputs; o++)
+            if (n->outputs[o] >= 0)
+              available[n->outputs[o]] = TRUE;
+          progress = TRUE;
+          /* Restart so the earliest ready node comes next (stable order). */
+          break;
+        }
+      if (!progress)
+        {
+          for (guint k = 0; k < n_nodes; k++)
+            if (!done[k])
+              {
+                const PlNode *n = g_ptr_array_index (graph->nodes, k);
+                g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                             "Node '%s' (%s) is part of a cycle: its inputs depend on its own outputs",
+                             node_label (n), n->op_type);
+                return FALSE;
+              }
+        }
+    }
+
+  for (guint i = 0; i < graph->outputs->len; i++)
+    {
+      gint id = g_array_index (graph->outputs, gint, i);
+      if (id < 0 || (guint) id >= n_values)
+        {
+          g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                       "Graph output %u refers to a missing value (id %d)", i, id);
+          return FALSE;
+        }
+      if (!available[id])
+        {
+          g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                       "Graph output '%s' is not produced by any node",
+                       pl_graph_value (graph, id)->name);
+          return FALSE;
+        }
+    }
+
+  if (reordered)
+    {
+      /* Move the nodes into the sorted order without freeing them. */
+      g_ptr_array_set_free_func (graph->nodes, NULL);
+      g_ptr_array_set_size (graph->nodes, 0);
+      for (guint k = 0; k < order->len; k++)
+        g_ptr_array_add (graph->nodes, g_ptr_array_index (order, k));
+      g_ptr_array_set_free_func (graph->nodes, pl_node_free);
+    }
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------- parameters */
+
+static gboolean
+is_weighted_op (const PlNode *n)
+{
+  if (n->domain != NULL && n->domain[0] != '\0' && g_strcmp0 (n->domain, "ai.onnx") != 0)
+    return FALSE;
+  return g_str_equal (n->op_type, "Conv") || g_str_equal (n->op_type, "Gemm")
+         || g_str_equal (n->op_type, "MatMul");
+}
+
+GArray *
+pl_graph_prunable_weights (const PlGraph *graph)
+{
+  g_return_val_if_fail (graph != NULL, NULL);
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (gint));
+  for (guint k = 0; k < graph->nodes->len; k++)
+    {
+      const PlNode *n = g_ptr_array_index (graph->nodes, k);
+      if (!is_weighted_op (n) || n->n_inputs < 2)
+        continue;
+      gint id = n->inputs[1];
+      if (id < 0 || (guint) id >= graph->values->len)
+        continue;
+      if (pl_graph_value (graph, id)->init == NULL)
+        continue;
+      if (!id_array_contains (ids, id))
+        g_array_append_val (ids, id);
+    }
+  return ids;
+}
+
+gint64
+pl_graph_n_parameters (const PlGraph *graph)
+{
+  g_return_val_if_fail (graph != NULL, 0);
+  guint n_values = graph->values->len;
+  g_autofree gboolean *counted = g_new0 (gboolean, n_values > 0 ? n_values : 1);
+  gint64 total = 0;
+  for (guint k = 0; k < graph->nodes->len; k++)
+    {
+      const PlNode *n = g_ptr_array_index (graph->nodes, k);
+      for (gint i = 0; i < n->n_inputs; i++)
+        {
+          gint id = n->inputs[i];
+          if (id < 0 || (guint) id >= n_values || counted[id])
+            continue;
+          const PlValue *v = pl_graph_value (graph, id);
+          if (v->init == NULL)
+            continue;
+          counted[id] = TRUE;
+          total += v->init->numel;
+        }
+    }
+  return total;
+}
+
+double
+pl_graph_weight_sparsity (const PlGraph *graph)
+{
+  g_return_val_if_fail (graph != NULL, 0.0);
+  g_autoptr (GArray) ids = pl_graph_prunable_weights (graph);
+  gint64 zeros = 0, total = 0;
+  for (guint i = 0; i < ids->len; i++)
+    {
+      const PlValue *v = pl_graph_value (graph, g_array_index (ids, gint, i));
+      const PlTensor *w = v->init;
+      const PlTensor *m = (v->mask && v->mask->numel == w->numel) ? v->mask : NULL;
+      for (gint64 j = 0; j < w->numel; j++)
+        if (w->data[j] == 0.0f || (m != NULL && m->data[j] == 0.0f))
+          zeros++;
+      total += w->numel;
+    }
+  return total > 0 ? (double) zeros / (double) total : 0.0;
+}
+
+gint
+pl_graph_sample_shape (const PlGraph *graph, gint64 *shape_out)
+{
+  g_return_val_if_fail (graph != NULL, -1);
+  if (graph->inputs->len == 0)
+    return -1;
+  gint id = g_array_index (graph->inputs, gint, 0);
+  if (id < 0 || (guint) id >= graph->values->len)
+    return -1;
+  const PlValue *v = pl_graph_value (graph, id);
+  if (v->ndim < 1)
+    return -1;
+  for (gint i = 1; i < v->ndim; i++)
+    if (v->shape[i] < 0)
+      return -1;
+  for (gint i = 1; i < v->ndim; i++)
+    if (shape_out != NULL)
+      shape_out[i - 1] = v->shape[i];
+  return v->ndim - 1;
+}

@@ -1,0 +1,101 @@
+/* pl-ops.h — operator kernels on plain float arrays (private to core).
+ *
+ * Every kernel has a forward and a backward. Backward functions ACCUMULATE (+=) into the
+ * gradient buffers they are given, so a value used by several nodes sums its gradients;
+ * a NULL gradient pointer means "not needed" and skips that work.
+ * Semantics follow the ONNX operator specification (onnx/docs/Operators.md).
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* ---- Conv (2-D, NCHW, group 1) ----------------------------------------------------
+ * x [N, C, H, W], w [M, C, KH, KW], b [M] (may be NULL), y [N, M, OH, OW] with
+ * OH = (H + pad_top + pad_bottom - (dil_h (KH - 1) + 1)) / stride_h + 1 (floor).
+ * Implemented as im2col + cblas_sgemm over chunks of samples. */
+typedef struct {
+  gint n, c, h, w;          /* input */
+  gint m, kh, kw;           /* filters */
+  gint oh, ow;              /* output */
+  gint stride_h, stride_w;
+  gint pad_t, pad_l, pad_b, pad_r;
+  gint dil_h, dil_w;
+} PlConvGeom;
+
+/* Fills oh/ow from the rest; FALSE if the output would be empty. */
+gboolean pl_conv_geom_finish (PlConvGeom *g);
+/* Scratch floats needed by forward and backward. */
+gsize pl_conv2d_workspace (const PlConvGeom *g);
+void pl_conv2d_forward (const PlConvGeom *g, const float *x, const float *w, const float *b,
+                        float *y, float *ws);
+/* dx [N,C,H,W], dw [M,C,KH,KW], db [M]: accumulated; each may be NULL. */
+void pl_conv2d_backward (const PlConvGeom *g, const float *x, const float *w, const float *dy,
+                         float *dx, float *dw, float *db, float *ws);
+
+/* ---- Gemm: Y[M,N] = alpha op(A) op(B) + beta C ---------------------------------------
+ * op(A) is [M, K] (A is [K, M] when trans_a), op(B) is [K, N] (B is [N, K] when trans_b).
+ * C (may be NULL) is [cm, cn] with cm in {1, M} and cn in {1, N} (unidirectional
+ * broadcast). MatMul 2-D is Gemm with alpha 1 and no C. */
+void pl_gemm_forward (gint M, gint N, gint K, gboolean trans_a, gboolean trans_b,
+                      float alpha, float beta, const float *A, const float *B,
+                      const float *C, gint cm, gint cn, float *Y);
+void pl_gemm_backward (gint M, gint N, gint K, gboolean trans_a, gboolean trans_b,
+                       float alpha, float beta, const float *A, const float *B,
+                       gint cm, gint cn, const float *dY, float *dA, float *dB, float *dC);
+
+/* ---- Relu ----------------------------------------------------------------------------
+ * Backward uses the input: dx += dy where x > 0 (the subgradient at 0 is 0). */
+void pl_relu_forward (gsize n, const float *x, float *y);
+void pl_relu_backward (gsize n, const float *x, const float *dy, float *dx);
+
+/* ---- MaxPool (2-D) -------------------------------------------------------------------
+ * Padding never wins (padded cells are -inf). argmax[i] receives the index inside the
+ * input plane (ih * W + iw) of the maximum of output cell i, or -1 for a window entirely
+ * in padding (output 0). Ties: the FIRST maximum in row-major window order wins, and the
+ * backward pass sends the whole gradient to it. */
+typedef struct {
+  gint n, c, h, w;
+  gint kh, kw;
+  gint oh, ow;
+  gint stride_h, stride_w;
+  gint pad_t, pad_l, pad_b, pad_r;
+  gint dil_h, dil_w;
+  gboolean ceil_mode;
+} PlPoolGeom;
+
+gboolean pl_pool_geom_finish (PlPoolGeom *g);
+void pl_maxpool_forward (const PlPoolGeom *g, const float *x, float *y, gint32 *argmax);
+void pl_maxpool_backward (const PlPoolGeom *g, const gint32 *argmax, const float *dy,
+                          float *dx);
+
+/* ---- Add with multidirectional (numpy) broadcasting ----------------------------------
+ * Shapes are right-aligned; out_shape has ndim dims, a_shape / b_shape are padded to ndim
+ * with leading 1s by the caller. */
+gboolean pl_broadcast_shape (gint nda, const gint64 *a, gint ndb, const gint64 *b,
+                             gint *nd_out, gint64 *out);
+void pl_add_forward (gint nd, const gint64 *out_shape, const gint64 *a_shape, const float *a,
+                     const gint64 *b_shape, const float *b, float *y);
+/* da (shape a_shape) and db (shape b_shape) accumulate the reduced gradient. */
+void pl_add_backward (gint nd, const gint64 *out_shape, const gint64 *a_shape,
+                      const gint64 *b_shape, const float *dy, float *da, float *db);
+
+/* ---- Softmax over contiguous groups ----------------------------------------------------
+ * The tensor is viewed as [outer, d, inner] and normalised along d (opset 13: d is the
+ * axis dimension; opsets < 13: inner = 1 and d is the product of dims from axis). */
+void pl_softmax_forward (gsize outer, gsize d, gsize inner, const float *x, float *y);
+/* dx += y * (dy - sum_d dy * y) */
+void pl_softmax_backward (gsize outer, gsize d, gsize inner, const float *y, const float *dy,
+                          float *dx);
+
+/* ---- Copy-like ops (Identity, Dropout in inference, Flatten, Reshape) ---------------- */
+void pl_copy_forward (gsize n, const float *x, float *y);
+void pl_copy_backward (gsize n, const float *dy, float *dx);
+
+/* Reshape target shape per ONNX (allowzero = 0): 0 copies the input dim, -1 is inferred.
+ * Returns FALSE with a message in *why (g_free) when impossible. */
+gboolean pl_reshape_resolve (gint in_nd, const gint64 *in_shape, gint n_req,
+                             const gint64 *req, gint64 *out_shape, char **why);
+
+G_END_DECLS

@@ -1,0 +1,3 @@
+#include "pl-error.h"
+
+G_DEFINE_QUARK (pl-error-quark, pl_error)

@@ -1,0 +1,215 @@
+#include "pl-session.h"
+
+#include <math.h>
+#include "exec/pl-executor.h"
+#include "pl-error.h"
+
+PlPruneStep *
+pl_prune_step_run (PlGraph *original, const PlDataset *dataset, double target_sparsity,
+                   gint64 n_eval, const PlProgress *progress, GError **error)
+{
+  g_return_val_if_fail (original != NULL, NULL);
+  g_return_val_if_fail (dataset != NULL, NULL);
+
+  pl_progress_report (progress, 0.0, "Pruning");
+  g_autoptr (PlGraph) pruned = pl_prune_magnitude (original, target_sparsity,
+                                                   PL_PRUNE_SCOPE_GLOBAL, error);
+  if (pruned == NULL)
+    return NULL;
+  if (pl_progress_cancelled (progress, error))
+    return NULL;
+
+  PlProgress sub = pl_progress_sub (progress, 0.05, 1.0);
+  g_autoptr (PlEvaluation) evaluation = pl_evaluate_classifier (pruned, dataset, n_eval,
+                                                                &sub, error);
+  if (evaluation == NULL)
+    return NULL;
+
+  g_autoptr (GArray) weights = pl_graph_prunable_weights (pruned);
+  gint64 n_weights = 0;
+  for (guint i = 0; i < weights->len; i++)
+    {
+      const PlValue *v = pl_graph_value (pruned, g_array_index (weights, gint, i));
+      n_weights += v->init->numel;
+    }
+
+  PlPruneStep *step = g_new0 (PlPruneStep, 1);
+  step->target_sparsity = target_sparsity;
+  step->achieved_sparsity = pl_graph_weight_sparsity (pruned);
+  step->n_weights = n_weights;
+  step->pruned = g_steal_pointer (&pruned);
+  step->evaluation = g_steal_pointer (&evaluation);
+  pl_progress_report (progress, 1.0, NULL);
+  return step;
+}
+
+void
+pl_prune_step_free (PlPruneStep *step)
+{
+  if (step == NULL)
+    return;
+  g_clear_pointer (&step->pruned, pl_graph_unref);
+  g_clear_pointer (&step->evaluation, pl_evaluation_free);
+  g_free (step);
+}
+
+void
+pl_comparison_options_init (PlComparisonOptions *options)
+{
+  g_return_if_fail (options != NULL);
+  options->grid = 4;
+  options->shap_budget = 0;
+  options->seed = 1;
+  options->baseline = 0.0f;
+  options->topk_fraction = 0.1;
+}
+
+/* Softmax probability of the arg-max class, computed stably. */
+static double
+top_probability (const float *logits, gint k, gint *argmax)
+{
+  gint best = (gint) pl_tensor_argmax (logits, k);
+  double sum = 0.0;
+  for (gint i = 0; i < k; i++)
+    sum += exp ((double) logits[i] - (double) logits[best]);
+  *argmax = best;
+  return 1.0 / sum;
+}
+
+static PlTensor *
+difference (const PlTensor *a, const PlTensor *b)
+{
+  PlTensor *d = pl_tensor_new_like (a);
+  for (gint64 i = 0; i < a->numel; i++)
+    d->data[i] = b->data[i] - a->data[i];
+  return d;
+}
+
+PlComparison *
+pl_comparison_compute (PlGraph *original, PlGraph *pruned, const PlDataset *dataset,
+                       gint64 index, const PlComparisonOptions *options,
+                       const PlProgress *progress, GError **error)
+{
+  g_return_val_if_fail (original != NULL && pruned != NULL && dataset != NULL, NULL);
+
+  PlComparisonOptions defaults;
+  if (options == NULL)
+    {
+      pl_comparison_options_init (&defaults);
+      options = &defaults;
+    }
+  if (index < 0 || index >= dataset->n)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   "Sample %" G_GINT64_FORMAT " is outside the dataset (0 to %" G_GINT64_FORMAT ")",
+                   index, dataset->n - 1);
+      return NULL;
+    }
+  if (options->grid < 1 || options->grid > MIN (dataset->height, dataset->width))
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   "A patch grid of %d × %d does not fit a %d × %d image",
+                   options->grid, options->grid, dataset->height, dataset->width);
+      return NULL;
+    }
+
+  g_autoptr (PlComparison) cmp = g_new0 (PlComparison, 1);
+  cmp->index = index;
+  cmp->label = dataset->labels[index];
+  cmp->options = *options;
+  cmp->image = pl_dataset_range (dataset, index, 1, error);
+  if (cmp->image == NULL)
+    return NULL;
+  cmp->grid = pl_segmentation_grid (dataset->height, dataset->width, options->grid,
+                                    options->grid);
+
+  PlGraph *graphs[2] = { original, pruned };
+  PlExecutor *executors[2] = { NULL, NULL };
+  gboolean ok = FALSE;
+
+  for (gint g = 0; g < 2; g++)
+    {
+      executors[g] = pl_executor_new (graphs[g], error);
+      if (executors[g] == NULL)
+        goto out;
+      g_autoptr (PlTensor) logits = pl_executor_predict (executors[g], cmp->image, 1, NULL,
+                                                         error);
+      if (logits == NULL)
+        goto out;
+      gint k = (gint) logits->shape[1];
+      cmp->prob[g] = top_probability (logits->data, k, &cmp->pred[g]);
+      if (g == 0)
+        cmp->target = cmp->pred[0];
+      cmp->target_logit[g] = logits->data[cmp->target];
+    }
+
+  for (gint g = 0; g < 2; g++)
+    {
+      if (pl_progress_cancelled (progress, error))
+        goto out;
+      cmp->saliency[g] = pl_saliency (executors[g], cmp->image, cmp->target, error);
+      if (cmp->saliency[g] == NULL)
+        goto out;
+      cmp->patch[g] = pl_segment_sum (cmp->saliency[g], cmp->grid);
+    }
+  pl_progress_report (progress, 0.1, NULL);
+
+  PlKernelShapOptions shap_options = {
+    .budget = options->shap_budget,
+    .seed = options->seed,
+    .batch = 0,
+  };
+  for (gint g = 0; g < 2; g++)
+    {
+      PlProgress sub = pl_progress_sub (progress, 0.1 + 0.45 * g, 0.55 + 0.45 * g);
+      double fx = 0.0;
+      cmp->shap[g] = pl_kernel_shap_image (executors[g], cmp->image, cmp->target, cmp->grid,
+                                           options->baseline, &shap_options,
+                                           &cmp->shap_phi0[g], &fx, &sub, error);
+      if (cmp->shap[g] == NULL)
+        goto out;
+      cmp->shap_map[g] = pl_segment_paint (cmp->shap[g], cmp->grid);
+    }
+  {
+    gint M = cmp->grid->n_segments;
+    gint64 full = (M < 31) ? ((G_GINT64_CONSTANT (1) << M) - 2) : G_MAXINT64;
+    gint budget = options->shap_budget > 0 ? options->shap_budget : 2 * M + 2048;
+    cmp->shap_evaluations = (gint) MIN ((gint64) budget, full) + 2;
+  }
+
+  cmp->saliency_diff = difference (cmp->saliency[0], cmp->saliency[1]);
+  cmp->shap_diff = difference (cmp->shap_map[0], cmp->shap_map[1]);
+  pl_attribution_similarity (cmp->saliency[0]->data, cmp->saliency[1]->data,
+                             cmp->saliency[0]->numel, options->topk_fraction,
+                             &cmp->saliency_similarity);
+  pl_attribution_similarity (cmp->patch[0]->data, cmp->patch[1]->data, cmp->patch[0]->numel,
+                             options->topk_fraction, &cmp->patch_similarity);
+  pl_attribution_similarity (cmp->shap[0]->data, cmp->shap[1]->data, cmp->shap[0]->numel,
+                             options->topk_fraction, &cmp->shap_similarity);
+  pl_progress_report (progress, 1.0, NULL);
+  ok = TRUE;
+
+out:
+  for (gint g = 0; g < 2; g++)
+    g_clear_pointer (&executors[g], pl_executor_free);
+  return ok ? g_steal_pointer (&cmp) : NULL;
+}
+
+void
+pl_comparison_free (PlComparison *cmp)
+{
+  if (cmp == NULL)
+    return;
+  g_clear_pointer (&cmp->image, pl_tensor_unref);
+  for (gint g = 0; g < 2; g++)
+    {
+      g_clear_pointer (&cmp->saliency[g], pl_tensor_unref);
+      g_clear_pointer (&cmp->patch[g], pl_tensor_unref);
+      g_clear_pointer (&cmp->shap[g], pl_tensor_unref);
+      g_clear_pointer (&cmp->shap_map[g], pl_tensor_unref);
+    }
+  g_clear_pointer (&cmp->saliency_diff, pl_tensor_unref);
+  g_clear_pointer (&cmp->shap_diff, pl_tensor_unref);
+  g_clear_pointer (&cmp->grid, pl_segmentation_free);
+  g_free (cmp);
+}

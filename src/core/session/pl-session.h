@@ -1,0 +1,82 @@
+/* pl-session.h — the state of one workbench session and the computations that drive it.
+ *
+ * A session holds the original network (never modified), the dataset, and the pruned
+ * network of the current step with both networks' evaluations. The same functions back
+ * the GUI (in worker threads) and prunelens-cli, so both show the same numbers.
+ *
+ * Thread-safety: a PlSession is owned by the main thread; workers receive references to
+ * the immutable graphs and dataset (pl_graph_ref / pl_dataset_ref) and return new objects.
+ */
+#pragma once
+
+#include <glib.h>
+#include "graph/pl-graph.h"
+#include "data/pl-dataset.h"
+#include "analysis/pl-metrics.h"
+#include "explain/pl-explain.h"
+#include "prune/pl-prune.h"
+#include "pl-progress.h"
+
+G_BEGIN_DECLS
+
+/* The result of one pruning step: a pruned copy of the original and its evaluation. */
+typedef struct {
+  double target_sparsity;      /* requested, in [0, 1] */
+  double achieved_sparsity;    /* share of zero prunable weights, in [0, 1] */
+  gint64 n_weights;            /* number of prunable weights */
+  PlGraph *pruned;
+  PlEvaluation *evaluation;    /* of the pruned network on the evaluation samples */
+} PlPruneStep;
+
+/* Global unstructured magnitude pruning of original to target_sparsity, then top-1
+ * accuracy on the first n_eval samples of dataset. */
+PlPruneStep *pl_prune_step_run (PlGraph *original, const PlDataset *dataset,
+                                double target_sparsity, gint64 n_eval,
+                                const PlProgress *progress, GError **error);
+void pl_prune_step_free (PlPruneStep *step);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlPruneStep, pl_prune_step_free)
+
+typedef struct {
+  gint grid;                 /* patches per side for bars and KernelSHAP (default 4) */
+  gint shap_budget;          /* ≤ 0: 2M + 2048 */
+  guint64 seed;              /* KernelSHAP sampling */
+  float baseline;            /* value of hidden patches (default 0 = black) */
+  double topk_fraction;      /* for the top-k intersection (default 0.1) */
+} PlComparisonOptions;
+
+void pl_comparison_options_init (PlComparisonOptions *options);
+
+/* Original vs pruned for one sample. Both networks explain the same class: the original
+ * network's prediction (target). */
+typedef struct {
+  gint64 index;               /* sample index in the dataset */
+  gint label;                 /* true class */
+  gint target;                /* class explained */
+  gint pred[2];               /* predicted class: [0] original, [1] pruned */
+  double prob[2];             /* softmax probability of the predicted class */
+  double target_logit[2];     /* f_target(x) */
+  PlTensor *image;            /* [1, C, H, W] in [0, 1] */
+  PlTensor *saliency[2];      /* [H, W] vanilla-gradient saliency */
+  PlTensor *saliency_diff;    /* [H, W] pruned − original */
+  PlSegmentation *grid;       /* grid × grid patches */
+  PlTensor *patch[2];         /* [M] saliency summed per patch */
+  PlTensor *shap[2];          /* [M] KernelSHAP values of the target logit per patch */
+  double shap_phi0[2];        /* v(∅): logit with every patch hidden */
+  PlTensor *shap_map[2];      /* [H, W] shap values painted on their patches */
+  PlTensor *shap_diff;        /* [H, W] pruned − original */
+  PlSimilarity saliency_similarity;   /* original vs pruned saliency, over pixels */
+  PlSimilarity patch_similarity;      /* over patch sums */
+  PlSimilarity shap_similarity;       /* over SHAP values */
+  PlComparisonOptions options;
+  gint shap_evaluations;      /* coalitions evaluated per network */
+} PlComparison;
+
+/* Computes the comparison of sample index. pruned may equal original (sparsity 0). */
+PlComparison *pl_comparison_compute (PlGraph *original, PlGraph *pruned,
+                                     const PlDataset *dataset, gint64 index,
+                                     const PlComparisonOptions *options,
+                                     const PlProgress *progress, GError **error);
+void pl_comparison_free (PlComparison *comparison);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlComparison, pl_comparison_free)
+
+G_END_DECLS

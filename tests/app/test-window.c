@@ -1,0 +1,155 @@
+/* GUI test: opens the workbench on the default model and Fashion-MNIST, moves the
+ * sparsity slider to 90 %, waits for the job and checks what the window shows.
+ * Needs a display (run under xvfb-run); skipped (77) without one. */
+#include "config.h"
+
+#include <adwaita.h>
+#include <check.h>
+#include <stdlib.h>
+#include "pl-window-private.h"
+
+static PlWindow *window;
+
+static void
+wait_until_idle (PlWindow *w, double seconds)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+  /* Let jobs get scheduled first. */
+  for (int i = 0; i < 10; i++)
+    g_main_context_iteration (NULL, FALSE);
+  while (pl_window_is_busy (w))
+    {
+      ck_assert_msg (g_get_monotonic_time () < end, "the window stayed busy for %.0f s", seconds);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  ck_assert_msg (pl_window_get_last_error (w) == NULL, "error shown: %s",
+                 pl_window_get_last_error (w));
+}
+
+static PlTensor *
+copy (const PlTensor *t)
+{
+  return pl_tensor_dup (t);
+}
+
+/* Renders a widget as the screen shows it and returns how many distinct colours the
+ * middle band of it has (a blank area has one or two). */
+static guint
+distinct_colours (GtkWidget *widget)
+{
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  ck_assert_int_gt (w, 100);
+  ck_assert_int_gt (h, 100);
+  GdkPaintable *paintable = gtk_widget_paintable_new (widget);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, w, h);
+  GskRenderNode *node = gtk_snapshot_free_to_node (snapshot);
+  ck_assert_ptr_nonnull (node);
+  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  GdkTexture *texture = gsk_renderer_render_texture (renderer, node,
+                                                     &GRAPHENE_RECT_INIT (0, 0, w, h));
+  int tw = gdk_texture_get_width (texture), th = gdk_texture_get_height (texture);
+  guint32 *pixels = g_new (guint32, (gsize) tw * th);
+  gdk_texture_download (texture, (guchar *) pixels, (gsize) tw * 4);
+  GHashTable *set = g_hash_table_new (g_direct_hash, g_direct_equal);
+  for (int y = th / 4; y < 3 * th / 4; y++)
+    for (int x = 0; x < tw; x++)
+      g_hash_table_add (set, GUINT_TO_POINTER (pixels[(gsize) y * tw + x]));
+  guint n = g_hash_table_size (set);
+  g_hash_table_unref (set);
+  g_free (pixels);
+  g_object_unref (texture);
+  gsk_render_node_unref (node);
+  g_object_unref (paintable);
+  return n;
+}
+
+static gboolean
+tensors_equal (const PlTensor *a, const PlTensor *b)
+{
+  return a->numel == b->numel && memcmp (a->data, b->data, sizeof (float) * a->numel) == 0;
+}
+
+START_TEST (test_slider_prunes_and_updates)
+{
+  const char *src = g_getenv ("PL_SOURCE_DIR");
+  ck_assert_ptr_nonnull (src);
+  g_autofree char *model = g_build_filename (src, "data", "models", "fashion-cnn.onnx", NULL);
+  ck_assert_msg (g_file_test (model, G_FILE_TEST_EXISTS), "missing %s", model);
+  ck_assert_msg (g_file_test (PL_DEFAULT_DATASET_DIR, G_FILE_TEST_IS_DIR),
+                 "missing %s (Debian package dataset-fashion-mnist)", PL_DEFAULT_DATASET_DIR);
+
+  PlWindowOptions options = { .model_path = model, .dataset_dir = PL_DEFAULT_DATASET_DIR };
+  window = pl_window_new (NULL, &options);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1400, 900);
+  gtk_window_present (GTK_WINDOW (window));
+  wait_until_idle (window, 120);
+
+  double acc0 = pl_window_get_accuracy (window, FALSE);
+  ck_assert_msg (acc0 > 0.85, "original accuracy %.4f", acc0);
+  ck_assert_double_eq_tol (pl_window_get_accuracy (window, TRUE), acc0, 1e-12);
+  const PlComparison *c = pl_window_get_comparison (window);
+  ck_assert_ptr_nonnull (c);
+  ck_assert_int_eq (c->index, 0);
+  /* Unpruned: both networks are the same, so are their explanations. */
+  ck_assert (tensors_equal (c->saliency[0], c->saliency[1]));
+  ck_assert_float_gt (pl_tensor_max_abs (c->saliency[0]), 0.0f);
+  g_autoptr (PlTensor) original_saliency = copy (c->saliency[0]);
+
+  pl_window_set_sparsity (window, 0.90);
+  wait_until_idle (window, 120);
+
+  double s = pl_window_get_achieved_sparsity (window);
+  ck_assert_double_eq_tol (s, 0.90, 0.001);
+  double acc1 = pl_window_get_accuracy (window, TRUE);
+  ck_assert_double_eq_tol (pl_window_get_accuracy (window, FALSE), acc0, 1e-12);
+  ck_assert_msg (acc1 < acc0, "accuracy did not drop: %.4f -> %.4f", acc0, acc1);
+  c = pl_window_get_comparison (window);
+  ck_assert_ptr_nonnull (c);
+  ck_assert_msg (tensors_equal (c->saliency[0], original_saliency),
+                 "the original network's saliency changed after pruning");
+  ck_assert_msg (!tensors_equal (c->saliency[1], original_saliency),
+                 "the pruned network's saliency did not change");
+  ck_assert_float_gt (pl_tensor_max_abs (c->saliency_diff), 0.0f);
+
+  /* What the screen shows: the heatmap area is drawn, not blank. */
+  GtkWidget *view = pl_window_get_figure_view (window, PL_FIGURE_SALIENCY);
+  for (int i = 0; i < 20; i++)
+    g_main_context_iteration (NULL, FALSE);
+  guint colours = distinct_colours (view);
+  ck_assert_msg (colours > 50, "saliency view looks blank (%u colours)", colours);
+
+  /* Another sample updates the explanation. */
+  pl_window_select_sample (window, 7);
+  wait_until_idle (window, 60);
+  c = pl_window_get_comparison (window);
+  ck_assert_int_eq (c->index, 7);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  for (int i = 0; i < 20; i++)
+    g_main_context_iteration (NULL, FALSE);
+}
+END_TEST
+
+int
+main (void)
+{
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      g_print ("no display: skipping the GUI test (run it under xvfb-run)\n");
+      return 77;
+    }
+  gtk_init ();
+  adw_init ();
+  Suite *suite = suite_create ("window");
+  TCase *tc = tcase_create ("main job");
+  tcase_set_timeout (tc, 300);
+  tcase_add_test (tc, test_slider_prunes_and_updates);
+  suite_add_tcase (suite, tc);
+  SRunner *runner = srunner_create (suite);
+  srunner_set_fork_status (runner, CK_NOFORK);
+  srunner_run_all (runner, CK_NORMAL);
+  int failed = srunner_ntests_failed (runner);
+  srunner_free (runner);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,525 @@
+/* test-ops.c — operator kernels: hand-computed forwards and finite-difference backwards.
+ *
+ * Backward checks use the loss L = sum_i r_i y_i with a random r (a random linear
+ * functional of the output), so dL/dy = r. The reference is the central difference
+ * (L(x + h) - L(x - h)) / 2h with L summed in double. For ops that are linear in the
+ * perturbed input (Conv, Gemm, Add, copies) the difference is exact up to float rounding;
+ * Relu and MaxPool are checked on inputs whose entries are well away from kinks and ties.
+ */
+#include <check.h>
+#include <math.h>
+#include <string.h>
+#include "ops/pl-ops.h"
+
+/* ------------------------------------------------------------------ helpers */
+
+static guint64 rng_state;
+
+static double
+urand (void)
+{
+  guint64 z = (rng_state += G_GUINT64_CONSTANT (0x9E3779B97F4A7C15));
+  z = (z ^ (z >> 30)) * G_GUINT64_CONSTANT (0xBF58476D1CE4E5B9);
+  z = (z ^ (z >> 27)) * G_GUINT64_CONSTANT (0x94D049BB133111EB);
+  z ^= z >> 31;
+  return (double) (z >> 11) / 9007199254740992.0;
+}
+
+static float *
+rand_array (gsize n, double lo, double hi)
+{
+  float *a = g_new (float, MAX (n, 1));
+  for (gsize i = 0; i < n; i++)
+    a[i] = (float) (lo + (hi - lo) * urand ());
+  return a;
+}
+
+typedef void (*FwdFunc) (gpointer ctx, float *out);
+
+static double
+dot (const float *r, const float *y, gsize n)
+{
+  double s = 0.0;
+  for (gsize i = 0; i < n; i++)
+    s += (double) r[i] * y[i];
+  return s;
+}
+
+/* Compares analytic[i] with the central difference of L over param[i], all i. */
+static void
+check_fd (const char *what, FwdFunc fwd, gpointer ctx, float *param, gsize n,
+          const float *analytic, const float *r, gsize n_out, float h, double tol)
+{
+  g_autofree float *y = g_new (float, n_out);
+  for (gsize i = 0; i < n; i++)
+    {
+      float keep = param[i];
+      param[i] = keep + h;
+      fwd (ctx, y);
+      double lp = dot (r, y, n_out);
+      param[i] = keep - h;
+      fwd (ctx, y);
+      double lm = dot (r, y, n_out);
+      param[i] = keep;
+      double num = (lp - lm) / (2.0 * ((double) (keep + h) - (double) keep));
+      ck_assert_msg (fabs (num - analytic[i]) <= tol * (1.0 + fabs (num)),
+                     "%s[%zu]: analytic %g, finite difference %g", what, i,
+                     (double) analytic[i], num);
+    }
+}
+
+/* ------------------------------------------------------------------ Conv */
+
+START_TEST (test_conv_forward_hand)
+{
+  const float x[9] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+  const float w[4] = { 1, 2, 3, 4 };
+  const float b[1] = { 1 };
+  float y[9];
+  float ws[256];
+
+  PlConvGeom g = { .n = 1, .c = 1, .h = 3, .w = 3, .m = 1, .kh = 2, .kw = 2,
+                   .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1 };
+  ck_assert (pl_conv_geom_finish (&g));
+  ck_assert_int_eq (g.oh, 2);
+  ck_assert_int_eq (g.ow, 2);
+  ck_assert_uint_le (pl_conv2d_workspace (&g), G_N_ELEMENTS (ws));
+  pl_conv2d_forward (&g, x, w, b, y, ws);
+  const float e1[4] = { 38, 48, 68, 78 };
+  for (int i = 0; i < 4; i++)
+    ck_assert_float_eq (y[i], e1[i]);
+
+  /* pads 1 all round, stride 2 */
+  g.pad_t = g.pad_l = g.pad_b = g.pad_r = 1;
+  g.stride_h = g.stride_w = 2;
+  ck_assert (pl_conv_geom_finish (&g));
+  ck_assert_int_eq (g.oh, 2);
+  pl_conv2d_forward (&g, x, w, b, y, ws);
+  const float e2[4] = { 5, 19, 37, 78 };
+  for (int i = 0; i < 4; i++)
+    ck_assert_float_eq (y[i], e2[i]);
+
+  /* asymmetric pads [top 0, left 1, bottom 1, right 0], stride 1 */
+  g.pad_t = 0; g.pad_l = 1; g.pad_b = 1; g.pad_r = 0;
+  g.stride_h = g.stride_w = 1;
+  ck_assert (pl_conv_geom_finish (&g));
+  ck_assert_int_eq (g.oh, 3);
+  ck_assert_int_eq (g.ow, 3);
+  pl_conv2d_forward (&g, x, w, b, y, ws);
+  ck_assert_float_eq (y[0], 19);   /* 1*2 + 4*4 + 1 */
+  ck_assert_float_eq (y[1], 38);   /* the unpadded first window */
+  ck_assert_float_eq (y[8], 27);   /* 8*1 + 9*2 + 1 */
+
+  /* dilation 2: a 2x2 kernel covering the corners of the 3x3 input */
+  g.pad_t = g.pad_l = g.pad_b = g.pad_r = 0;
+  g.dil_h = g.dil_w = 2;
+  ck_assert (pl_conv_geom_finish (&g));
+  ck_assert_int_eq (g.oh, 1);
+  pl_conv2d_forward (&g, x, w, b, y, ws);
+  ck_assert_float_eq (y[0], 1 * 1 + 3 * 2 + 7 * 3 + 9 * 4 + 1);
+
+  /* kernel larger than the input */
+  PlConvGeom bad = { .n = 1, .c = 1, .h = 2, .w = 2, .m = 1, .kh = 3, .kw = 3,
+                     .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1 };
+  ck_assert (!pl_conv_geom_finish (&bad));
+}
+END_TEST
+
+typedef struct {
+  PlConvGeom g;
+  float *x, *w, *b, *ws;
+} ConvCtx;
+
+static void
+conv_fwd (gpointer p, float *out)
+{
+  ConvCtx *c = p;
+  pl_conv2d_forward (&c->g, c->x, c->w, c->b, out, c->ws);
+}
+
+static void
+conv_grad_case (const PlConvGeom *geom)
+{
+  ConvCtx c = { .g = *geom };
+  ck_assert (pl_conv_geom_finish (&c.g));
+  gsize nx = (gsize) c.g.n * c.g.c * c.g.h * c.g.w;
+  gsize nw = (gsize) c.g.m * c.g.c * c.g.kh * c.g.kw;
+  gsize ny = (gsize) c.g.n * c.g.m * c.g.oh * c.g.ow;
+  c.x = rand_array (nx, -1, 1);
+  c.w = rand_array (nw, -1, 1);
+  c.b = rand_array (c.g.m, -1, 1);
+  c.ws = g_new (float, pl_conv2d_workspace (&c.g));
+  g_autofree float *r = rand_array (ny, -1, 1);
+  g_autofree float *dx = g_new0 (float, nx);
+  g_autofree float *dw = g_new0 (float, nw);
+  g_autofree float *db = g_new0 (float, c.g.m);
+  pl_conv2d_backward (&c.g, c.x, c.w, r, dx, dw, db, c.ws);
+  check_fd ("conv dX", conv_fwd, &c, c.x, nx, dx, r, ny, 1e-2f, 2e-3);
+  check_fd ("conv dW", conv_fwd, &c, c.w, nw, dw, r, ny, 1e-2f, 2e-3);
+  check_fd ("conv dB", conv_fwd, &c, c.b, c.g.m, db, r, ny, 1e-2f, 2e-3);
+
+  /* accumulation: a second backward adds the same amount again */
+  g_autofree float *db2 = g_memdup2 (db, sizeof (float) * c.g.m);
+  pl_conv2d_backward (&c.g, c.x, c.w, r, NULL, NULL, db2, c.ws);
+  for (gint i = 0; i < c.g.m; i++)
+    ck_assert_float_eq_tol (db2[i], 2 * db[i], 1e-4);
+  g_free (c.x); g_free (c.w); g_free (c.b); g_free (c.ws);
+}
+
+START_TEST (test_conv_backward_fd)
+{
+  rng_state = 11;
+  PlConvGeom plain = { .n = 2, .c = 2, .h = 5, .w = 5, .m = 3, .kh = 3, .kw = 3,
+                       .stride_h = 1, .stride_w = 1, .pad_t = 1, .pad_l = 1, .pad_b = 1,
+                       .pad_r = 1, .dil_h = 1, .dil_w = 1 };
+  conv_grad_case (&plain);
+  PlConvGeom strided = { .n = 2, .c = 2, .h = 6, .w = 7, .m = 3, .kh = 3, .kw = 2,
+                         .stride_h = 2, .stride_w = 3, .pad_t = 1, .pad_l = 0, .pad_b = 2,
+                         .pad_r = 1, .dil_h = 1, .dil_w = 2 };
+  conv_grad_case (&strided);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ Gemm */
+
+START_TEST (test_gemm_forward_hand)
+{
+  const float A[4] = { 1, 2, 3, 4 }, B[4] = { 5, 6, 7, 8 }, Crow[2] = { 1, 2 };
+  float Y[4];
+  pl_gemm_forward (2, 2, 2, FALSE, FALSE, 1.f, 1.f, A, B, Crow, 1, 2, Y);
+  const float e1[4] = { 20, 24, 44, 52 };
+  for (int i = 0; i < 4; i++)
+    ck_assert_float_eq (Y[i], e1[i]);
+  /* transB: op(B) = B^T; alpha 2, beta 0.5, scalar C = 2 */
+  const float Cs[1] = { 2 };
+  pl_gemm_forward (2, 2, 2, FALSE, TRUE, 2.f, 0.5f, A, B, Cs, 1, 1, Y);
+  const float e2[4] = { 35, 47, 79, 107 };
+  for (int i = 0; i < 4; i++)
+    ck_assert_float_eq (Y[i], e2[i]);
+  /* transA with column C [M, 1] */
+  const float Ccol[2] = { 10, 20 };
+  pl_gemm_forward (2, 2, 2, TRUE, FALSE, 1.f, 1.f, A, B, Ccol, 2, 1, Y);
+  /* A^T = [[1,3],[2,4]]; A^T B = [[26,30],[38,44]] */
+  const float e3[4] = { 36, 40, 58, 64 };
+  for (int i = 0; i < 4; i++)
+    ck_assert_float_eq (Y[i], e3[i]);
+  /* MatMul: no C */
+  pl_gemm_forward (2, 2, 2, FALSE, FALSE, 1.f, 0.f, A, B, NULL, 0, 0, Y);
+  const float e4[4] = { 19, 22, 43, 50 };
+  for (int i = 0; i < 4; i++)
+    ck_assert_float_eq (Y[i], e4[i]);
+}
+END_TEST
+
+typedef struct {
+  gint M, N, K, cm, cn;
+  gboolean ta, tb;
+  float alpha, beta;
+  float *A, *B, *C;
+} GemmCtx;
+
+static void
+gemm_fwd (gpointer p, float *out)
+{
+  GemmCtx *c = p;
+  pl_gemm_forward (c->M, c->N, c->K, c->ta, c->tb, c->alpha, c->beta, c->A, c->B, c->C,
+                   c->cm, c->cn, out);
+}
+
+START_TEST (test_gemm_backward_fd)
+{
+  rng_state = 23;
+  const gint cshapes[4][2] = { { 1, 4 }, { 3, 1 }, { 3, 4 }, { 1, 1 } };
+  for (gint t = 0; t < 4; t++)
+    {
+      GemmCtx c = { .M = 3, .N = 4, .K = 5, .ta = t & 1, .tb = (t >> 1) & 1,
+                    .alpha = 1.5f, .beta = 0.7f, .cm = cshapes[t][0], .cn = cshapes[t][1] };
+      gsize na = c.M * c.K, nb = c.K * c.N, nc = c.cm * c.cn, ny = c.M * c.N;
+      c.A = rand_array (na, -1, 1);
+      c.B = rand_array (nb, -1, 1);
+      c.C = rand_array (nc, -1, 1);
+      g_autofree float *r = rand_array (ny, -1, 1);
+      g_autofree float *dA = g_new0 (float, na);
+      g_autofree float *dB = g_new0 (float, nb);
+      g_autofree float *dC = g_new0 (float, nc);
+      pl_gemm_backward (c.M, c.N, c.K, c.ta, c.tb, c.alpha, c.beta, c.A, c.B, c.cm, c.cn, r,
+                        dA, dB, dC);
+      check_fd ("gemm dA", gemm_fwd, &c, c.A, na, dA, r, ny, 1e-2f, 2e-3);
+      check_fd ("gemm dB", gemm_fwd, &c, c.B, nb, dB, r, ny, 1e-2f, 2e-3);
+      check_fd ("gemm dC", gemm_fwd, &c, c.C, nc, dC, r, ny, 1e-2f, 2e-3);
+      g_free (c.A); g_free (c.B); g_free (c.C);
+    }
+}
+END_TEST
+
+/* ------------------------------------------------------------------ Relu */
+
+typedef struct { gsize n; float *x; } UnaryCtx;
+
+static void
+relu_fwd (gpointer p, float *out)
+{
+  UnaryCtx *c = p;
+  pl_relu_forward (c->n, c->x, out);
+}
+
+START_TEST (test_relu)
+{
+  const float x[4] = { -2, 0, 0.5f, 3 };
+  float y[4];
+  pl_relu_forward (4, x, y);
+  ck_assert_float_eq (y[0], 0);
+  ck_assert_float_eq (y[1], 0);
+  ck_assert_float_eq (y[2], 0.5f);
+  ck_assert_float_eq (y[3], 3);
+
+  rng_state = 5;
+  UnaryCtx c = { 20, rand_array (20, -1, 1) };
+  for (gsize i = 0; i < c.n; i++)   /* keep away from the kink at 0 */
+    c.x[i] += c.x[i] >= 0 ? 0.1f : -0.1f;
+  g_autofree float *r = rand_array (c.n, -1, 1);
+  g_autofree float *dx = g_new0 (float, c.n);
+  pl_relu_backward (c.n, c.x, r, dx);
+  check_fd ("relu dX", relu_fwd, &c, c.x, c.n, dx, r, c.n, 1e-2f, 1e-3);
+  g_free (c.x);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ MaxPool */
+
+START_TEST (test_maxpool_forward_hand_and_ties)
+{
+  const float x[16] = { 1, 3, 2, 0,
+                        4, 2, 1, 5,
+                        0, 0, 7, 7,
+                        0, 0, 7, 7 };
+  PlPoolGeom g = { .n = 1, .c = 1, .h = 4, .w = 4, .kh = 2, .kw = 2, .stride_h = 2,
+                   .stride_w = 2, .dil_h = 1, .dil_w = 1 };
+  ck_assert (pl_pool_geom_finish (&g));
+  ck_assert_int_eq (g.oh, 2);
+  float y[4];
+  gint32 arg[4];
+  pl_maxpool_forward (&g, x, y, arg);
+  const float e[4] = { 4, 5, 0, 7 };
+  for (int i = 0; i < 4; i++)
+    ck_assert_float_eq (y[i], e[i]);
+  /* ties: all-zero window -> first cell (2,0); the 7s -> first cell (2,2) */
+  ck_assert_int_eq (arg[2], 2 * 4 + 0);
+  ck_assert_int_eq (arg[3], 2 * 4 + 2);
+  const float dy[4] = { 1, 2, 3, 4 };
+  float dx[16] = { 0 };
+  pl_maxpool_backward (&g, arg, dy, dx);
+  ck_assert_float_eq (dx[4], 1);   /* the 4 */
+  ck_assert_float_eq (dx[7], 2);   /* the 5 */
+  ck_assert_float_eq (dx[8], 3);
+  ck_assert_float_eq (dx[10], 4);
+  ck_assert_float_eq (dx[11], 0);
+  ck_assert_float_eq (dx[14], 0);
+  ck_assert_float_eq (dx[15], 0);
+
+  /* pads: 3x3 window, stride 1, pad 1 keeps the size; padding never wins even when the
+   * input is all negative */
+  const float neg[4] = { -4, -3, -2, -1 };
+  PlPoolGeom p = { .n = 1, .c = 1, .h = 2, .w = 2, .kh = 3, .kw = 3, .stride_h = 1,
+                   .stride_w = 1, .pad_t = 1, .pad_l = 1, .pad_b = 1, .pad_r = 1,
+                   .dil_h = 1, .dil_w = 1 };
+  ck_assert (pl_pool_geom_finish (&p));
+  ck_assert_int_eq (p.oh, 2);
+  pl_maxpool_forward (&p, neg, y, arg);
+  for (int i = 0; i < 4; i++)
+    ck_assert_float_eq (y[i], -1);
+
+  /* ceil_mode: 5 wide, kernel 2, stride 2 -> 3 outputs (2 without ceil) */
+  PlPoolGeom cm = { .n = 1, .c = 1, .h = 5, .w = 5, .kh = 2, .kw = 2, .stride_h = 2,
+                    .stride_w = 2, .dil_h = 1, .dil_w = 1, .ceil_mode = TRUE };
+  ck_assert (pl_pool_geom_finish (&cm));
+  ck_assert_int_eq (cm.oh, 3);
+  cm.ceil_mode = FALSE;
+  ck_assert (pl_pool_geom_finish (&cm));
+  ck_assert_int_eq (cm.oh, 2);
+}
+END_TEST
+
+typedef struct { PlPoolGeom g; float *x; gint32 *arg; } PoolCtx;
+
+static void
+pool_fwd (gpointer p, float *out)
+{
+  PoolCtx *c = p;
+  pl_maxpool_forward (&c->g, c->x, out, c->arg);
+}
+
+START_TEST (test_maxpool_backward_fd)
+{
+  rng_state = 77;
+  PoolCtx c = { .g = { .n = 2, .c = 2, .h = 5, .w = 6, .kh = 3, .kw = 2, .stride_h = 2,
+                       .stride_w = 1, .pad_t = 1, .pad_l = 0, .pad_b = 1, .pad_r = 1,
+                       .dil_h = 1, .dil_w = 2 } };
+  ck_assert (pl_pool_geom_finish (&c.g));
+  gsize nx = 2 * 2 * 5 * 6, ny = (gsize) 2 * 2 * c.g.oh * c.g.ow;
+  /* distinct values 0.1 apart (a shuffled ramp) so h = 1e-2 never changes a maximum */
+  c.x = g_new (float, nx);
+  for (gsize i = 0; i < nx; i++)
+    c.x[i] = 0.1f * (float) i;
+  for (gsize i = nx - 1; i > 0; i--)
+    {
+      gsize j = (gsize) (urand () * (i + 1));
+      float t = c.x[i]; c.x[i] = c.x[j]; c.x[j] = t;
+    }
+  c.arg = g_new (gint32, ny);
+  g_autofree float *y = g_new (float, ny);
+  pl_maxpool_forward (&c.g, c.x, y, c.arg);
+  g_autofree float *r = rand_array (ny, -1, 1);
+  g_autofree float *dx = g_new0 (float, nx);
+  pl_maxpool_backward (&c.g, c.arg, r, dx);
+  check_fd ("maxpool dX", pool_fwd, &c, c.x, nx, dx, r, ny, 1e-2f, 2e-3);
+  g_free (c.x);
+  g_free (c.arg);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ Add */
+
+START_TEST (test_add_broadcast)
+{
+  gint nd;
+  gint64 out[8];
+  const gint64 a2[2] = { 2, 3 }, b1[1] = { 3 }, bad[1] = { 2 };
+  ck_assert (pl_broadcast_shape (2, a2, 1, b1, &nd, out));
+  ck_assert_int_eq (nd, 2);
+  ck_assert_int_eq (out[0], 2);
+  ck_assert_int_eq (out[1], 3);
+  ck_assert (!pl_broadcast_shape (2, a2, 1, bad, &nd, out));
+
+  const float a[6] = { 1, 2, 3, 4, 5, 6 }, b[3] = { 10, 20, 30 };
+  const gint64 bsh[2] = { 1, 3 };
+  float y[6];
+  pl_add_forward (2, a2, a2, a, bsh, b, y);
+  const float e[6] = { 11, 22, 33, 14, 25, 36 };
+  for (int i = 0; i < 6; i++)
+    ck_assert_float_eq (y[i], e[i]);
+  float da[6] = { 0 }, db[3] = { 0 };
+  const float dy[6] = { 1, 2, 3, 4, 5, 6 };
+  pl_add_backward (2, a2, a2, bsh, dy, da, db);
+  ck_assert_float_eq (db[0], 5);
+  ck_assert_float_eq (db[1], 7);
+  ck_assert_float_eq (db[2], 9);
+  ck_assert_float_eq (da[5], 6);
+
+  /* [2, 3, 4] + [3, 1] (padded to [1, 3, 1]): the bias-per-channel pattern */
+  const gint64 o3[3] = { 2, 3, 4 }, c3[3] = { 1, 3, 1 };
+  float x3[24], y3[24], bias[3] = { 1, 2, 3 };
+  for (int i = 0; i < 24; i++)
+    x3[i] = (float) i;
+  pl_add_forward (3, o3, o3, x3, c3, bias, y3);
+  ck_assert_float_eq (y3[0], 1);
+  ck_assert_float_eq (y3[5], 7);        /* channel 1 */
+  ck_assert_float_eq (y3[23], 26);      /* channel 2 */
+  float g3[24], dbias[3] = { 0 };
+  for (int i = 0; i < 24; i++)
+    g3[i] = 1;
+  pl_add_backward (3, o3, o3, c3, g3, NULL, dbias);
+  for (int i = 0; i < 3; i++)
+    ck_assert_float_eq (dbias[i], 8);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ Softmax */
+
+typedef struct { gsize outer, d, inner; float *x; } SoftCtx;
+
+static void
+soft_fwd (gpointer p, float *out)
+{
+  SoftCtx *c = p;
+  pl_softmax_forward (c->outer, c->d, c->inner, c->x, out);
+}
+
+START_TEST (test_softmax)
+{
+  const float x[2] = { 0, logf (2) };
+  float y[2];
+  pl_softmax_forward (1, 2, 1, x, y);
+  ck_assert_float_eq_tol (y[0], 1.0 / 3, 1e-6);
+  ck_assert_float_eq_tol (y[1], 2.0 / 3, 1e-6);
+  /* large logits do not overflow */
+  const float big[2] = { 1000, 1000 };
+  pl_softmax_forward (1, 2, 1, big, y);
+  ck_assert_float_eq_tol (y[0], 0.5, 1e-6);
+
+  rng_state = 99;
+  SoftCtx c = { 2, 4, 3, rand_array (24, -2, 2) };
+  g_autofree float *r = rand_array (24, -1, 1);
+  g_autofree float *yy = g_new (float, 24);
+  g_autofree float *dx = g_new0 (float, 24);
+  pl_softmax_forward (c.outer, c.d, c.inner, c.x, yy);
+  for (gsize o = 0; o < 2; o++)
+    for (gsize in = 0; in < 3; in++)
+      {
+        double s = 0;
+        for (gsize k = 0; k < 4; k++)
+          s += yy[o * 12 + k * 3 + in];
+        ck_assert_float_eq_tol (s, 1.0, 1e-6);
+      }
+  pl_softmax_backward (c.outer, c.d, c.inner, yy, r, dx);
+  check_fd ("softmax dX", soft_fwd, &c, c.x, 24, dx, r, 24, 1e-2f, 5e-3);
+  g_free (c.x);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ Reshape / copy */
+
+START_TEST (test_reshape_and_copy)
+{
+  const gint64 in[3] = { 2, 3, 4 };
+  gint64 out[8];
+  char *why = NULL;
+  const gint64 r1[2] = { 0, -1 };
+  ck_assert (pl_reshape_resolve (3, in, 2, r1, out, &why));
+  ck_assert_int_eq (out[0], 2);
+  ck_assert_int_eq (out[1], 12);
+  const gint64 r2[3] = { -1, 4, 3 };
+  ck_assert (pl_reshape_resolve (3, in, 3, r2, out, &why));
+  ck_assert_int_eq (out[0], 2);
+  const gint64 r3[2] = { -1, -1 };
+  ck_assert (!pl_reshape_resolve (3, in, 2, r3, out, &why));
+  ck_assert_ptr_nonnull (why);
+  g_clear_pointer (&why, g_free);
+  const gint64 r4[2] = { 5, -1 };
+  ck_assert (!pl_reshape_resolve (3, in, 2, r4, out, &why));
+  g_clear_pointer (&why, g_free);
+  const gint64 r5[1] = { 25 };
+  ck_assert (!pl_reshape_resolve (3, in, 1, r5, out, &why));
+  g_clear_pointer (&why, g_free);
+
+  const float x[3] = { 1, 2, 3 };
+  float y[3], dx[3] = { 1, 1, 1 };
+  pl_copy_forward (3, x, y);
+  ck_assert_float_eq (y[2], 3);
+  pl_copy_backward (3, x, dx);
+  ck_assert_float_eq (dx[2], 4);
+}
+END_TEST
+
+int
+main (void)
+{
+  Suite *s = suite_create ("ops");
+  TCase *tc = tcase_create ("ops");
+  tcase_add_test (tc, test_conv_forward_hand);
+  tcase_add_test (tc, test_conv_backward_fd);
+  tcase_add_test (tc, test_gemm_forward_hand);
+  tcase_add_test (tc, test_gemm_backward_fd);
+  tcase_add_test (tc, test_relu);
+  tcase_add_test (tc, test_maxpool_forward_hand_and_ties);
+  tcase_add_test (tc, test_maxpool_backward_fd);
+  tcase_add_test (tc, test_add_broadcast);
+  tcase_add_test (tc, test_softmax);
+  tcase_add_test (tc, test_reshape_and_copy);
+  suite_add_tcase (s, tc);
+  SRunner *sr = srunner_create (s);
+  srunner_run_all (sr, CK_NORMAL);
+  int failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? 0 : 1;
+}
