@@ -175,7 +175,7 @@ update_metric_labels (PlWindow *self)
       PlEvaluation *e1 = self->step ? self->step->evaluation : self->eval_original;
       double delta = 100.0 * (e1->accuracy - self->eval_original->accuracy);
       acc1 = g_strdup_printf ("%.2f %% (%+.2f)", 100.0 * e1->accuracy, delta);
-      ev = g_strdup_printf (_("%" G_GINT64_FORMAT " test images"), self->eval_original->n);
+      ev = g_strdup_printf (_("%d test images"), (int) self->eval_original->n);
     }
   if (self->original != NULL)
     {
@@ -184,8 +184,8 @@ update_metric_labels (PlWindow *self)
       for (guint i = 0; i < w->len; i++)
         total += pl_graph_value (self->original, g_array_index (w, gint, i))->init->numel;
       double s = current_sparsity (self);
-      ach = g_strdup_printf (_("%.2f %% of %" G_GINT64_FORMAT " weights (%" G_GINT64_FORMAT " left)"),
-                             100.0 * s, total, (gint64) (total - (gint64) (s * total + 0.5)));
+      ach = g_strdup_printf (_("%.2f %% (%d of %d weights left)"),
+                             100.0 * s, (int) (total - (gint64) (s * total + 0.5)), (int) total);
     }
   gtk_label_set_label (self->accuracy_original_label, acc0 ? acc0 : "—");
   gtk_label_set_label (self->accuracy_pruned_label, acc1 ? acc1 : "—");
@@ -199,7 +199,7 @@ update_sample_labels (PlWindow *self)
   if (self->dataset == NULL || self->selected < 0)
     return;
   gint64 i = self->selected;
-  g_autofree char *title = g_strdup_printf (_("Test image #%" G_GINT64_FORMAT), i);
+  g_autofree char *title = g_strdup_printf (_("Test image #%d"), (int) i);
   gtk_label_set_label (self->sample_title, title);
   gtk_label_set_label (self->truth_label, class_name (self, self->dataset->labels[i]));
 
@@ -444,8 +444,8 @@ apply_load (PlWindow *self, Job *job)
   g_autofree char *model_name = g_path_get_basename (self->model_path);
   g_autofree char *subtitle = g_strdup_printf ("%s · %s", model_name, self->dataset->name);
   adw_view_switcher_title_set_subtitle (self->switcher_title, subtitle);
-  g_autofree char *ds_label = g_strdup_printf (_("%s · %" G_GINT64_FORMAT " images"),
-                                               self->dataset->name, self->dataset->n);
+  g_autofree char *ds_label = g_strdup_printf (_("%s · %d images"),
+                                               self->dataset->name, (int) self->dataset->n);
   gtk_label_set_label (self->dataset_label, ds_label);
 
   /* One string per sample: its index. */
@@ -673,8 +673,8 @@ thumb_bind (GtkSignalListItemFactory *factory, GtkListItem *item, PlWindow *self
       gint p1 = self->step ? self->step->evaluation->predictions[i] : p0;
       wrong = p0 != label_k;
       changed = p1 != p0;
-      tooltip = g_strdup_printf (_("#%" G_GINT64_FORMAT ": %s\noriginal predicts %s\npruned predicts %s"),
-                                 i, class_name (self, label_k), class_name (self, p0),
+      tooltip = g_strdup_printf (_("#%d: %s\noriginal predicts %s\npruned predicts %s"),
+                                 (int) i, class_name (self, label_k), class_name (self, p0),
                                  class_name (self, p1));
     }
   else

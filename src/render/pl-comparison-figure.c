@@ -66,8 +66,8 @@ setup_input_panel (PlComparisonFigure *fig, const PlComparison *cmp, const PlFig
   memcpy (grey->data, cmp->image->data, sizeof (float) * grey->numel);
   keep_tensor (fig, grey);
   pl_tensor_unref (grey);
-  p->title = (char *) keep_string (fig, g_strdup_printf (_("Input #%" G_GINT64_FORMAT "\ntrue %s"),
-                                                         cmp->index, class_name (ctx, cmp->label)));
+  p->title = (char *) keep_string (fig, g_strdup_printf (_("Input #%d\ntrue %s"),
+                                                         (int) cmp->index, class_name (ctx, cmp->label)));
   p->map = NULL;
   p->underlay = grey;
   p->overlay_alpha = 0.0;
@@ -128,11 +128,11 @@ build_heatmaps (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigure
                                                              class_name (ctx, cmp->target)));
       fig->description = g_strdup_printf (
           _("KernelSHAP (Lundberg & Lee 2017) of the logit of class “%s” over %d × %d patches, "
-            "hidden patches set to %.2f, %d coalitions, seed %" G_GUINT64_FORMAT "; "
+            "hidden patches set to %.2f, %d coalitions, seed %llu; "
             "φ₀ = %.3f / %.3f (original / pruned); Spearman ρ = %.3f, top-%.0f %% overlap = %.2f; "
             "%s, global magnitude pruning to %.1f %%, %s"),
           class_name (ctx, cmp->target), cmp->options.grid, cmp->options.grid,
-          cmp->options.baseline, cmp->shap_evaluations, cmp->options.seed,
+          cmp->options.baseline, cmp->shap_evaluations, (unsigned long long) cmp->options.seed,
           cmp->shap_phi0[0], cmp->shap_phi0[1], sim->spearman,
           100.0 * cmp->options.topk_fraction, sim->topk_intersection,
           ctx->model_name, 100.0 * ctx->sparsity, ctx->dataset_name);
@@ -177,10 +177,10 @@ build_bars (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigureCont
   fig->description = g_strdup_printf (
       _("Vanilla-gradient saliency summed over %d × %d patches (patch r1 c1 is top left), sorted "
         "by the original network; Spearman ρ = %.3f, top-%.0f %% overlap = %.2f; %s, global "
-        "magnitude pruning to %.1f %%, %s, sample #%" G_GINT64_FORMAT),
+        "magnitude pruning to %.1f %%, %s, sample #%d"),
       cmp->options.grid, cmp->options.grid, cmp->patch_similarity.spearman,
       100.0 * cmp->options.topk_fraction, cmp->patch_similarity.topk_intersection,
-      ctx->model_name, 100.0 * ctx->sparsity, ctx->dataset_name, cmp->index);
+      ctx->model_name, 100.0 * ctx->sparsity, ctx->dataset_name, (int) cmp->index);
   b->caption = ctx->caption ? fig->description : NULL;
   fig->width_in = 6.5;
   fig->height_in = 1.2 + 0.22 * M;

@@ -151,6 +151,40 @@ draw_map (cairo_t *cr, const PlHeatmapPanel *p, const ScaleLayout *sl, double x,
           double w, double h, const PlTheme *th)
 {
   gint64 mh, mw;
+  if (!map_dims (p->map, &mh, &mw) && p->underlay != NULL && map_dims (p->underlay, &mh, &mw)) {
+    /* No map: the underlay alone (the input image), grey in [0, 1], no colour scale. */
+    cairo_surface_t *img = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, (int) mw, (int) mh);
+    if (cairo_surface_status (img) == CAIRO_STATUS_SUCCESS) {
+      cairo_surface_flush (img);
+      guint8 *base = cairo_image_surface_get_data (img);
+      int stride = cairo_image_surface_get_stride (img);
+      for (gint64 r = 0; r < mh; r++) {
+        guint32 *row = (guint32 *) (base + r * stride);
+        for (gint64 c = 0; c < mw; c++) {
+          double g = p->underlay->data[r * mw + c];
+          g = isfinite (g) ? CLAMP (g, 0.0, 1.0) : 0.0;
+          double rgb[3] = { g, g, g };
+          row[c] = pl_pack_rgb (rgb);
+        }
+      }
+      cairo_surface_mark_dirty (img);
+      cairo_save (cr);
+      cairo_rectangle (cr, x, y, w, h);
+      cairo_clip (cr);
+      cairo_translate (cr, x, y);
+      cairo_scale (cr, w / (double) mw, h / (double) mh);
+      cairo_set_source_surface (cr, img, 0, 0);
+      cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
+      cairo_paint (cr);
+      cairo_restore (cr);
+    }
+    cairo_surface_destroy (img);
+    cairo_set_line_width (cr, 0.6);
+    cairo_set_source_rgba (cr, th->fg[0], th->fg[1], th->fg[2], 0.6);
+    cairo_rectangle (cr, x, y, w, h);
+    cairo_stroke (cr);
+    return;
+  }
   if (!map_dims (p->map, &mh, &mw)) {
     cairo_set_source_rgba (cr, th->fg[0], th->fg[1], th->fg[2], 0.4);
     cairo_set_line_width (cr, 0.8);
@@ -258,6 +292,8 @@ draw_map (cairo_t *cr, const PlHeatmapPanel *p, const ScaleLayout *sl, double x,
 static double
 snap (cairo_t *cr, double v)
 {
+  if (cairo_surface_get_type (cairo_get_target (cr)) != CAIRO_SURFACE_TYPE_IMAGE)
+    return v;
   double dx = 1.0, dy = 0.0;
   cairo_user_to_device_distance (cr, &dx, &dy);
   double sx = hypot (dx, dy);
@@ -360,14 +396,16 @@ pl_heatmap_figure_draw (cairo_t *cr, double width, double height,
     cairo_restore (cr);
     return;
   }
-  /* whole device pixels per map pixel when they are at least two device pixels */
+  /* On raster surfaces, whole device pixels per map pixel when that costs at most 15 %
+   * of the panel size (vector surfaces scale freely). */
   gint64 mh0, mw0;
-  if (map_dims (figure->panels[0].map, &mh0, &mw0)) {
+  if (cairo_surface_get_type (cairo_get_target (cr)) == CAIRO_SURFACE_TYPE_IMAGE &&
+      map_dims (figure->panels[0].map, &mh0, &mw0)) {
     double dx = 1.0, dy = 0.0;
     cairo_user_to_device_distance (cr, &dx, &dy);
     double sx = hypot (dx, dy);
     double cell_dev = ph / mh0 * sx;
-    if (sx > 0 && cell_dev >= 2.0)
+    if (sx > 0 && cell_dev >= 2.0 && floor (cell_dev) >= 0.85 * cell_dev)
       ph = floor (cell_dev) / sx * mh0;
   }
 

@@ -74,8 +74,13 @@ idx_read (const char *path, guint32 expected_magic, IdxFile *out, GError **error
   g_autoptr (GError) local = NULL;
   g_autoptr (GFileInputStream) fin = g_file_read (file, NULL, &local);
   if (fin == NULL) {
-    g_set_error (error, PL_ERROR, PL_ERROR_IO, "%s: cannot open the file: %s", path,
-                 local->message);
+    /* GIO says "Error opening file PATH: reason"; keep the reason only */
+    const char *reason = strstr (local->message, ": ");
+    reason = reason != NULL ? reason + 2 : local->message;
+    if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+      g_set_error (error, PL_ERROR, PL_ERROR_IO, "%s: no such file", path);
+    else
+      g_set_error (error, PL_ERROR, PL_ERROR_IO, "%s: cannot open the file: %s", path, reason);
     return FALSE;
   }
 

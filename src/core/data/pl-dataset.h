@@ -25,6 +25,11 @@ typedef struct {
   char **class_names;  /* n_classes entries, NULL-terminated; English, translate for display */
 } PlDataset;
 
+/* Images IDX [N, H, W] (magic 0x00000803) and labels IDX [N] (0x00000801), each plain
+ * or gzip. Labels must be class indices 0..9; n_classes = max label + 1 with class names
+ * "0", "1", ...; channels = 1; name = the images file's base name. Every error message
+ * starts with the offending file's path; more than 2^31 bytes of pixels gives
+ * PL_ERROR_TOO_LARGE. */
 PlDataset *pl_dataset_load_idx (const char *images_path, const char *labels_path,
                                 GError **error);
 /* dir holds {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]; split is "train" or
@@ -33,7 +38,8 @@ PlDataset *pl_dataset_load_fashion_mnist (const char *dir, const char *split, GE
 PlDataset *pl_dataset_ref (PlDataset *dataset);
 void pl_dataset_unref (PlDataset *dataset);
 
-/* Float batch [count, C, H, W] of pixels / 255 for the given sample indices. */
+/* Float batch [count, C, H, W] of pixels / 255 for the given sample indices.
+ * An index outside 0..n-1 (or a range past the end) gives PL_ERROR_INVALID. */
 PlTensor *pl_dataset_batch (const PlDataset *dataset, const gint64 *indices, gint64 count,
                             GError **error);
 /* Float batch of the contiguous range [start, start + count). */

@@ -47,7 +47,6 @@ typedef struct {
   gsize outer, d, inner;
   gint nd;
   gint64 osh[PL_TENSOR_MAX_DIMS], ash[PL_TENSOR_MAX_DIMS], bsh[PL_TENSOR_MAX_DIMS];
-  gint32 *argmax;
 } NodePlan;
 
 typedef struct {
@@ -95,8 +94,6 @@ plan_free (Plan *p, guint n_values, guint n_nodes)
       g_clear_pointer (&p->vals[v], pl_tensor_unref);
       g_clear_pointer (&p->grads[v], pl_tensor_unref);
     }
-  for (guint k = 0; k < n_nodes; k++)
-    g_free (p->np[k].argmax);
   g_free (p->vals);
   g_free (p->grads);
   g_free (p->np);
@@ -255,6 +252,8 @@ parse_node (const PlGraph *graph, const PlNode *n, NodeInfo *info, GError **erro
       info->axis = pl_node_get_int (n, "axis", 1);
       break;
     case OP_SOFTMAX:
+      /* opset >= 13 (or unknown): one axis, default -1; older: coerced to 2-D at axis,
+       * default 1 */
       info->axis = pl_node_get_int (n, "axis", graph->opset >= 13 || graph->opset <= 0 ? -1 : 1);
       break;
     case OP_RESHAPE:
@@ -452,7 +451,7 @@ infer_node (PlExecutor *ex, guint k, Shape *sh, NodePlan *np, GError **error)
           {
             if (i < axis)
               outer *= x->d[i];
-            else if (i == axis || ex->graph->opset < 13)
+            else if (i == axis || (ex->graph->opset > 0 && ex->graph->opset < 13))
               d *= x->d[i];
             else
               inner *= x->d[i];
@@ -548,22 +547,8 @@ plan_build (PlExecutor *ex, gint in_ndim, const gint64 *in_shape, GError **error
         goto fail;
     }
   for (guint k = 0; k < ex->n_nodes; k++)
-    {
-      if (ex->info[k].kind == OP_MAXPOOL)
-        {
-          const PlPoolGeom *g = &p->np[k].pool;
-          gsize cnt = (gsize) g->n * g->c * g->oh * g->ow;
-          p->np[k].argmax = g_try_new (gint32, MAX (cnt, 1));
-          if (p->np[k].argmax == NULL)
-            {
-              g_set_error (error, PL_ERROR, PL_ERROR_TOO_LARGE, "out of memory for MaxPool "
-                           "node '%s'", node_label (node_at (ex, k)));
-              goto fail;
-            }
-        }
-      if (ex->info[k].kind == OP_CONV)
-        p->ws = MAX (p->ws, pl_conv2d_workspace (&p->np[k].conv));
-    }
+    if (ex->info[k].kind == OP_CONV)
+      p->ws = MAX (p->ws, pl_conv2d_workspace (&p->np[k].conv));
   return p;
 
 fail:
@@ -656,7 +641,7 @@ pl_executor_new (PlGraph *graph, GError **error)
   ex->req = g_new0 (gboolean, MAX (n_values, 1));
   ex->input_grad_enabled = TRUE;
 
-  /* Check shapes now with a batch of 1 when the sample shape is declared. */
+  /* Check shapes now when the sample shape is declared (a symbolic batch taken as 1). */
   const PlValue *iv = pl_graph_value (graph, input_id);
   gboolean static_shape = iv->ndim >= 1;
   for (gint i = 1; i < iv->ndim; i++)
@@ -665,7 +650,8 @@ pl_executor_new (PlGraph *graph, GError **error)
     {
       gint64 shape[PL_TENSOR_MAX_DIMS];
       memcpy (shape, iv->shape, sizeof shape);
-      shape[0] = 1;
+      if (shape[0] < 1)
+        shape[0] = 1;
       ex->plans[0] = plan_build (ex, iv->ndim, shape, error);
       if (ex->plans[0] == NULL)
         {
@@ -725,6 +711,23 @@ vtensor (PlExecutor *ex, gint id)
 }
 
 static gboolean
+ensure_workspace (PlExecutor *ex, gsize need, GError **error)
+{
+  if (need <= ex->ws_size)
+    return TRUE;
+  g_free (ex->ws);
+  ex->ws = g_try_new (float, need);
+  ex->ws_size = ex->ws != NULL ? need : 0;
+  if (ex->ws == NULL)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_TOO_LARGE, "out of memory for convolution "
+                   "workspace (%" G_GSIZE_FORMAT " floats)", need);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
 select_plan (PlExecutor *ex, const PlTensor *input, GError **error)
 {
   for (gint i = 0; i < N_PLANS; i++)
@@ -735,7 +738,7 @@ select_plan (PlExecutor *ex, const PlTensor *input, GError **error)
         {
           ex->plans[i] = ex->plans[0];
           ex->plans[0] = p;
-          return TRUE;
+          return ensure_workspace (ex, p->ws, error);
         }
     }
   /* Check the sample shape against the declared input. */
@@ -759,19 +762,7 @@ select_plan (PlExecutor *ex, const PlTensor *input, GError **error)
   for (gint i = N_PLANS - 1; i > 0; i--)
     ex->plans[i] = ex->plans[i - 1];
   ex->plans[0] = p;
-  if (p->ws > ex->ws_size)
-    {
-      g_free (ex->ws);
-      ex->ws = g_try_new (float, p->ws);
-      ex->ws_size = ex->ws != NULL ? p->ws : 0;
-      if (ex->ws == NULL)
-        {
-          g_set_error (error, PL_ERROR, PL_ERROR_TOO_LARGE, "out of memory for convolution "
-                       "workspace (%" G_GSIZE_FORMAT " floats)", p->ws);
-          return FALSE;
-        }
-    }
-  return TRUE;
+  return ensure_workspace (ex, p->ws, error);
 }
 
 static void
@@ -806,7 +797,7 @@ run_node (PlExecutor *ex, guint k)
       pl_relu_forward (numel, x, y);
       break;
     case OP_MAXPOOL:
-      pl_maxpool_forward (&np->pool, x, y, np->argmax);
+      pl_maxpool_forward (&np->pool, x, y);
       break;
     case OP_SOFTMAX:
       pl_softmax_forward (np->outer, np->d, np->inner, x, y);
@@ -915,7 +906,7 @@ back_node (PlExecutor *ex, guint k)
       break;
     case OP_MAXPOOL:
       if (dx != NULL)
-        pl_maxpool_backward (&np->pool, np->argmax, dy, dx);
+        pl_maxpool_backward (&np->pool, x, vdata (ex, n->outputs[0]), dy, dx);
       break;
     case OP_SOFTMAX:
       if (dx != NULL)

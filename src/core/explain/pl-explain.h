@@ -1,7 +1,7 @@
 /* pl-explain.h — attribution methods for image classifiers.
  *
  * Attributions are for one input x ([1, C, H, W]) and one output class t (the logit
- * f_t; default the predicted class). Every method returns new tensors.
+ * f_t; target < 0 selects the predicted class). Every method returns new tensors.
  */
 #pragma once
 

@@ -306,6 +306,14 @@ pl_kernel_shap_values (PlCoalitionFunc func, gpointer user_data, gint M,
   gint64 budget = options && options->budget > 0 ? options->budget : 2 * (gint64) M + 2048;
   gint batch = options && options->batch > 0 ? options->batch : 256;
   guint64 seed = options ? options->seed : 0;
+  if (budget * (gint64) M > (G_GINT64_CONSTANT (1) << 31))
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_TOO_LARGE,
+                   "KernelSHAP budget of %" G_GINT64_FORMAT " coalitions × %d features needs "
+                   "more than 2 GiB of coalition storage; lower the budget",
+                   budget, M);
+      return FALSE;
+    }
 
   PlProgress p_ends = pl_progress_sub (progress, 0.0, 0.02);
   PlProgress p_eval = pl_progress_sub (progress, 0.02, 0.97);

@@ -502,10 +502,13 @@ pl_graph_validate (PlGraph *graph, GError **error)
   g_autoptr (GPtrArray) order = g_ptr_array_sized_new (n_nodes);
   gboolean reordered = FALSE;
   guint n_done = 0;
+  guint first = 0;   /* every node before first is done */
   while (n_done < n_nodes)
     {
       gboolean progress = FALSE;
-      for (guint k = 0; k < n_nodes; k++)
+      while (first < n_nodes && done[first])
+        first++;
+      for (guint k = first; k < n_nodes; k++)
         {
           if (done[k])
             continue;

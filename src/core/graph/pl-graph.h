@@ -122,15 +122,20 @@ gint64 pl_node_get_int (const PlNode *node, const char *name, gint64 default_val
 float pl_node_get_float (const PlNode *node, const char *name, float default_value);
 
 /* Checks that every node input is produced before use (sorting nodes topologically if
- * needed) and that graph outputs are produced. Errors: PL_ERROR_INVALID naming the node. */
+ * needed, stably: nodes already in order keep it) and that graph outputs are produced.
+ * Errors: PL_ERROR_INVALID naming the node and value: an input that nothing defines, a
+ * cycle, a value written by two nodes or overwriting an input/initializer, an output
+ * that nothing produces. On error the node order is unchanged. */
 gboolean pl_graph_validate (PlGraph *graph, GError **error);
 
 /* Prunable weights: initializers at input 1 (W / B) of Conv, Gemm and MatMul nodes.
  * Returns value ids in node order. Biases are never included. */
 GArray *pl_graph_prunable_weights (const PlGraph *graph);
-/* Number of parameters (elements of all float initializers used as node inputs). */
+/* Number of parameters (elements of all float initializers used as node inputs; an
+ * initializer used by several nodes counts once). */
 gint64 pl_graph_n_parameters (const PlGraph *graph);
-/* Share of zeros among the prunable weights, in [0, 1]. */
+/* Share of zeros among the prunable weights, in [0, 1] (0 if there are none). A weight
+ * counts as zero if it is 0 or its mask (when present) is 0. */
 double pl_graph_weight_sparsity (const PlGraph *graph);
 
 /* Input shape of graph input 0 without the batch dimension, e.g. [1, 28, 28].

@@ -191,7 +191,12 @@ tensor_from_proto (const Onnx__TensorProto *tp, const char *src, const char *wha
 
   if (dt == DT (FLOAT))
     {
-      if (use_raw)
+      if (use_raw && G_BYTE_ORDER == G_LITTLE_ENDIAN)
+        {
+          if (numel > 0)
+            memcpy (t->data, tp->raw_data.data, (gsize) numel * sizeof (float));
+        }
+      else if (use_raw)
         {
           const guint8 *p = tp->raw_data.data;
           for (gint64 i = 0; i < numel; i++)
@@ -312,6 +317,23 @@ read_value_info (const Onnx__ValueInfoProto *vi, PlValue *v, const char *src,
   return TRUE;
 }
 
+static const char *
+attr_type_name (Onnx__AttributeProto__AttributeType type)
+{
+  switch (type)
+    {
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH: return "GRAPH";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__SPARSE_TENSOR: return "SPARSE_TENSOR";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTO: return "TYPE_PROTO";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS: return "STRINGS";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSORS: return "TENSORS";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPHS: return "GRAPHS";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__SPARSE_TENSORS: return "SPARSE_TENSORS";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTOS: return "TYPE_PROTOS";
+    default: return "unknown";
+    }
+}
+
 static gboolean
 read_attribute (PlNode *node, const Onnx__AttributeProto *ap, const char *src,
                 GError **error)
@@ -391,9 +413,9 @@ read_attribute (PlNode *node, const Onnx__AttributeProto *ap, const char *src,
       return FALSE;
     default:
       g_set_error (error, PL_ERROR, PL_ERROR_UNSUPPORTED,
-                   "%s: node '%s' (%s): attribute '%s' has type %d (graphs, string lists, "
-                   "tensor lists, sparse tensors and types are not supported)",
-                   src, nname, node->op_type, ap->name, (int) type);
+                   "%s: node '%s' (%s): attribute '%s' has type %s, which is not supported "
+                   "(only FLOAT, INT, STRING, TENSOR, FLOATS and INTS are)",
+                   src, nname, node->op_type, ap->name, attr_type_name (type));
       return FALSE;
     }
 }
@@ -761,6 +783,14 @@ tensor_to_proto (Saver *s, const PlTensor *t, const char *name, gint elem_type)
   tp->data_type = dt;
   gsize esize = dt == DT (FLOAT) ? 4 : int_type_size (dt);
   gsize bytes = (gsize) t->numel * esize;
+  tp->has_raw_data = TRUE;
+  tp->raw_data.len = bytes;
+  if (dt == DT (FLOAT) && G_BYTE_ORDER == G_LITTLE_ENDIAN)
+    {
+      /* Packed straight from the tensor: protobuf-c only reads it. */
+      tp->raw_data.data = (guint8 *) t->data;
+      return tp;
+    }
   guint8 *raw = SV_NEWV (s, guint8, bytes);
   for (gint64 i = 0; i < t->numel; i++)
     {
@@ -780,8 +810,6 @@ tensor_to_proto (Saver *s, const PlTensor *t, const char *name, gint elem_type)
       for (gsize b = 0; b < esize; b++)
         raw[(gsize) i * esize + b] = (guint8) (u >> (8 * b));
     }
-  tp->has_raw_data = TRUE;
-  tp->raw_data.len = bytes;
   tp->raw_data.data = raw;
   return tp;
 }
@@ -890,6 +918,39 @@ value_name (const PlGraph *g, gint id)
   return pl_graph_value (g, id)->name;
 }
 
+/* Inputs that ONNX requires to be INT64 (onnx/docs/Operators.md). An initializer
+ * built in code (elem_type 0) and used there is written as INT64 when its values are
+ * whole numbers, so that other ONNX runtimes accept the saved model. */
+static gboolean
+input_wants_int64 (const PlNode *n, gint index)
+{
+  static const struct { const char *op; guint mask; } table[] = {
+    { "Reshape", 1u << 1 }, { "Expand", 1u << 1 }, { "Tile", 1u << 1 },
+    { "Slice", (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) },
+    { "Squeeze", 1u << 1 }, { "Unsqueeze", 1u << 1 }, { "Pad", 1u << 1 },
+    { "ConstantOfShape", 1u << 0 }, { "TopK", 1u << 1 }, { "Gather", 1u << 1 },
+    { "GatherElements", 1u << 1 }, { "ScatterElements", 1u << 1 },
+    { "ReduceSum", 1u << 1 }, { "Resize", 1u << 3 }, { "Split", 1u << 1 },
+  };
+  if (n->domain != NULL && n->domain[0] != '\0' && !g_str_equal (n->domain, "ai.onnx"))
+    return FALSE;
+  if (index < 0 || index > 31)
+    return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (table); i++)
+    if (g_str_equal (n->op_type, table[i].op))
+      return (table[i].mask >> index) & 1;
+  return FALSE;
+}
+
+static gboolean
+all_whole_numbers (const PlTensor *t)
+{
+  for (gint64 i = 0; i < t->numel; i++)
+    if (!isfinite (t->data[i]) || t->data[i] != nearbyintf (t->data[i]))
+      return FALSE;
+  return TRUE;
+}
+
 guint8 *
 pl_onnx_save_data (const PlGraph *graph, gsize *length, GError **error)
 {
@@ -943,6 +1004,22 @@ pl_onnx_save_data (const PlGraph *graph, gsize *length, GError **error)
   for (guint v = 0; v < graph->values->len; v++)
     if (pl_graph_value (graph, v)->init != NULL)
       n_init++;
+  g_autofree gint *types = g_new0 (gint, graph->values->len + 1);
+  for (guint v = 0; v < graph->values->len; v++)
+    types[v] = pl_graph_value (graph, v)->elem_type;
+  for (guint k = 0; k < graph->nodes->len; k++)
+    {
+      const PlNode *n = g_ptr_array_index (graph->nodes, k);
+      for (gint i = 0; i < n->n_inputs; i++)
+        {
+          gint id = n->inputs[i];
+          if (id < 0 || (guint) id >= graph->values->len || types[id] != DT (UNDEFINED))
+            continue;
+          const PlValue *val = pl_graph_value (graph, id);
+          if (val->init != NULL && input_wants_int64 (n, i) && all_whole_numbers (val->init))
+            types[id] = DT (INT64);
+        }
+    }
   gp.n_initializer = n_init;
   gp.initializer = SV_NEWV (s, Onnx__TensorProto *, n_init);
   n_init = 0;
@@ -950,7 +1027,7 @@ pl_onnx_save_data (const PlGraph *graph, gsize *length, GError **error)
     {
       const PlValue *val = pl_graph_value (graph, v);
       if (val->init != NULL)
-        gp.initializer[n_init++] = tensor_to_proto (s, val->init, val->name, val->elem_type);
+        gp.initializer[n_init++] = tensor_to_proto (s, val->init, val->name, types[v]);
     }
 
   gp.n_input = graph->inputs->len;

@@ -27,8 +27,10 @@ PlGraph *pl_onnx_load_data (const guint8 *data, gsize length, const char *name,
 /* Serialises graph (opset graph->opset, default 13 if 0). Free with g_free.
  * Writes IR version 8, producer "PruneLens" PACKAGE_VERSION, initializers as
  * little-endian raw_data (FLOAT, or their original integer type), inputs and outputs
- * with their shapes (-1 dims as dim_param: dim_param0 or "N" for the first). Masks are
- * not saved: the zeros in the weights are the pruned model. */
+ * with their shapes (-1 dims as dim_param: dim_param0 or "N" for the first). An
+ * initializer of unknown type (elem_type 0) holding whole numbers and used where ONNX
+ * requires INT64 (Reshape shape, Slice starts, Unsqueeze axes, ...) is written as INT64.
+ * Masks are not saved: the zeros in the weights are the pruned model. */
 guint8 *pl_onnx_save_data (const PlGraph *graph, gsize *length, GError **error);
 /* Atomic: writes a temporary file beside path, then renames (g_file_set_contents). */
 gboolean pl_onnx_save_file (const PlGraph *graph, const char *path, GError **error);

@@ -1,19 +1,70 @@
 /* pl-activation.c — Relu and Softmax. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize ("tree-vectorize", "vect-cost-model=dynamic")
+#endif
 #include <math.h>
 #include "pl-ops.h"
+
+/* Below this many elements a kernel runs on the calling thread only. */
+#define PAR_MIN 65536
+
+typedef struct {
+  gsize n;
+  const float *x, *dy;
+  float *y, *dx;
+} ReluJob;
+
+static void
+relu_forward_range (gsize i0, gsize i1, const float *restrict x, float *restrict y)
+{
+  for (gsize i = i0; i < i1; i++)
+    y[i] = x[i] > 0.f ? x[i] : 0.f;
+}
+
+static void
+relu_backward_range (gsize i0, gsize i1, const float *restrict x, const float *restrict dy,
+                     float *restrict dx)
+{
+  for (gsize i = i0; i < i1; i++)
+    dx[i] += x[i] > 0.f ? dy[i] : 0.f;
+}
+
+static void
+relu_forward_part (gint part, gint n_parts, gpointer data)
+{
+  const ReluJob *j = data;
+  gint64 a, b;
+  pl_part_range ((gint64) j->n, part, n_parts, &a, &b);
+  relu_forward_range ((gsize) a, (gsize) b, j->x, j->y);
+}
+
+static void
+relu_backward_part (gint part, gint n_parts, gpointer data)
+{
+  const ReluJob *j = data;
+  gint64 a, b;
+  pl_part_range ((gint64) j->n, part, n_parts, &a, &b);
+  relu_backward_range ((gsize) a, (gsize) b, j->x, j->dy, j->dx);
+}
 
 void
 pl_relu_forward (gsize n, const float *x, float *y)
 {
-  for (gsize i = 0; i < n; i++)
-    y[i] = x[i] > 0.f ? x[i] : 0.f;
+  ReluJob j = { .n = n, .x = x, .y = y };
+  if (n < PAR_MIN)
+    relu_forward_range (0, n, x, y);
+  else
+    pl_parallel_run (relu_forward_part, &j);
 }
 
 void
 pl_relu_backward (gsize n, const float *x, const float *dy, float *dx)
 {
-  for (gsize i = 0; i < n; i++)
-    dx[i] += x[i] > 0.f ? dy[i] : 0.f;
+  ReluJob j = { .n = n, .x = x, .dy = dy, .dx = dx };
+  if (n < PAR_MIN)
+    relu_backward_range (0, n, x, dy, dx);
+  else
+    pl_parallel_run (relu_backward_part, &j);
 }
 
 void

@@ -1,4 +1,7 @@
 /* pl-conv.c — 2-D convolution (ONNX Conv, group 1) via im2col + cblas_sgemm. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize ("tree-vectorize", "vect-cost-model=dynamic")
+#endif
 #include <string.h>
 #include <cblas.h>
 #include "pl-ops.h"
@@ -20,24 +23,32 @@ pl_conv_geom_finish (PlConvGeom *g)
   return TRUE;
 }
 
+/* Samples per im2col chunk for a part of the batch. */
 static gint
 chunk_samples (const PlConvGeom *g)
 {
   gsize per = (gsize) g->c * g->kh * g->kw * g->oh * g->ow;
   gsize per_out = (gsize) g->m * g->oh * g->ow;
+  gint parts = pl_parallel_parts ();
+  gsize part_n = ((gsize) MAX (g->n, 1) + parts - 1) / parts;
   per = MAX (per, per_out);
   gsize nb = PL_CONV_CHUNK_FLOATS / MAX (per, 1);
-  return (gint) CLAMP (nb, 1, (gsize) MAX (g->n, 1));
+  return (gint) CLAMP (nb, 1, part_n);
+}
+
+/* Per part: col [K, P], dcol [K, P], tmp [M, P], then a partial dW [M, K]. */
+static gsize
+part_workspace (const PlConvGeom *g)
+{
+  gsize p = (gsize) chunk_samples (g) * g->oh * g->ow;
+  gsize k = (gsize) g->c * g->kh * g->kw;
+  return 2 * k * p + (gsize) g->m * p + (gsize) g->m * k;
 }
 
 gsize
 pl_conv2d_workspace (const PlConvGeom *g)
 {
-  gsize nb = chunk_samples (g);
-  gsize p = nb * g->oh * g->ow;
-  gsize k = (gsize) g->c * g->kh * g->kw;
-  /* col [K, P], dcol [K, P], tmp [M, P] */
-  return 2 * k * p + (gsize) g->m * p;
+  return part_workspace (g) * pl_parallel_parts ();
 }
 
 /* Valid output columns [lo, hi) for a kernel offset: 0 <= o*s - pad + koff < size. */
@@ -122,28 +133,37 @@ col2im (const PlConvGeom *g, const float *dcol, gint n0, gint nb, float *dx)
         }
 }
 
-void
-pl_conv2d_forward (const PlConvGeom *g, const float *x, const float *w, const float *b,
-                   float *y, float *ws)
+typedef struct {
+  const PlConvGeom *g;
+  const float *x, *w, *b, *dy;
+  float *y, *dx, *dw, *ws;
+} ConvJob;
+
+static void
+conv_forward_part (gint part, gint n_parts, gpointer data)
 {
+  const ConvJob *j = data;
+  const PlConvGeom *g = j->g;
   const gint K = g->c * g->kh * g->kw;
   const gsize ohw = (gsize) g->oh * g->ow;
   const gint chunk = chunk_samples (g);
-  float *col = ws;
-  for (gint n0 = 0; n0 < g->n; n0 += chunk)
+  float *col = j->ws + part * part_workspace (g);
+  gint64 s0, s1;
+  pl_part_range (g->n, part, n_parts, &s0, &s1);
+  for (gint n0 = (gint) s0; n0 < s1; n0 += chunk)
     {
-      gint nb = MIN (chunk, g->n - n0);
+      gint nb = MIN (chunk, (gint) s1 - n0);
       gsize P = nb * ohw;
       float *tmp = col + (gsize) K * P;
-      im2col (g, x, n0, nb, col);
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, g->m, (gint) P, K, 1.f, w, K,
+      im2col (g, j->x, n0, nb, col);
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, g->m, (gint) P, K, 1.f, j->w, K,
                    col, (gint) P, 0.f, tmp, (gint) P);
       for (gint s = 0; s < nb; s++)
         for (gint m = 0; m < g->m; m++)
           {
-            float *dst = y + ((gsize) (n0 + s) * g->m + m) * ohw;
-            const float *src = tmp + (gsize) m * P + s * ohw;
-            float bias = b != NULL ? b[m] : 0.f;
+            float *restrict dst = j->y + ((gsize) (n0 + s) * g->m + m) * ohw;
+            const float *restrict src = tmp + (gsize) m * P + s * ohw;
+            float bias = j->b != NULL ? j->b[m] : 0.f;
             for (gsize p = 0; p < ohw; p++)
               dst[p] = src[p] + bias;
           }
@@ -151,13 +171,63 @@ pl_conv2d_forward (const PlConvGeom *g, const float *x, const float *w, const fl
 }
 
 void
-pl_conv2d_backward (const PlConvGeom *g, const float *x, const float *w, const float *dy,
-                    float *dx, float *dw, float *db, float *ws)
+pl_conv2d_forward (const PlConvGeom *g, const float *x, const float *w, const float *b,
+                   float *y, float *ws)
 {
+  ConvJob j = { .g = g, .x = x, .w = w, .b = b, .y = y, .ws = ws };
+  pl_parallel_run (conv_forward_part, &j);
+}
+
+/* Part 0 accumulates dW in place; the other parts into their own buffers, added in part
+ * order afterwards (deterministic for a given number of parts). */
+static void
+conv_backward_part (gint part, gint n_parts, gpointer data)
+{
+  const ConvJob *j = data;
+  const PlConvGeom *g = j->g;
   const gint K = g->c * g->kh * g->kw;
   const gsize ohw = (gsize) g->oh * g->ow;
   const gint chunk = chunk_samples (g);
+  float *col = j->ws + part * part_workspace (g);
+  const gsize cap = (gsize) chunk * ohw;
+  float *dw = j->dw;
+  if (dw != NULL && part > 0)
+    {
+      dw = col + 2 * (gsize) K * cap + (gsize) g->m * cap;
+      memset (dw, 0, sizeof (float) * g->m * K);
+    }
+  gint64 s0, s1;
+  pl_part_range (g->n, part, n_parts, &s0, &s1);
+  for (gint n0 = (gint) s0; n0 < s1; n0 += chunk)
+    {
+      gint nb = MIN (chunk, (gint) s1 - n0);
+      gsize P = nb * ohw;
+      float *dcol = col + (gsize) K * P;
+      float *dyt = dcol + (gsize) K * P;
+      for (gint s = 0; s < nb; s++)
+        for (gint m = 0; m < g->m; m++)
+          memcpy (dyt + (gsize) m * P + s * ohw, j->dy + ((gsize) (n0 + s) * g->m + m) * ohw,
+                  sizeof (float) * ohw);
+      if (dw != NULL)
+        {
+          im2col (g, j->x, n0, nb, col);
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, g->m, K, (gint) P, 1.f,
+                       dyt, (gint) P, col, (gint) P, 1.f, dw, K);
+        }
+      if (j->dx != NULL)
+        {
+          cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, K, (gint) P, g->m, 1.f,
+                       j->w, K, dyt, (gint) P, 0.f, dcol, (gint) P);
+          col2im (g, dcol, n0, nb, j->dx);
+        }
+    }
+}
 
+void
+pl_conv2d_backward (const PlConvGeom *g, const float *x, const float *w, const float *dy,
+                    float *dx, float *dw, float *db, float *ws)
+{
+  const gsize ohw = (gsize) g->oh * g->ow;
   if (db != NULL)
     for (gint n = 0; n < g->n; n++)
       for (gint m = 0; m < g->m; m++)
@@ -170,29 +240,18 @@ pl_conv2d_backward (const PlConvGeom *g, const float *x, const float *w, const f
         }
   if (dx == NULL && dw == NULL)
     return;
-
-  for (gint n0 = 0; n0 < g->n; n0 += chunk)
+  ConvJob j = { .g = g, .x = x, .w = w, .dy = dy, .dx = dx, .dw = dw, .ws = ws };
+  pl_parallel_run (conv_backward_part, &j);
+  if (dw != NULL)
     {
-      gint nb = MIN (chunk, g->n - n0);
-      gsize P = nb * ohw;
-      float *col = ws;
-      float *dcol = col + (gsize) K * P;
-      float *dyt = dcol + (gsize) K * P;
-      for (gint s = 0; s < nb; s++)
-        for (gint m = 0; m < g->m; m++)
-          memcpy (dyt + (gsize) m * P + s * ohw, dy + ((gsize) (n0 + s) * g->m + m) * ohw,
-                  sizeof (float) * ohw);
-      if (dw != NULL)
+      const gint K = g->c * g->kh * g->kw;
+      const gsize cap = (gsize) chunk_samples (g) * ohw;
+      for (gint p = 1; p < pl_parallel_parts (); p++)
         {
-          im2col (g, x, n0, nb, col);
-          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, g->m, K, (gint) P, 1.f,
-                       dyt, (gint) P, col, (gint) P, 1.f, dw, K);
-        }
-      if (dx != NULL)
-        {
-          cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, K, (gint) P, g->m, 1.f,
-                       w, K, dyt, (gint) P, 0.f, dcol, (gint) P);
-          col2im (g, dcol, n0, nb, dx);
+          const float *part = ws + p * part_workspace (g) + 2 * (gsize) K * cap
+                              + (gsize) g->m * cap;
+          for (gsize i = 0; i < (gsize) g->m * K; i++)
+            dw[i] += part[i];
         }
     }
 }

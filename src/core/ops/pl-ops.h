@@ -11,6 +11,23 @@
 
 G_BEGIN_DECLS
 
+/* ---- Parallel parts -------------------------------------------------------------------
+ * Kernels split their work into pl_parallel_parts () fixed parts (PL_NUM_THREADS or the
+ * number of processors, at most 8) run by pl_parallel_run on worker threads and the
+ * calling thread; every part count gives deterministic results. Partial sums (weight
+ * gradients) are reduced in part order. Initialising sets OpenBLAS to one thread. */
+typedef void (*PlPartFunc) (gint part, gint n_parts, gpointer data);
+gint pl_parallel_parts (void);
+void pl_parallel_run (PlPartFunc func, gpointer data);
+
+/* [*begin, *end) of n items for part p of n_parts (contiguous, sizes differ by <= 1). */
+static inline void
+pl_part_range (gint64 n, gint p, gint n_parts, gint64 *begin, gint64 *end)
+{
+  *begin = n * p / n_parts;
+  *end = n * (p + 1) / n_parts;
+}
+
 /* ---- Conv (2-D, NCHW, group 1) ----------------------------------------------------
  * x [N, C, H, W], w [M, C, KH, KW], b [M] (may be NULL), y [N, M, OH, OW] with
  * OH = (H + pad_top + pad_bottom - (dil_h (KH - 1) + 1)) / stride_h + 1 (floor).
@@ -51,10 +68,10 @@ void pl_relu_forward (gsize n, const float *x, float *y);
 void pl_relu_backward (gsize n, const float *x, const float *dy, float *dx);
 
 /* ---- MaxPool (2-D) -------------------------------------------------------------------
- * Padding never wins (padded cells are -inf). argmax[i] receives the index inside the
- * input plane (ih * W + iw) of the maximum of output cell i, or -1 for a window entirely
- * in padding (output 0). Ties: the FIRST maximum in row-major window order wins, and the
- * backward pass sends the whole gradient to it. */
+ * Padding never wins (padded cells are -inf); a window entirely in padding gives 0.
+ * Ties: the FIRST maximum in row-major window order wins: backward sends the whole
+ * gradient of an output cell to the first input of its window equal to the output
+ * (for a NaN output: the first NaN). Forward stores nothing but y; backward rescans. */
 typedef struct {
   gint n, c, h, w;
   gint kh, kw;
@@ -66,9 +83,9 @@ typedef struct {
 } PlPoolGeom;
 
 gboolean pl_pool_geom_finish (PlPoolGeom *g);
-void pl_maxpool_forward (const PlPoolGeom *g, const float *x, float *y, gint32 *argmax);
-void pl_maxpool_backward (const PlPoolGeom *g, const gint32 *argmax, const float *dy,
-                          float *dx);
+void pl_maxpool_forward (const PlPoolGeom *g, const float *x, float *y);
+void pl_maxpool_backward (const PlPoolGeom *g, const float *x, const float *y,
+                          const float *dy, float *dx);
 
 /* ---- Add with multidirectional (numpy) broadcasting ----------------------------------
  * Shapes are right-aligned; out_shape has ndim dims, a_shape / b_shape are padded to ndim

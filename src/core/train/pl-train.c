@@ -163,6 +163,15 @@ pl_train_classifier (PlGraph *graph, const PlDataset *train, const PlTrainConfig
                            train->n_classes);
               goto out;
             }
+          for (gint64 i = 0; i < cnt; i++)
+            if (labels[i] >= logits->shape[1])
+              {
+                g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                             "sample %" G_GINT64_FORMAT " of '%s' has label %d but the model "
+                             "has %" G_GINT64_FORMAT " outputs", order[start + i],
+                             train->name ? train->name : "", labels[i], logits->shape[1]);
+                goto out;
+              }
           g_autoptr (PlTensor) grad = pl_tensor_new_like (logits);
           gint c = 0;
           loss_sum += softmax_xent (logits, labels, grad, &c);
@@ -220,9 +229,13 @@ pl_train_classifier (PlGraph *graph, const PlDataset *train, const PlTrainConfig
                     w[i] *= mask[i];
                 }
             }
-          pl_progress_report (progress,
-                              ((double) epoch + (double) (b + 1) / n_batches) / config->epochs,
-                              NULL);
+          if (progress != NULL && progress->func != NULL)
+            {
+              g_autofree char *msg = g_strdup_printf ("Epoch %d of %d", epoch + 1,
+                                                      config->epochs);
+              pl_progress_report (progress, ((double) epoch + (double) (b + 1) / n_batches)
+                                            / config->epochs, msg);
+            }
         }
       if (on_epoch != NULL)
         on_epoch (epoch, loss_sum / N, (double) correct / N, user_data);

@@ -298,24 +298,43 @@ START_TEST (test_maxpool_forward_hand_and_ties)
   ck_assert (pl_pool_geom_finish (&g));
   ck_assert_int_eq (g.oh, 2);
   float y[4];
-  gint32 arg[4];
-  pl_maxpool_forward (&g, x, y, arg);
+  pl_maxpool_forward (&g, x, y);
   const float e[4] = { 4, 5, 0, 7 };
   for (int i = 0; i < 4; i++)
     ck_assert_float_eq (y[i], e[i]);
   /* ties: all-zero window -> first cell (2,0); the 7s -> first cell (2,2) */
-  ck_assert_int_eq (arg[2], 2 * 4 + 0);
-  ck_assert_int_eq (arg[3], 2 * 4 + 2);
   const float dy[4] = { 1, 2, 3, 4 };
   float dx[16] = { 0 };
-  pl_maxpool_backward (&g, arg, dy, dx);
+  pl_maxpool_backward (&g, x, y, dy, dx);
   ck_assert_float_eq (dx[4], 1);   /* the 4 */
   ck_assert_float_eq (dx[7], 2);   /* the 5 */
   ck_assert_float_eq (dx[8], 3);
+  ck_assert_float_eq (dx[9], 0);
+  ck_assert_float_eq (dx[12], 0);
   ck_assert_float_eq (dx[10], 4);
   ck_assert_float_eq (dx[11], 0);
   ck_assert_float_eq (dx[14], 0);
   ck_assert_float_eq (dx[15], 0);
+  float total = 0;
+  for (int i = 0; i < 16; i++)
+    total += dx[i];
+  ck_assert_float_eq (total, 10);
+
+  /* the same ties through the general path (3x3 window, stride 3, one tie of 2s) */
+  const float t9[9] = { 1, 2, 0,
+                        2, 0, 2,
+                        0, 1, 2 };
+  PlPoolGeom g3 = { .n = 1, .c = 1, .h = 3, .w = 3, .kh = 3, .kw = 3, .stride_h = 3,
+                    .stride_w = 3, .dil_h = 1, .dil_w = 1 };
+  ck_assert (pl_pool_geom_finish (&g3));
+  float y3[1], dy3[1] = { 5 }, dx3[9] = { 0 };
+  pl_maxpool_forward (&g3, t9, y3);
+  ck_assert_float_eq (y3[0], 2);
+  pl_maxpool_backward (&g3, t9, y3, dy3, dx3);
+  ck_assert_float_eq (dx3[1], 5);
+  ck_assert_float_eq (dx3[3], 0);
+  ck_assert_float_eq (dx3[5], 0);
+  ck_assert_float_eq (dx3[8], 0);
 
   /* pads: 3x3 window, stride 1, pad 1 keeps the size; padding never wins even when the
    * input is all negative */
@@ -325,7 +344,7 @@ START_TEST (test_maxpool_forward_hand_and_ties)
                    .dil_h = 1, .dil_w = 1 };
   ck_assert (pl_pool_geom_finish (&p));
   ck_assert_int_eq (p.oh, 2);
-  pl_maxpool_forward (&p, neg, y, arg);
+  pl_maxpool_forward (&p, neg, y);
   for (int i = 0; i < 4; i++)
     ck_assert_float_eq (y[i], -1);
 
@@ -340,13 +359,13 @@ START_TEST (test_maxpool_forward_hand_and_ties)
 }
 END_TEST
 
-typedef struct { PlPoolGeom g; float *x; gint32 *arg; } PoolCtx;
+typedef struct { PlPoolGeom g; float *x; } PoolCtx;
 
 static void
 pool_fwd (gpointer p, float *out)
 {
   PoolCtx *c = p;
-  pl_maxpool_forward (&c->g, c->x, out, c->arg);
+  pl_maxpool_forward (&c->g, c->x, out);
 }
 
 START_TEST (test_maxpool_backward_fd)
@@ -366,15 +385,13 @@ START_TEST (test_maxpool_backward_fd)
       gsize j = (gsize) (urand () * (i + 1));
       float t = c.x[i]; c.x[i] = c.x[j]; c.x[j] = t;
     }
-  c.arg = g_new (gint32, ny);
   g_autofree float *y = g_new (float, ny);
-  pl_maxpool_forward (&c.g, c.x, y, c.arg);
+  pl_maxpool_forward (&c.g, c.x, y);
   g_autofree float *r = rand_array (ny, -1, 1);
   g_autofree float *dx = g_new0 (float, nx);
-  pl_maxpool_backward (&c.g, c.arg, r, dx);
+  pl_maxpool_backward (&c.g, c.x, y, r, dx);
   check_fd ("maxpool dX", pool_fwd, &c, c.x, nx, dx, r, ny, 1e-2f, 2e-3);
   g_free (c.x);
-  g_free (c.arg);
 }
 END_TEST
 

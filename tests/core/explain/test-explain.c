@@ -191,6 +191,22 @@ END_TEST
 
 /* ---- KernelSHAP ----------------------------------------------------------------- */
 
+typedef struct {
+  double last;
+  gint calls;
+  gboolean monotone;
+} ProgressLog;
+
+static void
+progress_cb (double fraction, const char *message, gpointer user_data)
+{
+  ProgressLog *log = user_data;
+  if (fraction < log->last - 1e-12 || fraction < 0 || fraction > 1)
+    log->monotone = FALSE;
+  log->last = fraction;
+  log->calls++;
+}
+
 START_TEST (test_kernel_shap_enumerate)
 {
   for (gint M = 1; M <= 10; M++)
@@ -227,8 +243,15 @@ START_TEST (test_kernel_shap_additive_sampling)
   for (gint i = 0; i < 30; i++)
     ck_assert_double_eq_tol (phi[i], g.c[i], 1e-9);
 
-  /* Float wrapper agrees. */
-  g_autoptr (PlTensor) t = pl_kernel_shap (game_func, &g, 30, &opt, NULL, NULL, NULL, NULL);
+  /* Float wrapper agrees; progress goes from 0 to 1 without going back. */
+  ProgressLog log = { .monotone = TRUE };
+  PlProgress progress;
+  pl_progress_init (&progress, progress_cb, &log, NULL);
+  g_autoptr (PlTensor) t = pl_kernel_shap (game_func, &g, 30, &opt, NULL, NULL, &progress,
+                                           NULL);
+  ck_assert (log.monotone);
+  ck_assert_int_gt (log.calls, 2);
+  ck_assert_double_eq (log.last, 1.0);
   ck_assert_ptr_nonnull (t);
   for (gint i = 0; i < 30; i++)
     ck_assert_double_eq_tol (t->data[i], g.c[i], 1e-5);

@@ -119,6 +119,12 @@ assert_attrs_equal (const PlNode *a, const PlNode *b)
     }
 }
 
+static const char *
+id_name (const PlGraph *g, gint id)
+{
+  return id < 0 ? "" : pl_graph_value (g, id)->name;
+}
+
 static void
 assert_graphs_equal (const PlGraph *a, const PlGraph *b)
 {
@@ -135,11 +141,9 @@ assert_graphs_equal (const PlGraph *a, const PlGraph *b)
       ck_assert_int_eq (x->n_inputs, y->n_inputs);
       ck_assert_int_eq (x->n_outputs, y->n_outputs);
       for (gint i = 0; i < x->n_inputs; i++)
-        ck_assert_str_eq (pl_graph_value (a, x->inputs[i])->name,
-                          pl_graph_value (b, y->inputs[i])->name);
+        ck_assert_str_eq (id_name (a, x->inputs[i]), id_name (b, y->inputs[i]));
       for (gint i = 0; i < x->n_outputs; i++)
-        ck_assert_str_eq (pl_graph_value (a, x->outputs[i])->name,
-                          pl_graph_value (b, y->outputs[i])->name);
+        ck_assert_str_eq (id_name (a, x->outputs[i]), id_name (b, y->outputs[i]));
       assert_attrs_equal (x, y);
     }
   for (guint i = 0; i < a->inputs->len; i++)
@@ -313,6 +317,27 @@ START_TEST (test_saved_model_fields)
           ck_assert_int_eq (memcmp (tp->raw_data.data, expect, 8), 0);
         }
     }
+  onnx__model_proto__free_unpacked (m, NULL);
+
+  /* A shape initializer built in code (elem_type 0) is written as INT64 because
+   * Reshape requires it; W (FLOAT weights at Conv) stays FLOAT. */
+  pl_graph_value (g, pl_graph_find_value (g, "shape"))->elem_type = 0;
+  g_autofree guint8 *data2 = pl_onnx_save_data (g, &len, NULL);
+  m = onnx__model_proto__unpack (NULL, len, data2);
+  ck_assert_ptr_nonnull (m);
+  for (gsize i = 0; i < m->graph->n_initializer; i++)
+    {
+      Onnx__TensorProto *tp = m->graph->initializer[i];
+      ck_assert_int_eq (tp->data_type, g_str_equal (tp->name, "shape") ? 7 : 1);
+    }
+  onnx__model_proto__free_unpacked (m, NULL);
+
+  /* ... but not when its values are not whole numbers (kept as they are). */
+  pl_graph_value (g, pl_graph_find_value (g, "shape"))->init->data[1] = 2.5f;
+  g_autofree guint8 *data3 = pl_onnx_save_data (g, &len, NULL);
+  m = onnx__model_proto__unpack (NULL, len, data3);
+  for (gsize i = 0; i < m->graph->n_initializer; i++)
+    ck_assert_int_eq (m->graph->initializer[i]->data_type, 1);
   onnx__model_proto__free_unpacked (m, NULL);
 }
 END_TEST
