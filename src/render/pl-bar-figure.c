@@ -105,7 +105,7 @@ pl_bar_figure_draw (cairo_t *cr, double width, double height, const PlBarFigure 
   double ticks[24], step;
   gint n_ticks = pl_nice_ticks (lo, hi, 5, ticks, G_N_ELEMENTS (ticks), &step);
   /* extend the axis to whole steps so the outer ticks frame the bars */
-  double axis_lo = floor (lo / step - 1e-9) * step, axis_hi = ceil (hi / step - 1e-9) * step;
+  double axis_lo = floor (lo / step + 1e-9) * step, axis_hi = ceil (hi / step - 1e-9) * step;
   if (axis_hi <= hi - 1e-12 * fabs (hi))
     axis_hi += step;
   n_ticks = pl_nice_ticks (axis_lo - 1e-9 * step, axis_hi + 1e-9 * step, 5, ticks,

@@ -326,17 +326,20 @@ pl_heatmap_figure_draw (cairo_t *cr, double width, double height,
     return;
   }
 
-  if (figure->title != NULL && *figure->title != '\0') {
-    pl_set_rgb (cr, th.fg);
-    top += pl_draw_text_full (cr, width / 2.0, top, figure->title, 1.2 * s, TRUE, avail_w,
-                              0.5, 0.0);
-    top += 0.7 * s;
+  /* Figure title and caption are measured first and drawn around the panel block,
+   * which is centred vertically with them. */
+  double fig_title_h = 0.0, caption_h = 0.0;
+  gboolean has_title = figure->title != NULL && *figure->title != '\0';
+  gboolean has_caption = figure->caption != NULL && *figure->caption != '\0';
+  if (has_title) {
+    double tw;
+    pl_text_extents (cr, figure->title, 1.2 * s, TRUE, avail_w, &tw, &fig_title_h);
+    top += fig_title_h + 0.7 * s;
   }
-  if (figure->caption != NULL && *figure->caption != '\0') {
-    pl_set_rgb (cr, th.muted);
-    bottom -= pl_draw_text_full (cr, width / 2.0, bottom, figure->caption, 0.8 * s, FALSE,
-                                 avail_w, 0.5, 1.0);
-    bottom -= 0.7 * s;
+  if (has_caption) {
+    double tw;
+    pl_text_extents (cr, figure->caption, 0.8 * s, FALSE, avail_w, &tw, &caption_h);
+    bottom -= caption_h + 0.7 * s;
   }
   if (n_panels == 0) {
     cairo_restore (cr);
@@ -398,9 +401,11 @@ pl_heatmap_figure_draw (cairo_t *cr, double width, double height,
   }
   /* On raster surfaces, whole device pixels per map pixel when that costs at most 15 %
    * of the panel size (vector surfaces scale freely). */
-  gint64 mh0, mw0;
-  if (cairo_surface_get_type (cairo_get_target (cr)) == CAIRO_SURFACE_TYPE_IMAGE &&
-      map_dims (figure->panels[0].map, &mh0, &mw0)) {
+  gint64 mh0 = 0, mw0 = 0;
+  gboolean have_dims = FALSE;
+  for (gint i = 0; i < n_panels && !have_dims; i++)
+    have_dims = map_dims (figure->panels[i].map, &mh0, &mw0);
+  if (cairo_surface_get_type (cairo_get_target (cr)) == CAIRO_SURFACE_TYPE_IMAGE && have_dims) {
     double dx = 1.0, dy = 0.0;
     cairo_user_to_device_distance (cr, &dx, &dy);
     double sx = hypot (dx, dy);
@@ -414,6 +419,16 @@ pl_heatmap_figure_draw (cairo_t *cr, double width, double height,
   double block_h = title_h + title_gap + ph;
   double y_titles = top + MAX (0.0, (bottom - top - block_h) / 2.0);
   double y_maps = snap (cr, y_titles + title_h + title_gap);
+  if (has_title) {
+    pl_set_rgb (cr, th.fg);
+    pl_draw_text_full (cr, width / 2.0, y_titles - 0.7 * s - fig_title_h, figure->title, 1.2 * s,
+                       TRUE, avail_w, 0.5, 0.0);
+  }
+  if (has_caption) {
+    pl_set_rgb (cr, th.muted);
+    pl_draw_text_full (cr, width / 2.0, y_maps + ph + 0.7 * s, figure->caption, 0.8 * s, FALSE,
+                       avail_w, 0.5, 0.0);
+  }
 
   /* panel titles wider than their panel (plus most of the gap) get a smaller font,
    * down to 70 %, then wrap */

@@ -518,6 +518,126 @@ START_TEST (test_reshape_and_copy)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ large sizes
+ * These sizes take the multi-threaded paths (work split between pl_parallel_parts ()
+ * threads); references are naive loops in double precision. */
+
+START_TEST (test_large_against_naive)
+{
+  rng_state = 4242;
+  /* Gemm 64 x 128 x 200 (1.6 M multiply-adds), all transpose combinations */
+  const gint M = 64, N = 128, K = 200;
+  g_autofree float *A = rand_array ((gsize) M * K, -1, 1);
+  g_autofree float *B = rand_array ((gsize) K * N, -1, 1);
+  g_autofree float *C = rand_array (N, -1, 1);
+  g_autofree float *dY = rand_array ((gsize) M * N, -1, 1);
+  g_autofree float *Y = g_new (float, (gsize) M * N);
+  g_autofree float *dA = g_new (float, (gsize) M * K);
+  for (gint t = 0; t < 4; t++)
+    {
+      gboolean ta = t & 1, tb = t >> 1;
+      pl_gemm_forward (M, N, K, ta, tb, 0.5f, 2.f, A, B, C, 1, N, Y);
+      memset (dA, 0, sizeof (float) * M * K);
+      pl_gemm_backward (M, N, K, ta, tb, 0.5f, 2.f, A, B, 1, N, dY, dA, NULL, NULL);
+      for (gint i = 0; i < M; i++)
+        for (gint j = 0; j < N; j++)
+          {
+            double acc = 0;
+            for (gint k = 0; k < K; k++)
+              acc += (double) A[ta ? (gsize) k * M + i : (gsize) i * K + k]
+                     * B[tb ? (gsize) j * K + k : (gsize) k * N + j];
+            double want = 0.5 * acc + 2.0 * C[j];
+            ck_assert_msg (fabs (Y[(gsize) i * N + j] - want) < 1e-4 * (1 + fabs (want)),
+                           "gemm %d Y[%d,%d] %g vs %g", t, i, j, (double) Y[i * N + j], want);
+          }
+      for (gint i = 0; i < M; i++)
+        for (gint k = 0; k < K; k++)
+          {
+            double acc = 0;   /* dA' [M, K] = alpha dY op(B)^T */
+            for (gint j = 0; j < N; j++)
+              acc += (double) dY[(gsize) i * N + j] * B[tb ? (gsize) j * K + k : (gsize) k * N + j];
+            float got = dA[ta ? (gsize) k * M + i : (gsize) i * K + k];
+            ck_assert_msg (fabs (got - 0.5 * acc) < 1e-4 * (1 + fabs (acc)),
+                           "gemm %d dA[%d,%d]", t, i, k);
+          }
+    }
+
+  /* Relu on 100 000 elements */
+  const gsize n = 100000;
+  g_autofree float *x = rand_array (n, -1, 1);
+  g_autofree float *y = g_new (float, n);
+  g_autofree float *dy = rand_array (n, -1, 1);
+  g_autofree float *dx = g_new0 (float, n);
+  pl_relu_forward (n, x, y);
+  pl_relu_backward (n, x, dy, dx);
+  for (gsize i = 0; i < n; i++)
+    {
+      ck_assert_float_eq (y[i], x[i] > 0 ? x[i] : 0);
+      ck_assert_float_eq (dx[i], x[i] > 0 ? dy[i] : 0);
+    }
+
+  /* MaxPool 2x2/2 on [3, 8, 64, 64] (98 304 inputs) */
+  PlPoolGeom pg = { .n = 3, .c = 8, .h = 64, .w = 64, .kh = 2, .kw = 2, .stride_h = 2,
+                    .stride_w = 2, .dil_h = 1, .dil_w = 1 };
+  ck_assert (pl_pool_geom_finish (&pg));
+  gsize nin = 3 * 8 * 64 * 64, nout = 3 * 8 * 32 * 32;
+  g_autofree float *px = rand_array (nin, -1, 1);
+  g_autofree float *py = g_new (float, nout);
+  g_autofree float *pdy = rand_array (nout, -1, 1);
+  g_autofree float *pdx = g_new0 (float, nin);
+  pl_maxpool_forward (&pg, px, py);
+  pl_maxpool_backward (&pg, px, py, pdy, pdx);
+  for (gsize pl = 0; pl < 24; pl++)
+    for (gint oh = 0; oh < 32; oh++)
+      for (gint ow = 0; ow < 32; ow++)
+        {
+          gsize best = pl * 4096 + (gsize) (2 * oh) * 64 + 2 * ow;
+          for (gint i = 0; i < 2; i++)
+            for (gint j = 0; j < 2; j++)
+              {
+                gsize at = pl * 4096 + (gsize) (2 * oh + i) * 64 + 2 * ow + j;
+                if (px[at] > px[best])
+                  best = at;
+              }
+          gsize o = pl * 1024 + (gsize) oh * 32 + ow;
+          ck_assert_float_eq (py[o], px[best]);
+          ck_assert_float_eq (pdx[best], pdy[o]);
+        }
+
+  /* Conv: 5 samples (an odd split), 3 -> 4 channels, 9x9, 3x3, stride 2, pads 1/0/2/1 */
+  PlConvGeom cg = { .n = 5, .c = 3, .h = 9, .w = 9, .m = 4, .kh = 3, .kw = 3,
+                    .stride_h = 2, .stride_w = 2, .pad_t = 1, .pad_l = 0, .pad_b = 2,
+                    .pad_r = 1, .dil_h = 1, .dil_w = 1 };
+  ck_assert (pl_conv_geom_finish (&cg));
+  gsize ncx = 5 * 3 * 81, ncw = 4 * 3 * 9, ncy = (gsize) 5 * 4 * cg.oh * cg.ow;
+  g_autofree float *cx = rand_array (ncx, -1, 1);
+  g_autofree float *cw = rand_array (ncw, -1, 1);
+  g_autofree float *cb = rand_array (4, -1, 1);
+  g_autofree float *cy = g_new (float, ncy);
+  g_autofree float *cws = g_new (float, pl_conv2d_workspace (&cg));
+  pl_conv2d_forward (&cg, cx, cw, cb, cy, cws);
+  for (gint s = 0; s < 5; s++)
+    for (gint m = 0; m < 4; m++)
+      for (gint oh = 0; oh < cg.oh; oh++)
+        for (gint ow = 0; ow < cg.ow; ow++)
+          {
+            double acc = cb[m];
+            for (gint c = 0; c < 3; c++)
+              for (gint i = 0; i < 3; i++)
+                for (gint j = 0; j < 3; j++)
+                  {
+                    gint ih = oh * 2 - 1 + i, iw = ow * 2 + j;
+                    if (ih >= 0 && ih < 9 && iw >= 0 && iw < 9)
+                      acc += (double) cx[((s * 3 + c) * 9 + ih) * 9 + iw]
+                             * cw[((m * 3 + c) * 3 + i) * 3 + j];
+                  }
+            float got = cy[((gsize) (s * 4 + m) * cg.oh + oh) * cg.ow + ow];
+            ck_assert_msg (fabs (got - acc) < 1e-5 * (1 + fabs (acc)), "conv y %g vs %g",
+                           (double) got, acc);
+          }
+}
+END_TEST
+
 int
 main (void)
 {
@@ -533,6 +653,7 @@ main (void)
   tcase_add_test (tc, test_add_broadcast);
   tcase_add_test (tc, test_softmax);
   tcase_add_test (tc, test_reshape_and_copy);
+  tcase_add_test (tc, test_large_against_naive);
   suite_add_tcase (s, tc);
   SRunner *sr = srunner_create (s);
   srunner_run_all (sr, CK_NORMAL);
