@@ -1,0 +1,147 @@
+/* Session computations on the default model and Fashion-MNIST: a prune step and the
+ * original-vs-pruned comparison behind the workbench, and a figure written from it. */
+#include "config.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <glib/gstdio.h>
+
+#include "onnx/pl-onnx.h"
+#include "pl-error.h"
+#include "session/pl-session.h"
+
+static PlGraph *model;
+static PlDataset *dataset;
+
+static void
+setup (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = g_build_filename (g_getenv ("PL_SOURCE_DIR"), "data", "models",
+                                            "fashion-cnn.onnx", NULL);
+  model = pl_onnx_load_file (path, &error);
+  ck_assert_msg (model != NULL, "%s", error ? error->message : "");
+  dataset = pl_dataset_load_fashion_mnist (PL_DEFAULT_DATASET_DIR, "test", &error);
+  ck_assert_msg (dataset != NULL, "%s", error ? error->message : "");
+}
+
+static void
+teardown (void)
+{
+  g_clear_pointer (&model, pl_graph_unref);
+  g_clear_pointer (&dataset, pl_dataset_unref);
+}
+
+START_TEST (test_default_model_accuracy)
+{
+  /* The README promises at least 88 % top-1 on the 10 000 test images. */
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PlEvaluation) e = pl_evaluate_classifier (model, dataset, 0, NULL, &error);
+  ck_assert_ptr_nonnull (e);
+  ck_assert_int_eq (e->n, 10000);
+  ck_assert_msg (e->accuracy >= 0.88, "accuracy %.4f", e->accuracy);
+}
+END_TEST
+
+START_TEST (test_prune_step)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PlPruneStep) step = pl_prune_step_run (model, dataset, 0.9, 1000, NULL, &error);
+  ck_assert_msg (step != NULL, "%s", error ? error->message : "");
+  /* Exactly round(0.9 n) weights are zero (the trained weights have no exact zeros). */
+  gint64 expected = pl_prune_count (step->n_weights, 0.9);
+  ck_assert_double_eq_tol (step->achieved_sparsity, (double) expected / step->n_weights, 1e-12);
+  ck_assert_int_eq (step->evaluation->n, 1000);
+  /* The original is untouched. */
+  ck_assert_double_lt (pl_graph_weight_sparsity (model), 0.001);
+  g_autoptr (PlEvaluation) e0 = pl_evaluate_classifier (model, dataset, 1000, NULL, &error);
+  ck_assert_double_lt (step->evaluation->accuracy, e0->accuracy);
+}
+END_TEST
+
+static double
+sum (const PlTensor *t)
+{
+  double s = 0.0;
+  for (gint64 i = 0; i < t->numel; i++)
+    s += t->data[i];
+  return s;
+}
+
+START_TEST (test_comparison_unpruned_is_identical)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PlComparison) c = pl_comparison_compute (model, model, dataset, 3, NULL, NULL, &error);
+  ck_assert_msg (c != NULL, "%s", error ? error->message : "");
+  ck_assert_int_eq (c->label, dataset->labels[3]);
+  ck_assert_int_eq (c->pred[0], c->pred[1]);
+  ck_assert_int_eq (c->target, c->pred[0]);
+  ck_assert_mem_eq (c->saliency[0]->data, c->saliency[1]->data, sizeof (float) * 28 * 28);
+  ck_assert_double_eq_tol (c->saliency_similarity.spearman, 1.0, 1e-9);
+  ck_assert_double_eq_tol (c->shap_similarity.topk_intersection, 1.0, 1e-12);
+  ck_assert_float_eq (pl_tensor_max_abs (c->saliency_diff), 0.0f);
+  ck_assert_int_eq (c->grid->n_segments, 16);
+}
+END_TEST
+
+START_TEST (test_comparison_pruned)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PlGraph) pruned = pl_prune_magnitude (model, 0.9, PL_PRUNE_SCOPE_GLOBAL, &error);
+  g_autoptr (PlComparison) c = pl_comparison_compute (model, pruned, dataset, 0, NULL, NULL, &error);
+  ck_assert_msg (c != NULL, "%s", error ? error->message : "");
+  for (int g = 0; g < 2; g++)
+    {
+      /* KernelSHAP's efficiency constraint: Σφ = f(x) − φ0, for each network. */
+      double lhs = sum (c->shap[g]);
+      double rhs = c->target_logit[g] - c->shap_phi0[g];
+      ck_assert_msg (fabs (lhs - rhs) < 1e-3 * MAX (1.0, fabs (rhs)),
+                     "network %d: sum phi %.6f vs f(x) - phi0 %.6f", g, lhs, rhs);
+      /* The patch bars are the saliency map summed over the 4 × 4 grid. */
+      ck_assert_double_eq_tol (sum (c->patch[g]), sum (c->saliency[g]), 1e-3 * sum (c->saliency[g]));
+      ck_assert (c->prob[g] > 0.0 && c->prob[g] <= 1.0);
+    }
+  /* Pruning 90 % changes the pruned network's saliency, not the original's. */
+  ck_assert_float_gt (pl_tensor_max_abs (c->saliency_diff), 0.0f);
+  ck_assert (c->saliency_similarity.spearman < 1.0);
+  /* The difference map is pruned − original. */
+  ck_assert_float_eq_tol (c->saliency_diff->data[100],
+                          c->saliency[1]->data[100] - c->saliency[0]->data[100], 1e-6f);
+}
+END_TEST
+
+START_TEST (test_comparison_bad_index)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PlComparison) c = pl_comparison_compute (model, model, dataset, 10000, NULL, NULL, &error);
+  ck_assert_ptr_null (c);
+  ck_assert (g_error_matches (error, PL_ERROR, PL_ERROR_INVALID));
+}
+END_TEST
+
+int
+main (void)
+{
+  if (!g_file_test (PL_DEFAULT_DATASET_DIR, G_FILE_TEST_IS_DIR))
+    {
+      g_printerr ("missing %s (package dataset-fashion-mnist)\n", PL_DEFAULT_DATASET_DIR);
+      return EXIT_FAILURE;
+    }
+  Suite *s = suite_create ("session");
+  TCase *tc = tcase_create ("default model");
+  tcase_add_unchecked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_default_model_accuracy);
+  tcase_add_test (tc, test_prune_step);
+  tcase_add_test (tc, test_comparison_unpruned_is_identical);
+  tcase_add_test (tc, test_comparison_pruned);
+  tcase_add_test (tc, test_comparison_bad_index);
+  suite_add_tcase (s, tc);
+  SRunner *sr = srunner_create (s);
+  srunner_set_fork_status (sr, CK_NOFORK);
+  srunner_run_all (sr, CK_NORMAL);
+  int failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
