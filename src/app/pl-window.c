@@ -61,6 +61,7 @@ struct _PlWindow {
   GtkLabel *accuracy_pruned_label;
   GtkLabel *achieved_label;
   GtkLabel *eval_label;
+  GtkLabel *weights_label;
   AdwViewStack *view_stack;
   PlFigureView *saliency_view;
   PlFigureView *features_view;
@@ -174,14 +175,14 @@ current_sparsity (PlWindow *self)
 static void
 update_metric_labels (PlWindow *self)
 {
-  g_autofree char *acc0 = NULL, *acc1 = NULL, *ach = NULL, *ev = NULL;
+  g_autofree char *acc0 = NULL, *acc1 = NULL, *ach = NULL, *ev = NULL, *left = NULL;
   if (self->eval_original != NULL)
     {
       acc0 = g_strdup_printf ("%.2f %%", 100.0 * self->eval_original->accuracy);
       PlEvaluation *e1 = self->step ? self->step->evaluation : self->eval_original;
       double delta = 100.0 * (e1->accuracy - self->eval_original->accuracy);
       acc1 = g_strdup_printf ("%.2f %% (%+.2f)", 100.0 * e1->accuracy, delta);
-      ev = g_strdup_printf (_("%d test images"), (int) self->eval_original->n);
+      ev = g_strdup_printf (_("the first %d test images (top-1)"), (int) self->eval_original->n);
     }
   if (self->original != NULL)
     {
@@ -190,12 +191,13 @@ update_metric_labels (PlWindow *self)
       for (guint i = 0; i < w->len; i++)
         total += pl_graph_value (self->original, g_array_index (w, gint, i))->init->numel;
       double s = current_sparsity (self);
-      ach = g_strdup_printf (_("%.2f %% (%d of %d weights left)"),
-                             100.0 * s, (int) (total - (gint64) (s * total + 0.5)), (int) total);
+      ach = g_strdup_printf ("%.2f %%", 100.0 * s);
+      left = g_strdup_printf (_("%d of %d"), (int) (total - (gint64) (s * total + 0.5)), (int) total);
     }
   gtk_label_set_label (self->accuracy_original_label, acc0 ? acc0 : "—");
   gtk_label_set_label (self->accuracy_pruned_label, acc1 ? acc1 : "—");
   gtk_label_set_label (self->achieved_label, ach ? ach : "—");
+  gtk_label_set_label (self->weights_label, left ? left : "—");
   gtk_label_set_label (self->eval_label, ev ? ev : "—");
 }
 
@@ -216,7 +218,7 @@ update_sample_labels (PlWindow *self)
                                              100.0 * c->prob[0]);
       g_autofree char *p1 = g_strdup_printf ("%s (%.1f %%)", class_name (self, c->pred[1]),
                                              100.0 * c->prob[1]);
-      g_autofree char *sim = g_strdup_printf (_("saliency ρ = %.2f · SHAP ρ = %.2f"),
+      g_autofree char *sim = g_strdup_printf (_("%.2f saliency, %.2f SHAP"),
                                               c->saliency_similarity.spearman,
                                               c->shap_similarity.spearman);
       gtk_label_set_label (self->pred_original_label, p0);
@@ -912,6 +914,7 @@ pl_window_class_init (PlWindowClass *klass)
   BIND (accuracy_pruned_label);
   BIND (achieved_label);
   BIND (eval_label);
+  BIND (weights_label);
   BIND (view_stack);
   BIND (saliency_view);
   BIND (features_view);
