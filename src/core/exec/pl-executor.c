@@ -1,43 +1,85 @@
 /* pl-executor.c — runs a PlGraph forward and backward over a batch.
  *
- * The executor keeps "plans": for one input shape (batch size), the shapes and buffers of
- * every value, its gradient buffers and per-node scratch (MaxPool argmax). The two most
- * recently used plans are cached so that training (full batches plus one remainder) and
- * chunked prediction allocate nothing per call. Matrix products go through OpenBLAS,
- * which threads them itself; with a fixed thread count every result is deterministic.
+ * The executor keeps "plans": for one set of input shapes, the shapes and buffers of every
+ * value, its gradient buffers and per-node geometry. Inside a plan every input shape is
+ * fixed, so nodes whose inputs are all known at preparation (initializers that are not
+ * trained parameters, Constant, Shape, and anything computed only from those — e.g. the
+ * Shape -> Gather -> Unsqueeze -> Concat -> Reshape subgraph PyTorch writes for
+ * x.view (n, -1)) are evaluated once when the plan is built ("folded") and skipped by
+ * forward and backward. The two most recently used plans are cached so that training
+ * (full batches plus one remainder) and chunked prediction allocate nothing per call.
+ * Matrix products go through OpenBLAS; with a fixed thread count every result is
+ * deterministic.
  */
 #include <string.h>
 #include <math.h>
+#include <float.h>
 #include "exec/pl-executor.h"
 #include "ops/pl-ops.h"
 #include "pl-error.h"
 
 #define N_PLANS 2
+#define LATEST_OPSET 17
 
 typedef enum {
   OP_CONV, OP_GEMM, OP_MATMUL, OP_RELU, OP_MAXPOOL, OP_FLATTEN, OP_RESHAPE, OP_ADD,
   OP_SOFTMAX, OP_IDENTITY, OP_DROPOUT,
+  OP_SUB, OP_MUL, OP_DIV, OP_LEAKY_RELU, OP_SIGMOID, OP_TANH, OP_CLIP, OP_LOG_SOFTMAX,
+  OP_AVGPOOL, OP_GLOBAL_AVGPOOL, OP_TRANSPOSE, OP_SQUEEZE, OP_UNSQUEEZE, OP_CONCAT, OP_PAD,
+  OP_BATCHNORM, OP_CONSTANT, OP_SHAPE, OP_GATHER,
 } OpKind;
 
-static const struct { const char *name; OpKind kind; } op_table[] = {
-  { "Conv", OP_CONV }, { "Gemm", OP_GEMM }, { "MatMul", OP_MATMUL }, { "Relu", OP_RELU },
-  { "MaxPool", OP_MAXPOOL }, { "Flatten", OP_FLATTEN }, { "Reshape", OP_RESHAPE },
-  { "Add", OP_ADD }, { "Softmax", OP_SOFTMAX }, { "Identity", OP_IDENTITY },
-  { "Dropout", OP_DROPOUT },
+/* diff: bit i set when input i is differentiable (an initializer there is a parameter). */
+static const struct { const char *name; OpKind kind; gint min_inputs; guint diff; } op_table[] = {
+  { "Conv", OP_CONV, 2, 7 }, { "Gemm", OP_GEMM, 2, 7 }, { "MatMul", OP_MATMUL, 2, 3 },
+  { "Relu", OP_RELU, 1, 1 }, { "MaxPool", OP_MAXPOOL, 1, 1 }, { "Flatten", OP_FLATTEN, 1, 1 },
+  { "Reshape", OP_RESHAPE, 2, 1 }, { "Add", OP_ADD, 2, 3 }, { "Softmax", OP_SOFTMAX, 1, 1 },
+  { "Identity", OP_IDENTITY, 1, 1 }, { "Dropout", OP_DROPOUT, 1, 1 },
+  { "Sub", OP_SUB, 2, 3 }, { "Mul", OP_MUL, 2, 3 }, { "Div", OP_DIV, 2, 3 },
+  { "LeakyRelu", OP_LEAKY_RELU, 1, 1 }, { "Sigmoid", OP_SIGMOID, 1, 1 },
+  { "Tanh", OP_TANH, 1, 1 }, { "Clip", OP_CLIP, 1, 1 },
+  { "LogSoftmax", OP_LOG_SOFTMAX, 1, 1 }, { "AveragePool", OP_AVGPOOL, 1, 1 },
+  { "GlobalAveragePool", OP_GLOBAL_AVGPOOL, 1, 1 }, { "Transpose", OP_TRANSPOSE, 1, 1 },
+  { "Squeeze", OP_SQUEEZE, 1, 1 }, { "Unsqueeze", OP_UNSQUEEZE, 1, 1 },
+  { "Concat", OP_CONCAT, 1, ~0u }, { "Pad", OP_PAD, 1, 1 },
+  { "BatchNormalization", OP_BATCHNORM, 5, 31 }, { "Constant", OP_CONSTANT, 0, 0 },
+  { "Shape", OP_SHAPE, 1, 0 }, { "Gather", OP_GATHER, 2, 1 },
 };
+
+#define SUPPORTED_LIST \
+  "Conv, Gemm, MatMul, Add, Sub, Mul, Div, Relu, LeakyRelu, Sigmoid, Tanh, Clip, Softmax, " \
+  "LogSoftmax, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, Transpose, " \
+  "Squeeze, Unsqueeze, Concat, Pad, BatchNormalization, Dropout, Identity, Constant, " \
+  "Shape, Gather"
 
 typedef struct {
   OpKind kind;
+  guint diff;
+  gint64 opset;
   /* Gemm */
   gboolean trans_a, trans_b;
   float alpha, beta;
-  /* Conv / MaxPool: pads top, left, bottom, right; auto_pad 0 NOTSET 1 VALID 2 SAME_UPPER
+  /* Conv / pools: attribute lists as given (n_* = -1 when absent); pads are
+   * [x1_begin, x2_begin, x1_end, x2_end]; auto_pad 0 NOTSET 1 VALID 2 SAME_UPPER
    * 3 SAME_LOWER */
+  gint n_kernel, n_strides, n_pads, n_dil;
   gint64 strides[2], pads[4], dil[2], kernel[2];
   gint auto_pad;
-  gboolean ceil_mode;
-  /* Flatten / Softmax */
+  gboolean ceil_mode, count_include_pad;
+  gint64 group;
+  /* Flatten / Softmax / Concat / Gather */
   gint64 axis;
+  /* Transpose perm / Squeeze, Unsqueeze axes (attribute form) / Pad pads (attribute) */
+  gint n_list;           /* -1 when absent */
+  gint64 list[2 * PL_TENSOR_MAX_DIMS];
+  /* LeakyRelu alpha, Clip bounds (attribute form), Pad value, BN epsilon */
+  float f0, f1;
+  gboolean allowzero;
+  /* Constant */
+  PlTensor *constant;
+  /* Shape */
+  gint64 start, end;
+  gboolean has_end;
 } NodeInfo;
 
 typedef struct {
@@ -47,13 +89,21 @@ typedef struct {
   gsize outer, d, inner;
   gint nd;
   gint64 osh[PL_TENSOR_MAX_DIMS], ash[PL_TENSOR_MAX_DIMS], bsh[PL_TENSOR_MAX_DIMS];
+  gint64 begin[PL_TENSOR_MAX_DIMS];
+  gint64 perm[PL_TENSOR_MAX_DIMS];
 } NodePlan;
 
 typedef struct {
-  gint in_ndim;
-  gint64 in_shape[PL_TENSOR_MAX_DIMS];
+  gint nd;
+  gint64 d[PL_TENSOR_MAX_DIMS];
+} Shape;
+
+typedef struct {
+  Shape *in;          /* per graph input */
   PlTensor **vals;    /* per value id; NULL for initializers */
   PlTensor **grads;   /* per value id; allocated on first backward */
+  gboolean *is_const; /* per value id: initializer or folded */
+  gboolean *folded;   /* per node: evaluated when the plan was built */
   NodePlan *np;       /* per node */
   gsize ws;           /* scratch floats needed */
 } Plan;
@@ -61,9 +111,15 @@ typedef struct {
 struct _PlExecutor {
   PlGraph *graph;
   guint n_values, n_nodes;
-  gint input_id;
+  gint n_inputs;
+  gint *input_ids;
+  gint input_id;             /* input 0 */
+  gboolean *shape_in;        /* per input: its values are needed at preparation (e.g. a
+                              * Reshape shape given as a graph input): plans are keyed on
+                              * them too */
+  gboolean any_shape_in;
   NodeInfo *info;
-  gboolean *is_param;        /* float initializer used as data (not a Reshape shape) */
+  gboolean *is_param;        /* float initializer used as differentiable data */
   Plan *plans[N_PLANS];      /* [0] is the current (most recently used) plan */
   float *ws;
   gsize ws_size;
@@ -84,9 +140,16 @@ node_label (const PlNode *n)
   return (n->name != NULL && n->name[0] != '\0') ? n->name : "(unnamed)";
 }
 
+static inline gboolean
+has_input (const PlNode *n, gint i)
+{
+  return n->n_inputs > i && n->inputs[i] >= 0;
+}
+
 static void
 plan_free (Plan *p, guint n_values, guint n_nodes)
 {
+  (void) n_nodes;
   if (p == NULL)
     return;
   for (guint v = 0; v < n_values; v++)
@@ -94,8 +157,11 @@ plan_free (Plan *p, guint n_values, guint n_nodes)
       g_clear_pointer (&p->vals[v], pl_tensor_unref);
       g_clear_pointer (&p->grads[v], pl_tensor_unref);
     }
+  g_free (p->in);
   g_free (p->vals);
   g_free (p->grads);
+  g_free (p->is_const);
+  g_free (p->folded);
   g_free (p->np);
   g_free (p);
 }
@@ -103,19 +169,102 @@ plan_free (Plan *p, guint n_values, guint n_nodes)
 /* ------------------------------------------------------------------ attributes */
 
 static gboolean
-get_ints (const PlNode *n, const char *name, gint count, gint64 *out, GError **error)
+unsupported (GError **error, const PlNode *n, gint64 opset, const char *fmt, ...)
+  G_GNUC_PRINTF (4, 5);
+
+static gboolean
+unsupported (GError **error, const PlNode *n, gint64 opset, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_set_error (error, PL_ERROR, PL_ERROR_UNSUPPORTED, "node '%s' (%s, opset %" G_GINT64_FORMAT
+               "): %s", node_label (n), n->op_type, opset, msg);
+  return FALSE;
+}
+
+static gboolean
+invalid (GError **error, const PlNode *n, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
+
+static gboolean
+invalid (GError **error, const PlNode *n, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_set_error (error, PL_ERROR, PL_ERROR_INVALID, "node '%s' (%s): %s", node_label (n),
+               n->op_type, msg);
+  return FALSE;
+}
+
+/* Reads an INTS attribute of at most max entries into out; *count = -1 when absent. */
+static gboolean
+get_ints (const PlNode *n, gint64 opset, const char *name, gint max, gint64 *out, gint *count,
+          GError **error)
 {
   const PlAttr *a = pl_node_get_attr (n, name);
+  *count = -1;
   if (a == NULL)
     return TRUE;
-  if (a->type != PL_ATTR_INTS || a->n != count)
+  if (a->type != PL_ATTR_INTS)
+    return invalid (error, n, "attribute '%s' must be a list of integers", name);
+  if (a->n > max)
+    return unsupported (error, n, opset, "attribute '%s' has %d entries; at most %d are "
+                        "supported (1-D and 2-D only)", name, a->n, max);
+  memcpy (out, a->ints, sizeof (gint64) * a->n);
+  *count = a->n;
+  return TRUE;
+}
+
+/* Known attributes per operator; anything else is refused rather than ignored. */
+static gboolean
+check_attrs (const PlNode *n, gint64 opset, const char *const *known, GError **error)
+{
+  for (gint i = 0; i < n->n_attrs; i++)
     {
-      g_set_error (error, PL_ERROR, PL_ERROR_UNSUPPORTED,
-                   "node '%s' (%s): attribute '%s' must be a list of %d integers "
-                   "(only 2-D is supported)", node_label (n), n->op_type, name, count);
-      return FALSE;
+      gboolean ok = FALSE;
+      for (gint k = 0; known[k] != NULL && !ok; k++)
+        ok = g_str_equal (n->attrs[i].name, known[k]);
+      if (!ok)
+        return unsupported (error, n, opset, "attribute '%s' is not supported",
+                            n->attrs[i].name);
     }
-  memcpy (out, a->ints, sizeof (gint64) * count);
+  return TRUE;
+}
+
+static gboolean
+parse_window (const PlNode *n, NodeInfo *info, GError **error)
+{
+  gint64 opset = info->opset;
+  if (!get_ints (n, opset, "kernel_shape", 2, info->kernel, &info->n_kernel, error)
+      || !get_ints (n, opset, "strides", 2, info->strides, &info->n_strides, error)
+      || !get_ints (n, opset, "pads", 4, info->pads, &info->n_pads, error)
+      || !get_ints (n, opset, "dilations", 2, info->dil, &info->n_dil, error))
+    return FALSE;
+  for (gint i = 0; i < info->n_pads; i++)
+    if (info->pads[i] < 0 || info->pads[i] > G_MAXINT / 4)
+      return invalid (error, n, "pads must be between 0 and %d", G_MAXINT / 4);
+  if (info->n_pads >= 0 && info->n_pads % 2 != 0)
+    return invalid (error, n, "pads must have two entries per spatial axis");
+  for (gint i = 0; i < 2; i++)
+    if ((i < info->n_strides && (info->strides[i] < 1 || info->strides[i] > G_MAXINT / 4))
+        || (i < info->n_dil && (info->dil[i] < 1 || info->dil[i] > G_MAXINT / 4))
+        || (i < info->n_kernel && (info->kernel[i] < 1 || info->kernel[i] > G_MAXINT / 4)))
+      return invalid (error, n, "strides, dilations and kernel_shape must be positive");
+  const PlAttr *ap = pl_node_get_attr (n, "auto_pad");
+  const char *s = (ap != NULL && ap->type == PL_ATTR_STRING) ? ap->s : "NOTSET";
+  if (s == NULL || s[0] == '\0' || g_str_equal (s, "NOTSET"))
+    info->auto_pad = 0;
+  else if (g_str_equal (s, "VALID"))
+    info->auto_pad = 1;
+  else if (g_str_equal (s, "SAME_UPPER"))
+    info->auto_pad = 2;
+  else if (g_str_equal (s, "SAME_LOWER"))
+    info->auto_pad = 3;
+  else
+    return invalid (error, n, "unknown auto_pad '%s'", s);
   return TRUE;
 }
 
@@ -123,123 +272,84 @@ static gboolean
 parse_node (const PlGraph *graph, const PlNode *n, NodeInfo *info, GError **error)
 {
   gboolean found = FALSE;
+  gint min_inputs = 0;
+  gint64 opset = graph->opset > 0 ? graph->opset : LATEST_OPSET;
+  info->opset = opset;
   if (n->domain == NULL || n->domain[0] == '\0' || g_str_equal (n->domain, "ai.onnx"))
     for (gsize i = 0; i < G_N_ELEMENTS (op_table); i++)
       if (g_str_equal (n->op_type, op_table[i].name))
         {
           info->kind = op_table[i].kind;
+          info->diff = op_table[i].diff;
+          min_inputs = op_table[i].min_inputs;
           found = TRUE;
         }
   if (!found)
     {
       g_set_error (error, PL_ERROR, PL_ERROR_UNSUPPORTED,
                    "node '%s': operator %s%s%s (opset %" G_GINT64_FORMAT ") is not supported; "
-                   "supported are Conv, Gemm, MatMul, Relu, MaxPool, Flatten, Reshape, Add, "
-                   "Softmax, Identity, Dropout", node_label (n),
+                   "supported are " SUPPORTED_LIST, node_label (n),
                    (n->domain && n->domain[0]) ? n->domain : "",
-                   (n->domain && n->domain[0]) ? "." : "", n->op_type, graph->opset);
+                   (n->domain && n->domain[0]) ? "." : "", n->op_type, opset);
       return FALSE;
     }
-
-  static const gint min_inputs[] = {
-    [OP_CONV] = 2, [OP_GEMM] = 2, [OP_MATMUL] = 2, [OP_RELU] = 1, [OP_MAXPOOL] = 1,
-    [OP_FLATTEN] = 1, [OP_RESHAPE] = 2, [OP_ADD] = 2, [OP_SOFTMAX] = 1, [OP_IDENTITY] = 1,
-    [OP_DROPOUT] = 1,
-  };
-  if (n->n_inputs < min_inputs[info->kind] || n->n_outputs < 1 || n->outputs[0] < 0)
-    {
-      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
-                   "node '%s' (%s): expected at least %d input(s) and one output, found %d "
-                   "and %d", node_label (n), n->op_type, min_inputs[info->kind],
-                   n->n_inputs, n->n_outputs);
-      return FALSE;
-    }
-  for (gint i = 0; i < min_inputs[info->kind]; i++)
+  if (n->n_inputs < min_inputs || n->n_outputs < 1 || n->outputs[0] < 0)
+    return invalid (error, n, "expected at least %d input(s) and one output, found %d and %d",
+                    min_inputs, n->n_inputs, n->n_outputs);
+  for (gint i = 0; i < min_inputs; i++)
     if (n->inputs[i] < 0)
-      {
-        g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
-                     "node '%s' (%s): required input %d is missing", node_label (n),
-                     n->op_type, i);
-        return FALSE;
-      }
+      return invalid (error, n, "required input %d is missing", i);
+  for (gint o = 1; o < n->n_outputs; o++)
+    if (n->outputs[o] >= 0 && info->kind != OP_DROPOUT)
+      return unsupported (error, n, opset, "output %d is not supported (only the first "
+                          "output is computed)", o);
 
   info->strides[0] = info->strides[1] = 1;
   info->dil[0] = info->dil[1] = 1;
   memset (info->pads, 0, sizeof info->pads);
   info->kernel[0] = info->kernel[1] = -1;
+  info->n_kernel = info->n_strides = info->n_pads = info->n_dil = -1;
+  info->n_list = -1;
 
   switch (info->kind)
     {
     case OP_CONV:
-    case OP_MAXPOOL:
       {
-        if (info->kind == OP_CONV && pl_node_get_int (n, "group", 1) != 1)
-          {
-            g_set_error (error, PL_ERROR, PL_ERROR_UNSUPPORTED,
-                         "node '%s' (Conv, opset %" G_GINT64_FORMAT "): group = %" G_GINT64_FORMAT
-                         " is not supported (only group 1)", node_label (n), graph->opset,
-                         pl_node_get_int (n, "group", 1));
-            return FALSE;
-          }
-        if (info->kind == OP_MAXPOOL)
-          {
-            if (pl_node_get_attr (n, "kernel_shape") == NULL)
-              {
-                g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
-                             "node '%s' (MaxPool): attribute kernel_shape is required",
-                             node_label (n));
-                return FALSE;
-              }
-            if (pl_node_get_int (n, "storage_order", 0) != 0
-                || (n->n_outputs > 1 && n->outputs[1] >= 0))
-              {
-                g_set_error (error, PL_ERROR, PL_ERROR_UNSUPPORTED,
-                             "node '%s' (MaxPool, opset %" G_GINT64_FORMAT "): the Indices "
-                             "output and storage_order are not supported", node_label (n),
-                             graph->opset);
-                return FALSE;
-              }
-            info->ceil_mode = pl_node_get_int (n, "ceil_mode", 0) != 0;
-          }
-        if (!get_ints (n, "kernel_shape", 2, info->kernel, error)
-            || !get_ints (n, "strides", 2, info->strides, error)
-            || !get_ints (n, "pads", 4, info->pads, error)
-            || !get_ints (n, "dilations", 2, info->dil, error))
+        static const char *const known[] = { "auto_pad", "dilations", "group", "kernel_shape",
+                                             "pads", "strides", NULL };
+        if (!check_attrs (n, opset, known, error) || !parse_window (n, info, error))
           return FALSE;
-        /* ONNX pads are [x1_begin, x2_begin, x1_end, x2_end] = [top, left, bottom, right] */
-        for (gint i = 0; i < 4; i++)
-          if (info->pads[i] < 0 || info->pads[i] > G_MAXINT / 4)
-            {
-              g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
-                           "node '%s' (%s): invalid pads", node_label (n), n->op_type);
-              return FALSE;
-            }
-        for (gint i = 0; i < 2; i++)
-          if (info->strides[i] < 1 || info->dil[i] < 1 || info->strides[i] > G_MAXINT / 4
-              || info->dil[i] > G_MAXINT / 4 || info->kernel[i] == 0
-              || info->kernel[i] > G_MAXINT / 4)
-            {
-              g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
-                           "node '%s' (%s): strides, dilations and kernel_shape must be "
-                           "positive", node_label (n), n->op_type);
-              return FALSE;
-            }
-        const PlAttr *ap = pl_node_get_attr (n, "auto_pad");
-        const char *s = (ap != NULL && ap->type == PL_ATTR_STRING) ? ap->s : "NOTSET";
-        if (s == NULL || g_str_equal (s, "NOTSET") || s[0] == '\0')
-          info->auto_pad = 0;
-        else if (g_str_equal (s, "VALID"))
-          info->auto_pad = 1;
-        else if (g_str_equal (s, "SAME_UPPER"))
-          info->auto_pad = 2;
-        else if (g_str_equal (s, "SAME_LOWER"))
-          info->auto_pad = 3;
-        else
+        info->group = pl_node_get_int (n, "group", 1);
+        if (info->group < 1 || info->group > G_MAXINT)
+          return invalid (error, n, "group must be positive");
+        break;
+      }
+    case OP_MAXPOOL:
+    case OP_AVGPOOL:
+      {
+        static const char *const known_max[] = { "auto_pad", "ceil_mode", "dilations",
+                                                 "kernel_shape", "pads", "storage_order",
+                                                 NULL };
+        static const char *const known_avg[] = { "auto_pad", "ceil_mode", "count_include_pad",
+                                                 "dilations", "kernel_shape", "pads",
+                                                 "strides", NULL };
+        if (!check_attrs (n, opset, info->kind == OP_MAXPOOL ? known_max : known_avg, error))
           {
-            g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
-                         "node '%s' (%s): unknown auto_pad '%s'", node_label (n), n->op_type, s);
-            return FALSE;
+            /* MaxPool also has strides */
+            if (info->kind != OP_MAXPOOL || !g_error_matches (*error, PL_ERROR,
+                                                              PL_ERROR_UNSUPPORTED)
+                || strstr ((*error)->message, "'strides'") == NULL)
+              return FALSE;
+            g_clear_error (error);
           }
+        if (pl_node_get_attr (n, "kernel_shape") == NULL)
+          return invalid (error, n, "attribute kernel_shape is required");
+        if (pl_node_get_int (n, "storage_order", 0) != 0)
+          return unsupported (error, n, opset, "storage_order = 1 is not supported");
+        info->ceil_mode = pl_node_get_int (n, "ceil_mode", 0) != 0;
+        info->count_include_pad = pl_node_get_int (n, "count_include_pad", 0) != 0;
+        if (!parse_window (n, info, error))
+          return FALSE;
         break;
       }
     case OP_GEMM:
@@ -247,37 +357,121 @@ parse_node (const PlGraph *graph, const PlNode *n, NodeInfo *info, GError **erro
       info->trans_b = pl_node_get_int (n, "transB", 0) != 0;
       info->alpha = pl_node_get_float (n, "alpha", 1.f);
       info->beta = pl_node_get_float (n, "beta", 1.f);
+      if (opset < 7 && pl_node_get_attr (n, "broadcast") != NULL
+          && pl_node_get_int (n, "broadcast", 0) == 0)
+        return unsupported (error, n, opset, "broadcast = 0 is not supported");
       break;
     case OP_FLATTEN:
       info->axis = pl_node_get_int (n, "axis", 1);
       break;
     case OP_SOFTMAX:
-      /* opset >= 13 (or unknown): one axis, default -1; older: coerced to 2-D at axis,
-       * default 1 */
-      info->axis = pl_node_get_int (n, "axis", graph->opset >= 13 || graph->opset <= 0 ? -1 : 1);
+    case OP_LOG_SOFTMAX:
+      /* opset >= 13: one axis, default -1; older: coerced to 2-D at axis, default 1 */
+      info->axis = pl_node_get_int (n, "axis", opset >= 13 ? -1 : 1);
+      break;
+    case OP_CONCAT:
+      if (pl_node_get_attr (n, "axis") == NULL)
+        return invalid (error, n, "attribute axis is required");
+      info->axis = pl_node_get_int (n, "axis", 0);
+      break;
+    case OP_GATHER:
+      info->axis = pl_node_get_int (n, "axis", 0);
       break;
     case OP_RESHAPE:
+      info->allowzero = pl_node_get_int (n, "allowzero", 0) != 0;
+      break;
+    case OP_LEAKY_RELU:
+      info->f0 = pl_node_get_float (n, "alpha", 0.01f);
+      break;
+    case OP_CLIP:
+      info->f0 = pl_node_get_float (n, "min", -INFINITY);
+      info->f1 = pl_node_get_float (n, "max", INFINITY);
+      break;
+    case OP_TRANSPOSE:
+      if (!get_ints (n, opset, "perm", PL_TENSOR_MAX_DIMS, info->list, &info->n_list, error))
+        return FALSE;
+      break;
+    case OP_SQUEEZE:
+    case OP_UNSQUEEZE:
+      if (!get_ints (n, opset, "axes", PL_TENSOR_MAX_DIMS, info->list, &info->n_list, error))
+        return FALSE;
+      if (info->kind == OP_UNSQUEEZE && info->n_list < 0 && !has_input (n, 1))
+        return invalid (error, n, "the axes (attribute before opset 13, input since) are "
+                        "required");
+      break;
+    case OP_PAD:
       {
-        const PlValue *sv = pl_graph_value (graph, n->inputs[1]);
-        if (sv->init == NULL)
-          {
-            g_set_error (error, PL_ERROR, PL_ERROR_UNSUPPORTED,
-                         "node '%s' (Reshape, opset %" G_GINT64_FORMAT "): the shape input '%s' "
-                         "must be a constant initializer", node_label (n), graph->opset,
-                         sv->name);
-            return FALSE;
-          }
-        if (pl_node_get_int (n, "allowzero", 0) != 0)
-          for (gint64 i = 0; i < sv->init->numel; i++)
-            if (sv->init->data[i] == 0.f)
-              {
-                g_set_error (error, PL_ERROR, PL_ERROR_UNSUPPORTED,
-                             "node '%s' (Reshape): allowzero = 1 with a 0 in the shape is not "
-                             "supported", node_label (n));
-                return FALSE;
-              }
+        const PlAttr *m = pl_node_get_attr (n, "mode");
+        if (m != NULL && m->type == PL_ATTR_STRING && m->s != NULL
+            && !g_str_equal (m->s, "constant"))
+          return unsupported (error, n, opset, "mode '%s' is not supported (only constant)",
+                              m->s);
+        if (has_input (n, 3))
+          return unsupported (error, n, opset, "the axes input is not supported");
+        if (!get_ints (n, opset, "pads", 2 * PL_TENSOR_MAX_DIMS, info->list, &info->n_list,
+                       error))
+          return FALSE;
+        info->f0 = pl_node_get_float (n, "value", 0.f);
+        if (info->n_list < 0 && !has_input (n, 1))
+          return invalid (error, n, "pads (attribute before opset 11, input since) are "
+                          "required");
         break;
       }
+    case OP_BATCHNORM:
+      info->f0 = pl_node_get_float (n, "epsilon", 1e-5f);
+      if (pl_node_get_int (n, "training_mode", 0) != 0)
+        return unsupported (error, n, opset, "training_mode = 1 is not supported (inference "
+                            "only)");
+      if (pl_node_get_int (n, "spatial", 1) != 1)
+        return unsupported (error, n, opset, "spatial = 0 is not supported");
+      break;
+    case OP_DROPOUT:
+      for (gint o = 2; o < n->n_outputs; o++)
+        if (n->outputs[o] >= 0)
+          return invalid (error, n, "Dropout has at most two outputs");
+      break;
+    case OP_CONSTANT:
+      {
+        const PlAttr *a = NULL;
+        for (gint i = 0; i < n->n_attrs; i++)
+          a = &n->attrs[i];
+        if (n->n_attrs != 1)
+          return invalid (error, n, "exactly one value attribute is required");
+        if (g_str_equal (a->name, "value") && a->type == PL_ATTR_TENSOR && a->t != NULL)
+          info->constant = pl_tensor_dup (a->t);
+        else if (g_str_equal (a->name, "value_float") && a->type == PL_ATTR_FLOAT)
+          {
+            info->constant = pl_tensor_new (0, NULL, NULL);
+            info->constant->data[0] = a->f;
+          }
+        else if (g_str_equal (a->name, "value_int") && a->type == PL_ATTR_INT)
+          {
+            info->constant = pl_tensor_new (0, NULL, NULL);
+            info->constant->data[0] = (float) a->i;
+          }
+        else if (g_str_equal (a->name, "value_floats") && a->type == PL_ATTR_FLOATS)
+          {
+            info->constant = pl_tensor_new_1d (a->n);
+            memcpy (info->constant->data, a->floats, sizeof (float) * a->n);
+          }
+        else if (g_str_equal (a->name, "value_ints") && a->type == PL_ATTR_INTS)
+          {
+            info->constant = pl_tensor_new_1d (a->n);
+            for (gint i = 0; i < a->n; i++)
+              info->constant->data[i] = (float) a->ints[i];
+          }
+        else
+          return unsupported (error, n, opset, "attribute '%s' is not supported (value, "
+                              "value_float(s) and value_int(s) are)", a->name);
+        if (info->constant == NULL)
+          return unsupported (error, n, opset, "the constant could not be read");
+        break;
+      }
+    case OP_SHAPE:
+      info->start = pl_node_get_int (n, "start", 0);
+      info->has_end = pl_node_get_attr (n, "end") != NULL;
+      info->end = pl_node_get_int (n, "end", 0);
+      break;
     default:
       break;
     }
@@ -285,11 +479,6 @@ parse_node (const PlGraph *graph, const PlNode *n, NodeInfo *info, GError **erro
 }
 
 /* ------------------------------------------------------------------ shapes */
-
-typedef struct {
-  gint nd;
-  gint64 d[PL_TENSOR_MAX_DIMS];
-} Shape;
 
 static gboolean
 shape_err (GError **error, const PlNode *n, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
@@ -316,97 +505,243 @@ same_pads (gint64 in, gint64 k, gint64 s, gint64 d, gboolean lower, gint *begin,
   *end = (gint) (total - *begin);
 }
 
-static void
-window_pads (const NodeInfo *info, gint64 h, gint64 w, gint64 kh, gint64 kw, gint *t, gint *l,
-             gint *b, gint *r)
+/* The 2-D window geometry of a Conv or pool node whose input x has sp = x->nd - 2 spatial
+ * axes (1 or 2; 1-D is run as 2-D with height 1). kh / kw: kernel size. */
+static gboolean
+window_geom (const PlNode *n, const NodeInfo *info, const Shape *x, gint64 kh, gint64 kw,
+             gint sp, gint *stride_h, gint *stride_w, gint *dil_h, gint *dil_w, gint *t,
+             gint *l, gint *b, gint *r, GError **error)
 {
+  if ((info->n_strides >= 0 && info->n_strides != sp) || (info->n_dil >= 0 && info->n_dil != sp)
+      || (info->n_pads >= 0 && info->n_pads != 2 * sp)
+      || (info->n_kernel >= 0 && info->n_kernel != sp))
+    return shape_err (error, n, "attribute lengths do not match the %d spatial axes of the "
+                      "input", sp);
+  gint64 s[2] = { 1, 1 }, d[2] = { 1, 1 }, p[4] = { 0, 0, 0, 0 };
+  if (sp == 1)
+    {
+      s[1] = info->strides[0];
+      d[1] = info->dil[0];
+      p[1] = info->pads[0];
+      p[3] = info->pads[1];
+    }
+  else
+    {
+      memcpy (s, info->strides, sizeof s);
+      memcpy (d, info->dil, sizeof d);
+      memcpy (p, info->pads, sizeof p);
+    }
+  gint64 h = sp == 1 ? 1 : x->d[2], w = x->d[x->nd - 1];
+  *stride_h = (gint) s[0]; *stride_w = (gint) s[1];
+  *dil_h = (gint) d[0]; *dil_w = (gint) d[1];
   if (info->auto_pad >= 2)
     {
-      same_pads (h, kh, info->strides[0], info->dil[0], info->auto_pad == 3, t, b);
-      same_pads (w, kw, info->strides[1], info->dil[1], info->auto_pad == 3, l, r);
+      same_pads (h, kh, s[0], d[0], info->auto_pad == 3, t, b);
+      same_pads (w, kw, s[1], d[1], info->auto_pad == 3, l, r);
     }
   else if (info->auto_pad == 1)
     *t = *l = *b = *r = 0;
   else
     {
-      *t = (gint) info->pads[0];
-      *l = (gint) info->pads[1];
-      *b = (gint) info->pads[2];
-      *r = (gint) info->pads[3];
+      *t = (gint) p[0]; *l = (gint) p[1]; *b = (gint) p[2]; *r = (gint) p[3];
     }
+  return TRUE;
 }
 
 static gboolean
-infer_node (PlExecutor *ex, guint k, Shape *sh, NodePlan *np, GError **error)
+broadcast_plan (const PlNode *n, const Shape *x, const Shape *b, Shape *y, NodePlan *np,
+                GError **error)
+{
+  if (!pl_broadcast_shape (x->nd, x->d, b->nd, b->d, &y->nd, y->d))
+    {
+      g_autofree char *xs = pl_tensor_shape_string (x->nd, x->d);
+      g_autofree char *bs = pl_tensor_shape_string (b->nd, b->d);
+      return shape_err (error, n, "shapes %s and %s cannot be broadcast", xs, bs);
+    }
+  np->nd = y->nd;
+  memcpy (np->osh, y->d, sizeof y->d);
+  for (gint i = 0; i < y->nd; i++)
+    {
+      gint ia = i - (y->nd - x->nd), ib = i - (y->nd - b->nd);
+      np->ash[i] = ia >= 0 ? x->d[ia] : 1;
+      np->bsh[i] = ib >= 0 ? b->d[ib] : 1;
+    }
+  return TRUE;
+}
+
+static inline const PlTensor *
+vtensor_p (PlExecutor *ex, Plan *p, gint id)
+{
+  const PlValue *v = pl_graph_value (ex->graph, id);
+  return v->init != NULL ? v->init : p->vals[id];
+}
+
+static inline float *
+vdata_p (PlExecutor *ex, Plan *p, gint id)
+{
+  return vtensor_p (ex, p, id)->data;
+}
+
+/* A value known when the plan is built (initializer or folded), or NULL. */
+static const PlTensor *
+const_input (PlExecutor *ex, Plan *p, const PlNode *n, gint i)
+{
+  if (!has_input (n, i) || !p->is_const[n->inputs[i]])
+    return NULL;
+  return vtensor_p (ex, p, n->inputs[i]);
+}
+
+static gboolean
+need_const (PlExecutor *ex, Plan *p, const PlNode *n, gint i, const char *what,
+            const PlTensor **out, GError **error)
+{
+  *out = const_input (ex, p, n, i);
+  if (*out == NULL)
+    return unsupported (error, n, ex->graph->opset > 0 ? ex->graph->opset : LATEST_OPSET,
+                        "the %s input '%s' must be known when the model is prepared (a "
+                        "constant, or computed from constants and input shapes)", what,
+                        pl_graph_value (ex->graph, n->inputs[i])->name);
+  return TRUE;
+}
+
+/* Integer list from a tensor holding whole numbers (int64 data stored as float). */
+static gboolean
+tensor_ints (const PlNode *n, const PlTensor *t, gint max, gint64 *out, gint *count,
+             const char *what, GError **error)
+{
+  if (t->numel > max)
+    return shape_err (error, n, "%s has %" G_GINT64_FORMAT " entries (at most %d)", what,
+                      t->numel, max);
+  for (gint64 i = 0; i < t->numel; i++)
+    {
+      if (!isfinite (t->data[i]) || t->data[i] != floorf (t->data[i]))
+        return shape_err (error, n, "%s entry %" G_GINT64_FORMAT " (%g) is not an integer",
+                          what, i, (double) t->data[i]);
+      out[i] = (gint64) t->data[i];
+    }
+  *count = (gint) t->numel;
+  return TRUE;
+}
+
+static gboolean
+norm_axis (const PlNode *n, gint64 axis, gint rank, gint64 *out, GError **error)
+{
+  gint64 a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= rank)
+    return shape_err (error, n, "axis %" G_GINT64_FORMAT " is out of range for rank %d",
+                      axis, rank);
+  *out = a;
+  return TRUE;
+}
+
+static gboolean
+infer_node (PlExecutor *ex, Plan *p, guint k, Shape *sh, NodePlan *np, GError **error)
 {
   const PlNode *n = node_at (ex, k);
   const NodeInfo *info = &ex->info[k];
-  const Shape *x = &sh[n->inputs[0]];
+  const Shape none = { 0, { 0 } };
+  const Shape *x = n->n_inputs > 0 && n->inputs[0] >= 0 ? &sh[n->inputs[0]] : &none;
   Shape *y = &sh[n->outputs[0]];
   g_autofree char *xs = pl_tensor_shape_string (x->nd, x->d);
+
+  for (gint i = 0; i < n->n_inputs; i++)
+    if (n->inputs[i] >= 0 && sh[n->inputs[i]].nd < 0)
+      return shape_err (error, n, "the shape of input %d ('%s') is unknown", i,
+                        pl_graph_value (ex->graph, n->inputs[i])->name);
 
   switch (info->kind)
     {
     case OP_CONV:
       {
         const Shape *w = &sh[n->inputs[1]];
-        if (x->nd != 4 || w->nd != 4)
-          return shape_err (error, n, "only 2-D convolution is supported: input %s and weight "
-                            "must be 4-D", xs);
-        if (w->d[1] != x->d[1])
-          return shape_err (error, n, "input %s has %" G_GINT64_FORMAT " channels, the weight "
-                            "expects %" G_GINT64_FORMAT, xs, x->d[1], w->d[1]);
-        if ((info->kernel[0] > 0 && info->kernel[0] != w->d[2])
-            || (info->kernel[1] > 0 && info->kernel[1] != w->d[3]))
+        gint sp = x->nd - 2;
+        gint64 G = info->group;
+        if ((sp != 1 && sp != 2) || w->nd != x->nd)
+          return unsupported (error, n, info->opset, "only 1-D and 2-D convolution are "
+                              "supported: input %s, weight of rank %d", xs, w->nd);
+        if (x->d[1] % G != 0 || w->d[0] % G != 0 || w->d[1] * G != x->d[1])
+          return shape_err (error, n, "input %s has %" G_GINT64_FORMAT " channels; with group "
+                            "%" G_GINT64_FORMAT " the weight expects %" G_GINT64_FORMAT
+                            " and %" G_GINT64_FORMAT " filters must divide into groups", xs,
+                            x->d[1], G, w->d[1] * G, w->d[0]);
+        gint64 kh = sp == 1 ? 1 : w->d[2], kw = w->d[w->nd - 1];
+        if ((info->n_kernel >= 1 && info->kernel[0] != (sp == 1 ? kw : kh))
+            || (info->n_kernel >= 2 && info->kernel[1] != kw))
           return shape_err (error, n, "kernel_shape disagrees with the weight shape");
-        if (n->n_inputs > 2 && n->inputs[2] >= 0)
+        if (has_input (n, 2))
           {
             const Shape *b = &sh[n->inputs[2]];
             if (b->nd != 1 || b->d[0] != w->d[0])
               return shape_err (error, n, "bias must be [%" G_GINT64_FORMAT "]", w->d[0]);
           }
         PlConvGeom *g = &np->conv;
-        g->n = (gint) x->d[0]; g->c = (gint) x->d[1]; g->h = (gint) x->d[2]; g->w = (gint) x->d[3];
-        g->m = (gint) w->d[0]; g->kh = (gint) w->d[2]; g->kw = (gint) w->d[3];
-        g->stride_h = (gint) info->strides[0]; g->stride_w = (gint) info->strides[1];
-        g->dil_h = (gint) info->dil[0]; g->dil_w = (gint) info->dil[1];
-        window_pads (info, x->d[2], x->d[3], w->d[2], w->d[3], &g->pad_t, &g->pad_l,
-                     &g->pad_b, &g->pad_r);
+        g->n = (gint) x->d[0]; g->c = (gint) (x->d[1] / G);
+        g->h = (gint) (sp == 1 ? 1 : x->d[2]); g->w = (gint) x->d[x->nd - 1];
+        g->m = (gint) (w->d[0] / G); g->kh = (gint) kh; g->kw = (gint) kw;
+        if (!window_geom (n, info, x, kh, kw, sp, &g->stride_h, &g->stride_w, &g->dil_h,
+                          &g->dil_w, &g->pad_t, &g->pad_l, &g->pad_b, &g->pad_r, error))
+          return FALSE;
         if (!pl_conv_geom_finish (g))
           return shape_err (error, n, "the kernel does not fit the padded input %s", xs);
-        y->nd = 4;
-        y->d[0] = g->n; y->d[1] = g->m; y->d[2] = g->oh; y->d[3] = g->ow;
+        y->nd = x->nd;
+        y->d[0] = g->n; y->d[1] = w->d[0];
+        if (sp == 1)
+          y->d[2] = g->ow;
+        else
+          {
+            y->d[2] = g->oh; y->d[3] = g->ow;
+          }
         break;
       }
     case OP_MAXPOOL:
+    case OP_AVGPOOL:
       {
-        if (x->nd != 4)
-          return shape_err (error, n, "only 2-D pooling is supported: input %s must be 4-D", xs);
+        gint sp = x->nd - 2;
+        if (sp != 1 && sp != 2)
+          return unsupported (error, n, info->opset, "only 1-D and 2-D pooling are supported: "
+                              "input %s", xs);
         PlPoolGeom *g = &np->pool;
-        g->n = (gint) x->d[0]; g->c = (gint) x->d[1]; g->h = (gint) x->d[2]; g->w = (gint) x->d[3];
-        g->kh = (gint) info->kernel[0]; g->kw = (gint) info->kernel[1];
-        g->stride_h = (gint) info->strides[0]; g->stride_w = (gint) info->strides[1];
-        g->dil_h = (gint) info->dil[0]; g->dil_w = (gint) info->dil[1];
+        g->n = (gint) x->d[0]; g->c = (gint) x->d[1];
+        g->h = (gint) (sp == 1 ? 1 : x->d[2]); g->w = (gint) x->d[x->nd - 1];
+        if (info->n_kernel != sp)
+          return shape_err (error, n, "kernel_shape must have %d entries for input %s", sp, xs);
+        g->kh = (gint) (sp == 1 ? 1 : info->kernel[0]);
+        g->kw = (gint) info->kernel[sp - 1];
         g->ceil_mode = info->ceil_mode;
-        window_pads (info, x->d[2], x->d[3], g->kh, g->kw, &g->pad_t, &g->pad_l,
-                     &g->pad_b, &g->pad_r);
-        if (g->pad_t >= g->kh || g->pad_b >= g->kh || g->pad_l >= g->kw || g->pad_r >= g->kw)
-          return shape_err (error, n, "pads must be smaller than the kernel");
+        if (!window_geom (n, info, x, g->kh, g->kw, sp, &g->stride_h, &g->stride_w, &g->dil_h,
+                          &g->dil_w, &g->pad_t, &g->pad_l, &g->pad_b, &g->pad_r, error))
+          return FALSE;
+        gint ekh = (g->kh - 1) * g->dil_h + 1, ekw = (g->kw - 1) * g->dil_w + 1;
+        if (info->kind == OP_MAXPOOL && (g->pad_t >= ekh || g->pad_b >= ekh || g->pad_l >= ekw
+                                         || g->pad_r >= ekw))
+          return shape_err (error, n, "pads must be smaller than the (dilated) kernel");
         if (!pl_pool_geom_finish (g))
           return shape_err (error, n, "the window does not fit the padded input %s", xs);
-        y->nd = 4;
-        y->d[0] = g->n; y->d[1] = g->c; y->d[2] = g->oh; y->d[3] = g->ow;
+        y->nd = x->nd;
+        y->d[0] = g->n; y->d[1] = g->c;
+        if (sp == 1)
+          y->d[2] = g->ow;
+        else
+          {
+            y->d[2] = g->oh; y->d[3] = g->ow;
+          }
         break;
       }
+    case OP_GLOBAL_AVGPOOL:
+      if (x->nd < 3)
+        return shape_err (error, n, "input %s must be [N, C, spatial...]", xs);
+      *y = *x;
+      for (gint i = 2; i < x->nd; i++)
+        y->d[i] = 1;
+      np->outer = (gsize) (x->d[0] * x->d[1]);
+      np->d = (gsize) pl_shape_numel (x->nd - 2, x->d + 2);
+      break;
     case OP_GEMM:
-    case OP_MATMUL:
       {
         const Shape *b = &sh[n->inputs[1]];
-        gboolean ta = info->kind == OP_GEMM && info->trans_a;
-        gboolean tb = info->kind == OP_GEMM && info->trans_b;
+        gboolean ta = info->trans_a, tb = info->trans_b;
         if (x->nd != 2 || b->nd != 2)
-          return shape_err (error, n, "only 2-D operands are supported (A is %s, B has %d "
-                            "dims)", xs, b->nd);
+          return shape_err (error, n, "A and B must be 2-D (A is %s, B has %d dims)", xs, b->nd);
         gint64 M = ta ? x->d[1] : x->d[0], K = ta ? x->d[0] : x->d[1];
         gint64 Kb = tb ? b->d[1] : b->d[0], N = tb ? b->d[0] : b->d[1];
         if (K != Kb)
@@ -416,7 +751,7 @@ infer_node (PlExecutor *ex, guint k, Shape *sh, NodePlan *np, GError **error)
           return shape_err (error, n, "matrix too large");
         np->M = (gint) M; np->N = (gint) N; np->K = (gint) K;
         np->cm = np->cn = 0;
-        if (info->kind == OP_GEMM && n->n_inputs > 2 && n->inputs[2] >= 0)
+        if (has_input (n, 2))
           {
             const Shape *c = &sh[n->inputs[2]];
             gint64 cm = c->nd >= 2 ? c->d[c->nd - 2] : 1;
@@ -433,25 +768,69 @@ infer_node (PlExecutor *ex, guint k, Shape *sh, NodePlan *np, GError **error)
         y->d[0] = M; y->d[1] = N;
         break;
       }
+    case OP_MATMUL:
+      {
+        const Shape *b = &sh[n->inputs[1]];
+        if (x->nd < 1 || b->nd < 1)
+          return shape_err (error, n, "MatMul operands must have at least one dimension");
+        gint64 M = x->nd == 1 ? 1 : x->d[x->nd - 2], K = x->d[x->nd - 1];
+        gint64 Kb = b->nd == 1 ? b->d[0] : b->d[b->nd - 2], N = b->nd == 1 ? 1 : b->d[b->nd - 1];
+        if (K != Kb)
+          {
+            g_autofree char *bs = pl_tensor_shape_string (b->nd, b->d);
+            return shape_err (error, n, "inner dimensions differ: A %s, B %s", xs, bs);
+          }
+        if (M > G_MAXINT || N > G_MAXINT || K > G_MAXINT)
+          return shape_err (error, n, "matrix too large");
+        Shape ab = { MAX (x->nd - 2, 0), { 0 } }, bb = { MAX (b->nd - 2, 0), { 0 } }, yb;
+        memcpy (ab.d, x->d, sizeof (gint64) * ab.nd);
+        memcpy (bb.d, b->d, sizeof (gint64) * bb.nd);
+        if (!broadcast_plan (n, &ab, &bb, &yb, np, error))
+          return FALSE;
+        np->M = (gint) M; np->N = (gint) N; np->K = (gint) K;
+        *y = yb;
+        if (x->nd > 1)
+          y->d[y->nd++] = M;
+        if (b->nd > 1)
+          y->d[y->nd++] = N;
+        if (y->nd > PL_TENSOR_MAX_DIMS)
+          return shape_err (error, n, "too many dimensions");
+        break;
+      }
     case OP_RELU:
     case OP_IDENTITY:
-    case OP_DROPOUT:
+    case OP_LEAKY_RELU:
+    case OP_SIGMOID:
+    case OP_TANH:
+    case OP_CLIP:
       *y = *x;
-      if (info->kind == OP_DROPOUT && n->n_outputs > 1 && n->outputs[1] >= 0)
+      break;
+    case OP_DROPOUT:
+      if (has_input (n, 2))
+        {
+          const PlTensor *tm = NULL;
+          if (!need_const (ex, p, n, 2, "training_mode", &tm, error))
+            return FALSE;
+          if (tm->numel != 1 || tm->data[0] != 0.f)
+            return unsupported (error, n, info->opset, "training_mode = true is not "
+                                "supported (inference only)");
+        }
+      *y = *x;
+      if (n->n_outputs > 1 && n->outputs[1] >= 0)
         sh[n->outputs[1]] = *x;
       break;
     case OP_SOFTMAX:
+    case OP_LOG_SOFTMAX:
       {
-        gint64 axis = info->axis < 0 ? info->axis + x->nd : info->axis;
-        if (axis < 0 || axis >= MAX (x->nd, 1))
-          return shape_err (error, n, "axis %" G_GINT64_FORMAT " out of range for %s",
-                            info->axis, xs);
+        gint64 axis = 0;
+        if (!norm_axis (n, info->axis, MAX (x->nd, 1), &axis, error))
+          return FALSE;
         gsize outer = 1, d = 1, inner = 1;
         for (gint i = 0; i < x->nd; i++)
           {
             if (i < axis)
               outer *= x->d[i];
-            else if (i == axis || (ex->graph->opset > 0 && ex->graph->opset < 13))
+            else if (i == axis || info->opset < 13)
               d *= x->d[i];
             else
               inner *= x->d[i];
@@ -473,35 +852,214 @@ infer_node (PlExecutor *ex, guint k, Shape *sh, NodePlan *np, GError **error)
       }
     case OP_RESHAPE:
       {
-        const PlTensor *st = pl_graph_value (ex->graph, n->inputs[1])->init;
+        const PlTensor *st = NULL;
         gint64 req[PL_TENSOR_MAX_DIMS];
+        gint nreq = 0;
         g_autofree char *why = NULL;
-        if (st->numel > PL_TENSOR_MAX_DIMS)
-          return shape_err (error, n, "target shape has %" G_GINT64_FORMAT " entries",
-                            st->numel);
-        for (gint64 i = 0; i < st->numel; i++)
-          req[i] = (gint64) llroundf (st->data[i]);
-        if (!pl_reshape_resolve (x->nd, x->d, (gint) st->numel, req, y->d, &why))
+        if (!need_const (ex, p, n, 1, "shape", &st, error)
+            || !tensor_ints (n, st, PL_TENSOR_MAX_DIMS, req, &nreq, "the target shape", error))
+          return FALSE;
+        gboolean literal_zero = FALSE;
+        for (gint i = 0; info->allowzero && i < nreq; i++)
+          literal_zero = literal_zero || req[i] == 0;
+        if (literal_zero)
+          {
+            /* allowzero = 1: a 0 is a zero-sized dimension (then -1 is not allowed) */
+            for (gint i = 0; i < nreq; i++)
+              if (req[i] < 0)
+                return shape_err (error, n, "with allowzero = 1 and a 0 in the target shape, "
+                                  "-1 is not allowed");
+            memcpy (y->d, req, sizeof (gint64) * nreq);
+            if (pl_shape_numel (nreq, req) != pl_shape_numel (x->nd, x->d))
+              return shape_err (error, n, "cannot reshape %s: the element counts differ", xs);
+          }
+        else if (!pl_reshape_resolve (x->nd, x->d, nreq, req, y->d, &why))
           return shape_err (error, n, "cannot reshape %s: %s", xs, why);
-        y->nd = (gint) st->numel;
+        y->nd = nreq;
         break;
       }
     case OP_ADD:
+    case OP_SUB:
+    case OP_MUL:
+    case OP_DIV:
+      if (!broadcast_plan (n, x, &sh[n->inputs[1]], y, np, error))
+        return FALSE;
+      break;
+    case OP_TRANSPOSE:
       {
-        const Shape *b = &sh[n->inputs[1]];
-        if (!pl_broadcast_shape (x->nd, x->d, b->nd, b->d, &y->nd, y->d))
+        gboolean seen[PL_TENSOR_MAX_DIMS] = { FALSE };
+        if (info->n_list >= 0 && info->n_list != x->nd)
+          return shape_err (error, n, "perm has %d entries for input %s", info->n_list, xs);
+        y->nd = x->nd;
+        for (gint i = 0; i < x->nd; i++)
           {
-            g_autofree char *bs = pl_tensor_shape_string (b->nd, b->d);
-            return shape_err (error, n, "shapes %s and %s cannot be broadcast", xs, bs);
+            gint64 a = info->n_list >= 0 ? info->list[i] : x->nd - 1 - i;
+            if (a < 0)
+              a += x->nd;
+            if (a < 0 || a >= x->nd || seen[a])
+              return shape_err (error, n, "perm is not a permutation of 0..%d", x->nd - 1);
+            seen[a] = TRUE;
+            np->perm[i] = a;
+            y->d[i] = x->d[a];
           }
-        np->nd = y->nd;
+        np->nd = x->nd;
+        memcpy (np->ash, x->d, sizeof x->d);
+        break;
+      }
+    case OP_SQUEEZE:
+    case OP_UNSQUEEZE:
+      {
+        gint64 axes[PL_TENSOR_MAX_DIMS];
+        gint na = info->n_list;
+        gboolean mark[PL_TENSOR_MAX_DIMS] = { FALSE };
+        if (na >= 0)
+          memcpy (axes, info->list, sizeof (gint64) * na);
+        if (has_input (n, 1))
+          {
+            const PlTensor *at = NULL;
+            if (!need_const (ex, p, n, 1, "axes", &at, error)
+                || !tensor_ints (n, at, PL_TENSOR_MAX_DIMS, axes, &na, "axes", error))
+              return FALSE;
+          }
+        gint rank = info->kind == OP_SQUEEZE ? x->nd : x->nd + MAX (na, 0);
+        if (rank > PL_TENSOR_MAX_DIMS)
+          return shape_err (error, n, "too many dimensions");
+        for (gint i = 0; i < na; i++)
+          {
+            gint64 a = 0;
+            if (!norm_axis (n, axes[i], rank, &a, error))
+              return FALSE;
+            if (mark[a])
+              return shape_err (error, n, "axis %" G_GINT64_FORMAT " repeated", axes[i]);
+            mark[a] = TRUE;
+          }
+        y->nd = 0;
+        if (info->kind == OP_SQUEEZE)
+          {
+            for (gint i = 0; i < x->nd; i++)
+              {
+                gboolean drop = na >= 0 ? mark[i] : x->d[i] == 1;
+                if (drop && x->d[i] != 1)
+                  return shape_err (error, n, "cannot squeeze axis %d of %s (not 1)", i, xs);
+                if (!drop)
+                  y->d[y->nd++] = x->d[i];
+              }
+          }
+        else
+          {
+            gint j = 0;
+            for (gint i = 0; i < rank; i++)
+              y->d[y->nd++] = mark[i] ? 1 : x->d[j++];
+          }
+        break;
+      }
+    case OP_CONCAT:
+      {
+        gint64 axis = 0;
+        if (!norm_axis (n, info->axis, MAX (x->nd, 1), &axis, error))
+          return FALSE;
+        *y = *x;
+        y->d[axis] = 0;
+        for (gint i = 0; i < n->n_inputs; i++)
+          {
+            if (n->inputs[i] < 0)
+              continue;
+            const Shape *s = &sh[n->inputs[i]];
+            gboolean ok = s->nd == x->nd;
+            for (gint j = 0; ok && j < x->nd; j++)
+              ok = j == axis || s->d[j] == x->d[j];
+            if (!ok)
+              {
+                g_autofree char *ss = pl_tensor_shape_string (s->nd, s->d);
+                return shape_err (error, n, "input %d %s does not match input 0 %s except "
+                                  "on axis %" G_GINT64_FORMAT, i, ss, xs, axis);
+              }
+            y->d[axis] += s->d[axis];
+          }
+        np->outer = (gsize) pl_shape_numel ((gint) axis, x->d);
+        np->inner = (gsize) pl_shape_numel (x->nd - (gint) axis - 1, x->d + axis + 1);
+        if (x->nd == 0)
+          return shape_err (error, n, "cannot concatenate scalars");
+        break;
+      }
+    case OP_PAD:
+      {
+        gint64 pads[2 * PL_TENSOR_MAX_DIMS];
+        gint np_ = info->n_list;
+        if (np_ >= 0)
+          memcpy (pads, info->list, sizeof (gint64) * np_);
+        if (has_input (n, 1))
+          {
+            const PlTensor *pt = NULL;
+            if (!need_const (ex, p, n, 1, "pads", &pt, error)
+                || !tensor_ints (n, pt, 2 * PL_TENSOR_MAX_DIMS, pads, &np_, "pads", error))
+              return FALSE;
+          }
+        if (np_ != 2 * x->nd)
+          return shape_err (error, n, "pads has %d entries; input %s needs %d", np_, xs,
+                            2 * x->nd);
+        y->nd = x->nd;
+        for (gint i = 0; i < x->nd; i++)
+          {
+            y->d[i] = x->d[i] + pads[i] + pads[i + x->nd];
+            if (y->d[i] < 0)
+              return shape_err (error, n, "negative pads remove more than axis %d of %s", i, xs);
+            np->begin[i] = pads[i];
+          }
+        np->nd = x->nd;
+        memcpy (np->ash, x->d, sizeof x->d);
         memcpy (np->osh, y->d, sizeof y->d);
-        for (gint i = 0; i < y->nd; i++)
+        break;
+      }
+    case OP_BATCHNORM:
+      {
+        if (x->nd < 2)
+          return shape_err (error, n, "input %s must be [N, C, ...]", xs);
+        for (gint i = 1; i < 5; i++)
           {
-            gint ia = i - (y->nd - x->nd), ib = i - (y->nd - b->nd);
-            np->ash[i] = ia >= 0 ? x->d[ia] : 1;
-            np->bsh[i] = ib >= 0 ? b->d[ib] : 1;
+            const Shape *s = &sh[n->inputs[i]];
+            if (s->nd != 1 || s->d[0] != x->d[1])
+              return shape_err (error, n, "input %d must be [%" G_GINT64_FORMAT "]", i, x->d[1]);
           }
+        np->outer = (gsize) x->d[0];
+        np->d = (gsize) x->d[1];
+        np->inner = (gsize) pl_shape_numel (x->nd - 2, x->d + 2);
+        *y = *x;
+        break;
+      }
+    case OP_CONSTANT:
+      y->nd = info->constant->ndim;
+      memcpy (y->d, info->constant->shape, sizeof y->d);
+      break;
+    case OP_SHAPE:
+      {
+        gint64 s = info->start < 0 ? info->start + x->nd : info->start;
+        gint64 e = info->has_end ? (info->end < 0 ? info->end + x->nd : info->end) : x->nd;
+        s = CLAMP (s, 0, x->nd);
+        e = CLAMP (e, 0, x->nd);
+        np->outer = (gsize) s;
+        y->nd = 1;
+        y->d[0] = MAX (e - s, 0);
+        break;
+      }
+    case OP_GATHER:
+      {
+        gint64 axis = 0;
+        const Shape *ix = &sh[n->inputs[1]];
+        if (!norm_axis (n, info->axis, MAX (x->nd, 1), &axis, error))
+          return FALSE;
+        if (x->nd + ix->nd - 1 > PL_TENSOR_MAX_DIMS)
+          return shape_err (error, n, "too many dimensions");
+        np->outer = (gsize) pl_shape_numel ((gint) axis, x->d);
+        np->d = (gsize) x->d[axis];
+        np->inner = (gsize) pl_shape_numel (x->nd - (gint) axis - 1, x->d + axis + 1);
+        y->nd = 0;
+        for (gint i = 0; i < axis; i++)
+          y->d[y->nd++] = x->d[i];
+        for (gint i = 0; i < ix->nd; i++)
+          y->d[y->nd++] = ix->d[i];
+        for (gint i = (gint) axis + 1; i < x->nd; i++)
+          y->d[y->nd++] = x->d[i];
         break;
       }
     }
@@ -510,15 +1068,228 @@ infer_node (PlExecutor *ex, guint k, Shape *sh, NodePlan *np, GError **error)
   return TRUE;
 }
 
+/* ------------------------------------------------------------------ forward kernels */
+
+static inline float
+scalar_input (PlExecutor *ex, Plan *p, const PlNode *n, gint i, float def)
+{
+  if (!has_input (n, i))
+    return def;
+  const PlTensor *t = vtensor_p (ex, p, n->inputs[i]);
+  return t->numel >= 1 ? t->data[0] : def;
+}
+
+/* Gather indices as wrapped integers; FALSE (error) when one is outside [-d, d). */
+static gint64 *
+gather_indices (PlExecutor *ex, Plan *p, const PlNode *n, gsize d, gsize *count,
+                GError **error)
+{
+  const PlTensor *it = vtensor_p (ex, p, n->inputs[1]);
+  gint64 *idx = g_new (gint64, MAX (it->numel, 1));
+  for (gint64 i = 0; i < it->numel; i++)
+    {
+      float f = it->data[i];
+      gint64 v = (gint64) f;
+      if (!isfinite (f) || (float) v != f || v < -(gint64) d || v >= (gint64) d)
+        {
+          g_free (idx);
+          invalid (error, n, "index %g (entry %" G_GINT64_FORMAT ") is outside [-%" G_GSIZE_FORMAT
+                   ", %" G_GSIZE_FORMAT ")", (double) f, i, d, d);
+          return NULL;
+        }
+      idx[i] = v < 0 ? v + (gint64) d : v;
+    }
+  *count = (gsize) it->numel;
+  return idx;
+}
+
+static PlUnaryOp
+unary_op (OpKind k)
+{
+  switch (k)
+    {
+    case OP_LEAKY_RELU: return PL_UNARY_LEAKY_RELU;
+    case OP_SIGMOID: return PL_UNARY_SIGMOID;
+    case OP_TANH: return PL_UNARY_TANH;
+    default: return PL_UNARY_CLIP;
+    }
+}
+
+static PlBinaryOp
+binary_op (OpKind k)
+{
+  switch (k)
+    {
+    case OP_SUB: return PL_BINARY_SUB;
+    case OP_MUL: return PL_BINARY_MUL;
+    case OP_DIV: return PL_BINARY_DIV;
+    default: return PL_BINARY_ADD;
+    }
+}
+
+static void
+clip_bounds (PlExecutor *ex, Plan *p, const PlNode *n, const NodeInfo *info, float *lo,
+             float *hi)
+{
+  *lo = info->f0;
+  *hi = info->f1;
+  if (info->opset >= 11)
+    {
+      *lo = scalar_input (ex, p, n, 1, -INFINITY);
+      *hi = scalar_input (ex, p, n, 2, INFINITY);
+    }
+}
+
+static gboolean
+run_node (PlExecutor *ex, Plan *p, guint k, GError **error)
+{
+  const PlNode *n = node_at (ex, k);
+  const NodeInfo *info = &ex->info[k];
+  NodePlan *np = &p->np[k];
+  const float *x = has_input (n, 0) ? vdata_p (ex, p, n->inputs[0]) : NULL;
+  float *y = vdata_p (ex, p, n->outputs[0]);
+  gsize numel = (gsize) vtensor_p (ex, p, n->outputs[0])->numel;
+
+  switch (info->kind)
+    {
+    case OP_CONV:
+      {
+        const float *b = has_input (n, 2) ? vdata_p (ex, p, n->inputs[2]) : NULL;
+        if (info->group == 1)
+          pl_conv2d_forward (&np->conv, x, vdata_p (ex, p, n->inputs[1]), b, y, ex->ws);
+        else
+          pl_conv2d_grouped_forward (&np->conv, (gint) info->group, x,
+                                     vdata_p (ex, p, n->inputs[1]), b, y);
+        break;
+      }
+    case OP_GEMM:
+      pl_gemm_forward (np->M, np->N, np->K, info->trans_a, info->trans_b, info->alpha,
+                       info->beta, x, vdata_p (ex, p, n->inputs[1]),
+                       np->cm > 0 ? vdata_p (ex, p, n->inputs[2]) : NULL, np->cm, np->cn, y);
+      break;
+    case OP_MATMUL:
+      pl_matmul_forward (np->nd, np->osh, np->ash, np->bsh, np->M, np->N, np->K, x,
+                         vdata_p (ex, p, n->inputs[1]), y);
+      break;
+    case OP_RELU:
+      pl_relu_forward (numel, x, y);
+      break;
+    case OP_LEAKY_RELU:
+    case OP_SIGMOID:
+    case OP_TANH:
+    case OP_CLIP:
+      {
+        float lo = info->f0, hi = info->f1;
+        if (info->kind == OP_CLIP)
+          clip_bounds (ex, p, n, info, &lo, &hi);
+        pl_unary_forward (unary_op (info->kind), lo, hi, numel, x, y);
+        break;
+      }
+    case OP_MAXPOOL:
+      pl_maxpool_forward (&np->pool, x, y);
+      break;
+    case OP_AVGPOOL:
+      pl_avgpool_forward (&np->pool, info->count_include_pad, x, y);
+      break;
+    case OP_GLOBAL_AVGPOOL:
+      for (gsize o = 0; o < np->outer; o++)
+        {
+          double s = 0.0;
+          for (gsize i = 0; i < np->d; i++)
+            s += x[o * np->d + i];
+          y[o] = np->d > 0 ? (float) (s / (double) np->d) : 0.f;
+        }
+      break;
+    case OP_SOFTMAX:
+      pl_softmax_forward (np->outer, np->d, np->inner, x, y);
+      break;
+    case OP_LOG_SOFTMAX:
+      pl_log_softmax_forward (np->outer, np->d, np->inner, x, y);
+      break;
+    case OP_ADD:
+    case OP_SUB:
+    case OP_MUL:
+    case OP_DIV:
+      pl_binary_forward (binary_op (info->kind), np->nd, np->osh, np->ash, x, np->bsh,
+                         vdata_p (ex, p, n->inputs[1]), y);
+      break;
+    case OP_DROPOUT:
+      if (n->n_outputs > 1 && n->outputs[1] >= 0)
+        {
+          float *mask = vdata_p (ex, p, n->outputs[1]);
+          for (gsize i = 0; i < numel; i++)
+            mask[i] = 1.f;
+        }
+      G_GNUC_FALLTHROUGH;
+    case OP_FLATTEN:
+    case OP_RESHAPE:
+    case OP_IDENTITY:
+    case OP_SQUEEZE:
+    case OP_UNSQUEEZE:
+      pl_copy_forward (numel, x, y);
+      break;
+    case OP_TRANSPOSE:
+      pl_transpose_forward (np->nd, np->ash, np->perm, x, y);
+      break;
+    case OP_CONCAT:
+      {
+        gsize off = 0, row = numel / MAX (np->outer, 1);
+        for (gint i = 0; i < n->n_inputs; i++)
+          {
+            if (n->inputs[i] < 0)
+              continue;
+            const PlTensor *t = vtensor_p (ex, p, n->inputs[i]);
+            gsize part = (gsize) t->numel / MAX (np->outer, 1);
+            for (gsize o = 0; o < np->outer; o++)
+              memcpy (y + o * row + off, t->data + o * part, sizeof (float) * part);
+            off += part;
+          }
+        break;
+      }
+    case OP_PAD:
+      pl_pad_forward (np->nd, np->ash, np->osh, np->begin,
+                      info->opset >= 11 ? scalar_input (ex, p, n, 2, 0.f) : info->f0, x, y);
+      break;
+    case OP_BATCHNORM:
+      pl_batchnorm_forward (np->outer, np->d, np->inner, info->f0, x,
+                            vdata_p (ex, p, n->inputs[1]), vdata_p (ex, p, n->inputs[2]),
+                            vdata_p (ex, p, n->inputs[3]), vdata_p (ex, p, n->inputs[4]), y);
+      break;
+    case OP_CONSTANT:
+      memcpy (y, info->constant->data, sizeof (float) * numel);
+      break;
+    case OP_SHAPE:
+      {
+        const PlTensor *xt = vtensor_p (ex, p, n->inputs[0]);
+        for (gsize i = 0; i < numel; i++)
+          y[i] = (float) xt->shape[np->outer + i];
+        break;
+      }
+    case OP_GATHER:
+      {
+        gsize cnt = 0;
+        g_autofree gint64 *idx = gather_indices (ex, p, n, np->d, &cnt, error);
+        if (idx == NULL)
+          return FALSE;
+        pl_gather_forward (np->outer, np->d, np->inner, idx, cnt, x, y);
+        break;
+      }
+    }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------ plans */
+
 static Plan *
-plan_build (PlExecutor *ex, gint in_ndim, const gint64 *in_shape, GError **error)
+plan_build (PlExecutor *ex, const Shape *in, const PlTensor *const *inputs, GError **error)
 {
   g_autofree Shape *sh = g_new0 (Shape, ex->n_values);
   Plan *p = g_new0 (Plan, 1);
-  p->in_ndim = in_ndim;
-  memcpy (p->in_shape, in_shape, sizeof (gint64) * in_ndim);
+  p->in = g_memdup2 (in, sizeof (Shape) * ex->n_inputs);
   p->vals = g_new0 (PlTensor *, ex->n_values);
   p->grads = g_new0 (PlTensor *, ex->n_values);
+  p->is_const = g_new0 (gboolean, ex->n_values);
+  p->folded = g_new0 (gboolean, MAX (ex->n_nodes, 1));
   p->np = g_new0 (NodePlan, MAX (ex->n_nodes, 1));
 
   for (guint v = 0; v < ex->n_values; v++)
@@ -529,25 +1300,53 @@ plan_build (PlExecutor *ex, gint in_ndim, const gint64 *in_shape, GError **error
         {
           sh[v].nd = val->init->ndim;
           memcpy (sh[v].d, val->init->shape, sizeof sh[v].d);
+          p->is_const[v] = TRUE;
         }
     }
-  sh[ex->input_id].nd = in_ndim;
-  memcpy (sh[ex->input_id].d, in_shape, sizeof (gint64) * in_ndim);
+  for (gint i = 0; i < ex->n_inputs; i++)
+    {
+      gint id = ex->input_ids[i];
+      sh[id] = in[i];
+      p->vals[id] = pl_tensor_new (in[i].nd, in[i].d, error);
+      if (p->vals[id] == NULL)
+        goto fail;
+      if (ex->shape_in[i])
+        {
+          g_assert (inputs != NULL);
+          memcpy (p->vals[id]->data, inputs[i]->data, sizeof (float) * p->vals[id]->numel);
+          p->is_const[id] = TRUE;
+        }
+    }
 
   for (guint k = 0; k < ex->n_nodes; k++)
-    if (!infer_node (ex, k, sh, &p->np[k], error))
-      goto fail;
-
-  for (guint v = 0; v < ex->n_values; v++)
     {
-      if (pl_graph_value (ex->graph, v)->init != NULL || sh[v].nd < 0)
-        continue;
-      p->vals[v] = pl_tensor_new (sh[v].nd, sh[v].d, error);
-      if (p->vals[v] == NULL)
+      const PlNode *n = node_at (ex, k);
+      if (!infer_node (ex, p, k, sh, &p->np[k], error))
         goto fail;
+      for (gint o = 0; o < n->n_outputs; o++)
+        {
+          gint v = n->outputs[o];
+          if (v < 0 || sh[v].nd < 0)
+            continue;
+          p->vals[v] = pl_tensor_new (sh[v].nd, sh[v].d, error);
+          if (p->vals[v] == NULL)
+            goto fail;
+        }
+      gboolean fold = TRUE;
+      for (gint i = 0; i < n->n_inputs && fold; i++)
+        fold = n->inputs[i] < 0 || (p->is_const[n->inputs[i]] && !ex->is_param[n->inputs[i]]);
+      if (fold)
+        {
+          if (!run_node (ex, p, k, error))
+            goto fail;
+          p->folded[k] = TRUE;
+          for (gint o = 0; o < n->n_outputs; o++)
+            if (n->outputs[o] >= 0)
+              p->is_const[n->outputs[o]] = TRUE;
+        }
     }
   for (guint k = 0; k < ex->n_nodes; k++)
-    if (ex->info[k].kind == OP_CONV)
+    if (ex->info[k].kind == OP_CONV && ex->info[k].group == 1)
       p->ws = MAX (p->ws, pl_conv2d_workspace (&p->np[k].conv));
   return p;
 
@@ -564,28 +1363,35 @@ pl_executor_new (PlGraph *graph, GError **error)
   g_return_val_if_fail (graph != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (graph->inputs->len != 1)
+  if (graph->inputs->len < 1)
     {
       g_set_error (error, PL_ERROR, PL_ERROR_UNSUPPORTED,
-                   "the graph has %u data inputs; PruneLens runs graphs with exactly one",
+                   "the graph has no data input; PruneLens runs graphs with at least one");
+      return NULL;
+    }
+  if (graph->inputs->len > 64)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_UNSUPPORTED,
+                   "the graph has %u data inputs (at most 64 are supported)",
                    graph->inputs->len);
       return NULL;
     }
   g_autoptr (PlGraph) gref = pl_graph_ref (graph);
   guint n_values = graph->values->len, n_nodes = graph->nodes->len;
-  gint input_id = g_array_index (graph->inputs, gint, 0);
   g_autofree NodeInfo *info = g_new0 (NodeInfo, MAX (n_nodes, 1));
   g_autofree gboolean *known = g_new0 (gboolean, MAX (n_values, 1));
   g_autofree gboolean *is_param = g_new0 (gboolean, MAX (n_values, 1));
+  gboolean ok = TRUE;
 
   for (guint v = 0; v < n_values; v++)
     known[v] = pl_graph_value (graph, v)->init != NULL;
-  known[input_id] = TRUE;
+  for (guint i = 0; i < graph->inputs->len; i++)
+    known[g_array_index (graph->inputs, gint, i)] = TRUE;
 
-  for (guint k = 0; k < n_nodes; k++)
+  for (guint k = 0; k < n_nodes && ok; k++)
     {
       const PlNode *n = g_ptr_array_index (graph->nodes, k);
-      for (gint i = 0; i < n->n_inputs; i++)
+      for (gint i = 0; i < n->n_inputs && ok; i++)
         if (n->inputs[i] >= (gint) n_values || (n->inputs[i] >= 0 && !known[n->inputs[i]]))
           {
             g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
@@ -593,11 +1399,14 @@ pl_executor_new (PlGraph *graph, GError **error)
                          node_label (n), n->op_type, i,
                          n->inputs[i] < (gint) n_values
                            ? pl_graph_value (graph, n->inputs[i])->name : "?");
-            return NULL;
+            ok = FALSE;
           }
-      if (!parse_node (graph, n, &info[k], error))
-        return NULL;
-      for (gint o = 0; o < n->n_outputs; o++)
+      if (!ok || !parse_node (graph, n, &info[k], error))
+        {
+          ok = FALSE;
+          break;
+        }
+      for (gint o = 0; o < n->n_outputs && ok; o++)
         if (n->outputs[o] >= 0)
           {
             if (n->outputs[o] >= (gint) n_values || known[n->outputs[o]])
@@ -605,54 +1414,81 @@ pl_executor_new (PlGraph *graph, GError **error)
                 g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
                              "node '%s' (%s): output %d overwrites an existing value",
                              node_label (n), n->op_type, o);
-                return NULL;
+                ok = FALSE;
               }
-            known[n->outputs[o]] = TRUE;
+            else
+              known[n->outputs[o]] = TRUE;
           }
-      for (gint i = 0; i < n->n_inputs; i++)
+      for (gint i = 0; i < n->n_inputs && i < 32; i++)
         if (n->inputs[i] >= 0 && pl_graph_value (graph, n->inputs[i])->init != NULL
-            && !(info[k].kind == OP_RESHAPE && i == 1))
+            && (info[k].diff & (1u << i)) != 0)
           is_param[n->inputs[i]] = TRUE;
     }
-  if (graph->outputs->len < 1)
+  if (ok && graph->outputs->len < 1)
     {
       g_set_error (error, PL_ERROR, PL_ERROR_INVALID, "the graph declares no output");
-      return NULL;
+      ok = FALSE;
     }
-  for (guint o = 0; o < graph->outputs->len; o++)
+  for (guint o = 0; ok && o < graph->outputs->len; o++)
     {
       gint id = g_array_index (graph->outputs, gint, o);
       if (id < 0 || (guint) id >= n_values || !known[id])
         {
           g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
                        "graph output %u is not produced by any node", o);
-          return NULL;
+          ok = FALSE;
         }
+    }
+  if (!ok)
+    {
+      for (guint k = 0; k < n_nodes; k++)
+        g_clear_pointer (&info[k].constant, pl_tensor_unref);
+      return NULL;
     }
 
   PlExecutor *ex = g_new0 (PlExecutor, 1);
   ex->graph = g_steal_pointer (&gref);
   ex->n_values = n_values;
   ex->n_nodes = n_nodes;
-  ex->input_id = input_id;
+  ex->n_inputs = (gint) graph->inputs->len;
+  ex->input_ids = g_memdup2 (graph->inputs->data, sizeof (gint) * ex->n_inputs);
+  ex->input_id = ex->input_ids[0];
   ex->info = g_steal_pointer (&info);
   ex->is_param = g_steal_pointer (&is_param);
+  ex->shape_in = g_new0 (gboolean, ex->n_inputs);
+  for (guint k = 0; k < n_nodes; k++)
+    {
+      const PlNode *n = g_ptr_array_index (graph->nodes, k);
+      OpKind kind = ex->info[k].kind;
+      gint slot = (kind == OP_RESHAPE || kind == OP_SQUEEZE || kind == OP_UNSQUEEZE
+                   || kind == OP_PAD) ? 1 : kind == OP_DROPOUT ? 2 : -1;
+      if (slot < 0 || !has_input (n, slot))
+        continue;
+      for (gint i = 0; i < ex->n_inputs; i++)
+        if (ex->input_ids[i] == n->inputs[slot])
+          ex->shape_in[i] = ex->any_shape_in = TRUE;
+    }
   ex->pgrads = g_new0 (PlTensor *, MAX (n_values, 1));
   ex->req = g_new0 (gboolean, MAX (n_values, 1));
   ex->input_grad_enabled = TRUE;
 
-  /* Check shapes now when the sample shape is declared (a symbolic batch taken as 1). */
-  const PlValue *iv = pl_graph_value (graph, input_id);
-  gboolean static_shape = iv->ndim >= 1;
-  for (gint i = 1; i < iv->ndim; i++)
-    static_shape = static_shape && iv->shape[i] > 0;
-  if (static_shape)
+  /* Check shapes now when every input shape is declared (a symbolic batch taken as 1). */
+  gboolean static_shape = TRUE;
+  g_autofree Shape *in = g_new0 (Shape, ex->n_inputs);
+  for (gint i = 0; i < ex->n_inputs; i++)
     {
-      gint64 shape[PL_TENSOR_MAX_DIMS];
-      memcpy (shape, iv->shape, sizeof shape);
-      if (shape[0] < 1)
-        shape[0] = 1;
-      ex->plans[0] = plan_build (ex, iv->ndim, shape, error);
+      const PlValue *iv = pl_graph_value (graph, ex->input_ids[i]);
+      static_shape = static_shape && iv->ndim >= 0;
+      for (gint d = 1; d < iv->ndim; d++)
+        static_shape = static_shape && iv->shape[d] >= 0;
+      in[i].nd = MAX (iv->ndim, 0);
+      memcpy (in[i].d, iv->shape, sizeof in[i].d);
+      if (iv->ndim >= 1 && in[i].d[0] < 0)
+        in[i].d[0] = 1;
+    }
+  if (static_shape && !ex->any_shape_in)
+    {
+      ex->plans[0] = plan_build (ex, in, NULL, error);
       if (ex->plans[0] == NULL)
         {
           pl_executor_free (ex);
@@ -671,10 +1507,14 @@ pl_executor_free (PlExecutor *ex)
     plan_free (ex->plans[i], ex->n_values, ex->n_nodes);
   for (guint v = 0; v < ex->n_values; v++)
     g_clear_pointer (&ex->pgrads[v], pl_tensor_unref);
+  for (guint k = 0; k < ex->n_nodes; k++)
+    g_clear_pointer (&ex->info[k].constant, pl_tensor_unref);
   g_free (ex->pgrads);
   g_free (ex->req);
   g_free (ex->is_param);
   g_free (ex->info);
+  g_free (ex->input_ids);
+  g_free (ex->shape_in);
   g_free (ex->ws);
   pl_graph_unref (ex->graph);
   g_free (ex);
@@ -685,6 +1525,13 @@ pl_executor_get_graph (PlExecutor *ex)
 {
   g_return_val_if_fail (ex != NULL, NULL);
   return ex->graph;
+}
+
+gint
+pl_executor_n_inputs (PlExecutor *ex)
+{
+  g_return_val_if_fail (ex != NULL, 0);
+  return ex->n_inputs;
 }
 
 void
@@ -699,15 +1546,13 @@ pl_executor_set_input_grad_enabled (PlExecutor *ex, gboolean enabled)
 static inline float *
 vdata (PlExecutor *ex, gint id)
 {
-  const PlValue *v = pl_graph_value (ex->graph, id);
-  return v->init != NULL ? v->init->data : ex->plans[0]->vals[id]->data;
+  return vdata_p (ex, ex->plans[0], id);
 }
 
 static inline const PlTensor *
 vtensor (PlExecutor *ex, gint id)
 {
-  const PlValue *v = pl_graph_value (ex->graph, id);
-  return v->init != NULL ? v->init : ex->plans[0]->vals[id];
+  return vtensor_p (ex, ex->plans[0], id);
 }
 
 static gboolean
@@ -728,34 +1573,53 @@ ensure_workspace (PlExecutor *ex, gsize need, GError **error)
 }
 
 static gboolean
-select_plan (PlExecutor *ex, const PlTensor *input, GError **error)
+plan_matches (const PlExecutor *ex, const Plan *p, const PlTensor *const *inputs)
+{
+  for (gint i = 0; i < ex->n_inputs; i++)
+    if (p->in[i].nd != inputs[i]->ndim
+        || memcmp (p->in[i].d, inputs[i]->shape, sizeof (gint64) * inputs[i]->ndim) != 0
+        || (ex->shape_in[i]
+            && memcmp (p->vals[ex->input_ids[i]]->data, inputs[i]->data,
+                       sizeof (float) * (gsize) inputs[i]->numel) != 0))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+select_plan (PlExecutor *ex, const PlTensor *const *inputs, GError **error)
 {
   for (gint i = 0; i < N_PLANS; i++)
     {
       Plan *p = ex->plans[i];
-      if (p != NULL && p->in_ndim == input->ndim
-          && memcmp (p->in_shape, input->shape, sizeof (gint64) * input->ndim) == 0)
+      if (p != NULL && plan_matches (ex, p, inputs))
         {
           ex->plans[i] = ex->plans[0];
           ex->plans[0] = p;
           return ensure_workspace (ex, p->ws, error);
         }
     }
-  /* Check the sample shape against the declared input. */
-  const PlValue *iv = pl_graph_value (ex->graph, ex->input_id);
-  gboolean ok = iv->ndim < 0 || iv->ndim == input->ndim;
-  for (gint i = 1; ok && i < iv->ndim; i++)
-    ok = iv->shape[i] < 0 || iv->shape[i] == input->shape[i];
-  if (!ok)
+  /* Check the sample shapes against the declared inputs (dimension 0 is the batch). */
+  g_autofree Shape *in = g_new0 (Shape, ex->n_inputs);
+  for (gint k = 0; k < ex->n_inputs; k++)
     {
-      g_autofree char *want = pl_tensor_shape_string (iv->ndim, iv->shape);
-      g_autofree char *got = pl_tensor_shape_string (input->ndim, input->shape);
-      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
-                   "input '%s' expects shape %s (first dimension = batch), got %s",
-                   iv->name, want, got);
-      return FALSE;
+      const PlTensor *input = inputs[k];
+      const PlValue *iv = pl_graph_value (ex->graph, ex->input_ids[k]);
+      gboolean ok = iv->ndim < 0 || iv->ndim == input->ndim;
+      for (gint i = 1; ok && i < iv->ndim; i++)
+        ok = iv->shape[i] < 0 || iv->shape[i] == input->shape[i];
+      if (!ok)
+        {
+          g_autofree char *want = pl_tensor_shape_string (iv->ndim, iv->shape);
+          g_autofree char *got = pl_tensor_shape_string (input->ndim, input->shape);
+          g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                       "input '%s' expects shape %s (first dimension = batch), got %s",
+                       iv->name, want, got);
+          return FALSE;
+        }
+      in[k].nd = input->ndim;
+      memcpy (in[k].d, input->shape, sizeof in[k].d);
     }
-  Plan *p = plan_build (ex, input->ndim, input->shape, error);
+  Plan *p = plan_build (ex, in, inputs, error);
   if (p == NULL)
     return FALSE;
   plan_free (ex->plans[N_PLANS - 1], ex->n_values, ex->n_nodes);
@@ -765,60 +1629,33 @@ select_plan (PlExecutor *ex, const PlTensor *input, GError **error)
   return ensure_workspace (ex, p->ws, error);
 }
 
-static void
-run_node (PlExecutor *ex, guint k)
+gboolean
+pl_executor_forward_multi (PlExecutor *ex, gint n, const PlTensor *const *inputs,
+                           GError **error)
 {
-  const PlNode *n = node_at (ex, k);
-  const NodeInfo *info = &ex->info[k];
-  NodePlan *np = &ex->plans[0]->np[k];
-  const float *x = vdata (ex, n->inputs[0]);
-  float *y = vdata (ex, n->outputs[0]);
-  gsize numel = (gsize) vtensor (ex, n->outputs[0])->numel;
+  g_return_val_if_fail (ex != NULL, FALSE);
+  g_return_val_if_fail (inputs != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  switch (info->kind)
+  ex->have_forward = ex->have_backward = FALSE;
+  if (n != ex->n_inputs)
     {
-    case OP_CONV:
-      pl_conv2d_forward (&np->conv, x, vdata (ex, n->inputs[1]),
-                         n->n_inputs > 2 && n->inputs[2] >= 0 ? vdata (ex, n->inputs[2]) : NULL,
-                         y, ex->ws);
-      break;
-    case OP_GEMM:
-    case OP_MATMUL:
-      {
-        gboolean has_c = np->cm > 0;
-        pl_gemm_forward (np->M, np->N, np->K, info->kind == OP_GEMM && info->trans_a,
-                         info->kind == OP_GEMM && info->trans_b,
-                         info->kind == OP_GEMM ? info->alpha : 1.f,
-                         info->kind == OP_GEMM ? info->beta : 0.f, x, vdata (ex, n->inputs[1]),
-                         has_c ? vdata (ex, n->inputs[2]) : NULL, np->cm, np->cn, y);
-        break;
-      }
-    case OP_RELU:
-      pl_relu_forward (numel, x, y);
-      break;
-    case OP_MAXPOOL:
-      pl_maxpool_forward (&np->pool, x, y);
-      break;
-    case OP_SOFTMAX:
-      pl_softmax_forward (np->outer, np->d, np->inner, x, y);
-      break;
-    case OP_ADD:
-      pl_add_forward (np->nd, np->osh, np->ash, x, np->bsh, vdata (ex, n->inputs[1]), y);
-      break;
-    case OP_DROPOUT:
-      if (n->n_outputs > 1 && n->outputs[1] >= 0)
-        {
-          float *mask = vdata (ex, n->outputs[1]);
-          for (gsize i = 0; i < numel; i++)
-            mask[i] = 1.f;
-        }
-      G_GNUC_FALLTHROUGH;
-    case OP_FLATTEN:
-    case OP_RESHAPE:
-    case OP_IDENTITY:
-      pl_copy_forward (numel, x, y);
-      break;
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID, "the graph has %d data input(s), %d "
+                   "given", ex->n_inputs, n);
+      return FALSE;
     }
+  for (gint i = 0; i < n; i++)
+    g_return_val_if_fail (inputs[i] != NULL, FALSE);
+  if (!select_plan (ex, inputs, error))
+    return FALSE;
+  for (gint i = 0; i < n; i++)
+    memcpy (ex->plans[0]->vals[ex->input_ids[i]]->data, inputs[i]->data,
+            sizeof (float) * (gsize) inputs[i]->numel);
+  for (guint k = 0; k < ex->n_nodes; k++)
+    if (!ex->plans[0]->folded[k] && !run_node (ex, ex->plans[0], k, error))
+      return FALSE;
+  ex->have_forward = TRUE;
+  return TRUE;
 }
 
 gboolean
@@ -827,16 +1664,7 @@ pl_executor_forward (PlExecutor *ex, const PlTensor *input, GError **error)
   g_return_val_if_fail (ex != NULL, FALSE);
   g_return_val_if_fail (input != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  ex->have_forward = ex->have_backward = FALSE;
-  if (!select_plan (ex, input, error))
-    return FALSE;
-  memcpy (ex->plans[0]->vals[ex->input_id]->data, input->data,
-          sizeof (float) * (gsize) input->numel);
-  for (guint k = 0; k < ex->n_nodes; k++)
-    run_node (ex, k);
-  ex->have_forward = TRUE;
-  return TRUE;
+  return pl_executor_forward_multi (ex, 1, &input, error);
 }
 
 const PlTensor *
@@ -869,58 +1697,145 @@ gdata (PlExecutor *ex, gint id)
   return ex->plans[0]->grads[id]->data;
 }
 
+static inline float *
+gin (PlExecutor *ex, const PlNode *n, gint i)
+{
+  return has_input (n, i) ? gdata (ex, n->inputs[i]) : NULL;
+}
+
 static void
 back_node (PlExecutor *ex, guint k)
 {
   const PlNode *n = node_at (ex, k);
   const NodeInfo *info = &ex->info[k];
-  NodePlan *np = &ex->plans[0]->np[k];
+  Plan *p = ex->plans[0];
+  NodePlan *np = &p->np[k];
   const float *dy = gdata (ex, n->outputs[0]);
-  if (dy == NULL)
+  if (dy == NULL || p->folded[k])
     return;
-  const float *x = vdata (ex, n->inputs[0]);
-  float *dx = gdata (ex, n->inputs[0]);
+  const float *x = has_input (n, 0) ? vdata (ex, n->inputs[0]) : NULL;
+  float *dx = gin (ex, n, 0);
+  const float *y = vdata (ex, n->outputs[0]);
   gsize numel = (gsize) vtensor (ex, n->outputs[0])->numel;
 
   switch (info->kind)
     {
     case OP_CONV:
-      {
-        gint b = n->n_inputs > 2 ? n->inputs[2] : -1;
-        pl_conv2d_backward (&np->conv, x, vdata (ex, n->inputs[1]), dy, dx,
-                            gdata (ex, n->inputs[1]), gdata (ex, b), ex->ws);
-        break;
-      }
+      if (info->group == 1)
+        pl_conv2d_backward (&np->conv, x, vdata (ex, n->inputs[1]), dy, dx, gin (ex, n, 1),
+                            gin (ex, n, 2), ex->ws);
+      else
+        pl_conv2d_grouped_backward (&np->conv, (gint) info->group, x,
+                                    vdata (ex, n->inputs[1]), dy, dx, gin (ex, n, 1),
+                                    gin (ex, n, 2));
+      break;
     case OP_GEMM:
+      pl_gemm_backward (np->M, np->N, np->K, info->trans_a, info->trans_b, info->alpha,
+                        info->beta, x, vdata (ex, n->inputs[1]), np->cm, np->cn, dy, dx,
+                        gin (ex, n, 1), np->cm > 0 ? gin (ex, n, 2) : NULL);
+      break;
     case OP_MATMUL:
-      pl_gemm_backward (np->M, np->N, np->K, info->kind == OP_GEMM && info->trans_a,
-                        info->kind == OP_GEMM && info->trans_b,
-                        info->kind == OP_GEMM ? info->alpha : 1.f,
-                        info->kind == OP_GEMM ? info->beta : 0.f, x, vdata (ex, n->inputs[1]),
-                        np->cm, np->cn, dy, dx, gdata (ex, n->inputs[1]),
-                        np->cm > 0 ? gdata (ex, n->inputs[2]) : NULL);
+      pl_matmul_backward (np->nd, np->osh, np->ash, np->bsh, np->M, np->N, np->K, x,
+                          vdata (ex, n->inputs[1]), dy, dx, gin (ex, n, 1));
       break;
     case OP_RELU:
       if (dx != NULL)
         pl_relu_backward (numel, x, dy, dx);
       break;
+    case OP_LEAKY_RELU:
+    case OP_SIGMOID:
+    case OP_TANH:
+    case OP_CLIP:
+      if (dx != NULL)
+        {
+          float lo = info->f0, hi = info->f1;
+          if (info->kind == OP_CLIP)
+            clip_bounds (ex, p, n, info, &lo, &hi);
+          pl_unary_backward (unary_op (info->kind), lo, hi, numel, x, y, dy, dx);
+        }
+      break;
     case OP_MAXPOOL:
       if (dx != NULL)
-        pl_maxpool_backward (&np->pool, x, vdata (ex, n->outputs[0]), dy, dx);
+        pl_maxpool_backward (&np->pool, x, y, dy, dx);
+      break;
+    case OP_AVGPOOL:
+      if (dx != NULL)
+        pl_avgpool_backward (&np->pool, info->count_include_pad, dy, dx);
+      break;
+    case OP_GLOBAL_AVGPOOL:
+      if (dx != NULL)
+        for (gsize o = 0; o < np->outer; o++)
+          for (gsize i = 0; i < np->d; i++)
+            dx[o * np->d + i] += dy[o] / (float) np->d;
       break;
     case OP_SOFTMAX:
       if (dx != NULL)
-        pl_softmax_backward (np->outer, np->d, np->inner, vdata (ex, n->outputs[0]), dy, dx);
+        pl_softmax_backward (np->outer, np->d, np->inner, y, dy, dx);
+      break;
+    case OP_LOG_SOFTMAX:
+      if (dx != NULL)
+        pl_log_softmax_backward (np->outer, np->d, np->inner, y, dy, dx);
       break;
     case OP_ADD:
-      pl_add_backward (np->nd, np->osh, np->ash, np->bsh, dy, dx, gdata (ex, n->inputs[1]));
+    case OP_SUB:
+    case OP_MUL:
+    case OP_DIV:
+      pl_binary_backward (binary_op (info->kind), np->nd, np->osh, np->ash, x, np->bsh,
+                          vdata (ex, n->inputs[1]), dy, dx, gin (ex, n, 1));
       break;
     case OP_DROPOUT:
     case OP_FLATTEN:
     case OP_RESHAPE:
     case OP_IDENTITY:
+    case OP_SQUEEZE:
+    case OP_UNSQUEEZE:
       if (dx != NULL)
         pl_copy_backward (numel, dy, dx);
+      break;
+    case OP_TRANSPOSE:
+      if (dx != NULL)
+        pl_transpose_backward (np->nd, np->ash, np->perm, dy, dx);
+      break;
+    case OP_CONCAT:
+      {
+        gsize off = 0, row = numel / MAX (np->outer, 1);
+        for (gint i = 0; i < n->n_inputs; i++)
+          {
+            if (n->inputs[i] < 0)
+              continue;
+            const PlTensor *t = vtensor (ex, n->inputs[i]);
+            gsize part = (gsize) t->numel / MAX (np->outer, 1);
+            float *dt = gdata (ex, n->inputs[i]);
+            if (dt != NULL)
+              for (gsize o = 0; o < np->outer; o++)
+                for (gsize j = 0; j < part; j++)
+                  dt[o * part + j] += dy[o * row + off + j];
+            off += part;
+          }
+        break;
+      }
+    case OP_PAD:
+      if (dx != NULL)
+        pl_pad_backward (np->nd, np->ash, np->osh, np->begin, dy, dx);
+      break;
+    case OP_BATCHNORM:
+      pl_batchnorm_backward (np->outer, np->d, np->inner, info->f0, x,
+                             vdata (ex, n->inputs[1]), vdata (ex, n->inputs[3]),
+                             vdata (ex, n->inputs[4]), dy, dx, gin (ex, n, 1), gin (ex, n, 2),
+                             gin (ex, n, 3), gin (ex, n, 4));
+      break;
+    case OP_GATHER:
+      if (dx != NULL)
+        {
+          gsize cnt = 0;
+          /* indices were validated by the forward pass */
+          g_autofree gint64 *idx = gather_indices (ex, p, n, np->d, &cnt, NULL);
+          if (idx != NULL)
+            pl_gather_backward (np->outer, np->d, np->inner, idx, cnt, dy, dx);
+        }
+      break;
+    case OP_CONSTANT:
+    case OP_SHAPE:
       break;
     }
 }
@@ -940,6 +1855,7 @@ pl_executor_backward (PlExecutor *ex, const PlTensor *grad_output, gboolean para
     }
   gint out_id = g_array_index (ex->graph->outputs, gint, 0);
   const PlTensor *out = vtensor (ex, out_id);
+  Plan *p = ex->plans[0];
   if (!pl_tensor_same_shape (out, grad_output))
     {
       g_autofree char *want = pl_tensor_shape_string (out->ndim, out->shape);
@@ -949,15 +1865,17 @@ pl_executor_backward (PlExecutor *ex, const PlTensor *grad_output, gboolean para
                    pl_graph_value (ex->graph, out_id)->name, want, got);
       return FALSE;
     }
-  if (pl_graph_value (ex->graph, out_id)->init != NULL)
+  if (p->is_const[out_id])
     {
-      g_set_error (error, PL_ERROR, PL_ERROR_INVALID, "the graph output is a constant");
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID, "the graph output '%s' is a constant "
+                   "(it does not depend on the inputs or parameters)",
+                   pl_graph_value (ex->graph, out_id)->name);
       return FALSE;
     }
 
-  Plan *p = ex->plans[0];
   memset (ex->req, 0, sizeof (gboolean) * ex->n_values);
-  ex->req[ex->input_id] = ex->input_grad_enabled;
+  for (gint i = 0; i < ex->n_inputs; i++)
+    ex->req[ex->input_ids[i]] = ex->input_grad_enabled;
   if (param_grads)
     for (guint v = 0; v < ex->n_values; v++)
       ex->req[v] = ex->req[v] || ex->is_param[v];
@@ -967,7 +1885,7 @@ pl_executor_backward (PlExecutor *ex, const PlTensor *grad_output, gboolean para
       gboolean any = FALSE;
       for (gint i = 0; i < n->n_inputs; i++)
         any = any || (n->inputs[i] >= 0 && ex->req[n->inputs[i]]);
-      ex->req[n->outputs[0]] = any;
+      ex->req[n->outputs[0]] = any && !p->folded[k];
     }
   ex->req[out_id] = TRUE;
 

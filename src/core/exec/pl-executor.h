@@ -4,14 +4,28 @@
  * intermediate value for the last forward pass, so that backward can reuse them.
  * One executor per thread; several executors may share one graph.
  *
- * Supported operators here: Conv (2-D, group 1, strides, pads, dilations), Gemm
- * (transA, transB, alpha, beta, C broadcast over rows), MatMul (2-D), Relu,
- * MaxPool (2-D), Flatten, Reshape (with a constant shape initializer; 0 and -1),
- * Add, Softmax (last axis), Identity, Dropout (inference: identity).
- * Semantics follow the ONNX operator specification (onnx/docs/Operators.md).
+ * Supported operators (float32, ONNX opsets 7-17, semantics of onnx/docs/Operators.md):
+ * Conv (1-D/2-D, group incl. depthwise, strides, pads, dilations, auto_pad), Gemm (transA,
+ * transB, alpha, beta, C broadcast), MatMul (1-D, 2-D and batched with broadcasting),
+ * Add, Sub, Mul, Div (numpy broadcasting), Relu, LeakyRelu, Sigmoid, Tanh, Clip,
+ * Softmax and LogSoftmax (opset < 13: coerced to 2-D at axis; >= 13: one axis),
+ * MaxPool and AveragePool (1-D/2-D, strides, pads, dilations, ceil_mode,
+ * count_include_pad, auto_pad), GlobalAveragePool, Flatten, Reshape (0, -1),
+ * Transpose, Squeeze, Unsqueeze, Concat, Pad (constant mode), BatchNormalization
+ * (inference), Dropout and Identity (pass-through), Constant, Shape, Gather.
+ * Inputs that must be known at preparation (Reshape shape, Squeeze/Unsqueeze axes, Pad
+ * pads) may be initializers, Constant outputs or anything computed from them and from
+ * input shapes (Shape -> Gather -> Unsqueeze -> Concat, as PyTorch writes x.view (n, -1)):
+ * such nodes are evaluated once per input shape. Such an input may also be a graph input
+ * (ONNX's tests pass Reshape shapes that way): its values then key the cached plans like
+ * the input shapes do. Anything else — another operator, an
+ * attribute value outside these, 3-D windows — is refused by pl_executor_new with
+ * PL_ERROR_UNSUPPORTED naming the node, operator, opset and what is unsupported.
  *
- * Gradients (reverse mode, exact for every supported operator): MaxPool sends the
- * gradient to the first maximum of each window (row-major order) on ties.
+ * Gradients (reverse mode, exact for every supported operator, reduced over broadcast
+ * axes): MaxPool sends the gradient to the first maximum of each window (row-major order)
+ * on ties; Relu / LeakyRelu use the x > 0 branch at 0; Clip passes the gradient where
+ * min <= x <= max; BatchNormalization gives gradients for X, scale, B, mean and var.
  */
 #pragma once
 
@@ -29,8 +43,16 @@ PlExecutor *pl_executor_new (PlGraph *graph, GError **error);
 void pl_executor_free (PlExecutor *executor);
 PlGraph *pl_executor_get_graph (PlExecutor *executor);
 
-/* Forward pass. input: [N, ...sample shape] for graph input 0. Errors: shape mismatch. */
+/* Forward pass. input: [N, ...sample shape] for graph input 0. Errors: shape mismatch;
+ * a graph with several data inputs (use pl_executor_forward_multi). */
 gboolean pl_executor_forward (PlExecutor *executor, const PlTensor *input, GError **error);
+/* Added: number of data inputs (graph inputs that are not initializers), >= 1. */
+gint pl_executor_n_inputs (PlExecutor *executor);
+/* Added: forward pass with one tensor per data input, in graph->inputs order (n must equal
+ * pl_executor_n_inputs). Backward then gives each input's gradient through
+ * pl_executor_value_grad (graph->inputs[i]). Errors as pl_executor_forward. */
+gboolean pl_executor_forward_multi (PlExecutor *executor, gint n,
+                                    const PlTensor *const *inputs, GError **error);
 /* Graph output i after the last forward pass (owned by the executor; valid until the
  * next forward). For classifiers output 0 is [N, K] logits. */
 const PlTensor *pl_executor_output (PlExecutor *executor, gint index);

@@ -11,3 +11,32 @@ gboolean pl_explain_resolve_target (PlExecutor *executor, const PlTensor *image,
                                     double *logit_out, GError **error);
 
 G_END_DECLS
+
+/* ---- helpers of the attribution methods (pl-attribution.h) ---------------------- */
+#include "explain/pl-attribution.h"
+
+/* input must be [1, ...] (ndim ≥ 2); forward pass; resolves *target < 0 to the predicted
+ * class; checks output 0 is [1, K] and *target < K; fx_out receives f_target(input). */
+gboolean pl_attr_resolve_target (PlExecutor *executor, const PlTensor *input, gint *target,
+                                 double *fx_out, GError **error);
+/* A new result with method, target and seed set, every double NaN. */
+PlAttribution *pl_attr_new (const char *method, gint target, guint64 seed);
+/* f_target of every row of batch [n, ...] (one forward pass). */
+gboolean pl_attr_logits (PlExecutor *executor, const PlTensor *batch, gint target,
+                         double *values, GError **error);
+/* ∂f_target/∂x of every row of batch [n, ...]: new tensor of batch's shape; values
+ * (optional) receives f_target per row. */
+PlTensor *pl_attr_gradients (PlExecutor *executor, const PlTensor *batch, gint target,
+                             double *values, GError **error);
+/* A batch tensor [n, sample shape of like]. */
+PlTensor *pl_attr_batch_new (const PlTensor *like, gint64 n, GError **error);
+/* A tensor given as the input's shape [1, ...] or its sample shape, with as many elements
+ * as input: TRUE if usable (else PL_ERROR_INVALID naming what). */
+gboolean pl_attr_check_like (const PlTensor *t, const PlTensor *input, const char *what,
+                             GError **error);
+/* Reduce [1, C, H, W] (or anything else, untouched except |·|) per PlChannelReduce. */
+PlTensor *pl_attr_reduce (const PlTensor *map, gboolean absolute, PlChannelReduce reduce,
+                          GError **error);
+const char *pl_attr_reduce_name (PlChannelReduce reduce);
+/* Appends " key=value" to s with value as "%.6g" in the C locale. */
+void pl_attr_param_double (GString *s, const char *key, double value);

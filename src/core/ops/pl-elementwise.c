@@ -179,3 +179,66 @@ pl_reshape_resolve (gint in_nd, const gint64 *in_shape, gint n_req, const gint64
     }
   return TRUE;
 }
+
+/* ---- Sub, Mul, Div (and Add) with broadcasting ----------------------------------------- */
+
+void
+pl_binary_forward (PlBinaryOp op, gint nd, const gint64 *out_shape, const gint64 *a_shape,
+                   const float *a, const gint64 *b_shape, const float *b, float *y)
+{
+  switch (op)
+    {
+    case PL_BINARY_ADD:
+      pl_add_forward (nd, out_shape, a_shape, a, b_shape, b, y);
+      break;
+    case PL_BINARY_SUB:
+      BROADCAST_LOOP (nd, out_shape, a_shape, b_shape, y[i] = a[oa] - b[ob]);
+      break;
+    case PL_BINARY_MUL:
+      BROADCAST_LOOP (nd, out_shape, a_shape, b_shape, y[i] = a[oa] * b[ob]);
+      break;
+    case PL_BINARY_DIV:
+      BROADCAST_LOOP (nd, out_shape, a_shape, b_shape, y[i] = a[oa] / b[ob]);
+      break;
+    }
+}
+
+void
+pl_binary_backward (PlBinaryOp op, gint nd, const gint64 *out_shape, const gint64 *a_shape,
+                    const float *a, const gint64 *b_shape, const float *b, const float *dy,
+                    float *da, float *db)
+{
+  switch (op)
+    {
+    case PL_BINARY_ADD:
+      pl_add_backward (nd, out_shape, a_shape, b_shape, dy, da, db);
+      break;
+    case PL_BINARY_SUB:
+      BROADCAST_LOOP (nd, out_shape, a_shape, b_shape,
+                      {
+                        if (da != NULL)
+                          da[oa] += dy[i];
+                        if (db != NULL)
+                          db[ob] -= dy[i];
+                      });
+      break;
+    case PL_BINARY_MUL:
+      BROADCAST_LOOP (nd, out_shape, a_shape, b_shape,
+                      {
+                        if (da != NULL)
+                          da[oa] += dy[i] * b[ob];
+                        if (db != NULL)
+                          db[ob] += dy[i] * a[oa];
+                      });
+      break;
+    case PL_BINARY_DIV:
+      BROADCAST_LOOP (nd, out_shape, a_shape, b_shape,
+                      {
+                        if (da != NULL)
+                          da[oa] += dy[i] / b[ob];
+                        if (db != NULL)
+                          db[ob] -= dy[i] * a[oa] / (b[ob] * b[ob]);
+                      });
+      break;
+    }
+}

@@ -116,3 +116,93 @@ gboolean pl_reshape_resolve (gint in_nd, const gint64 *in_shape, gint n_req,
                              const gint64 *req, gint64 *out_shape, char **why);
 
 G_END_DECLS
+
+/* ===================================================================================
+ * Added operators (ONNX opsets 7-17). All backward functions accumulate (+=); NULL
+ * gradient pointers skip work.
+ * =================================================================================== */
+G_BEGIN_DECLS
+
+/* ---- Add / Sub / Mul / Div with numpy broadcasting (shapes as for pl_add_forward) ---- */
+typedef enum { PL_BINARY_ADD, PL_BINARY_SUB, PL_BINARY_MUL, PL_BINARY_DIV } PlBinaryOp;
+void pl_binary_forward (PlBinaryOp op, gint nd, const gint64 *out_shape,
+                        const gint64 *a_shape, const float *a, const gint64 *b_shape,
+                        const float *b, float *y);
+/* Gradients reduced (summed) over the broadcast axes of a and b. */
+void pl_binary_backward (PlBinaryOp op, gint nd, const gint64 *out_shape,
+                         const gint64 *a_shape, const float *a, const gint64 *b_shape,
+                         const float *b, const float *dy, float *da, float *db);
+
+/* ---- Elementwise unary ----------------------------------------------------------------
+ * LeakyRelu (p0 = alpha): y = x > 0 ? x : alpha x; gradient 1 for x > 0, alpha otherwise
+ * (PyTorch's convention at 0). Sigmoid, Tanh (gradients from y). Clip (p0 = min,
+ * p1 = max): y = min (max (x, lo), hi); gradient 1 where lo <= x <= hi, else 0. */
+typedef enum { PL_UNARY_LEAKY_RELU, PL_UNARY_SIGMOID, PL_UNARY_TANH, PL_UNARY_CLIP } PlUnaryOp;
+void pl_unary_forward (PlUnaryOp op, float p0, float p1, gsize n, const float *x, float *y);
+void pl_unary_backward (PlUnaryOp op, float p0, float p1, gsize n, const float *x,
+                        const float *y, const float *dy, float *dx);
+
+/* ---- LogSoftmax over [outer, d, inner] (see pl_softmax_forward) -----------------------
+ * y = x - max - log sum exp (x - max); dx += dy - exp(y) sum_d dy. */
+void pl_log_softmax_forward (gsize outer, gsize d, gsize inner, const float *x, float *y);
+void pl_log_softmax_backward (gsize outer, gsize d, gsize inner, const float *y,
+                              const float *dy, float *dx);
+
+/* ---- Transpose: y has shape in_shape[perm[k]] ----------------------------------------- */
+void pl_transpose_forward (gint nd, const gint64 *in_shape, const gint64 *perm,
+                           const float *x, float *y);
+void pl_transpose_backward (gint nd, const gint64 *in_shape, const gint64 *perm,
+                            const float *dy, float *dx);
+
+/* ---- Constant Pad (N-d; negative pads crop) --------------------------------------------
+ * begin[k] / out_shape[k]: y[o] = x[o - begin] when inside x, value otherwise. */
+void pl_pad_forward (gint nd, const gint64 *in_shape, const gint64 *out_shape,
+                     const gint64 *begin, float value, const float *x, float *y);
+void pl_pad_backward (gint nd, const gint64 *in_shape, const gint64 *out_shape,
+                      const gint64 *begin, const float *dy, float *dx);
+
+/* ---- AveragePool (2-D, geometry as MaxPool) --------------------------------------------
+ * The divisor counts the window cells inside the input (count_include_pad 0) or inside
+ * the explicitly padded input (count_include_pad 1); cells beyond the padding that
+ * ceil_mode adds are never counted (as ONNX's reference and PyTorch). */
+void pl_avgpool_forward (const PlPoolGeom *g, gboolean count_include_pad, const float *x,
+                         float *y);
+void pl_avgpool_backward (const PlPoolGeom *g, gboolean count_include_pad, const float *dy,
+                          float *dx);
+
+/* ---- BatchNormalization (inference): x [N, C, S...] viewed as [n, c, s] ----------------
+ * y = scale (x - mean) / sqrt (var + eps) + bias. Every gradient pointer may be NULL. */
+void pl_batchnorm_forward (gsize n, gsize c, gsize s, float eps, const float *x,
+                           const float *scale, const float *bias, const float *mean,
+                           const float *var, float *y);
+void pl_batchnorm_backward (gsize n, gsize c, gsize s, float eps, const float *x,
+                            const float *scale, const float *mean, const float *var,
+                            const float *dy, float *dx, float *dscale, float *dbias,
+                            float *dmean, float *dvar);
+
+/* ---- Batched MatMul with broadcast batch dims ------------------------------------------
+ * The batch shapes (nb dims) of A, B and Y: a_b, b_b, y_b (a_b / b_b padded with 1s).
+ * Each batch item: Y[M,N] = A[M,K] B[K,N]. */
+void pl_matmul_forward (gint nb, const gint64 *y_b, const gint64 *a_b, const gint64 *b_b,
+                        gint M, gint N, gint K, const float *A, const float *B, float *Y);
+void pl_matmul_backward (gint nb, const gint64 *y_b, const gint64 *a_b, const gint64 *b_b,
+                         gint M, gint N, gint K, const float *A, const float *B,
+                         const float *dY, float *dA, float *dB);
+
+/* ---- Gather along an axis: data [outer, d, inner], indices n_idx (already wrapped to
+ * [0, d)), y [outer, n_idx, inner]; backward scatter-adds. */
+void pl_gather_forward (gsize outer, gsize d, gsize inner, const gint64 *idx, gsize n_idx,
+                        const float *x, float *y);
+void pl_gather_backward (gsize outer, gsize d, gsize inner, const gint64 *idx, gsize n_idx,
+                         const float *dy, float *dx);
+
+/* ---- Grouped 2-D convolution: g describes ONE group (c = C / groups, m = M / groups);
+ * x [N, groups*c, H, W], w [groups*m, c, KH, KW], y [N, groups*m, OH, OW]. Gathers each
+ * group's channels into scratch and runs pl_conv2d_*. */
+void pl_conv2d_grouped_forward (const PlConvGeom *g, gint groups, const float *x,
+                                const float *w, const float *b, float *y);
+void pl_conv2d_grouped_backward (const PlConvGeom *g, gint groups, const float *x,
+                                 const float *w, const float *dy, float *dx, float *dw,
+                                 float *db);
+
+G_END_DECLS
