@@ -70,7 +70,11 @@ pl_application_handle_local_options (GApplication *app, GVariantDict *options)
         }
       self->sparsity = sparsity / 100.0;
     }
-  g_variant_dict_lookup (options, "index", "x", &self->index);
+  if (g_variant_dict_lookup (options, "index", "x", &self->index) && self->index < 0)
+    {
+      g_printerr (_("prunelens: --index must be 0 or more\n"));
+      return 2;
+    }
   if (g_variant_dict_lookup (options, "view", "&s", &s))
     {
       if (g_strcmp0 (s, "saliency") != 0 && g_strcmp0 (s, "features") != 0 && g_strcmp0 (s, "shap") != 0)

@@ -88,6 +88,7 @@ struct _PlWindow {
 
   guint debounce_id;
   guint progress_id;
+  guint scroll_id;
   double pending_sparsity;        /* to apply once loaded */
   gint64 selected;
   gboolean explain_pending;
@@ -452,9 +453,10 @@ apply_load (PlWindow *self, Job *job)
   g_autofree char *model_name = g_path_get_basename (self->model_path);
   g_autofree char *subtitle = g_strdup_printf ("%s · %s", model_name, self->dataset->name);
   adw_view_switcher_title_set_subtitle (self->switcher_title, subtitle);
-  g_autofree char *ds_label = g_strdup_printf (_("%s · %d images"),
-                                               self->dataset->name, (int) self->dataset->n);
-  gtk_label_set_label (self->dataset_label, ds_label);
+  g_autofree char *ds_tip = g_strdup_printf (_("%s · %d images"),
+                                             self->dataset->name, (int) self->dataset->n);
+  gtk_label_set_label (self->dataset_label, self->dataset->name);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->dataset_label), ds_tip);
 
   /* One string per sample: its index. */
   GStrvBuilder *builder = g_strv_builder_new ();
@@ -471,6 +473,12 @@ apply_load (PlWindow *self, Job *job)
   gtk_adjustment_set_upper (self->index_adjustment, (double) (self->dataset->n - 1));
 
   gint64 index = CLAMP (self->selected, 0, self->dataset->n - 1);
+  if (index != self->selected)
+    {
+      g_autofree char *msg = g_strdup_printf (_("There is no test image #%d; showing #%d"),
+                                              (int) self->selected, (int) index);
+      toast (self, msg);
+    }
   self->selected = -1;
   pl_window_select_sample (self, index);
   update_metric_labels (self);
@@ -855,6 +863,7 @@ pl_window_dispose (GObject *object)
   PlWindow *self = PL_WINDOW (object);
   g_clear_handle_id (&self->debounce_id, g_source_remove);
   g_clear_handle_id (&self->progress_id, g_source_remove);
+  g_clear_handle_id (&self->scroll_id, g_source_remove);
   for (gint k = 0; k < N_JOBS; k++)
     cancel_job (self, k);
   g_signal_handlers_disconnect_by_data (adw_style_manager_get_default (), self);
@@ -992,6 +1001,26 @@ pl_window_new (GtkApplication *application, const PlWindowOptions *options)
   return self;
 }
 
+static gboolean
+on_scroll_idle (gpointer user_data)
+{
+  PlWindow *self = user_data;
+  self->scroll_id = 0;
+  if (self->selected >= 0)
+    gtk_widget_activate_action (GTK_WIDGET (self->sample_grid), "list.scroll-to-item", "u",
+                                (guint) self->selected);
+  return G_SOURCE_REMOVE;
+}
+
+/* Scrolling a grid view before it has been laid out with its new items leaves it
+ * blank: scroll once the frame is done. */
+static void
+schedule_scroll (PlWindow *self)
+{
+  if (self->scroll_id == 0)
+    self->scroll_id = g_timeout_add_full (G_PRIORITY_LOW, 50, on_scroll_idle, self, NULL);
+}
+
 /* ------------------------------------------------------------ private API ---- */
 
 gboolean
@@ -1020,7 +1049,7 @@ pl_window_select_sample (PlWindow *self, gint64 index)
   if (gtk_single_selection_get_selected (self->selection) != (guint) index)
     {
       gtk_single_selection_set_selected (self->selection, (guint) index);
-      gtk_widget_activate_action (GTK_WIDGET (self->sample_grid), "list.scroll-to-item", "u", (guint) index);
+      schedule_scroll (self);
     }
   if ((gint64) gtk_adjustment_get_value (self->index_adjustment) != index)
     gtk_adjustment_set_value (self->index_adjustment, (double) index);

@@ -363,9 +363,15 @@ cmd_train (int argc, char **argv)
   else if (optimizer != NULL && g_strcmp0 (optimizer, "adam") != 0)
     return usage_error (ctx, _("unknown optimizer “%s” (adam or sgd)"), optimizer);
   g_free (g->doc_string);
-  g->doc_string = g_strdup_printf ("prunelens-cli train --arch %s --epochs %d --batch-size %d "
-                                   "--lr %g --optimizer %s --seed %" G_GINT64_FORMAT,
-                                   arch ? arch : "cnn", epochs, batch, lr,
+  /* The thread count changes the order of floating-point sums, so it is part of the
+   * recipe: the engine uses PL_NUM_THREADS, else the processors (at most 8). */
+  const char *env_threads = g_getenv ("PL_NUM_THREADS");
+  gint threads = env_threads ? (gint) g_ascii_strtoll (env_threads, NULL, 10) : 0;
+  if (threads <= 0)
+    threads = (gint) MIN (g_get_num_processors (), 8u);
+  g->doc_string = g_strdup_printf ("PL_NUM_THREADS=%d prunelens-cli train --arch %s --epochs %d "
+                                   "--batch-size %d --lr %g --optimizer %s --seed %" G_GINT64_FORMAT,
+                                   threads, arch ? arch : "cnn", epochs, batch, lr,
                                    optimizer ? optimizer : "adam", seed);
   if (!run_job (train_work, &w, &error))
     return fail (g_steal_pointer (&error));

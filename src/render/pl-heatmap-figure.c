@@ -121,7 +121,7 @@ draw_colorbar (cairo_t *cr, const ScaleLayout *sl, double x, double y, double h,
     } else {
       v = sl->ticks[i - 2];
       double dy_end = MIN (fabs (v - sl->vmin), fabs (v - sl->vmax)) / range * h;
-      if (dy_end < 1.05 * text_h)
+      if (dy_end < 1.7 * text_h)
         continue;
       txt = pl_format_tick (v, sl->step);
     }
@@ -144,6 +144,46 @@ draw_colorbar (cairo_t *cr, const ScaleLayout *sl, double x, double y, double h,
     pl_set_rgb (cr, th->fg);
     pl_draw_text_vertical (cr, x_label, y + h / 2.0, sl->label, LABEL_SCALE * s);
   }
+}
+
+/* Paints a small image surface of mw × mh cells into the current user space (already
+ * scaled so one cell is one unit) with nearest-neighbour sampling. Vector surfaces (SVG,
+ * PDF) do not keep the filter — viewers smooth embedded images — so there the image is
+ * first enlarged by an integer factor, leaving crisp cells whatever the viewer does. */
+static void
+paint_cells (cairo_t *cr, cairo_surface_t *img, gint64 mw, gint64 mh, double alpha)
+{
+  cairo_surface_t *src = cairo_surface_reference (img);
+  int f = 1;
+  if (cairo_surface_get_type (cairo_get_target (cr)) != CAIRO_SURFACE_TYPE_IMAGE) {
+    f = (int) CLAMP (ceil (448.0 / (double) MAX (mw, mh)), 1.0, 16.0);
+    if (f > 1) {
+      cairo_surface_t *big = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, (int) (mw * f),
+                                                         (int) (mh * f));
+      if (cairo_surface_status (big) == CAIRO_STATUS_SUCCESS) {
+        cairo_t *bc = cairo_create (big);
+        cairo_scale (bc, f, f);
+        cairo_set_source_surface (bc, img, 0, 0);
+        cairo_pattern_set_filter (cairo_get_source (bc), CAIRO_FILTER_NEAREST);
+        cairo_set_operator (bc, CAIRO_OPERATOR_SOURCE);
+        cairo_paint (bc);
+        cairo_destroy (bc);
+        cairo_surface_destroy (src);
+        src = big;
+      } else {
+        cairo_surface_destroy (big);
+        f = 1;
+      }
+    }
+  }
+  cairo_save (cr);
+  cairo_scale (cr, 1.0 / f, 1.0 / f);
+  cairo_set_source_surface (cr, src, 0, 0);
+  cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
+  cairo_pattern_set_extend (cairo_get_source (cr), CAIRO_EXTEND_PAD);
+  cairo_paint_with_alpha (cr, alpha);
+  cairo_restore (cr);
+  cairo_surface_destroy (src);
 }
 
 static void
@@ -173,9 +213,7 @@ draw_map (cairo_t *cr, const PlHeatmapPanel *p, const ScaleLayout *sl, double x,
       cairo_clip (cr);
       cairo_translate (cr, x, y);
       cairo_scale (cr, w / (double) mw, h / (double) mh);
-      cairo_set_source_surface (cr, img, 0, 0);
-      cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
-      cairo_paint (cr);
+      paint_cells (cr, img, mw, mh, 1.0);
       cairo_restore (cr);
     }
     cairo_surface_destroy (img);
@@ -247,15 +285,10 @@ draw_map (cairo_t *cr, const PlHeatmapPanel *p, const ScaleLayout *sl, double x,
   cairo_scale (cr, w / (double) mw, h / (double) mh);
   double alpha = 1.0;
   if (under != NULL) {
-    cairo_set_source_surface (cr, under, 0, 0);
-    cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
-    cairo_paint (cr);
+    paint_cells (cr, under, mw, mh, 1.0);
     alpha = isfinite (p->overlay_alpha) ? CLAMP (p->overlay_alpha, 0.0, 1.0) : 1.0;
   }
-  cairo_set_source_surface (cr, img, 0, 0);
-  cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
-  cairo_pattern_set_extend (cairo_get_source (cr), CAIRO_EXTEND_PAD);
-  cairo_paint_with_alpha (cr, alpha);
+  paint_cells (cr, img, mw, mh, alpha);
   cairo_restore (cr);
   cairo_surface_destroy (img);
   g_clear_pointer (&under, cairo_surface_destroy);
@@ -277,7 +310,7 @@ draw_map (cairo_t *cr, const PlHeatmapPanel *p, const ScaleLayout *sl, double x,
       }
     cairo_set_line_cap (cr, CAIRO_LINE_CAP_SQUARE);
     cairo_set_line_width (cr, CLAMP (MIN (cw, ch) * 0.08, 0.5, 1.2));
-    cairo_set_source_rgba (cr, 1.0, 1.0, 0.0, 0.9);
+    cairo_set_source_rgba (cr, th->fg[0], th->fg[1], th->fg[2], 0.45);
     cairo_stroke (cr);
     cairo_set_line_cap (cr, CAIRO_LINE_CAP_BUTT);
   }
@@ -417,7 +450,9 @@ pl_heatmap_figure_draw (cairo_t *cr, double width, double height,
   double total_w = ph * sum_aspect + fixed;
   double x = snap (cr, (width - total_w) / 2.0);
   double block_h = title_h + title_gap + ph;
-  double y_titles = top + MAX (0.0, (bottom - top - block_h) / 2.0);
+  /* Near the top: on a tall screen area the figure reads from the top, with at most
+   * two text lines of air above it. */
+  double y_titles = top + MIN (MAX (0.0, (bottom - top - block_h) / 2.0), 2.0 * s);
   double y_maps = snap (cr, y_titles + title_h + title_gap);
   if (has_title) {
     pl_set_rgb (cr, th.fg);
@@ -436,9 +471,9 @@ pl_heatmap_figure_draw (cairo_t *cr, double width, double height,
   for (gint i = 0; i < n_panels; i++) {
     double tw, tht;
     pl_text_extents (cr, figure->panels[i].title, s, FALSE, 0, &tw, &tht);
-    double room = ph * aspect[i] + 0.85 * gap;
+    double room = ph * aspect[i] + 0.6 * gap;
     if (tw > room)
-      title_size = MIN (title_size, MAX (0.7 * s, s * room / tw));
+      title_size = MIN (title_size, MAX (0.55 * s, s * room / tw));
   }
 
   for (gint i = 0; i < n_panels; i++) {
@@ -450,9 +485,9 @@ pl_heatmap_figure_draw (cairo_t *cr, double width, double height,
       pl_set_rgb (cr, th.fg);
       double tw, tht;
       pl_text_extents (cr, p->title, title_size, FALSE, 0, &tw, &tht);
-      double room = pw + 0.85 * gap;
+      /* Titles carry their own line breaks; they shrink to fit rather than wrap. */
       pl_draw_text_full (cr, x + pw / 2.0, y_maps - title_gap, p->title, title_size, FALSE,
-                         tw > room ? room : 0, 0.5, 1.0);
+                         0, 0.5, 1.0);
     }
     draw_map (cr, p, &scales[panel_scale[i]], x, y_maps, pw, ph, &th);
     x += pw;

@@ -401,7 +401,7 @@ pl_compare_sample (PlGraph *original, PlGraph *pruned, const PlDataset *dataset,
   if (!(o.confidence > 0.0 && o.confidence < 1.0))
     o.confidence = 0.95;
   if (o.faithfulness.pixels_per_step <= 0)
-    o.faithfulness.pixels_per_step = 8;
+    o.faithfulness.pixels_per_step = 16;
   if (o.faithfulness.batch_size <= 0)
     o.faithfulness.batch_size = 128;
   if (o.randomisation_inputs <= 0)
@@ -486,13 +486,27 @@ pl_compare_sample (PlGraph *original, PlGraph *pruned, const PlDataset *dataset,
 
 /* ---- export -------------------------------------------------------------------- */
 
+/* The shortest of %.15g, %.16g, %.17g that reads back as v ('.' decimal point). */
+static const char *
+format_double (char *buf, gsize size, double v)
+{
+  static const char *const formats[3] = { "%.15g", "%.16g", "%.17g" };
+  for (gint i = 0; i < 3; i++)
+    {
+      g_ascii_formatd (buf, (gint) size, formats[i], v);
+      if (g_ascii_strtod (buf, NULL) == v)
+        break;
+    }
+  return buf;
+}
+
 static void
 csv_double (GString *s, double v)
 {
   if (isfinite (v))
     {
       char buf[G_ASCII_DTOSTR_BUF_SIZE];
-      g_string_append (s, g_ascii_dtostr (buf, sizeof buf, v));
+      g_string_append (s, format_double (buf, sizeof buf, v));
     }
 }
 
@@ -531,7 +545,7 @@ parameter_pairs (const PlCompareReport *r)
   GPtrArray *p = g_ptr_array_new_with_free_func (g_free);
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
 #define PAIR(k, v) do { g_ptr_array_add (p, g_strdup (k)); g_ptr_array_add (p, (v)); } while (0)
-#define DBL(v) g_strdup (g_ascii_dtostr (buf, sizeof buf, (v)))
+#define DBL(v) g_strdup (format_double (buf, sizeof buf, (v)))
   PAIR ("method", g_strdup (o->method_name));
   PAIR ("target_class", g_strdup ("predicted by the original network"));
   PAIR ("dataset", g_strdup (r->dataset_name));
@@ -706,14 +720,16 @@ pl_compare_report_save_summary_csv (const PlCompareReport *report, const char *p
         {
           char buf[G_ASCII_DTOSTR_BUF_SIZE];
           summary_row (s, "mean_curve", names[c],
-                       g_ascii_dtostr (buf, sizeof buf, report->curve_fraction[i]),
+                       format_double (buf, sizeof buf, report->curve_fraction[i]),
                        report->mean_curves[c * report->n_curve_points + i]);
         }
     }
   const PlRandomisationCurve *rc = report->randomisation;
   for (gint i = 0; rc != NULL && i < rc->n_steps; i++)
     {
-      g_autofree char *name = g_strdup_printf ("%d %s", i, rc->layer_names[i]);
+      g_autofree char *name = *rc->layer_names[i]
+                              ? g_strdup_printf ("%d %s", i, rc->layer_names[i])
+                              : g_strdup_printf ("%d trained", i);
       summary_row (s, "randomisation", name, "spearman", rc->spearman[i]);
       summary_row (s, "randomisation", name, "spearman_abs", rc->spearman_abs[i]);
       summary_row (s, "randomisation", name, "kendall", rc->kendall[i]);

@@ -14,7 +14,7 @@ void
 pl_faithfulness_options_init (PlFaithfulnessOptions *options)
 {
   g_return_if_fail (options != NULL);
-  options->pixels_per_step = 8;
+  options->pixels_per_step = 16;
   options->baseline = 0.0f;
   options->blur_sigma = 2.0;
   options->score = PL_CURVE_SCORE_PROBABILITY;
@@ -138,7 +138,7 @@ pl_faithfulness_curve (PlExecutor *executor, const PlTensor *image, gint target,
                    "A deletion or insertion curve needs a target class ≥ 0; got %d", target);
       return NULL;
     }
-  gint64 step = options->pixels_per_step > 0 ? options->pixels_per_step : 8;
+  gint64 step = options->pixels_per_step > 0 ? options->pixels_per_step : 16;
   gint64 n_steps = (HW + step - 1) / step;
   gint64 n_points = n_steps + 1;
 

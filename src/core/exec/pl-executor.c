@@ -75,6 +75,8 @@ typedef struct {
   /* LeakyRelu alpha, Clip bounds (attribute form), Pad value, BN epsilon */
   float f0, f1;
   gboolean allowzero;
+  /* Div on integer tensors truncates toward zero (ONNX integer division) */
+  gboolean int_div;
   /* Constant */
   PlTensor *constant;
   /* Shape */
@@ -304,6 +306,31 @@ parse_node (const PlGraph *graph, const PlNode *n, NodeInfo *info, GError **erro
       return unsupported (error, n, opset, "output %d is not supported (only the first "
                           "output is computed)", o);
 
+  static const char *const no_attrs[] = { NULL };
+  static const char *const known_attrs[][9] = {
+    [OP_CONV] = { "auto_pad", "dilations", "group", "kernel_shape", "pads", "strides", NULL },
+    [OP_MAXPOOL] = { "auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads",
+                     "storage_order", "strides", NULL },
+    [OP_AVGPOOL] = { "auto_pad", "ceil_mode", "count_include_pad", "dilations",
+                     "kernel_shape", "pads", "strides", NULL },
+    [OP_GEMM] = { "alpha", "beta", "transA", "transB", "broadcast", NULL },
+    [OP_FLATTEN] = { "axis", NULL }, [OP_SOFTMAX] = { "axis", NULL },
+    [OP_LOG_SOFTMAX] = { "axis", NULL }, [OP_CONCAT] = { "axis", NULL },
+    [OP_GATHER] = { "axis", NULL }, [OP_RESHAPE] = { "allowzero", NULL },
+    [OP_DROPOUT] = { "ratio", "seed", "is_test", NULL }, [OP_LEAKY_RELU] = { "alpha", NULL },
+    [OP_CLIP] = { "min", "max", NULL }, [OP_TRANSPOSE] = { "perm", NULL },
+    [OP_SQUEEZE] = { "axes", NULL }, [OP_UNSQUEEZE] = { "axes", NULL },
+    [OP_PAD] = { "mode", "pads", "value", NULL },
+    [OP_BATCHNORM] = { "epsilon", "momentum", "spatial", "training_mode", "is_test", NULL },
+    [OP_CONSTANT] = { "value", "value_float", "value_floats", "value_int", "value_ints",
+                      NULL },
+    [OP_SHAPE] = { "start", "end", NULL },
+  };
+  const char *const *known = known_attrs[info->kind][0] != NULL ? known_attrs[info->kind]
+                                                                 : no_attrs;
+  if (!check_attrs (n, opset, known, error))
+    return FALSE;
+
   info->strides[0] = info->strides[1] = 1;
   info->dil[0] = info->dil[1] = 1;
   memset (info->pads, 0, sizeof info->pads);
@@ -315,9 +342,7 @@ parse_node (const PlGraph *graph, const PlNode *n, NodeInfo *info, GError **erro
     {
     case OP_CONV:
       {
-        static const char *const known[] = { "auto_pad", "dilations", "group", "kernel_shape",
-                                             "pads", "strides", NULL };
-        if (!check_attrs (n, opset, known, error) || !parse_window (n, info, error))
+        if (!parse_window (n, info, error))
           return FALSE;
         info->group = pl_node_get_int (n, "group", 1);
         if (info->group < 1 || info->group > G_MAXINT)
@@ -327,21 +352,6 @@ parse_node (const PlGraph *graph, const PlNode *n, NodeInfo *info, GError **erro
     case OP_MAXPOOL:
     case OP_AVGPOOL:
       {
-        static const char *const known_max[] = { "auto_pad", "ceil_mode", "dilations",
-                                                 "kernel_shape", "pads", "storage_order",
-                                                 NULL };
-        static const char *const known_avg[] = { "auto_pad", "ceil_mode", "count_include_pad",
-                                                 "dilations", "kernel_shape", "pads",
-                                                 "strides", NULL };
-        if (!check_attrs (n, opset, info->kind == OP_MAXPOOL ? known_max : known_avg, error))
-          {
-            /* MaxPool also has strides */
-            if (info->kind != OP_MAXPOOL || !g_error_matches (*error, PL_ERROR,
-                                                              PL_ERROR_UNSUPPORTED)
-                || strstr ((*error)->message, "'strides'") == NULL)
-              return FALSE;
-            g_clear_error (error);
-          }
         if (pl_node_get_attr (n, "kernel_shape") == NULL)
           return invalid (error, n, "attribute kernel_shape is required");
         if (pl_node_get_int (n, "storage_order", 0) != 0)
@@ -1168,8 +1178,12 @@ run_node (PlExecutor *ex, Plan *p, guint k, GError **error)
                        np->cm > 0 ? vdata_p (ex, p, n->inputs[2]) : NULL, np->cm, np->cn, y);
       break;
     case OP_MATMUL:
-      pl_matmul_forward (np->nd, np->osh, np->ash, np->bsh, np->M, np->N, np->K, x,
-                         vdata_p (ex, p, n->inputs[1]), y);
+      if (np->nd == 0)   /* plain 2-D product: the threaded Gemm kernel */
+        pl_gemm_forward (np->M, np->N, np->K, FALSE, FALSE, 1.f, 0.f, x,
+                         vdata_p (ex, p, n->inputs[1]), NULL, 0, 0, y);
+      else
+        pl_matmul_forward (np->nd, np->osh, np->ash, np->bsh, np->M, np->N, np->K, x,
+                           vdata_p (ex, p, n->inputs[1]), y);
       break;
     case OP_RELU:
       pl_relu_forward (numel, x, y);
@@ -1212,6 +1226,9 @@ run_node (PlExecutor *ex, Plan *p, guint k, GError **error)
     case OP_DIV:
       pl_binary_forward (binary_op (info->kind), np->nd, np->osh, np->ash, x, np->bsh,
                          vdata_p (ex, p, n->inputs[1]), y);
+      if (info->int_div)
+        for (gsize i = 0; i < numel; i++)
+          y[i] = truncf (y[i]);
       break;
     case OP_DROPOUT:
       if (n->n_outputs > 1 && n->outputs[1] >= 0)
@@ -1332,8 +1349,9 @@ plan_build (PlExecutor *ex, const Shape *in, const PlTensor *const *inputs, GErr
           if (p->vals[v] == NULL)
             goto fail;
         }
+      /* Shape only needs the input's shape, which the plan fixes */
       gboolean fold = TRUE;
-      for (gint i = 0; i < n->n_inputs && fold; i++)
+      for (gint i = 0; i < n->n_inputs && fold && ex->info[k].kind != OP_SHAPE; i++)
         fold = n->inputs[i] < 0 || (p->is_const[n->inputs[i]] && !ex->is_param[n->inputs[i]]);
       if (fold)
         {
@@ -1419,10 +1437,88 @@ pl_executor_new (PlGraph *graph, GError **error)
             else
               known[n->outputs[o]] = TRUE;
           }
-      for (gint i = 0; i < n->n_inputs && i < 32; i++)
-        if (n->inputs[i] >= 0 && pl_graph_value (graph, n->inputs[i])->init != NULL
-            && (info[k].diff & (1u << i)) != 0)
-          is_param[n->inputs[i]] = TRUE;
+    }
+  /* Data types: values are held as float; integer tensors (shapes, axes, indices, and
+   * integer graph inputs or initializers) may go through the shape operators and exact
+   * integer arithmetic, but not into float-only operators (a silently different result). */
+  if (ok)
+    {
+      g_autofree gboolean *is_int = g_new0 (gboolean, MAX (n_values, 1));
+      for (guint v = 0; v < n_values; v++)
+        {
+          gint t = pl_graph_value (graph, v)->elem_type;
+          is_int[v] = (t >= 2 && t <= 7) || t == 9 || t == 12 || t == 13;
+        }
+      for (guint k = 0; k < n_nodes && ok; k++)
+        {
+          const PlNode *n = g_ptr_array_index (graph->nodes, k);
+          gboolean out_int = FALSE;
+          switch (info[k].kind)
+            {
+            case OP_CONSTANT:
+              {
+                const PlAttr *a = n->n_attrs == 1 ? &n->attrs[0] : NULL;
+                out_int = a != NULL && (a->type == PL_ATTR_INT || a->type == PL_ATTR_INTS
+                                        || (a->type == PL_ATTR_TENSOR && a->elem_type > 1));
+                break;
+              }
+            case OP_SHAPE:
+              out_int = TRUE;
+              break;
+            case OP_GATHER: case OP_CONCAT: case OP_RESHAPE: case OP_SQUEEZE:
+            case OP_UNSQUEEZE: case OP_FLATTEN: case OP_IDENTITY: case OP_TRANSPOSE:
+            case OP_DROPOUT: case OP_PAD: case OP_RELU: case OP_CLIP:
+              out_int = is_int[n->inputs[0]];
+              break;
+            case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV:
+              out_int = is_int[n->inputs[0]] && is_int[n->inputs[1]];
+              info[k].int_div = info[k].kind == OP_DIV && out_int;
+              if (is_int[n->inputs[0]] != is_int[n->inputs[1]])
+                ok = unsupported (error, n, info[k].opset, "inputs of different data types "
+                                  "(integer and float) are not supported");
+              break;
+            default:
+              for (gint i = 0; i < n->n_inputs && i < 32 && ok; i++)
+                if (n->inputs[i] >= 0 && (info[k].diff & (1u << i)) != 0
+                    && is_int[n->inputs[i]])
+                  ok = unsupported (error, n, info[k].opset, "input %d ('%s') is an integer "
+                                    "tensor; this operator is supported for float32 only", i,
+                                    pl_graph_value (graph, n->inputs[i])->name);
+              break;
+            }
+          for (gint o = 0; o < n->n_outputs; o++)
+            if (n->outputs[o] >= 0)
+              is_int[n->outputs[o]] = out_int && o == 0;
+        }
+    }
+  /* Parameters: float initializers on a differentiable path to a graph output. A value
+   * only used as a shape / axes / indices (directly or through shape arithmetic such as
+   * Concat) is not one, and nodes over such values can be folded. */
+  if (ok)
+    {
+      g_autofree gboolean *grad_path = g_new0 (gboolean, MAX (n_values, 1));
+      for (guint o = 0; o < graph->outputs->len; o++)
+        {
+          gint id = g_array_index (graph->outputs, gint, o);
+          if (id >= 0 && (guint) id < n_values)
+            grad_path[id] = TRUE;
+        }
+      for (guint k = n_nodes; k-- > 0;)
+        {
+          const PlNode *n = g_ptr_array_index (graph->nodes, k);
+          gboolean out_path = FALSE;
+          for (gint o = 0; o < n->n_outputs; o++)
+            out_path = out_path || (n->outputs[o] >= 0 && grad_path[n->outputs[o]]);
+          for (gint i = 0; out_path && i < n->n_inputs && i < 32; i++)
+            if (n->inputs[i] >= 0 && (info[k].diff & (1u << i)) != 0)
+              grad_path[n->inputs[i]] = TRUE;
+        }
+      for (guint v = 0; v < n_values; v++)
+        {
+          const PlValue *val = pl_graph_value (graph, v);
+          is_param[v] = val->init != NULL && grad_path[v]
+                        && (val->elem_type == 0 || val->elem_type == 1);
+        }
     }
   if (ok && graph->outputs->len < 1)
     {
@@ -1735,8 +1831,12 @@ back_node (PlExecutor *ex, guint k)
                         gin (ex, n, 1), np->cm > 0 ? gin (ex, n, 2) : NULL);
       break;
     case OP_MATMUL:
-      pl_matmul_backward (np->nd, np->osh, np->ash, np->bsh, np->M, np->N, np->K, x,
-                          vdata (ex, n->inputs[1]), dy, dx, gin (ex, n, 1));
+      if (np->nd == 0)
+        pl_gemm_backward (np->M, np->N, np->K, FALSE, FALSE, 1.f, 0.f, x,
+                          vdata (ex, n->inputs[1]), 0, 0, dy, dx, gin (ex, n, 1), NULL);
+      else
+        pl_matmul_backward (np->nd, np->osh, np->ash, np->bsh, np->M, np->N, np->K, x,
+                            vdata (ex, n->inputs[1]), dy, dx, gin (ex, n, 1));
       break;
     case OP_RELU:
       if (dx != NULL)

@@ -162,8 +162,9 @@ PlTensor *pl_dataset_mean (const PlDataset *dataset, gint64 start, gint64 count,
 /* ---- occlusion ------------------------------------------------------------------- */
 
 typedef struct {
-  gint window_h, window_w;     /* default 4 × 4 (tables: window_w features, window_h 1) */
-  gint stride_h, stride_w;     /* default 2 × 2 (tables: stride_w) */
+  gint window_h, window_w;     /* 0 (default): 4 × 4 for images, 1 feature for tables
+                                * (tables use window_w only) */
+  gint stride_h, stride_w;     /* 0 (default): 2 × 2 for images, 1 for tables */
   float baseline;              /* occluded value, default 0 */
   const PlTensor *baseline_tensor;  /* optional per-element occlusion values (the input's
                                      * shape or its sample shape), e.g. training means;
@@ -213,13 +214,16 @@ typedef enum {
 
 typedef struct {
   PlSuperpixelMethod method;   /* default PL_SUPERPIXELS_SLIC */
-  gint region_size;            /* SLIC: nominal superpixel side in pixels, default 4 */
-  double regularization;       /* SLIC: spatial regularity, default 0.1 (intensities 0..1) */
+  gint region_size;            /* SLIC: nominal superpixel side in pixels, default 4
+                                * (about 49 segments on 28×28) */
+  double regularization;       /* SLIC: spatial regularity, default 0.01 (intensities 0..1;
+                                * 0.1 gives an almost regular grid on 28×28 images) */
   gint min_region_size;        /* SLIC: smaller regions are merged, default 4 */
-  double kernel_size;          /* quickshift: σ of the density kernel in pixels, default 2 */
-  double max_dist;             /* quickshift: τ, the longest link in the tree, default 6 */
-  double ratio;                /* quickshift: intensity scale against space, default 10
-                                * (features are (x, y, ratio · intensity)) */
+  double kernel_size;          /* quickshift: σ of the density kernel in pixels, default 1 */
+  double max_dist;             /* quickshift: τ, the longest link in the tree, default 3 */
+  double ratio;                /* quickshift: intensity scale against space, default 20
+                                * (features are (x, y, ratio · intensity), intensities
+                                * 0..1; about 25–70 segments on Fashion-MNIST) */
 } PlSuperpixelOptions;
 
 void pl_superpixel_options_init (PlSuperpixelOptions *options);
@@ -229,7 +233,8 @@ void pl_superpixel_options_init (PlSuperpixelOptions *options);
  * when PruneLens was built without VLFeat; PL_ERROR_INVALID for bad parameters. */
 PlSegmentation *pl_superpixels (const PlTensor *image, const PlSuperpixelOptions *options,
                                 GError **error);
-/* "slic region=4 regularization=0.1 min-region=4" — for result parameters. */
+/* "superpixels=slic region-size=4 regularization=0.01 min-region-size=4" — for result
+ * parameters (newly allocated). */
 char *pl_superpixel_options_describe (const PlSuperpixelOptions *options);
 
 /* ---- LIME ------------------------------------------------------------------------ */
@@ -325,6 +330,14 @@ PlAttribution *pl_permutation_importance_table (PlExecutor *executor, const PlTe
 PlAttribution *pl_global_shap_image (PlExecutor *executor, const PlDataset *dataset,
                                      gint64 start, gint64 count, gint target,
                                      const PlSegmentation *segmentation, float baseline,
+                                     const PlKernelShapOptions *options,
+                                     const PlProgress *progress, GError **error);
+
+/* Global mean |SHAP| for a table: table KernelSHAP (reference row, options) of every row
+ * of data [N, F], class target or each row's predicted class (target < 0).
+ * attribution [F]: mean |φ_j|; sd [F]: population standard deviation of |φ_j|. */
+PlAttribution *pl_global_shap_table (PlExecutor *executor, const PlTensor *data, gint target,
+                                     const PlTensor *reference,
                                      const PlKernelShapOptions *options,
                                      const PlProgress *progress, GError **error);
 

@@ -24,11 +24,11 @@ pl_superpixel_options_init (PlSuperpixelOptions *options)
   g_return_if_fail (options != NULL);
   options->method = PL_SUPERPIXELS_SLIC;
   options->region_size = 4;
-  options->regularization = 0.1;
+  options->regularization = 0.01;
   options->min_region_size = 4;
-  options->kernel_size = 2.0;
-  options->max_dist = 6.0;
-  options->ratio = 10.0;
+  options->kernel_size = 1.0;
+  options->max_dist = 3.0;
+  options->ratio = 20.0;
 }
 
 char *

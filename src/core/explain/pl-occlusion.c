@@ -13,8 +13,8 @@ pl_occlusion_options_init (PlOcclusionOptions *options)
 {
   g_return_if_fail (options != NULL);
   memset (options, 0, sizeof *options);
-  options->window_h = options->window_w = 4;
-  options->stride_h = options->stride_w = 2;
+  options->window_h = options->window_w = 0;   /* automatic, see the header */
+  options->stride_h = options->stride_w = 0;
   options->baseline = 0.0f;
   options->baseline_tensor = NULL;
   options->batch = 64;
@@ -61,6 +61,14 @@ pl_attribution_occlusion (PlExecutor *executor, const PlTensor *input, gint targ
   gint64 W = image ? input->shape[3] : input->shape[1];
   if (!image)
     opt.window_h = opt.stride_h = 1;
+  if (opt.window_h == 0)
+    opt.window_h = (gint) MIN (4, H);
+  if (opt.window_w == 0)
+    opt.window_w = image ? (gint) MIN (4, W) : 1;
+  if (opt.stride_h == 0)
+    opt.stride_h = 2;
+  if (opt.stride_w == 0)
+    opt.stride_w = image ? 2 : 1;
   if (opt.window_h < 1 || opt.window_w < 1 || opt.stride_h < 1 || opt.stride_w < 1
       || opt.window_h > H || opt.window_w > W)
     {

@@ -186,6 +186,14 @@ void
 pl_binary_forward (PlBinaryOp op, gint nd, const gint64 *out_shape, const gint64 *a_shape,
                    const float *a, const gint64 *b_shape, const float *b, float *y)
 {
+  if (op != PL_BINARY_ADD && same (nd, out_shape, a_shape) && same (nd, out_shape, b_shape))
+    {
+      gint64 n = pl_shape_numel (nd, out_shape);
+      for (gint64 i = 0; i < n; i++)
+        y[i] = op == PL_BINARY_SUB ? a[i] - b[i] : op == PL_BINARY_MUL ? a[i] * b[i]
+                                                                       : a[i] / b[i];
+      return;
+    }
   switch (op)
     {
     case PL_BINARY_ADD:

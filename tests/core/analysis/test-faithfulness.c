@@ -52,7 +52,7 @@ START_TEST (test_deletion_hand)
 
   PlFaithfulnessOptions o;
   pl_faithfulness_options_init (&o);
-  ck_assert_int_eq (o.pixels_per_step, 8);
+  ck_assert_int_eq (o.pixels_per_step, 16);
   o.pixels_per_step = 1;
   o.score = PL_CURVE_SCORE_LOGIT;
   o.batch_size = 2;   /* 5 points in batches of 2, 2, 1 */
@@ -176,7 +176,33 @@ START_TEST (test_blur_hand)
   for (gint64 i = 0; i < c->numel; i++)
     ck_assert_float_eq_tol (cb->data[i], 0.3f, 1e-6f);
 
-  /* Insertion starts from the blurred image: the first point is f(blur(x)). */
+  /* Insertion starts from the blurred image and ends at x: with the toy model, on a
+   * 2 × 2 image and σ = 1, the horizontal pass weighs each pixel's own column by
+   * a = Σ_{d ≤ 0} k_d = ½ + k_0 / 2 and the other by 1 − a (edges clamped); so does the
+   * vertical pass. x = e_0: blur(x) = (a², a(1 − a), a(1 − a), (1 − a)²). */
+  g_autoptr (PlGraph) g = build_toy ();
+  PlExecutor *ex = pl_executor_new (g, NULL);
+  g_autoptr (PlTensor) img = pl_tensor_new_4d (1, 1, 2, 2);
+  img->data[0] = 1.0f;
+  g_autoptr (PlTensor) attr = pl_tensor_new_2d (2, 2);
+  for (gint i = 0; i < 4; i++)
+    attr->data[i] = 4.0f - i;
+  PlFaithfulnessOptions o;
+  pl_faithfulness_options_init (&o);
+  o.blur_sigma = 1.0;
+  o.pixels_per_step = 1;
+  o.score = PL_CURVE_SCORE_LOGIT;
+  g_autoptr (PlCurve) ins = pl_faithfulness_curve (ex, img, 0, attr, PL_CURVE_INSERTION, &o,
+                                                   NULL, NULL);
+  double a = 0.5 + 0.5 / z;
+  double first = 4 * a * a + 3 * a * (1 - a) + 2 * a * (1 - a) + 1 * (1 - a) * (1 - a);
+  ck_assert_double_eq_tol (ins->score[0], first, 1e-5);
+  /* after inserting pixel 0 (value 1), pixel 1..3 are still blurred */
+  double second = 4 + 3 * a * (1 - a) + 2 * a * (1 - a) + (1 - a) * (1 - a);
+  ck_assert_double_eq_tol (ins->score[1], second, 1e-5);
+  ck_assert_double_eq_tol (ins->score[4], 4.0, 1e-5);
+  pl_executor_free (ex);
+
   GError *error = NULL;
   g_autoptr (PlTensor) bad = pl_tensor_new_2d (2, 2);
   ck_assert (pl_gaussian_blur (bad, 1.0, &error) == NULL);
