@@ -347,6 +347,12 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
         job->loaded_dataset = pl_dataset_load_fashion_mnist (job->dataset_dir, "test", &error);
         if (job->loaded_dataset == NULL)
           break;
+        {
+          g_autofree char *model_name = g_path_get_basename (job->model_path);
+          if (!pl_model_check_dataset (job->loaded_graph, model_name, job->loaded_dataset,
+                                       &error))
+            break;
+        }
         job_progress (0.2, _("Evaluating the original network"), job);
         PlProgress sub = pl_progress_sub (&progress, 0.2, 1.0);
         job->evaluation = pl_evaluate_classifier (job->loaded_graph, job->loaded_dataset,
@@ -366,6 +372,12 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
       break;
     }
 
+  if (error != NULL && job->kind != JOB_LOAD && job->model_path != NULL &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_autofree char *model_name = g_path_get_basename (job->model_path);
+      g_prefix_error (&error, "%s: ", model_name);
+    }
   if (error != NULL)
     g_task_return_error (task, error);
   else
@@ -521,6 +533,14 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
                                                        : _("Explaining failed");
           show_error (self, heading, error);
           gtk_label_set_label (self->status_label, error->message);
+          if (job->kind == JOB_LOAD && self->original == NULL)
+            {
+              g_autofree char *text = g_strdup_printf (
+                  _("%s\nOpen another model (Ctrl+O) or dataset folder from the main menu."),
+                  heading);
+              for (gint k = 0; k < PL_FIGURE_N_KINDS; k++)
+                pl_figure_view_set_placeholder (figure_view (self, k), text);
+            }
         }
       update_busy (self);
       return;
@@ -584,12 +604,14 @@ start_job (PlWindow *self, JobKind kind)
       job->dataset_dir = g_strdup (self->dataset_dir);
       break;
     case JOB_PRUNE:
+      job->model_path = g_strdup (self->model_path);
       job->original = pl_graph_ref (self->original);
       job->dataset = pl_dataset_ref (self->dataset);
       job->sparsity = gtk_adjustment_get_value (self->sparsity_adjustment) / 100.0;
       break;
     case JOB_EXPLAIN:
     default:
+      job->model_path = g_strdup (self->model_path);
       job->original = pl_graph_ref (self->original);
       job->pruned = pl_graph_ref (self->step ? self->step->pruned : self->original);
       job->dataset = pl_dataset_ref (self->dataset);

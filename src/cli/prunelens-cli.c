@@ -152,8 +152,8 @@ usage_error (GOptionContext *ctx, const char *fmt, ...)
   va_start (ap, fmt);
   g_autofree char *msg = g_strdup_vprintf (fmt, ap);
   va_end (ap);
-  fprintf (stderr, "prunelens-cli: %s\n", msg);
-  fprintf (stderr, _("Try “prunelens-cli %s --help”.\n"), g_get_prgname () ? "…" : "");
+  fprintf (stderr, "%s: %s\n", g_get_prgname (), msg);
+  fprintf (stderr, _("Try “%s --help”.\n"), g_get_prgname ());
   (void) ctx;
   return EXIT_USAGE;
 }
@@ -169,6 +169,11 @@ fail (GError *error)
 static gboolean
 parse (GOptionContext *ctx, int *argc, char ***argv, int *status)
 {
+  static const GOptionEntry common[] = {
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet, N_("No progress bar or extra output"), NULL },
+    { NULL }
+  };
+  g_option_context_add_main_entries (ctx, common, GETTEXT_PACKAGE);
   g_autoptr (GError) error = NULL;
   if (!g_option_context_parse (ctx, argc, argv, &error))
     {
@@ -253,6 +258,10 @@ cmd_eval (int argc, char **argv)
     return status;
   if (argc != 2)
     return usage_error (ctx, _("eval needs exactly one MODEL.onnx"));
+  if (split != NULL && g_strcmp0 (split, "train") != 0 && g_strcmp0 (split, "test") != 0)
+    return usage_error (ctx, _("--split must be train or test"));
+  if (n < 0)
+    return usage_error (ctx, _("--samples must be 0 (all) or more"));
   g_autoptr (GError) error = NULL;
   g_autoptr (PlGraph) g = pl_onnx_load_file (argv[1], &error);
   if (g == NULL)
@@ -260,6 +269,8 @@ cmd_eval (int argc, char **argv)
   g_autoptr (PlDataset) ds = pl_dataset_load_fashion_mnist (
       data_dir ? data_dir : PL_DEFAULT_DATASET_DIR, split ? split : "test", &error);
   if (ds == NULL)
+    return fail (g_steal_pointer (&error));
+  if (!pl_model_check_dataset (g, argv[1], ds, &error))
     return fail (g_steal_pointer (&error));
   EvalWork w = { g, ds, n, NULL };
   if (!run_job (eval_work, &w, &error))
@@ -330,9 +341,9 @@ cmd_train (int argc, char **argv)
   g_autoptr (GOptionContext) ctx = g_option_context_new (_("— train a classifier from scratch"));
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
   g_option_context_set_description (ctx,
-      _("Example (reproduces data/models/fashion-cnn.onnx):\n"
-        "  prunelens-cli train --data /usr/share/datasets/fashion-mnist --arch cnn "
-        "--epochs 3 --seed 1 -o fashion-cnn.onnx\n"));
+      _("Example (reproduces data/models/fashion-cnn.onnx bit for bit):\n"
+        "  PL_NUM_THREADS=2 prunelens-cli train --data /usr/share/datasets/fashion-mnist "
+        "--arch cnn --epochs 5 --seed 1 -o fashion-cnn.onnx\n"));
   int status = 0;
   if (!parse (ctx, &argc, &argv, &status))
     return status;
@@ -340,8 +351,13 @@ cmd_train (int argc, char **argv)
     return usage_error (ctx, _("unexpected argument “%s”"), argv[1]);
   if (output == NULL)
     return usage_error (ctx, _("train needs --output FILE"));
-  if (epochs < 1 || batch < 1 || lr <= 0.0)
-    return usage_error (ctx, _("--epochs, --batch-size and --lr must be positive"));
+  if (epochs < 1 || batch < 1 || !(lr > 0.0 && lr <= 10.0))
+    return usage_error (ctx, _("--epochs and --batch-size must be positive and --lr in (0, 10]"));
+  {
+    g_autofree char *dir = g_path_get_dirname (output);
+    if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+      return usage_error (ctx, _("cannot write “%s”: the folder “%s” does not exist"), output, dir);
+  }
   g_autoptr (GError) error = NULL;
   const char *dir = data_dir ? data_dir : PL_DEFAULT_DATASET_DIR;
   g_autoptr (PlDataset) train = pl_dataset_load_fashion_mnist (dir, "train", &error);
@@ -445,8 +461,12 @@ cmd_prune (int argc, char **argv)
   if (argc != 2)
     return usage_error (ctx, _("prune needs exactly one MODEL.onnx"));
   double sparsity;
+  if (sparsity_text == NULL)
+    return usage_error (ctx, _("prune needs --sparsity S (e.g. 0.9 or 90%%)"));
   if (!parse_sparsity (sparsity_text, &sparsity))
     return usage_error (ctx, _("--sparsity must be a number in [0, 1] or a percentage"));
+  if (n < 1)
+    return usage_error (ctx, _("--samples must be 1 or more"));
   g_autoptr (GError) error = NULL;
   g_autoptr (PlGraph) g = pl_onnx_load_file (argv[1], &error);
   if (g == NULL)
@@ -454,6 +474,8 @@ cmd_prune (int argc, char **argv)
   g_autoptr (PlDataset) ds = pl_dataset_load_fashion_mnist (
       data_dir ? data_dir : PL_DEFAULT_DATASET_DIR, "test", &error);
   if (ds == NULL)
+    return fail (g_steal_pointer (&error));
+  if (!pl_model_check_dataset (g, argv[1], ds, &error))
     return fail (g_steal_pointer (&error));
   PruneWork w = { g, ds, sparsity, n, NULL };
   if (!run_job (prune_work, &w, &error))
@@ -539,8 +561,10 @@ cmd_explain (int argc, char **argv)
     return usage_error (ctx, _("explain needs --output FILE"));
   if (grid < 1 || grid > 7)
     return usage_error (ctx, _("--grid must be between 1 and 7"));
-  if (dpi < 10 || dpi > 2400)
+  if (!(dpi >= 10 && dpi <= 2400))
     return usage_error (ctx, _("--dpi must be between 10 and 2400"));
+  if (budget < 0)
+    return usage_error (ctx, _("--budget must be 0 (default: 2M + 2048) or more"));
 
   g_autoptr (GError) error = NULL;
   g_autofree char *model_path = argc == 2 ? g_strdup (argv[1]) : default_model_path ();
@@ -551,6 +575,10 @@ cmd_explain (int argc, char **argv)
       data_dir ? data_dir : PL_DEFAULT_DATASET_DIR, "test", &error);
   if (ds == NULL)
     return fail (g_steal_pointer (&error));
+  if (!pl_model_check_dataset (g, model_path, ds, &error))
+    return fail (g_steal_pointer (&error));
+  if (index < 0 || index >= ds->n)
+    return usage_error (ctx, _("--index must be between 0 and %d for %s"), (int) ds->n - 1, ds->name);
   ExplainWork w = { .graph = g, .dataset = ds, .sparsity = sparsity, .index = index };
   pl_comparison_options_init (&w.options);
   w.options.grid = grid;

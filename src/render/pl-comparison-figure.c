@@ -30,6 +30,15 @@ keep_tensor (PlComparisonFigure *fig, PlTensor *t)
   return t;
 }
 
+/* "0.842", or "undefined" when a map is constant (NaN). */
+static char *
+fmt_stat (double v, const char *fmt)
+{
+  if (isnan (v))
+    return g_strdup (_("undefined (a map is constant)"));
+  return g_strdup_printf (fmt, v);
+}
+
 static const char *
 class_name (const PlFigureContext *ctx, gint k)
 {
@@ -52,7 +61,7 @@ network_title (const PlComparison *cmp, const PlFigureContext *ctx, gint g)
   const char *who = g == 0 ? _("Original") : NULL;
   g_autofree char *pruned = NULL;
   if (g == 1)
-    pruned = g_strdup_printf (_("Pruned %.1f %%"), 100.0 * ctx->sparsity);
+    pruned = g_strdup_printf (_("Pruned %.4g %%"), 100.0 * ctx->sparsity);
   return g_strdup_printf (_("%s\npred. %s (%.1f %%)"), g == 0 ? who : pruned,
                           class_name (ctx, cmp->pred[g]), 100.0 * cmp->prob[g]);
 }
@@ -122,6 +131,8 @@ build_heatmaps (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigure
                                   (char *) keep_string (fig, g_strdup (_("difference"))) };
 
   const PlSimilarity *sim = shap ? &cmp->shap_similarity : &cmp->saliency_similarity;
+  g_autofree char *rho = fmt_stat (sim->spearman, "%.3f");
+  g_autofree char *overlap = fmt_stat (sim->topk_intersection, "%.2f");
   if (shap)
     {
       h->title = (char *) keep_string (fig, g_strdup_printf (_("KernelSHAP for class “%s”"),
@@ -129,12 +140,12 @@ build_heatmaps (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigure
       fig->description = g_strdup_printf (
           _("KernelSHAP (Lundberg & Lee 2017) of the logit of class “%s” over %d × %d patches, "
             "hidden patches set to %.2f, %d coalitions, seed %llu; "
-            "φ₀ = %.3f / %.3f (original / pruned); Spearman ρ = %.3f, top-%.0f %% overlap = %.2f; "
-            "%s, global magnitude pruning to %.1f %%, %s"),
+            "φ₀ = %.3f / %.3f (original / pruned); Spearman ρ = %s, top-%.0f %% overlap = %s; "
+            "%s, global magnitude pruning to %.4g %%, %s"),
           class_name (ctx, cmp->target), cmp->options.grid, cmp->options.grid,
           cmp->options.baseline, cmp->shap_evaluations, (unsigned long long) cmp->options.seed,
-          cmp->shap_phi0[0], cmp->shap_phi0[1], sim->spearman,
-          100.0 * cmp->options.topk_fraction, sim->topk_intersection,
+          cmp->shap_phi0[0], cmp->shap_phi0[1], rho,
+          100.0 * cmp->options.topk_fraction, overlap,
           ctx->model_name, 100.0 * ctx->sparsity, ctx->dataset_name);
     }
   else
@@ -143,10 +154,10 @@ build_heatmaps (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigure
                                                              class_name (ctx, cmp->target)));
       fig->description = g_strdup_printf (
           _("Vanilla gradient (Simonyan et al. 2014), max over channels of |∂f/∂x| for class "
-            "“%s” (the original prediction), nearest-neighbour upsampling; Spearman ρ = %.3f, "
-            "top-%.0f %% overlap = %.2f; %s, global magnitude pruning to %.1f %%, %s"),
-          class_name (ctx, cmp->target), sim->spearman, 100.0 * cmp->options.topk_fraction,
-          sim->topk_intersection, ctx->model_name, 100.0 * ctx->sparsity, ctx->dataset_name);
+            "“%s” (the original prediction), nearest-neighbour upsampling; Spearman ρ = %s, "
+            "top-%.0f %% overlap = %s; %s, global magnitude pruning to %.4g %%, %s"),
+          class_name (ctx, cmp->target), rho, 100.0 * cmp->options.topk_fraction,
+          overlap, ctx->model_name, 100.0 * ctx->sparsity, ctx->dataset_name);
     }
   h->caption = ctx->caption ? fig->description : NULL;
   fig->width_in = 6.5;
@@ -161,7 +172,7 @@ build_bars (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigureCont
   b->dark = ctx->dark;
   b->n_groups = 2;
   b->group_names[0] = keep_string (fig, g_strdup (_("Original")));
-  b->group_names[1] = keep_string (fig, g_strdup_printf (_("Pruned %.1f %%"), 100.0 * ctx->sparsity));
+  b->group_names[1] = keep_string (fig, g_strdup_printf (_("Pruned %.4g %%"), 100.0 * ctx->sparsity));
   b->n_bars = M;
   b->bar_labels = cmp->grid->names;
   fig->bar_values = g_new (double, 2 * M);
@@ -174,12 +185,14 @@ build_bars (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigureCont
   b->value_label = (char *) keep_string (fig, g_strdup (_("saliency summed over the patch")));
   b->title = (char *) keep_string (fig, g_strdup_printf (_("Patch importance for class “%s”"),
                                                          class_name (ctx, cmp->target)));
+  g_autofree char *rho = fmt_stat (cmp->patch_similarity.spearman, "%.3f");
+  g_autofree char *overlap = fmt_stat (cmp->patch_similarity.topk_intersection, "%.2f");
   fig->description = g_strdup_printf (
       _("Vanilla-gradient saliency summed over %d × %d patches (patch r1 c1 is top left), sorted "
-        "by the original network; Spearman ρ = %.3f, top-%.0f %% overlap = %.2f; %s, global "
-        "magnitude pruning to %.1f %%, %s, sample #%d"),
-      cmp->options.grid, cmp->options.grid, cmp->patch_similarity.spearman,
-      100.0 * cmp->options.topk_fraction, cmp->patch_similarity.topk_intersection,
+        "by the original network; Spearman ρ = %s, top-%.0f %% overlap = %s; %s, global "
+        "magnitude pruning to %.4g %%, %s, sample #%d"),
+      cmp->options.grid, cmp->options.grid, rho,
+      100.0 * cmp->options.topk_fraction, overlap,
       ctx->model_name, 100.0 * ctx->sparsity, ctx->dataset_name, (int) cmp->index);
   b->caption = ctx->caption ? fig->description : NULL;
   fig->width_in = 6.5;

@@ -64,8 +64,17 @@ expect explain-svg 0 -- "$cli" --quiet explain "$model" --figure shap --budget 3
 check explain-svg-text grep -q '<svg' "$tmp/s.svg"
 expect explain-bad-format 1 -- "$cli" --quiet explain "$model" -o "$tmp/f.txt"
 check explain-bad-format-says grep -q 'f.txt' "$tmp/err"
-expect explain-bad-index 1 -- "$cli" --quiet explain "$model" --index 10000 -o "$tmp/g.png"
+expect explain-bad-index 2 -- "$cli" --quiet explain "$model" --index 10000 -o "$tmp/g.png"
 check no-partial-file test ! -e "$tmp/g.png"
+
+expect info-folder 1 -- "$cli" info "$tmp"
+check info-folder-says grep -q 'folder' "$tmp/err"
+expect train-lr-inf 2 -- "$cli" train --lr inf -o "$tmp/t.onnx"
+expect train-missing-folder 2 -- "$cli" train -o "$tmp/nowhere/t.onnx"
+expect explain-dpi-nan 2 -- "$cli" explain --dpi nan -o "$tmp/d.png"
+expect explain-quiet-after 0 -- "$cli" explain -q --sparsity 100% --budget 100 -o "$tmp/full.png"
+check sparsity-100-undefined bash -c "strings '$tmp/full.png' | grep -q 'undefined'"
+expect eval-bad-split 2 -- "$cli" eval "$model" --split validation
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

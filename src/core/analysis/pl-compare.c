@@ -244,8 +244,9 @@ compare_one (PlExecutor *ex_o, PlExecutor *ex_p, const PlTensor *image, PlCompar
       PlExecutor *ex = (c % 2 == 0) ? ex_o : ex_p;
       const PlTensor *map = (c % 2 == 0) ? map_o : map_p;
       PlCurveKind kind = c < 2 ? PL_CURVE_DELETION : PL_CURVE_INSERTION;
+      PlProgress part = pl_progress_sub (progress, 0.2 * (c + 1), 0.2 * (c + 2));
       g_autoptr (PlCurve) curve = pl_faithfulness_curve (ex, image, in->target, map, kind,
-                                                         &o->faithfulness, progress, error);
+                                                         &o->faithfulness, &part, error);
       if (curve == NULL)
         return FALSE;
       g_assert (curve->n_points == n_points);

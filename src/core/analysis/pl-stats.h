@@ -106,8 +106,10 @@ void pl_paired_t_test (const double *x, const double *y, gint64 n, PlPairedTTest
 /* Wilcoxon signed-rank test (Wilcoxon 1945) of d_i = y_i − x_i over the finite pairs.
  * Zero differences are dropped (Wilcoxon's method; R's wilcox.test, SciPy
  * zero_method="wilcox"); |d| is ranked with average ranks for ties; W+ = Σ ranks of
- * d > 0. With n' ≤ 25 non-zero differences and no ties the exact null distribution is
- * used (p = min(1, 2 min(P(W ≤ W+), P(W ≥ W+))), as R's exact = NULL); otherwise the
+ * d > 0. With n' ≤ 25 non-zero differences and no ties among them the exact null
+ * distribution of the n' ranks is used (p = min(1, 2 min(P(W ≤ W+), P(W ≥ W+))), as R's
+ * wilcox.test for data without zeros; R falls back to the normal approximation when
+ * zeros were dropped, this function stays exact on the n' remaining ranks); otherwise the
  * normal approximation with tie correction and continuity correction
  * z = (W+ − n'(n'+1)/4 − ½ sign) / √(n'(n'+1)(2n'+1)/24 − Σ(t³ − t)/48) (R's default).
  * Effect size: matched-pairs rank-biserial correlation r = (W+ − W−) / (W+ + W−)

@@ -42,7 +42,8 @@ static const struct { const char *name; OpKind kind; gint min_inputs; guint diff
   { "GlobalAveragePool", OP_GLOBAL_AVGPOOL, 1, 1 }, { "Transpose", OP_TRANSPOSE, 1, 1 },
   { "Squeeze", OP_SQUEEZE, 1, 1 }, { "Unsqueeze", OP_UNSQUEEZE, 1, 1 },
   { "Concat", OP_CONCAT, 1, ~0u }, { "Pad", OP_PAD, 1, 1 },
-  { "BatchNormalization", OP_BATCHNORM, 5, 31 }, { "Constant", OP_CONSTANT, 0, 0 },
+  /* BN mean / var are running statistics, not trained: differentiable only as data */
+  { "BatchNormalization", OP_BATCHNORM, 5, 7 }, { "Constant", OP_CONSTANT, 0, 0 },
   { "Shape", OP_SHAPE, 1, 0 }, { "Gather", OP_GATHER, 2, 1 },
 };
 
@@ -624,7 +625,8 @@ tensor_ints (const PlNode *n, const PlTensor *t, gint max, gint64 *out, gint *co
                       t->numel, max);
   for (gint64 i = 0; i < t->numel; i++)
     {
-      if (!isfinite (t->data[i]) || t->data[i] != floorf (t->data[i]))
+      if (!isfinite (t->data[i]) || t->data[i] != floorf (t->data[i])
+          || fabsf (t->data[i]) > 1e15f)
         return shape_err (error, n, "%s entry %" G_GINT64_FORMAT " (%g) is not an integer",
                           what, i, (double) t->data[i]);
       out[i] = (gint64) t->data[i];
@@ -1056,7 +1058,9 @@ infer_node (PlExecutor *ex, Plan *p, guint k, Shape *sh, NodePlan *np, GError **
       {
         gint64 axis = 0;
         const Shape *ix = &sh[n->inputs[1]];
-        if (!norm_axis (n, info->axis, MAX (x->nd, 1), &axis, error))
+        if (x->nd < 1)
+          return shape_err (error, n, "the data must have at least one dimension");
+        if (!norm_axis (n, info->axis, x->nd, &axis, error))
           return FALSE;
         if (x->nd + ix->nd - 1 > PL_TENSOR_MAX_DIMS)
           return shape_err (error, n, "too many dimensions");
@@ -1099,8 +1103,8 @@ gather_indices (PlExecutor *ex, Plan *p, const PlNode *n, gsize d, gsize *count,
   for (gint64 i = 0; i < it->numel; i++)
     {
       float f = it->data[i];
-      gint64 v = (gint64) f;
-      if (!isfinite (f) || (float) v != f || v < -(gint64) d || v >= (gint64) d)
+      gint64 v = isfinite (f) && fabsf (f) < 1e15f ? (gint64) f : G_MININT64;
+      if (v == G_MININT64 || (float) v != f || v < -(gint64) d || v >= (gint64) d)
         {
           g_free (idx);
           invalid (error, n, "index %g (entry %" G_GINT64_FORMAT ") is outside [-%" G_GSIZE_FORMAT

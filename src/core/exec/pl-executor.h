@@ -25,7 +25,9 @@
  * Gradients (reverse mode, exact for every supported operator, reduced over broadcast
  * axes): MaxPool sends the gradient to the first maximum of each window (row-major order)
  * on ties; Relu / LeakyRelu use the x > 0 branch at 0; Clip passes the gradient where
- * min <= x <= max; BatchNormalization gives gradients for X, scale, B, mean and var.
+ * min <= x <= max; BatchNormalization gives gradients for X, scale and B, and for mean
+ * and var when they are data inputs (as initializers they are running statistics, not
+ * parameters: pl_executor_param_grad gives NULL for them, so training leaves them alone).
  */
 #pragma once
 

@@ -698,9 +698,7 @@ pl_attribution_integrated_gradients (PlExecutor *executor, const PlTensor *input
       phi->data[i] = (float) v;
       total += v;
     }
-  g_autoptr (PlAttribution) a = pl_attr_new ("integrated-gradients", target,
-                                             opt.baseline == PL_BASELINE_UNIFORM ? opt.seed
-                                                                                 : 0);
+  g_autoptr (PlAttribution) a = pl_attr_new ("integrated-gradients", target, opt.seed);
   a->attribution = g_steal_pointer (&phi);
   a->fx = fx;
   a->f_baseline = fb;

@@ -187,8 +187,9 @@ PlAttribution *pl_attribution_occlusion (PlExecutor *executor, const PlTensor *i
 /* ---- Grad-CAM -------------------------------------------------------------------- */
 
 typedef struct {
-  const char *layer;      /* name of a Conv node (or of its output value); NULL (default):
-                           * the last Conv node in topological order */
+  const char *layer;      /* name of a node (normally a Conv) or of its output value, whose
+                           * output must be [1, K, h, w]; NULL (default): the last Conv node
+                           * in topological order */
   gboolean after_relu;    /* default TRUE: when the Conv's only consumer is a Relu, use the
                            * rectified maps (Selvaraju et al. use rectified feature maps) */
 } PlGradCamOptions;

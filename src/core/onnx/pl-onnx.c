@@ -4,6 +4,10 @@
  */
 #include "config.h"
 #include "onnx/pl-onnx.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <sys/stat.h>
 #include "pl-error.h"
 #include "onnx.pb-c.h"
 
@@ -664,6 +668,26 @@ static GMappedFile *
 map_file (const char *path, GError **error)
 {
   g_autoptr (GError) local = NULL;
+  GStatBuf st;
+  if (g_stat (path, &st) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, PL_ERROR, PL_ERROR_IO, "Cannot read '%s': %s", path,
+                   g_strerror (saved));
+      return NULL;
+    }
+  if (S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_IO, "'%s' is a folder, not an ONNX model file", path);
+      return NULL;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_IO,
+                   "'%s' is not a regular file (a device, pipe or socket), not an ONNX model file",
+                   path);
+      return NULL;
+    }
   GMappedFile *mf = g_mapped_file_new (path, FALSE, &local);
   if (mf == NULL)
     {

@@ -4,6 +4,77 @@
 #include "exec/pl-executor.h"
 #include "pl-error.h"
 
+gboolean
+pl_model_check_dataset (PlGraph *graph, const char *model_name, const PlDataset *dataset,
+                        GError **error)
+{
+  g_return_val_if_fail (graph != NULL && dataset != NULL, FALSE);
+  if (model_name == NULL)
+    model_name = graph->name ? graph->name : "the model";
+
+  gint64 shape[PL_TENSOR_MAX_DIMS];
+  gint nd = pl_graph_sample_shape (graph, shape);
+  gint64 want[3] = { dataset->channels, dataset->height, dataset->width };
+  if (nd >= 0 && (nd != 3 || shape[0] != want[0] || shape[1] != want[1] || shape[2] != want[2]))
+    {
+      g_autofree char *got = pl_tensor_shape_string (nd, shape);
+      g_autofree char *ds = pl_tensor_shape_string (3, want);
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   "%s: the model takes inputs of shape %s, but %s has images of shape %s",
+                   model_name, got, dataset->name, ds);
+      return FALSE;
+    }
+
+  g_autoptr (GError) local = NULL;
+  PlExecutor *ex = pl_executor_new (graph, &local);
+  g_autoptr (PlTensor) x = ex ? pl_dataset_range (dataset, 0, 1, &local) : NULL;
+  g_autoptr (PlTensor) logits = x ? pl_executor_predict (ex, x, 1, NULL, &local) : NULL;
+  g_clear_pointer (&ex, pl_executor_free);
+  if (logits == NULL)
+    {
+      g_set_error (error, PL_ERROR, local->domain == PL_ERROR ? local->code : PL_ERROR_FAILED,
+                   "%s: %s", model_name, local->message);
+      return FALSE;
+    }
+  if (logits->ndim != 2 || logits->shape[1] != dataset->n_classes)
+    {
+      g_autofree char *got = pl_tensor_shape_string (logits->ndim, logits->shape);
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   "%s: the model's first output has shape %s per batch, but %s has %d classes: "
+                   "PruneLens needs one logit per class, [N, %d]",
+                   model_name, got, dataset->name, dataset->n_classes, dataset->n_classes);
+      return FALSE;
+    }
+  for (gint64 i = 0; i < logits->numel; i++)
+    if (!isfinite (logits->data[i]))
+      {
+        g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                     "%s: the network's outputs are not finite (NaN or infinity) on sample 0 of "
+                     "%s; check the model's weights",
+                     model_name, dataset->name);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/* A constant vector has no ranking: its top-k set is arbitrary. */
+static gboolean
+is_constant (const float *v, gint64 n)
+{
+  for (gint64 i = 1; i < n; i++)
+    if (v[i] != v[0])
+      return FALSE;
+  return TRUE;
+}
+
+static void
+similarity (const PlTensor *a, const PlTensor *b, double topk_fraction, PlSimilarity *out)
+{
+  pl_attribution_similarity (a->data, b->data, a->numel, topk_fraction, out);
+  if (is_constant (a->data, a->numel) || is_constant (b->data, b->numel))
+    out->topk_intersection = NAN;
+}
+
 PlPruneStep *
 pl_prune_step_run (PlGraph *original, const PlDataset *dataset, double target_sparsity,
                    gint64 n_eval, const PlProgress *progress, GError **error)
@@ -179,13 +250,10 @@ pl_comparison_compute (PlGraph *original, PlGraph *pruned, const PlDataset *data
 
   cmp->saliency_diff = difference (cmp->saliency[0], cmp->saliency[1]);
   cmp->shap_diff = difference (cmp->shap_map[0], cmp->shap_map[1]);
-  pl_attribution_similarity (cmp->saliency[0]->data, cmp->saliency[1]->data,
-                             cmp->saliency[0]->numel, options->topk_fraction,
-                             &cmp->saliency_similarity);
-  pl_attribution_similarity (cmp->patch[0]->data, cmp->patch[1]->data, cmp->patch[0]->numel,
-                             options->topk_fraction, &cmp->patch_similarity);
-  pl_attribution_similarity (cmp->shap[0]->data, cmp->shap[1]->data, cmp->shap[0]->numel,
-                             options->topk_fraction, &cmp->shap_similarity);
+  similarity (cmp->saliency[0], cmp->saliency[1], options->topk_fraction,
+              &cmp->saliency_similarity);
+  similarity (cmp->patch[0], cmp->patch[1], options->topk_fraction, &cmp->patch_similarity);
+  similarity (cmp->shap[0], cmp->shap[1], options->topk_fraction, &cmp->shap_similarity);
   pl_progress_report (progress, 1.0, NULL);
   ok = TRUE;
 

@@ -19,6 +19,14 @@
 
 G_BEGIN_DECLS
 
+/* Checks that graph can classify dataset before any long work: its input takes the
+ * dataset's [C, H, W] images, its first output has one logit per class of the dataset,
+ * and the logits of the first sample are finite. model_name and the dataset's name appear
+ * in every message. Errors: PL_ERROR_INVALID, or the executor's error prefixed with the
+ * model name. */
+gboolean pl_model_check_dataset (PlGraph *graph, const char *model_name,
+                                 const PlDataset *dataset, GError **error);
+
 /* The result of one pruning step: a pruned copy of the original and its evaluation. */
 typedef struct {
   double target_sparsity;      /* requested, in [0, 1] */

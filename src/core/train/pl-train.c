@@ -239,6 +239,13 @@ pl_train_classifier (PlGraph *graph, const PlDataset *train, const PlTrainConfig
         }
       if (on_epoch != NULL)
         on_epoch (epoch, loss_sum / N, (double) correct / N, user_data);
+      if (!isfinite (loss_sum))
+        {
+          g_set_error (error, PL_ERROR, PL_ERROR_FAILED,
+                       "Training diverged: the loss of epoch %d is not finite; "
+                       "lower the learning rate (now %g)", epoch + 1, config->learning_rate);
+          goto out;
+        }
     }
   ok = TRUE;
 

@@ -5,11 +5,13 @@
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <glib/gstdio.h>
 
 #include "onnx/pl-onnx.h"
 #include "pl-error.h"
 #include "session/pl-session.h"
+#include "train/pl-train.h"
 
 static PlGraph *model;
 static PlDataset *dataset;
@@ -120,6 +122,53 @@ START_TEST (test_comparison_bad_index)
 }
 END_TEST
 
+
+START_TEST (test_check_dataset)
+{
+  g_autoptr (GError) error = NULL;
+  ck_assert (pl_model_check_dataset (model, "fashion-cnn.onnx", dataset, &error));
+
+  /* Five classes for a ten-class dataset: refused, naming the model and both counts. */
+  g_autoptr (PlGraph) five = pl_model_build ("cnn", 1, 28, 28, 5, 1, &error);
+  ck_assert (!pl_model_check_dataset (five, "five.onnx", dataset, &error));
+  ck_assert (g_error_matches (error, PL_ERROR, PL_ERROR_INVALID));
+  ck_assert_msg (strstr (error->message, "five.onnx") && strstr (error->message, "10 classes"),
+                 "%s", error->message);
+  g_clear_error (&error);
+
+  /* 32 × 32 inputs for 28 × 28 images. */
+  g_autoptr (PlGraph) big = pl_model_build ("cnn", 1, 32, 32, 10, 1, &error);
+  ck_assert (!pl_model_check_dataset (big, "big.onnx", dataset, &error));
+  ck_assert_msg (strstr (error->message, "[1, 32, 32]") && strstr (error->message, "[1, 28, 28]"),
+                 "%s", error->message);
+  g_clear_error (&error);
+
+  /* A NaN weight makes every logit NaN: refused before any accuracy is reported. */
+  g_autoptr (PlGraph) nan = pl_graph_copy (model);
+  g_autoptr (GArray) w = pl_graph_prunable_weights (nan);
+  pl_graph_value (nan, g_array_index (w, gint, w->len - 1))->init->data[0] = NAN;
+  ck_assert (!pl_model_check_dataset (nan, "nan.onnx", dataset, &error));
+  ck_assert_msg (strstr (error->message, "not finite"), "%s", error->message);
+}
+END_TEST
+
+START_TEST (test_training_divergence_is_an_error)
+{
+  /* A view of the first 128 test images is enough to blow up with lr = 1e30. */
+  PlDataset small = *dataset;
+  small.n = 128;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PlGraph) g = pl_model_build ("mlp", 1, 28, 28, 10, 1, &error);
+  PlTrainConfig config;
+  pl_train_config_init (&config);
+  config.epochs = 2;
+  config.learning_rate = 1e30;
+  ck_assert (!pl_train_classifier (g, &small, &config, NULL, NULL, NULL, &error));
+  ck_assert_msg (error != NULL && strstr (error->message, "diverged"), "%s",
+                 error ? error->message : "no error");
+}
+END_TEST
+
 int
 main (void)
 {
@@ -137,6 +186,8 @@ main (void)
   tcase_add_test (tc, test_comparison_unpruned_is_identical);
   tcase_add_test (tc, test_comparison_pruned);
   tcase_add_test (tc, test_comparison_bad_index);
+  tcase_add_test (tc, test_check_dataset);
+  tcase_add_test (tc, test_training_divergence_is_an_error);
   suite_add_tcase (s, tc);
   SRunner *sr = srunner_create (s);
   srunner_set_fork_status (sr, CK_NOFORK);
