@@ -3,12 +3,14 @@
 
 #include <glib/gi18n.h>
 #include "pl-window.h"
+#include "session/pl-session.h"
 
 struct _PlApplication {
   AdwApplication parent_instance;
 
   char *dataset_dir;
   char *view;
+  char *method;
   double sparsity;
   gint64 index;
 };
@@ -24,6 +26,7 @@ open_window (PlApplication *self, const char *model_path)
     .sparsity = self->sparsity,
     .index = self->index,
     .view = self->view,
+    .method = self->method,
   };
   PlWindow *window = pl_window_new (GTK_APPLICATION (self), &options);
   gtk_window_present (GTK_WINDOW (window));
@@ -85,6 +88,18 @@ pl_application_handle_local_options (GApplication *app, GVariantDict *options)
       g_free (self->view);
       self->view = g_strdup (s);
     }
+  if (g_variant_dict_lookup (options, "method", "&s", &s))
+    {
+      PlMapMethod m;
+      if (!pl_map_method_from_id (s, &m))
+        {
+          g_printerr (_("prunelens: --method must be saliency, gradient-x-input, "
+                        "integrated-gradients, smoothgrad, occlusion or grad-cam\n"));
+          return 2;
+        }
+      g_free (self->method);
+      self->method = g_strdup (s);
+    }
   return -1;
 }
 
@@ -133,6 +148,7 @@ pl_application_finalize (GObject *object)
   PlApplication *self = PL_APPLICATION (object);
   g_free (self->dataset_dir);
   g_free (self->view);
+  g_free (self->method);
   G_OBJECT_CLASS (pl_application_parent_class)->finalize (object);
 }
 
@@ -155,6 +171,7 @@ pl_application_init (PlApplication *self)
     { "sparsity", 's', 0, G_OPTION_ARG_DOUBLE, NULL, N_("Start pruned to this sparsity, in percent"), N_("PERCENT") },
     { "index", 'i', 0, G_OPTION_ARG_INT64, NULL, N_("Test image to select at start"), N_("INDEX") },
     { "view", 0, 0, G_OPTION_ARG_STRING, NULL, N_("View to show: saliency, features or shap"), N_("VIEW") },
+    { "method", 'm', 0, G_OPTION_ARG_STRING, NULL, N_("Attribution: saliency, gradient-x-input, integrated-gradients, smoothgrad, occlusion or grad-cam"), N_("METHOD") },
     { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version and exit"), NULL },
     { NULL }
   };

@@ -12,6 +12,8 @@ gboolean pl_window_is_busy (PlWindow *self);
 /* Sets the slider (sparsity in [0, 0.99]); the prune job starts as after a release. */
 void pl_window_set_sparsity (PlWindow *self, double sparsity);
 void pl_window_select_sample (PlWindow *self, gint64 index);
+/* Chooses the attribution of the Saliency and Features views (as the drop-down does). */
+void pl_window_set_method (PlWindow *self, PlMapMethod method);
 GtkWidget *pl_window_get_figure_view (PlWindow *self, PlFigureKind kind);
 const PlComparison *pl_window_get_comparison (PlWindow *self);
 /* Top-1 accuracies of the last evaluations; -1 if none yet. */

@@ -63,6 +63,7 @@ struct _PlWindow {
   GtkLabel *eval_label;
   GtkLabel *weights_label;
   AdwViewStack *view_stack;
+  GtkDropDown *method_dropdown;
   PlFigureView *saliency_view;
   PlFigureView *features_view;
   PlFigureView *shap_view;
@@ -111,6 +112,8 @@ static void
 comparison_options (PlWindow *self, PlComparisonOptions *options)
 {
   pl_comparison_options_init (options);
+  guint method = gtk_drop_down_get_selected (self->method_dropdown);
+  options->method = method < PL_MAP_N_METHODS ? (PlMapMethod) method : PL_MAP_SALIENCY;
   options->grid = setting_int (self, "patch-grid", 4);
   options->shap_budget = setting_int (self, "shap-budget", 0);
   if (self->settings)
@@ -219,8 +222,9 @@ update_sample_labels (PlWindow *self)
                                              100.0 * c->prob[0]);
       g_autofree char *p1 = g_strdup_printf ("%s (%.1f %%)", class_name (self, c->pred[1]),
                                              100.0 * c->prob[1]);
-      g_autofree char *sim = g_strdup_printf (_("%.2f saliency, %.2f SHAP"),
+      g_autofree char *sim = g_strdup_printf (_("%.2f %s · %.2f SHAP"),
                                               c->saliency_similarity.spearman,
+                                              _(pl_map_method_label (c->options.method)),
                                               c->shap_similarity.spearman);
       gtk_label_set_label (self->pred_original_label, p0);
       gtk_label_set_label (self->pred_pruned_label, p1);
@@ -667,6 +671,15 @@ on_selection_changed (GtkSingleSelection *selection, GParamSpec *pspec, PlWindow
 }
 
 static void
+on_method_changed (GtkDropDown *dropdown, GParamSpec *pspec, PlWindow *self)
+{
+  if (self->settings != NULL)
+    g_settings_set_string (self->settings, "attribution-method",
+                           pl_map_method_id ((PlMapMethod) gtk_drop_down_get_selected (dropdown)));
+  start_job (self, JOB_EXPLAIN);
+}
+
+static void
 on_index_changed (GtkAdjustment *adjustment, PlWindow *self)
 {
   pl_window_select_sample (self, (gint64) gtk_adjustment_get_value (adjustment));
@@ -947,6 +960,7 @@ pl_window_class_init (PlWindowClass *klass)
   BIND (eval_label);
   BIND (weights_label);
   BIND (view_stack);
+  BIND (method_dropdown);
   BIND (saliency_view);
   BIND (features_view);
   BIND (shap_view);
@@ -996,6 +1010,14 @@ pl_window_init (PlWindow *self)
   gtk_grid_view_set_factory (self->sample_grid, factory);
   g_object_unref (factory);
   g_signal_connect (self->selection, "notify::selected", G_CALLBACK (on_selection_changed), self);
+  if (self->settings != NULL)
+    {
+      g_autofree char *id = g_settings_get_string (self->settings, "attribution-method");
+      PlMapMethod method;
+      if (pl_map_method_from_id (id, &method))
+        gtk_drop_down_set_selected (self->method_dropdown, method);
+    }
+  g_signal_connect (self->method_dropdown, "notify::selected", G_CALLBACK (on_method_changed), self);
   g_signal_connect (self->index_adjustment, "value-changed", G_CALLBACK (on_index_changed), self);
   g_signal_connect (self->sparsity_adjustment, "value-changed", G_CALLBACK (on_sparsity_changed), self);
   g_signal_connect_swapped (adw_style_manager_get_default (), "notify::dark",
@@ -1019,6 +1041,9 @@ pl_window_new (GtkApplication *application, const PlWindowOptions *options)
   self->selected = options ? MAX (options->index, 0) : 0;
   if (options && options->view)
     adw_view_stack_set_visible_child_name (self->view_stack, options->view);
+  PlMapMethod method;
+  if (options && options->method && pl_map_method_from_id (options->method, &method))
+    gtk_drop_down_set_selected (self->method_dropdown, method);
   start_job (self, JOB_LOAD);
   return self;
 }
@@ -1077,6 +1102,13 @@ pl_window_select_sample (PlWindow *self, gint64 index)
     gtk_adjustment_set_value (self->index_adjustment, (double) index);
   update_sample_labels (self);
   start_job (self, JOB_EXPLAIN);
+}
+
+void
+pl_window_set_method (PlWindow *self, PlMapMethod method)
+{
+  g_return_if_fail (PL_IS_WINDOW (self));
+  gtk_drop_down_set_selected (self->method_dropdown, method);
 }
 
 GtkWidget *

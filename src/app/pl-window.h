@@ -14,6 +14,7 @@ typedef struct {
   double sparsity;           /* initial sparsity in [0, 0.99] */
   gint64 index;              /* initial sample */
   const char *view;          /* "saliency", "features", "shap" or NULL */
+  const char *method;        /* attribution method id (pl_map_method_id) or NULL */
 } PlWindowOptions;
 
 PlWindow *pl_window_new (GtkApplication *application, const PlWindowOptions *options);

@@ -122,10 +122,20 @@ build_heatmaps (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigure
       h->scales[0] = (PlColorScale) { PL_COLORMAP_DIVERGING, -m, m,
                                       (char *) keep_string (fig, g_strdup (_("SHAP value (logit)"))) };
     }
-  else
+  else if (pl_map_method_is_signed (cmp->options.method))
+    {
+      h->scales[0] = (PlColorScale) { PL_COLORMAP_DIVERGING, -m, m,
+                                      (char *) keep_string (fig, g_strdup (_("attribution (logit)"))) };
+    }
+  else if (cmp->options.method == PL_MAP_SALIENCY)
     {
       h->scales[0] = (PlColorScale) { PL_COLORMAP_VIRIDIS, 0.0, m,
                                       (char *) keep_string (fig, g_strdup (_("saliency |∂logit/∂x|"))) };
+    }
+  else
+    {
+      h->scales[0] = (PlColorScale) { PL_COLORMAP_VIRIDIS, 0.0, m,
+                                      (char *) keep_string (fig, g_strdup (_("attribution"))) };
     }
   h->scales[1] = (PlColorScale) { PL_COLORMAP_DIVERGING, -d, d,
                                   (char *) keep_string (fig, g_strdup (_("difference"))) };
@@ -146,6 +156,23 @@ build_heatmaps (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigure
           cmp->options.baseline, cmp->shap_evaluations, (unsigned long long) cmp->options.seed,
           cmp->shap_phi0[0], cmp->shap_phi0[1], rho,
           100.0 * cmp->options.topk_fraction, overlap,
+          ctx->model_name, 100.0 * ctx->sparsity, ctx->dataset_name);
+    }
+  else if (cmp->options.method != PL_MAP_SALIENCY)
+    {
+      const char *label = _(pl_map_method_label (cmp->options.method));
+      h->title = (char *) keep_string (fig, g_strdup_printf (_("%s for class “%s”"), label,
+                                                             class_name (ctx, cmp->target)));
+      g_autofree char *residual = NULL;
+      if (!isnan (cmp->map_residual[0]))
+        residual = g_strdup_printf (_("; completeness residual %.3g / %.3g (original / pruned)"),
+                                    cmp->map_residual[0], cmp->map_residual[1]);
+      fig->description = g_strdup_printf (
+          _("%s (%s) for class “%s” (the original prediction), channels summed, "
+            "nearest-neighbour upsampling%s; Spearman ρ = %s, top-%.0f %% overlap = %s; %s, "
+            "global magnitude pruning to %.4g %%, %s"),
+          label, cmp->map_parameters ? cmp->map_parameters : "", class_name (ctx, cmp->target),
+          residual ? residual : "", rho, 100.0 * cmp->options.topk_fraction, overlap,
           ctx->model_name, 100.0 * ctx->sparsity, ctx->dataset_name);
     }
   else
@@ -182,16 +209,19 @@ build_bars (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigureCont
   b->values = fig->bar_values;
   b->sort = TRUE;
   b->top_k = 0;
-  b->value_label = (char *) keep_string (fig, g_strdup (_("saliency summed over the patch")));
+  b->value_label = (char *) keep_string (fig, cmp->options.method == PL_MAP_SALIENCY
+                                               ? g_strdup (_("saliency summed over the patch"))
+                                               : g_strdup_printf (_("%s summed over the patch"),
+                                                                  _(pl_map_method_label (cmp->options.method))));
   b->title = (char *) keep_string (fig, g_strdup_printf (_("Patch importance for class “%s”"),
                                                          class_name (ctx, cmp->target)));
   g_autofree char *rho = fmt_stat (cmp->patch_similarity.spearman, "%.3f");
   g_autofree char *overlap = fmt_stat (cmp->patch_similarity.topk_intersection, "%.2f");
   fig->description = g_strdup_printf (
-      _("Vanilla-gradient saliency summed over %d × %d patches (patch r1 c1 is top left), sorted "
+      _("%s summed over %d × %d patches (patch r1 c1 is top left), sorted "
         "by the original network; Spearman ρ = %s, top-%.0f %% overlap = %s; %s, global "
         "magnitude pruning to %.4g %%, %s, sample #%d"),
-      cmp->options.grid, cmp->options.grid, rho,
+      _(pl_map_method_label (cmp->options.method)), cmp->options.grid, cmp->options.grid, rho,
       100.0 * cmp->options.topk_fraction, overlap,
       ctx->model_name, 100.0 * ctx->sparsity, ctx->dataset_name, (int) cmp->index);
   b->caption = ctx->caption ? fig->description : NULL;

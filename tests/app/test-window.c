@@ -5,6 +5,7 @@
 
 #include <adwaita.h>
 #include <check.h>
+#include <math.h>
 #include <stdlib.h>
 #include "pl-window-private.h"
 
@@ -41,9 +42,17 @@ distinct_colours (GtkWidget *widget)
   ck_assert_int_gt (w, 100);
   ck_assert_int_gt (h, 100);
   GdkPaintable *paintable = gtk_widget_paintable_new (widget);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, w, h);
-  GskRenderNode *node = gtk_snapshot_free_to_node (snapshot);
+  GskRenderNode *node = NULL;
+  /* The widget must have been drawn once since it changed: give the frame clock time. */
+  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (node == NULL && g_get_monotonic_time () < end)
+    {
+      GtkSnapshot *snapshot = gtk_snapshot_new ();
+      gdk_paintable_snapshot (paintable, snapshot, w, h);
+      node = gtk_snapshot_free_to_node (snapshot);
+      if (node == NULL)
+        g_main_context_iteration (NULL, TRUE);
+    }
   ck_assert_ptr_nonnull (node);
   GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
   GdkTexture *texture = gsk_renderer_render_texture (renderer, node,
@@ -118,6 +127,19 @@ START_TEST (test_slider_prunes_and_updates)
     g_main_context_iteration (NULL, FALSE);
   guint colours = distinct_colours (view);
   ck_assert_msg (colours > 50, "saliency view looks blank (%u colours)", colours);
+
+  /* Another attribution method updates the map on a signed scale. */
+  pl_window_set_method (window, PL_MAP_INTEGRATED_GRADIENTS);
+  wait_until_idle (window, 60);
+  c = pl_window_get_comparison (window);
+  ck_assert_int_eq (c->options.method, PL_MAP_INTEGRATED_GRADIENTS);
+  ck_assert (!isnan (c->map_residual[0]));
+  for (int i = 0; i < 20; i++)
+    g_main_context_iteration (NULL, FALSE);
+  colours = distinct_colours (view);
+  ck_assert_msg (colours > 50, "IG view looks blank (%u colours)", colours);
+  pl_window_set_method (window, PL_MAP_SALIENCY);
+  wait_until_idle (window, 60);
 
   /* Another sample updates the explanation. */
   pl_window_select_sample (window, 7);

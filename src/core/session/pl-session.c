@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include "exec/pl-executor.h"
+#include "explain/pl-attribution.h"
 #include "pl-error.h"
 
 gboolean
@@ -124,10 +125,129 @@ pl_prune_step_free (PlPruneStep *step)
   g_free (step);
 }
 
+static const struct {
+  const char *id;
+  const char *label;
+  gboolean is_signed;
+} map_methods[PL_MAP_N_METHODS] = {
+  { "saliency", "Saliency", FALSE },
+  { "gradient-x-input", "Gradient × Input", TRUE },
+  { "integrated-gradients", "Integrated Gradients", TRUE },
+  { "smoothgrad", "SmoothGrad", FALSE },
+  { "occlusion", "Occlusion", TRUE },
+  { "grad-cam", "Grad-CAM", FALSE },
+};
+
+const char *
+pl_map_method_id (PlMapMethod method)
+{
+  g_return_val_if_fail (method < PL_MAP_N_METHODS, NULL);
+  return map_methods[method].id;
+}
+
+const char *
+pl_map_method_label (PlMapMethod method)
+{
+  g_return_val_if_fail (method < PL_MAP_N_METHODS, NULL);
+  return map_methods[method].label;
+}
+
+gboolean
+pl_map_method_is_signed (PlMapMethod method)
+{
+  g_return_val_if_fail (method < PL_MAP_N_METHODS, FALSE);
+  return map_methods[method].is_signed;
+}
+
+gboolean
+pl_map_method_from_id (const char *id, PlMapMethod *method)
+{
+  for (gint i = 0; i < PL_MAP_N_METHODS; i++)
+    if (g_strcmp0 (id, map_methods[i].id) == 0)
+      {
+        *method = (PlMapMethod) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* The [H, W] map of method for image [1, C, H, W]: channels summed (saliency: max |·|,
+ * as Simonyan et al.). *parameters and *residual describe the run. */
+static PlTensor *
+compute_map (PlExecutor *ex, const PlTensor *image, gint target, PlMapMethod method,
+             char **parameters, double *residual, const PlProgress *progress, GError **error)
+{
+  *residual = NAN;
+  if (method == PL_MAP_SALIENCY)
+    {
+      if (parameters != NULL && *parameters == NULL)
+        *parameters = g_strdup ("absolute=true reduce=max-over-channels");
+      return pl_saliency (ex, image, target, error);
+    }
+
+  g_autoptr (PlAttribution) a = NULL;
+  switch (method)
+    {
+    case PL_MAP_GRADIENT_X_INPUT:
+      a = pl_attribution_gradient_x_input (ex, image, target, progress, error);
+      break;
+    case PL_MAP_INTEGRATED_GRADIENTS:
+      {
+        PlIntegratedGradientsOptions o;
+        pl_integrated_gradients_options_init (&o);
+        a = pl_attribution_integrated_gradients (ex, image, target, &o, progress, error);
+        break;
+      }
+    case PL_MAP_SMOOTHGRAD:
+      {
+        PlSmoothGradOptions o;
+        pl_smoothgrad_options_init (&o);
+        a = pl_attribution_smoothgrad (ex, image, target, &o, progress, error);
+        break;
+      }
+    case PL_MAP_OCCLUSION:
+      {
+        PlOcclusionOptions o;
+        pl_occlusion_options_init (&o);
+        a = pl_attribution_occlusion (ex, image, target, &o, progress, error);
+        break;
+      }
+    case PL_MAP_GRAD_CAM:
+    default:
+      {
+        PlGradCamOptions o;
+        pl_grad_cam_options_init (&o);
+        a = pl_attribution_grad_cam (ex, image, target, &o, progress, error);
+        break;
+      }
+    }
+  if (a == NULL)
+    return NULL;
+  const PlTensor *t = a->attribution;
+  gint64 H = image->shape[2], W = image->shape[3];
+  if (t->numel % (H * W) != 0)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_FAILED, "%s returned %" G_GINT64_FORMAT
+                   " values for a %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT " image",
+                   a->method, t->numel, H, W);
+      return NULL;
+    }
+  PlTensor *map = pl_tensor_new_2d (H, W);
+  gint64 channels = t->numel / (H * W);
+  for (gint64 c = 0; c < channels; c++)
+    for (gint64 i = 0; i < H * W; i++)
+      map->data[i] += t->data[c * H * W + i];
+  if (parameters != NULL && *parameters == NULL)
+    *parameters = g_strdup (a->parameters);
+  *residual = a->residual;
+  return map;
+}
+
 void
 pl_comparison_options_init (PlComparisonOptions *options)
 {
   g_return_if_fail (options != NULL);
+  options->method = PL_MAP_SALIENCY;
   options->grid = 4;
   options->shap_budget = 0;
   options->seed = 1;
@@ -218,7 +338,9 @@ pl_comparison_compute (PlGraph *original, PlGraph *pruned, const PlDataset *data
     {
       if (pl_progress_cancelled (progress, error))
         goto out;
-      cmp->saliency[g] = pl_saliency (executors[g], cmp->image, cmp->target, error);
+      PlProgress sub = pl_progress_sub (progress, 0.05 * g, 0.05 * (g + 1));
+      cmp->saliency[g] = compute_map (executors[g], cmp->image, cmp->target, options->method,
+                                      &cmp->map_parameters, &cmp->map_residual[g], &sub, error);
       if (cmp->saliency[g] == NULL)
         goto out;
       cmp->patch[g] = pl_segment_sum (cmp->saliency[g], cmp->grid);
@@ -269,6 +391,7 @@ pl_comparison_free (PlComparison *cmp)
   if (cmp == NULL)
     return;
   g_clear_pointer (&cmp->image, pl_tensor_unref);
+  g_free (cmp->map_parameters);
   for (gint g = 0; g < 2; g++)
     {
       g_clear_pointer (&cmp->saliency[g], pl_tensor_unref);

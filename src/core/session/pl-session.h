@@ -44,7 +44,25 @@ PlPruneStep *pl_prune_step_run (PlGraph *original, const PlDataset *dataset,
 void pl_prune_step_free (PlPruneStep *step);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlPruneStep, pl_prune_step_free)
 
+/* The pixel-attribution method of the comparison's first view (and of its patch bars). */
+typedef enum {
+  PL_MAP_SALIENCY,              /* vanilla gradient, max_c |∂f/∂x| (Simonyan et al. 2014) */
+  PL_MAP_GRADIENT_X_INPUT,      /* x ⊙ ∂f/∂x summed over channels, signed */
+  PL_MAP_INTEGRATED_GRADIENTS,  /* IG, zero baseline, 50 Gauss–Legendre steps, signed */
+  PL_MAP_SMOOTHGRAD,            /* SmoothGrad, 50 samples, σ = 15 % of the range, |·| */
+  PL_MAP_OCCLUSION,             /* 4 × 4 windows, stride 2, occluded with 0, signed */
+  PL_MAP_GRAD_CAM,              /* Grad-CAM on the last convolution, bilinear upsampling */
+  PL_MAP_N_METHODS
+} PlMapMethod;
+
+const char *pl_map_method_id (PlMapMethod method);      /* "saliency", "integrated-gradients"… */
+const char *pl_map_method_label (PlMapMethod method);   /* "Saliency", "Integrated Gradients"… */
+gboolean pl_map_method_from_id (const char *id, PlMapMethod *method);
+/* TRUE for methods whose maps have a sign (drawn on a diverging scale). */
+gboolean pl_map_method_is_signed (PlMapMethod method);
+
 typedef struct {
+  PlMapMethod method;        /* pixel attribution (default PL_MAP_SALIENCY) */
   gint grid;                 /* patches per side for bars and KernelSHAP (default 4) */
   gint shap_budget;          /* ≤ 0: 2M + 2048 */
   guint64 seed;              /* KernelSHAP sampling */
@@ -64,8 +82,12 @@ typedef struct {
   double prob[2];             /* softmax probability of the predicted class */
   double target_logit[2];     /* f_target(x) */
   PlTensor *image;            /* [1, C, H, W] in [0, 1] */
-  PlTensor *saliency[2];      /* [H, W] vanilla-gradient saliency */
+  PlTensor *saliency[2];      /* [H, W] map of options.method (vanilla-gradient saliency by
+                               * default); channels reduced by max |·| for saliency, summed
+                               * for the others */
   PlTensor *saliency_diff;    /* [H, W] pruned − original */
+  char *map_parameters;       /* every parameter of the map method, e.g. "steps=50 …" */
+  double map_residual[2];     /* IG completeness residual per network, else NaN */
   PlSegmentation *grid;       /* grid × grid patches */
   PlTensor *patch[2];         /* [M] saliency summed per patch */
   PlTensor *shap[2];          /* [M] KernelSHAP values of the target logit per patch */

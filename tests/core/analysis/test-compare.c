@@ -164,10 +164,11 @@ START_TEST (test_compare_identity)
       ck_assert_double_eq (in->metrics[PL_METRIC_INSERTION_ORIG],
                            in->metrics[PL_METRIC_INSERTION_PRUNED]);
       ck_assert_double_eq (in->metrics[PL_METRIC_GINI_ORIG], in->metrics[PL_METRIC_GINI_PRUNED]);
-      /* A trained classifier's own explanation is faithful: deleting the most salient
-       * pixels hurts more than inserting them back into a blurred image helps less. */
+      /* Curves of softmax probabilities: areas within [0, 1]. */
       ck_assert (in->metrics[PL_METRIC_DELETION_ORIG] >= 0.0
                  && in->metrics[PL_METRIC_DELETION_ORIG] <= 1.0);
+      ck_assert (in->metrics[PL_METRIC_INSERTION_ORIG] >= 0.0
+                 && in->metrics[PL_METRIC_INSERTION_ORIG] <= 1.0);
     }
   ck_assert_int_eq (r->summary[PL_METRIC_SSIM].n, 20);
   ck_assert_double_eq (r->summary[PL_METRIC_SSIM].mean, 1.0);
@@ -306,11 +307,6 @@ START_TEST (test_compare_pruned_and_export)
   ck_assert (g_error_matches (error, PL_ERROR, PL_ERROR_IO));
   ck_assert (strstr (error->message, bad) != NULL);
   g_clear_error (&error);
-  if (g_getenv ("PL_TEST_SHOW"))
-    {
-      g_autofree char *j = read_text (json);
-      g_printerr ("%s\n%s\n", stext, j);
-    }
   g_unlink (csv);
   g_unlink (sum_csv);
   g_unlink (json);
@@ -319,6 +315,7 @@ START_TEST (test_compare_pruned_and_export)
 END_TEST
 
 static gint progress_calls;
+static double progress_last;
 
 static void
 count_progress (double fraction, const char *message, gpointer data)
@@ -326,6 +323,9 @@ count_progress (double fraction, const char *message, gpointer data)
   (void) message;
   (void) data;
   ck_assert (fraction >= 0.0 && fraction <= 1.0 + 1e-9);
+  ck_assert_msg (fraction >= progress_last - 1e-9, "progress went back from %g to %g",
+                 progress_last, fraction);
+  progress_last = fraction;
   progress_calls++;
 }
 
@@ -353,11 +353,63 @@ START_TEST (test_compare_cancel_and_errors)
   o.n_samples = 2;
   o.randomisation_inputs = 1;
   progress_calls = 0;
+  progress_last = 0.0;
   pl_progress_init (&progress, count_progress, NULL, NULL);
   g_autoptr (PlCompareReport) r = pl_compare_sample (model, model, test_set, &o, &progress,
                                                      &error);
   ck_assert (r != NULL);
   ck_assert (progress_calls > 2);
+  ck_assert_double_eq_tol (progress_last, 1.0, 1e-9);
+}
+END_TEST
+
+/* A "method" that ignores the network: the image itself as the map (size_ok FALSE: a wrong
+ * shape). */
+static PlTensor *
+image_as_map (PlExecutor *executor, const PlTensor *image, gint target, gpointer data,
+              GError **error)
+{
+  (void) executor;
+  (void) target;
+  (void) error;
+  gboolean size_ok = GPOINTER_TO_INT (data);
+  PlTensor *t = pl_tensor_new_2d (size_ok ? image->shape[2] : 3, image->shape[3]);
+  memcpy (t->data, image->data, sizeof (float) * t->numel);
+  return t;
+}
+
+START_TEST (test_compare_custom_method)
+{
+  GError *error = NULL;
+  g_autoptr (PlGraph) pruned = pl_prune_magnitude (model, 0.5, PL_PRUNE_SCOPE_GLOBAL, &error);
+  PlCompareOptions o;
+  small_options (&o);
+  o.n_samples = 4;
+  o.faithfulness.pixels_per_step = 392;
+  o.randomisation_inputs = 1;
+  o.method = image_as_map;
+  o.method_data = GINT_TO_POINTER (TRUE);
+  o.method_name = "image";
+  g_autoptr (PlCompareReport) r = pl_compare_sample (model, pruned, test_set, &o, NULL, &error);
+  ck_assert_msg (r != NULL, "%s", error ? error->message : "");
+  ck_assert_str_eq (r->options.method_name, "image");
+  ck_assert_int_eq (r->n_curve_points, 3);
+  /* The same map for both networks whatever the pruning, and for every randomised
+   * network. */
+  ck_assert_double_eq (r->summary[PL_METRIC_SSIM].mean, 1.0);
+  ck_assert_double_eq (r->summary[PL_METRIC_KENDALL].mean, 1.0);
+  for (gint s = 0; s < r->randomisation->n_steps; s++)
+    ck_assert_double_eq (r->randomisation->kendall[s], 1.0);
+  /* Entropy of the normalised image: the same for both. */
+  for (gint64 i = 0; i < r->n; i++)
+    ck_assert_double_eq (r->inputs[i].metrics[PL_METRIC_ENTROPY_ORIG],
+                         r->inputs[i].metrics[PL_METRIC_ENTROPY_PRUNED]);
+
+  o.method_data = GINT_TO_POINTER (FALSE);
+  ck_assert (pl_compare_sample (model, pruned, test_set, &o, NULL, &error) == NULL);
+  ck_assert (g_error_matches (error, PL_ERROR, PL_ERROR_INVALID));
+  ck_assert (strstr (error->message, "image") != NULL);
+  g_clear_error (&error);
 }
 END_TEST
 
@@ -373,6 +425,7 @@ compare_suite (void)
   tcase_add_test (tc, test_compare_identity);
   tcase_add_test (tc, test_compare_pruned_and_export);
   tcase_add_test (tc, test_compare_cancel_and_errors);
+  tcase_add_test (tc, test_compare_custom_method);
   suite_add_tcase (s, tc);
   return s;
 }

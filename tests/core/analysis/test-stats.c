@@ -278,6 +278,14 @@ START_TEST (test_wilcoxon_exact)
   ck_assert (w.exact);
   ck_assert_double_eq_tol (w.p_value, 2.0 / 1048576.0, 1e-18);
 
+  /* n = 25 is still exact: p = 2 / 2^25 (the normal approximation would give 5.6e-6). */
+  double x4[25] = { 0 }, y4[25];
+  for (gint i = 0; i < 25; i++)
+    y4[i] = i + 1;
+  pl_wilcoxon_signed_rank (x4, y4, 25, &w);
+  ck_assert (w.exact);
+  ck_assert_double_eq_tol (w.p_value, 2.0 / 33554432.0, 1e-20);
+
   /* All zero: nothing to test. */
   pl_wilcoxon_signed_rank (x3, x3, 20, &w);
   ck_assert_int_eq (w.n_zero, 20);

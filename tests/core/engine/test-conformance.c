@@ -9,8 +9,8 @@
  *             the runner); NaN must match NaN;
  *   skipped — with the reason: the loader refuses the model, an input or output tensor is
  *             not FLOAT (checked on the .pb's data_type; INT64 inputs used only as a
- *             Reshape shape, Squeeze/Unsqueeze axes or Pad pads are allowed: they are the
- *             operator's parameters, not data), or the executor refuses a node
+ *             Reshape shape, Squeeze/Unsqueeze axes, Pad pads or Gather indices are
+ *             allowed: ONNX requires integers there), or the executor refuses a node
  *             with PL_ERROR_UNSUPPORTED (operator, attribute value, ...);
  *   failed  — anything else: wrong values or shapes, or an error that is not "unsupported".
  * A summary with the skip reasons grouped is printed; the test fails on any failure.
@@ -151,9 +151,10 @@ reason_of (const char *prefix, const GError *e)
   return g_strdup_printf ("%s%s", prefix, c != NULL ? c + 2 : m);
 }
 
-/* TRUE when graph input id is only used as a Reshape shape, Squeeze / Unsqueeze axes or
- * Pad pads: an INT64 tensor there is part of the operator's parameters (ONNX requires
- * INT64), not data, so it does not make the case "non-float". */
+/* TRUE when graph input id is only used as a Reshape shape, Squeeze / Unsqueeze axes, Pad
+ * pads or Gather indices: ONNX requires an integer tensor there (it selects / shapes the
+ * float data, exactly representable in our float storage up to 2^24), so it does not make
+ * the case "non-float". */
 static gboolean
 shape_only_input (const PlGraph *g, gint id)
 {
@@ -168,7 +169,8 @@ shape_only_input (const PlGraph *g, gint id)
           gboolean shape_slot = i == 1 && (g_str_equal (n->op_type, "Reshape")
                                            || g_str_equal (n->op_type, "Squeeze")
                                            || g_str_equal (n->op_type, "Unsqueeze")
-                                           || g_str_equal (n->op_type, "Pad"));
+                                           || g_str_equal (n->op_type, "Pad")
+                                           || g_str_equal (n->op_type, "Gather"));
           if (!shape_slot)
             return FALSE;
           used = TRUE;
@@ -347,6 +349,8 @@ START_TEST (test_conformance)
                                      (GDestroyNotify) g_ptr_array_unref);
   t.failures = g_ptr_array_new_with_free_func (g_free);
   gint64 t0 = g_get_monotonic_time ();
+  /* PL_CONFORMANCE_VERBOSE=1 prints every case's outcome */
+  gboolean verbose = g_getenv ("PL_CONFORMANCE_VERBOSE") != NULL;
 
   for (gsize s = 0; s < G_N_ELEMENTS (suites); s++)
     {
@@ -369,7 +373,12 @@ START_TEST (test_conformance)
           if (!g_file_test (model, G_FILE_TEST_EXISTS))
             continue;
           g_autofree char *reason = NULL, *why = NULL;
-          if (!run_case (cdir, &reason, &why))
+          gboolean case_ok = run_case (cdir, &reason, &why);
+          if (verbose)
+            g_print ("%s: %s%s\n", label,
+                     !case_ok ? "FAILED " : reason != NULL ? "skipped: " : "passed",
+                     !case_ok ? why : reason != NULL ? reason : "");
+          if (!case_ok)
             {
               t.failed++;
               g_ptr_array_add (t.failures, g_strdup_printf ("%s: %s", label, why));

@@ -1,8 +1,9 @@
 /* test-onnx-node.c — the executor against ONNX's own operator tests (Debian package
  * libonnx-testdata, onnx/backend/test/data/node/<name>/{model.onnx, test_data_set_0}).
  *
- * For each case the graph inputs after the first are turned into initializers (the
- * executor runs one data input), input 0 is run forward and output 0 is compared with the
+ * For each case the graph inputs after the first are turned into initializers (this
+ * exercises constant shapes and parameters; test-conformance.c runs every case with its
+ * inputs as data inputs), input 0 is run forward and output 0 is compared with the
  * reference output (ONNX's backend tests use rtol 1e-3, atol 1e-7; we use 1e-4 relative
  * plus 1e-5 absolute). Skipped when the test data is not installed.
  */

@@ -386,6 +386,21 @@ START_TEST (test_global_avgpool_and_maxpool)
   expect (pl_executor_input_grad (ex), 3, S (1, 1, 4), F (0, 1, 1, 0), 0);
   pl_executor_free (ex);
   pl_tensor_unref (x1);
+
+  /* MaxPool gradient: 2-D, strides, dilations, pads, ceil_mode (distinct inputs: no ties) */
+  g_autoptr (PlGraph) g2 = graph (13);
+  pl_graph_add_input (g2, "x", 4, S (-1, 2, 5, 6));
+  n = node (g2, "MaxPool", "x");
+  pl_node_set_ints (n, "kernel_shape", 2, S (2, 3));
+  pl_node_set_ints (n, "strides", 2, S (2, 2));
+  pl_node_set_ints (n, "dilations", 2, S (1, 2));
+  pl_node_set_ints (n, "pads", 4, S (1, 0, 1, 1));
+  pl_node_set_int (n, "ceil_mode", 1);
+  PlTensor *x2 = pl_tensor_new (4, S (2, 2, 5, 6), NULL);
+  for (gint64 i = 0; i < x2->numel; i++)   /* a permutation of 0.1 * k: gaps of 0.1 */
+    x2->data[i] = 0.1f * (float) ((i * 37) % x2->numel) - 5.f;
+  check_grads (g2, 1, &x2);
+  pl_tensor_unref (x2);
 }
 END_TEST
 
@@ -612,10 +627,23 @@ START_TEST (test_batchnorm)
   /* channel 0: 2 (x - 1) / 2; channel 1: (x - 3) / 0.5 + 1 */
   expect (y, 4, S (1, 2, 1, 2), F (0, 1, 1, 3), 1e-6);
   pl_tensor_unref (x);
+  /* gradients: x, scale, B; mean and var as data inputs (as initializers they are
+   * running statistics, not parameters) */
   pl_node_set_float (n, "epsilon", 1e-3f);
-  fill (pl_graph_value (g, pl_graph_find_value (g, "v"))->init, 0.5, 1.5);
   PlTensor *xr = rand_tensor (4, S (3, 2, 2, 3), -1, 1);
-  ck_assert_int_eq (check_grads (g, 1, &xr), 5);
+  ck_assert_int_eq (check_grads (g, 1, &xr), 3);
+  g_autoptr (PlGraph) g2 = graph (15);
+  pl_graph_add_input (g2, "x", 4, S (-1, 2, 2, 3));
+  pl_graph_add_input (g2, "m", 1, S (2));
+  pl_graph_add_input (g2, "v", 1, S (2));
+  init (g2, "s", rand_tensor (1, S (2), -1, 1));
+  init (g2, "b", rand_tensor (1, S (2), -1, 1));
+  PlNode *n2 = node (g2, "BatchNormalization", "x,s,b,m,v");
+  pl_node_set_float (n2, "epsilon", 1e-3f);
+  PlTensor *in[3] = { xr, rand_tensor (1, S (2), -1, 1), rand_tensor (1, S (2), 0.5, 1.5) };
+  ck_assert_int_eq (check_grads (g2, 3, in), 5);
+  pl_tensor_unref (in[1]);
+  pl_tensor_unref (in[2]);
   pl_tensor_unref (xr);
 
   pl_node_set_int (n, "training_mode", 1);
@@ -674,6 +702,26 @@ START_TEST (test_reshape_flatten_allowzero)
   expect (y, 3, S (2, 6, 2), x->data, 0);
   check_grads (g, 1, &x);
   pl_tensor_unref (x);
+
+  /* Flatten at axis 2: [2, 3, 4] -> [6, 4] */
+  g_autoptr (PlGraph) gf = graph (13);
+  pl_graph_add_input (gf, "x", 3, S (-1, 3, 4));
+  PlNode *nf = node (gf, "Flatten", "x");
+  pl_node_set_int (nf, "axis", 2);
+  PlTensor *xf = rand_tensor (3, S (2, 3, 4), -1, 1);
+  g_autoptr (PlTensor) yf = run (gf, 1, &xf);
+  expect (yf, 2, S (6, 4), xf->data, 0);
+  check_grads (gf, 1, &xf);
+  pl_tensor_unref (xf);
+
+  /* a target shape that is not a whole number is an error, not undefined behaviour */
+  g_autoptr (PlGraph) gb = graph (13);
+  pl_graph_add_input (gb, "x", 1, S (4));
+  init (gb, "s", tensor (1, S (2), F (2, 1e30f)));
+  node (gb, "Reshape", "x,s");
+  g_autoptr (GError) error = NULL;
+  ck_assert_ptr_null (pl_executor_new (gb, &error));
+  ck_assert (g_error_matches (error, PL_ERROR, PL_ERROR_INVALID));
 
   g_autoptr (PlGraph) g1 = graph (14);
   pl_graph_add_input (g1, "x", 2, S (0, 3));

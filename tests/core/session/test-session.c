@@ -169,6 +169,46 @@ START_TEST (test_training_divergence_is_an_error)
 }
 END_TEST
 
+START_TEST (test_comparison_methods)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PlGraph) pruned = pl_prune_magnitude (model, 0.5, PL_PRUNE_SCOPE_GLOBAL, &error);
+  PlComparisonOptions options;
+  pl_comparison_options_init (&options);
+  options.shap_budget = 64;
+  g_autoptr (PlComparison) sal = pl_comparison_compute (model, pruned, dataset, 1, &options,
+                                                        NULL, &error);
+  ck_assert_msg (sal != NULL, "%s", error ? error->message : "");
+  for (gint m = 0; m < PL_MAP_N_METHODS; m++)
+    {
+      options.method = (PlMapMethod) m;
+      g_autoptr (PlComparison) c = pl_comparison_compute (model, pruned, dataset, 1, &options,
+                                                          NULL, &error);
+      ck_assert_msg (c != NULL, "%s: %s", pl_map_method_id (m), error ? error->message : "");
+      ck_assert_int_eq (c->saliency[0]->numel, 28 * 28);
+      ck_assert_ptr_nonnull (c->map_parameters);
+      for (gint g = 0; g < 2; g++)
+        {
+          ck_assert_float_gt (pl_tensor_max_abs (c->saliency[g]), 0.0f);
+          /* The bars are the map summed per patch, whatever the method. */
+          ck_assert_double_eq_tol (sum (c->patch[g]), sum (c->saliency[g]),
+                                   1e-3 * MAX (1.0, fabs (sum (c->saliency[g]))));
+          if (m == PL_MAP_GRADIENT_X_INPUT)
+            /* One channel and x ≥ 0: |x ∂f/∂x| = x · max_c |∂f/∂x|, the saliency. */
+            for (gint i = 0; i < 28 * 28; i++)
+              ck_assert_float_eq_tol (fabsf (c->saliency[g]->data[i]),
+                                      c->image->data[i] * sal->saliency[g]->data[i], 1e-5f);
+          if (m == PL_MAP_INTEGRATED_GRADIENTS)
+            /* Completeness: Σφ = f(x) − f(0) up to the stated residual, which is small. */
+            ck_assert_msg (fabs (c->map_residual[g]) < 0.05 * MAX (1.0, fabs (c->target_logit[g])),
+                           "IG residual %g", c->map_residual[g]);
+          else
+            ck_assert (isnan (c->map_residual[g]));
+        }
+    }
+}
+END_TEST
+
 int
 main (void)
 {
@@ -187,6 +227,7 @@ main (void)
   tcase_add_test (tc, test_comparison_pruned);
   tcase_add_test (tc, test_comparison_bad_index);
   tcase_add_test (tc, test_check_dataset);
+  tcase_add_test (tc, test_comparison_methods);
   tcase_add_test (tc, test_training_divergence_is_an_error);
   suite_add_tcase (s, tc);
   SRunner *sr = srunner_create (s);
