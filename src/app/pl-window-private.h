@@ -4,6 +4,7 @@
 #include "pl-window.h"
 #include "pl-comparison-figure.h"
 #include "session/pl-session.h"
+#include "analysis/pl-compare.h"
 
 G_BEGIN_DECLS
 
@@ -14,6 +15,9 @@ void pl_window_set_sparsity (PlWindow *self, double sparsity);
 void pl_window_select_sample (PlWindow *self, gint64 index);
 /* Chooses the attribution of the Saliency and Features views (as the drop-down does). */
 void pl_window_set_method (PlWindow *self, PlMapMethod method);
+/* Runs the Metrics view's comparison over n stratified test images. */
+void pl_window_compare (PlWindow *self, gint64 n);
+const PlCompareReport *pl_window_get_report (PlWindow *self);
 GtkWidget *pl_window_get_figure_view (PlWindow *self, PlFigureKind kind);
 const PlComparison *pl_window_get_comparison (PlWindow *self);
 /* Top-1 accuracies of the last evaluations; -1 if none yet. */

@@ -8,11 +8,13 @@
 #include "pl-window-private.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
+#include "analysis/pl-compare.h"
 #include "onnx/pl-onnx.h"
 #include "pl-error.h"
 #include "pl-figure-view.h"
 
-typedef enum { JOB_LOAD, JOB_PRUNE, JOB_EXPLAIN, N_JOBS } JobKind;
+typedef enum { JOB_LOAD, JOB_PRUNE, JOB_EXPLAIN, JOB_COMPARE, N_JOBS } JobKind;
 
 typedef struct {
   JobKind kind;
@@ -36,6 +38,7 @@ typedef struct {
   PlEvaluation *evaluation;
   PlPruneStep *step;
   PlComparison *comparison;
+  PlCompareReport *report;
 } Job;
 
 struct _PlWindow {
@@ -67,6 +70,9 @@ struct _PlWindow {
   PlFigureView *saliency_view;
   PlFigureView *features_view;
   PlFigureView *shap_view;
+  GtkAdjustment *compare_adjustment;
+  GtkBox *metrics_box;
+  GtkWidget *metrics_placeholder;
   GtkLabel *status_label;
   GtkProgressBar *progress_bar;
   GtkButton *cancel_button;
@@ -80,6 +86,8 @@ struct _PlWindow {
   PlEvaluation *eval_original;
   PlPruneStep *step;              /* NULL at sparsity 0 */
   PlComparison *comparison;
+  PlCompareReport *report;
+  GtkWidget *metrics_content;     /* borrowed: the report's widgets inside metrics_box */
   GtkStringList *sample_model;
   GtkSingleSelection *selection;
   GTask *jobs[N_JOBS];
@@ -99,6 +107,7 @@ struct _PlWindow {
 G_DEFINE_FINAL_TYPE (PlWindow, pl_window, ADW_TYPE_APPLICATION_WINDOW)
 
 static void start_job (PlWindow *self, JobKind kind);
+static void show_report (PlWindow *self);
 
 /* ---------------------------------------------------------------- settings ---- */
 
@@ -312,6 +321,7 @@ job_free (Job *job)
   g_clear_pointer (&job->evaluation, pl_evaluation_free);
   g_clear_pointer (&job->step, pl_prune_step_free);
   g_clear_pointer (&job->comparison, pl_comparison_free);
+  g_clear_pointer (&job->report, pl_compare_report_free);
   g_mutex_clear (&job->lock);
   g_free (job->message);
   g_free (job);
@@ -368,6 +378,16 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
       job->step = pl_prune_step_run (job->original, job->dataset, job->sparsity, job->n_eval,
                                      &progress, &error);
       break;
+    case JOB_COMPARE:
+      {
+        job_progress (0.0, _("Comparing explanations over the sample"), job);
+        PlCompareOptions options;
+        pl_compare_options_init (&options);
+        options.n_samples = job->n_eval;
+        job->report = pl_compare_sample (job->original, job->pruned, job->dataset, &options,
+                                         &progress, &error);
+        break;
+      }
     case JOB_EXPLAIN:
     default:
       job_progress (0.0, _("Explaining both networks"), job);
@@ -534,7 +554,8 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
         {
           const char *heading = job->kind == JOB_LOAD ? _("Could not open the model or dataset")
                               : job->kind == JOB_PRUNE ? _("Pruning failed")
-                                                       : _("Explaining failed");
+                              : job->kind == JOB_COMPARE ? _("Comparing failed")
+                                                         : _("Explaining failed");
           show_error (self, heading, error);
           gtk_label_set_label (self->status_label, error->message);
           if (job->kind == JOB_LOAD && self->original == NULL)
@@ -562,6 +583,12 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
       refresh_grid (self);
       start_job (self, JOB_EXPLAIN);
       break;
+    case JOB_COMPARE:
+      g_clear_pointer (&self->report, pl_compare_report_free);
+      self->report = g_steal_pointer (&job->report);
+      show_report (self);
+      gtk_label_set_label (self->status_label, "");
+      break;
     case JOB_EXPLAIN:
     default:
       g_clear_pointer (&self->comparison, pl_comparison_free);
@@ -569,6 +596,10 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
       rebuild_figures (self);
       update_sample_labels (self);
       gtk_label_set_label (self->status_label, "");
+      /* Opened on the Metrics view: compare once there is something to compare. */
+      if (self->report == NULL && self->jobs[JOB_COMPARE] == NULL &&
+          g_strcmp0 (adw_view_stack_get_visible_child_name (self->view_stack), "metrics") == 0)
+        start_job (self, JOB_COMPARE);
       break;
     }
   update_busy (self);
@@ -593,7 +624,10 @@ start_job (PlWindow *self, JobKind kind)
 
   cancel_job (self, kind);
   if (kind == JOB_LOAD || kind == JOB_PRUNE)
-    cancel_job (self, JOB_EXPLAIN);
+    {
+      cancel_job (self, JOB_EXPLAIN);
+      cancel_job (self, JOB_COMPARE);
+    }
   if (kind == JOB_LOAD)
     cancel_job (self, JOB_PRUNE);
 
@@ -612,6 +646,13 @@ start_job (PlWindow *self, JobKind kind)
       job->original = pl_graph_ref (self->original);
       job->dataset = pl_dataset_ref (self->dataset);
       job->sparsity = gtk_adjustment_get_value (self->sparsity_adjustment) / 100.0;
+      break;
+    case JOB_COMPARE:
+      job->model_path = g_strdup (self->model_path);
+      job->original = pl_graph_ref (self->original);
+      job->pruned = pl_graph_ref (self->step ? self->step->pruned : self->original);
+      job->dataset = pl_dataset_ref (self->dataset);
+      job->n_eval = (gint64) gtk_adjustment_get_value (self->compare_adjustment);
       break;
     case JOB_EXPLAIN:
     default:
@@ -741,6 +782,167 @@ thumb_bind (GtkSignalListItemFactory *factory, GtkListItem *item, PlWindow *self
     gtk_widget_remove_css_class (box, "changed");
 }
 
+/* ----------------------------------------------------------------- metrics ---- */
+
+static const char *
+metric_label (PlCompareMetric m)
+{
+  switch (m)
+    {
+    case PL_METRIC_SPEARMAN: return _("Spearman ρ (signed maps)");
+    case PL_METRIC_SPEARMAN_ABS: return _("Spearman ρ of |φ|");
+    case PL_METRIC_KENDALL: return _("Kendall τ-b");
+    case PL_METRIC_PEARSON: return _("Pearson r");
+    case PL_METRIC_COSINE: return _("Cosine similarity");
+    case PL_METRIC_TOPK: return _("Top-10 % overlap of |φ|");
+    case PL_METRIC_SSIM: return _("SSIM (11 × 11 Gaussian window)");
+    case PL_METRIC_BARS_SPEARMAN: return _("Patch bars: Spearman ρ");
+    case PL_METRIC_BARS_KENDALL: return _("Patch bars: Kendall τ-b");
+    case PL_METRIC_BARS_TOPK: return _("Patch bars: top-10 % overlap");
+    case PL_METRIC_DELETION_ORIG: return _("Deletion AUC, original (lower is more faithful)");
+    case PL_METRIC_DELETION_PRUNED: return _("Deletion AUC, pruned");
+    case PL_METRIC_INSERTION_ORIG: return _("Insertion AUC, original (higher is more faithful)");
+    case PL_METRIC_INSERTION_PRUNED: return _("Insertion AUC, pruned");
+    case PL_METRIC_ENTROPY_ORIG: return _("Entropy of |φ|, original (nats)");
+    case PL_METRIC_ENTROPY_PRUNED: return _("Entropy of |φ|, pruned (nats)");
+    case PL_METRIC_GINI_ORIG: return _("Gini of |φ|, original");
+    case PL_METRIC_GINI_PRUNED: return _("Gini of |φ|, pruned");
+    case PL_N_METRICS:
+    default: return "?";
+    }
+}
+
+static GtkWidget *
+cell (const char *text, gboolean dim, float xalign)
+{
+  GtkWidget *label = gtk_label_new (text);
+  gtk_label_set_xalign (GTK_LABEL (label), xalign);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_widget_add_css_class (label, dim ? "dim-label" : "numeric");
+  return label;
+}
+
+static char *
+fmt (double v)
+{
+  return isnan (v) ? g_strdup ("—") : g_strdup_printf ("%.3f", v);
+}
+
+static void
+on_changed_sample_clicked (GtkButton *button, PlWindow *self)
+{
+  gint64 index = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (button), "index"));
+  pl_window_select_sample (self, index);
+  adw_view_stack_set_visible_child_name (self->view_stack, "saliency");
+}
+
+static void
+show_report (PlWindow *self)
+{
+  if (self->metrics_content != NULL)
+    gtk_box_remove (self->metrics_box, self->metrics_content);
+  self->metrics_content = NULL;
+  const PlCompareReport *r = self->report;
+  if (r == NULL)
+    return;
+
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  g_autofree char *head = g_strdup_printf (
+      _("%d test images of %s, original (sparsity %.1f %%) vs pruned (sparsity %.1f %%), "
+        "saliency of the class the original predicts; means with %.0f %% bootstrap intervals "
+        "(%d resamples, seed %d)."),
+      (int) r->n, r->dataset_name, 100.0 * r->sparsity_original, 100.0 * r->sparsity_pruned,
+      100.0 * r->options.confidence, r->options.n_bootstrap, (int) r->options.seed + 1);
+  GtkWidget *head_label = gtk_label_new (head);
+  gtk_label_set_wrap (GTK_LABEL (head_label), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (head_label), 0);
+  gtk_box_append (GTK_BOX (box), head_label);
+
+  GtkWidget *grid = gtk_grid_new ();
+  gtk_grid_set_column_spacing (GTK_GRID (grid), 24);
+  gtk_grid_set_row_spacing (GTK_GRID (grid), 2);
+  const char *titles[] = { N_("Metric"), N_("Mean"), N_("95 % CI"), N_("Median"), N_("n") };
+  for (guint c = 0; c < G_N_ELEMENTS (titles); c++)
+    {
+      GtkWidget *t = cell (_(titles[c]), FALSE, c == 0 ? 0.0f : 1.0f);
+      gtk_widget_add_css_class (t, "heading");
+      gtk_grid_attach (GTK_GRID (grid), t, (int) c, 0, 1, 1);
+    }
+  for (gint m = 0; m < PL_N_METRICS; m++)
+    {
+      const PlSummary *sm = &r->summary[m];
+      g_autofree char *mean = fmt (sm->mean);
+      g_autofree char *lo = fmt (sm->ci_low), *hi = fmt (sm->ci_high);
+      g_autofree char *ci = g_strdup_printf ("[%s, %s]", lo, hi);
+      g_autofree char *med = fmt (sm->median);
+      g_autofree char *n = g_strdup_printf ("%d", (int) sm->n);
+      gtk_grid_attach (GTK_GRID (grid), cell (metric_label (m), TRUE, 0.0f), 0, m + 1, 1, 1);
+      gtk_grid_attach (GTK_GRID (grid), cell (mean, FALSE, 1.0f), 1, m + 1, 1, 1);
+      gtk_grid_attach (GTK_GRID (grid), cell (ci, FALSE, 1.0f), 2, m + 1, 1, 1);
+      gtk_grid_attach (GTK_GRID (grid), cell (med, FALSE, 1.0f), 3, m + 1, 1, 1);
+      gtk_grid_attach (GTK_GRID (grid), cell (n, FALSE, 1.0f), 4, m + 1, 1, 1);
+    }
+  gtk_box_append (GTK_BOX (box), grid);
+
+  g_autofree char *tests = g_strdup_printf (
+      _("Faithfulness, pruned − original: deletion AUC %+.4f (paired t = %.2f, p = %.3g, "
+        "Cohen's d_z = %.2f; Wilcoxon p = %.3g, r = %.2f); insertion AUC %+.4f (paired t = %.2f, "
+        "p = %.3g, d_z = %.2f; Wilcoxon p = %.3g, r = %.2f)."),
+      r->deletion_t.mean_diff, r->deletion_t.t, r->deletion_t.p_value, r->deletion_t.cohen_dz,
+      r->deletion_wilcoxon.p_value, r->deletion_wilcoxon.rank_biserial,
+      r->insertion_t.mean_diff, r->insertion_t.t, r->insertion_t.p_value, r->insertion_t.cohen_dz,
+      r->insertion_wilcoxon.p_value, r->insertion_wilcoxon.rank_biserial);
+  GtkWidget *tests_label = gtk_label_new (tests);
+  gtk_label_set_wrap (GTK_LABEL (tests_label), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (tests_label), 0);
+  gtk_label_set_selectable (GTK_LABEL (tests_label), TRUE);
+  gtk_box_append (GTK_BOX (box), tests_label);
+
+  if (r->randomisation != NULL && r->randomisation->n_steps > 1)
+    {
+      gint last = r->randomisation->n_steps - 1;
+      g_autofree char *sanity = g_strdup_printf (
+          _("Sanity check (Adebayo et al. 2018): randomising the original network's layers from "
+            "the output backwards drops the Spearman ρ of |φ| to the trained explanation from "
+            "%.2f to %.2f after all %d layers; compare with the pruned network's %.2f."),
+          r->randomisation->spearman_abs[0], r->randomisation->spearman_abs[last], last,
+          r->summary[PL_METRIC_SPEARMAN_ABS].mean);
+      GtkWidget *l = gtk_label_new (sanity);
+      gtk_label_set_wrap (GTK_LABEL (l), TRUE);
+      gtk_label_set_xalign (GTK_LABEL (l), 0);
+      gtk_box_append (GTK_BOX (box), l);
+    }
+
+  gtk_box_append (GTK_BOX (box), cell (_("Changed most (lowest ρ of |φ|), click to show:"), TRUE, 0.0f));
+  GtkWidget *row = gtk_flow_box_new ();
+  gtk_flow_box_set_selection_mode (GTK_FLOW_BOX (row), GTK_SELECTION_NONE);
+  gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (row), 10);
+  for (gint64 i = 0; i < MIN (r->n, 10); i++)
+    {
+      const PlCompareInput *in = &r->inputs[r->ranked[i]];
+      g_autofree char *text = g_strdup_printf ("#%d", (int) in->index);
+      GtkWidget *b = gtk_button_new_with_label (text);
+      gtk_widget_add_css_class (b, "flat");
+      g_autofree char *tip = g_strdup_printf (_("ρ of |φ| = %.2f; show this image"),
+                                              in->metrics[PL_METRIC_SPEARMAN_ABS]);
+      gtk_widget_set_tooltip_text (b, tip);
+      g_object_set_data (G_OBJECT (b), "index", GSIZE_TO_POINTER ((gsize) in->index));
+      g_signal_connect (b, "clicked", G_CALLBACK (on_changed_sample_clicked), self);
+      gtk_flow_box_append (GTK_FLOW_BOX (row), b);
+    }
+  gtk_box_append (GTK_BOX (box), row);
+
+  gtk_widget_set_visible (self->metrics_placeholder, FALSE);
+  gtk_box_append (self->metrics_box, box);
+  self->metrics_content = box;
+}
+
+static void
+compare (GtkWidget *widget, const char *action, GVariant *param)
+{
+  start_job (PL_WINDOW (widget), JOB_COMPARE);
+}
+
 /* ---------------------------------------------------------------- actions ---- */
 
 static void
@@ -751,6 +953,24 @@ on_export_response (GtkNativeDialog *dialog, int response, PlWindow *self)
       g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       g_autofree char *path = g_file_get_path (file);
       const char *name = adw_view_stack_get_visible_child_name (self->view_stack);
+      if (g_strcmp0 (name, "metrics") == 0)
+        {
+          g_autoptr (GError) error = NULL;
+          gboolean ok = g_str_has_suffix (path, ".csv")
+                          ? pl_compare_report_save_csv (self->report, path, &error)
+                          : pl_compare_report_save_json (self->report, path, &error);
+          if (!ok)
+            show_error (self, _("Could not export the comparison"), error);
+          else
+            {
+              g_autofree char *display = g_filename_display_basename (path);
+              g_autofree char *msg = g_strdup_printf (_("Comparison saved as “%s”"), display);
+              toast (self, msg);
+            }
+          gtk_native_dialog_destroy (dialog);
+          g_object_unref (dialog);
+          return;
+        }
       PlFigureKind kind = PL_FIGURE_SALIENCY;
       pl_figure_kind_from_name (name, &kind);
       const PlComparisonFigure *fig = pl_figure_view_get_figure (figure_view (self, kind));
@@ -780,6 +1000,22 @@ export_figure (GtkWidget *widget, const char *action, GVariant *param)
   PlWindow *self = PL_WINDOW (widget);
   if (self->comparison == NULL)
     return;
+  const char *visible = adw_view_stack_get_visible_child_name (self->view_stack);
+  if (g_strcmp0 (visible, "metrics") == 0)
+    {
+      if (self->report == NULL)
+        {
+          toast (self, _("Run a comparison first"));
+          return;
+        }
+      GtkFileChooserNative *d = gtk_file_chooser_native_new (_("Export Comparison"), GTK_WINDOW (self),
+                                                             GTK_FILE_CHOOSER_ACTION_SAVE,
+                                                             _("_Export"), _("_Cancel"));
+      gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (d), "prunelens-compare.json");
+      g_signal_connect (d, "response", G_CALLBACK (on_export_response), self);
+      gtk_native_dialog_show (GTK_NATIVE_DIALOG (d));
+      return;
+    }
   GtkFileChooserNative *dialog = gtk_file_chooser_native_new (_("Export Figure"), GTK_WINDOW (self),
                                                               GTK_FILE_CHOOSER_ACTION_SAVE,
                                                               _("_Export"), _("_Cancel"));
@@ -922,6 +1158,7 @@ pl_window_finalize (GObject *object)
   g_clear_pointer (&self->eval_original, pl_evaluation_free);
   g_clear_pointer (&self->step, pl_prune_step_free);
   g_clear_pointer (&self->comparison, pl_comparison_free);
+  g_clear_pointer (&self->report, pl_compare_report_free);
   G_OBJECT_CLASS (pl_window_parent_class)->finalize (object);
 }
 
@@ -964,6 +1201,9 @@ pl_window_class_init (PlWindowClass *klass)
   BIND (saliency_view);
   BIND (features_view);
   BIND (shap_view);
+  BIND (compare_adjustment);
+  BIND (metrics_box);
+  BIND (metrics_placeholder);
   BIND (status_label);
   BIND (progress_bar);
   BIND (cancel_button);
@@ -973,6 +1213,7 @@ pl_window_class_init (PlWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open-dataset", NULL, open_dataset);
   gtk_widget_class_install_action (widget_class, "win.export-figure", NULL, export_figure);
   gtk_widget_class_install_action (widget_class, "win.cancel", NULL, cancel_all);
+  gtk_widget_class_install_action (widget_class, "win.compare", NULL, compare);
   gtk_widget_class_install_action (widget_class, "win.show-view", "s", show_view);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open-model", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.export-figure", NULL);
@@ -1116,6 +1357,21 @@ pl_window_get_figure_view (PlWindow *self, PlFigureKind kind)
 {
   g_return_val_if_fail (PL_IS_WINDOW (self), NULL);
   return GTK_WIDGET (figure_view (self, kind));
+}
+
+void
+pl_window_compare (PlWindow *self, gint64 n)
+{
+  g_return_if_fail (PL_IS_WINDOW (self));
+  gtk_adjustment_set_value (self->compare_adjustment, (double) n);
+  start_job (self, JOB_COMPARE);
+}
+
+const PlCompareReport *
+pl_window_get_report (PlWindow *self)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), NULL);
+  return self->report;
 }
 
 const PlComparison *

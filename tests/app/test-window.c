@@ -147,6 +147,15 @@ START_TEST (test_slider_prunes_and_updates)
   c = pl_window_get_comparison (window);
   ck_assert_int_eq (c->index, 7);
 
+  /* The Metrics view compares both networks over a stratified sample. */
+  pl_window_compare (window, 20);
+  wait_until_idle (window, 120);
+  const PlCompareReport *report = pl_window_get_report (window);
+  ck_assert_ptr_nonnull (report);
+  ck_assert_int_eq (report->n, 20);
+  ck_assert_double_eq_tol (report->sparsity_pruned, 0.90, 0.001);
+  ck_assert (report->summary[PL_METRIC_SPEARMAN_ABS].mean < 1.0);
+
   gtk_window_destroy (GTK_WINDOW (window));
   for (int i = 0; i < 20; i++)
     g_main_context_iteration (NULL, FALSE);
