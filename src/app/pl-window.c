@@ -129,22 +129,6 @@ comparison_options (PlWindow *self, PlComparisonOptions *options)
     options->seed = g_settings_get_uint64 (self->settings, "seed");
 }
 
-static char *
-default_model_path (void)
-{
-  const char *env = g_getenv ("PRUNELENS_DATADIR");
-  const char *dirs[] = { env, PL_SOURCE_DATADIR, PL_DATADIR };
-  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
-    {
-      if (dirs[i] == NULL)
-        continue;
-      g_autofree char *p = g_build_filename (dirs[i], "models", "fashion-cnn.onnx", NULL);
-      if (g_file_test (p, G_FILE_TEST_EXISTS))
-        return g_steal_pointer (&p);
-    }
-  return g_build_filename (PL_DATADIR, "models", "fashion-cnn.onnx", NULL);
-}
-
 /* ------------------------------------------------------------------ errors ---- */
 
 static void
@@ -1275,7 +1259,7 @@ pl_window_new (GtkApplication *application, const PlWindowOptions *options)
 {
   PlWindow *self = g_object_new (PL_TYPE_WINDOW, "application", application, NULL);
   self->model_path = options && options->model_path ? g_strdup (options->model_path)
-                                                    : default_model_path ();
+                                                    : pl_default_model_path ();
   self->dataset_dir = g_strdup (options && options->dataset_dir ? options->dataset_dir
                                                                 : PL_DEFAULT_DATASET_DIR);
   self->pending_sparsity = options ? CLAMP (options->sparsity, 0.0, 0.99) : 0.0;

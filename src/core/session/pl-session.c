@@ -1,9 +1,25 @@
+#include "config.h"
 #include "pl-session.h"
 
 #include <math.h>
 #include "exec/pl-executor.h"
 #include "explain/pl-attribution.h"
 #include "pl-error.h"
+
+char *
+pl_default_model_path (void)
+{
+  const char *dirs[] = { g_getenv ("PRUNELENS_DATADIR"), PL_SOURCE_DATADIR, PL_DATADIR };
+  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
+    {
+      if (dirs[i] == NULL)
+        continue;
+      g_autofree char *p = g_build_filename (dirs[i], "models", "fashion-cnn.onnx", NULL);
+      if (g_file_test (p, G_FILE_TEST_EXISTS))
+        return g_steal_pointer (&p);
+    }
+  return g_build_filename (PL_DATADIR, "models", "fashion-cnn.onnx", NULL);
+}
 
 gboolean
 pl_model_check_dataset (PlGraph *graph, const char *model_name, const PlDataset *dataset,

@@ -19,6 +19,11 @@
 
 G_BEGIN_DECLS
 
+/* The default model, models/fashion-cnn.onnx, looked up in $PRUNELENS_DATADIR, then the
+ * source tree's data/ (uninstalled runs), then the installed data folder. Always returns a
+ * path (the installed one when none exists). Free with g_free. */
+char *pl_default_model_path (void);
+
 /* Checks that graph can classify dataset before any long work: its input takes the
  * dataset's [C, H, W] images, its first output has one logit per class of the dataset,
  * and the logits of the first sample are finite. model_name and the dataset's name appear
