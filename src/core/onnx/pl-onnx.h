@@ -45,5 +45,10 @@ PlTensor *pl_onnx_load_tensor_file (const char *path, GError **error);
 /* Added: the same from memory; name is used in error messages. */
 PlTensor *pl_onnx_load_tensor_data (const guint8 *data, gsize length, const char *name,
                                     GError **error);
+/* Added: writes t as one serialized FLOAT TensorProto (dims = t's shape, little-endian
+ * raw_data, name if non-NULL) — the counterpart of pl_onnx_load_tensor_file. Atomic
+ * (g_file_set_contents). Errors: PL_ERROR_IO naming the file, PL_ERROR_TOO_LARGE. */
+gboolean pl_onnx_save_tensor_file (const PlTensor *t, const char *name, const char *path,
+                                   GError **error);
 
 G_END_DECLS
