@@ -81,9 +81,10 @@ pl_application_handle_local_options (GApplication *app, GVariantDict *options)
   if (g_variant_dict_lookup (options, "view", "&s", &s))
     {
       if (g_strcmp0 (s, "saliency") != 0 && g_strcmp0 (s, "features") != 0 &&
-          g_strcmp0 (s, "shap") != 0 && g_strcmp0 (s, "metrics") != 0)
+          g_strcmp0 (s, "shap") != 0 && g_strcmp0 (s, "metrics") != 0 &&
+          g_strcmp0 (s, "sweep") != 0)
         {
-          g_printerr (_("prunelens: --view must be saliency, features, shap or metrics\n"));
+          g_printerr (_("prunelens: --view must be saliency, features, shap, metrics or sweep\n"));
           return 2;
         }
       g_free (self->view);
@@ -171,7 +172,7 @@ pl_application_init (PlApplication *self)
     { "dataset", 'd', 0, G_OPTION_ARG_FILENAME, NULL, N_("Fashion-MNIST folder (IDX files) to open"), N_("DIR") },
     { "sparsity", 's', 0, G_OPTION_ARG_DOUBLE, NULL, N_("Start pruned to this sparsity, in percent"), N_("PERCENT") },
     { "index", 'i', 0, G_OPTION_ARG_INT64, NULL, N_("Test image to select at start"), N_("INDEX") },
-    { "view", 0, 0, G_OPTION_ARG_STRING, NULL, N_("View to show: saliency, features, shap or metrics"), N_("VIEW") },
+    { "view", 0, 0, G_OPTION_ARG_STRING, NULL, N_("View to show: saliency, features, shap, metrics or sweep"), N_("VIEW") },
     { "method", 'm', 0, G_OPTION_ARG_STRING, NULL, N_("Attribution: saliency, gradient-x-input, integrated-gradients, smoothgrad, occlusion or grad-cam"), N_("METHOD") },
     { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version and exit"), NULL },
     { NULL }

@@ -5,6 +5,7 @@
 #include "pl-comparison-figure.h"
 #include "session/pl-session.h"
 #include "analysis/pl-compare.h"
+#include "analysis/pl-sweep.h"
 
 G_BEGIN_DECLS
 
@@ -18,6 +19,9 @@ void pl_window_set_method (PlWindow *self, PlMapMethod method);
 /* Runs the Metrics view's comparison over n stratified test images. */
 void pl_window_compare (PlWindow *self, gint64 n);
 const PlCompareReport *pl_window_get_report (PlWindow *self);
+/* Runs the Sweep view (0, 50, 80, 90, 95, 99 %). */
+void pl_window_sweep (PlWindow *self);
+const PlSweep *pl_window_get_sweep (PlWindow *self);
 GtkWidget *pl_window_get_figure_view (PlWindow *self, PlFigureKind kind);
 const PlComparison *pl_window_get_comparison (PlWindow *self);
 /* Top-1 accuracies of the last evaluations; -1 if none yet. */

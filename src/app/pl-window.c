@@ -10,11 +10,13 @@
 #include <glib/gi18n.h>
 #include <math.h>
 #include "analysis/pl-compare.h"
+#include "analysis/pl-sweep.h"
+#include "pl-figures.h"
 #include "onnx/pl-onnx.h"
 #include "pl-error.h"
 #include "pl-figure-view.h"
 
-typedef enum { JOB_LOAD, JOB_PRUNE, JOB_EXPLAIN, JOB_COMPARE, N_JOBS } JobKind;
+typedef enum { JOB_LOAD, JOB_PRUNE, JOB_EXPLAIN, JOB_COMPARE, JOB_SWEEP, N_JOBS } JobKind;
 
 typedef struct {
   JobKind kind;
@@ -39,6 +41,7 @@ typedef struct {
   PlPruneStep *step;
   PlComparison *comparison;
   PlCompareReport *report;
+  PlSweep *sweep;
 } Job;
 
 struct _PlWindow {
@@ -71,6 +74,8 @@ struct _PlWindow {
   PlFigureView *features_view;
   PlFigureView *shap_view;
   GtkAdjustment *compare_adjustment;
+  GtkDrawingArea *sweep_area;
+  GtkDrawingArea *film_area;
   GtkBox *metrics_box;
   GtkWidget *metrics_placeholder;
   GtkLabel *status_label;
@@ -87,6 +92,9 @@ struct _PlWindow {
   PlPruneStep *step;              /* NULL at sparsity 0 */
   PlComparison *comparison;
   PlCompareReport *report;
+  PlSweep *sweep;
+  PlSweepLineFigure *sweep_figure;
+  PlSweepFilmstrip *film_figure;
   GtkWidget *metrics_content;     /* borrowed: the report's widgets inside metrics_box */
   GtkStringList *sample_model;
   GtkSingleSelection *selection;
@@ -306,6 +314,7 @@ job_free (Job *job)
   g_clear_pointer (&job->step, pl_prune_step_free);
   g_clear_pointer (&job->comparison, pl_comparison_free);
   g_clear_pointer (&job->report, pl_compare_report_free);
+  g_clear_pointer (&job->sweep, pl_sweep_free);
   g_mutex_clear (&job->lock);
   g_free (job->message);
   g_free (job);
@@ -362,6 +371,18 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
       job->step = pl_prune_step_run (job->original, job->dataset, job->sparsity, job->n_eval,
                                      &progress, &error);
       break;
+    case JOB_SWEEP:
+      {
+        job_progress (0.0, _("Pruning to each sparsity and measuring"), job);
+        static const double sparsities[] = { 0.0, 0.5, 0.8, 0.9, 0.95, 0.99 };
+        PlSweepOptions options;
+        pl_sweep_options_init (&options);
+        options.n_eval = job->n_eval;
+        options.film_index = job->index;
+        job->sweep = pl_sweep_run (job->original, job->dataset, sparsities,
+                                   G_N_ELEMENTS (sparsities), &options, &progress, &error);
+        break;
+      }
     case JOB_COMPARE:
       {
         job_progress (0.0, _("Comparing explanations over the sample"), job);
@@ -539,6 +560,7 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
           const char *heading = job->kind == JOB_LOAD ? _("Could not open the model or dataset")
                               : job->kind == JOB_PRUNE ? _("Pruning failed")
                               : job->kind == JOB_COMPARE ? _("Comparing failed")
+                              : job->kind == JOB_SWEEP ? _("The sweep failed")
                                                          : _("Explaining failed");
           show_error (self, heading, error);
           gtk_label_set_label (self->status_label, error->message);
@@ -567,6 +589,17 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
       refresh_grid (self);
       start_job (self, JOB_EXPLAIN);
       break;
+    case JOB_SWEEP:
+      g_clear_pointer (&self->sweep_figure, pl_sweep_line_figure_free);
+      g_clear_pointer (&self->film_figure, pl_sweep_filmstrip_free);
+      g_clear_pointer (&self->sweep, pl_sweep_free);
+      self->sweep = g_steal_pointer (&job->sweep);
+      self->sweep_figure = pl_sweep_line_figure_new (self->sweep, TRUE);
+      self->film_figure = pl_sweep_filmstrip_new (self->sweep, TRUE);
+      gtk_widget_queue_draw (GTK_WIDGET (self->sweep_area));
+      gtk_widget_queue_draw (GTK_WIDGET (self->film_area));
+      gtk_label_set_label (self->status_label, "");
+      break;
     case JOB_COMPARE:
       g_clear_pointer (&self->report, pl_compare_report_free);
       self->report = g_steal_pointer (&job->report);
@@ -584,6 +617,9 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
       if (self->report == NULL && self->jobs[JOB_COMPARE] == NULL &&
           g_strcmp0 (adw_view_stack_get_visible_child_name (self->view_stack), "metrics") == 0)
         start_job (self, JOB_COMPARE);
+      if (self->sweep == NULL && self->jobs[JOB_SWEEP] == NULL &&
+          g_strcmp0 (adw_view_stack_get_visible_child_name (self->view_stack), "sweep") == 0)
+        start_job (self, JOB_SWEEP);
       break;
     }
   update_busy (self);
@@ -630,6 +666,12 @@ start_job (PlWindow *self, JobKind kind)
       job->original = pl_graph_ref (self->original);
       job->dataset = pl_dataset_ref (self->dataset);
       job->sparsity = gtk_adjustment_get_value (self->sparsity_adjustment) / 100.0;
+      break;
+    case JOB_SWEEP:
+      job->model_path = g_strdup (self->model_path);
+      job->original = pl_graph_ref (self->original);
+      job->dataset = pl_dataset_ref (self->dataset);
+      job->index = self->selected;
       break;
     case JOB_COMPARE:
       job->model_path = g_strdup (self->model_path);
@@ -922,6 +964,29 @@ show_report (PlWindow *self)
 }
 
 static void
+draw_sweep (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
+{
+  PlWindow *self = user_data;
+  gboolean dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
+  if (area == self->sweep_area && self->sweep_figure != NULL)
+    {
+      self->sweep_figure->figure.dark = dark;
+      pl_line_figure_draw (cr, width, height, &self->sweep_figure->figure);
+    }
+  else if (area == self->film_area && self->film_figure != NULL)
+    {
+      self->film_figure->figure.dark = dark;
+      pl_filmstrip_figure_draw (cr, width, height, &self->film_figure->figure);
+    }
+}
+
+static void
+sweep (GtkWidget *widget, const char *action, GVariant *param)
+{
+  start_job (PL_WINDOW (widget), JOB_SWEEP);
+}
+
+static void
 compare (GtkWidget *widget, const char *action, GVariant *param)
 {
   start_job (PL_WINDOW (widget), JOB_COMPARE);
@@ -937,6 +1002,33 @@ on_export_response (GtkNativeDialog *dialog, int response, PlWindow *self)
       g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       g_autofree char *path = g_file_get_path (file);
       const char *name = adw_view_stack_get_visible_child_name (self->view_stack);
+      if (g_strcmp0 (name, "sweep") == 0)
+        {
+          g_autoptr (GError) error = NULL;
+          g_autofree char *stem = g_str_has_suffix (path, ".png") ? g_strndup (path, strlen (path) - 4)
+                                                                   : g_strdup (path);
+          g_autofree char *png = g_strconcat (stem, ".png", NULL);
+          g_autofree char *film = g_strconcat (stem, "-filmstrip.png", NULL);
+          g_autofree char *json = g_strconcat (stem, ".json", NULL);
+          gboolean ok = pl_render_png ((PlDrawFunc) pl_line_figure_draw, &self->sweep_figure->figure,
+                                       6.5, 3.6, 150.0, png, _("Sparsity sweep"),
+                                       self->sweep_figure->figure.caption, &error)
+                        && pl_render_png ((PlDrawFunc) pl_filmstrip_figure_draw,
+                                          &self->film_figure->figure, 6.5, 1.9, 150.0, film,
+                                          _("Filmstrip"), self->film_figure->figure.caption, &error)
+                        && pl_sweep_save_json (self->sweep, json, &error);
+          if (!ok)
+            show_error (self, _("Could not export the sweep"), error);
+          else
+            {
+              g_autofree char *display = g_filename_display_basename (png);
+              g_autofree char *msg = g_strdup_printf (_("Sweep saved as “%s”, its filmstrip and JSON"), display);
+              toast (self, msg);
+            }
+          gtk_native_dialog_destroy (dialog);
+          g_object_unref (dialog);
+          return;
+        }
       if (g_strcmp0 (name, "metrics") == 0)
         {
           g_autoptr (GError) error = NULL;
@@ -985,6 +1077,21 @@ export_figure (GtkWidget *widget, const char *action, GVariant *param)
   if (self->comparison == NULL)
     return;
   const char *visible = adw_view_stack_get_visible_child_name (self->view_stack);
+  if (g_strcmp0 (visible, "sweep") == 0)
+    {
+      if (self->sweep == NULL)
+        {
+          toast (self, _("Run a sweep first"));
+          return;
+        }
+      GtkFileChooserNative *d = gtk_file_chooser_native_new (_("Export Sweep"), GTK_WINDOW (self),
+                                                             GTK_FILE_CHOOSER_ACTION_SAVE,
+                                                             _("_Export"), _("_Cancel"));
+      gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (d), "prunelens-sweep.png");
+      g_signal_connect (d, "response", G_CALLBACK (on_export_response), self);
+      gtk_native_dialog_show (GTK_NATIVE_DIALOG (d));
+      return;
+    }
   if (g_strcmp0 (visible, "metrics") == 0)
     {
       if (self->report == NULL)
@@ -1143,6 +1250,9 @@ pl_window_finalize (GObject *object)
   g_clear_pointer (&self->step, pl_prune_step_free);
   g_clear_pointer (&self->comparison, pl_comparison_free);
   g_clear_pointer (&self->report, pl_compare_report_free);
+  g_clear_pointer (&self->sweep_figure, pl_sweep_line_figure_free);
+  g_clear_pointer (&self->film_figure, pl_sweep_filmstrip_free);
+  g_clear_pointer (&self->sweep, pl_sweep_free);
   G_OBJECT_CLASS (pl_window_parent_class)->finalize (object);
 }
 
@@ -1186,6 +1296,8 @@ pl_window_class_init (PlWindowClass *klass)
   BIND (features_view);
   BIND (shap_view);
   BIND (compare_adjustment);
+  BIND (sweep_area);
+  BIND (film_area);
   BIND (metrics_box);
   BIND (metrics_placeholder);
   BIND (status_label);
@@ -1198,6 +1310,7 @@ pl_window_class_init (PlWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.export-figure", NULL, export_figure);
   gtk_widget_class_install_action (widget_class, "win.cancel", NULL, cancel_all);
   gtk_widget_class_install_action (widget_class, "win.compare", NULL, compare);
+  gtk_widget_class_install_action (widget_class, "win.sweep", NULL, sweep);
   gtk_widget_class_install_action (widget_class, "win.show-view", "s", show_view);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open-model", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.export-figure", NULL);
@@ -1243,6 +1356,8 @@ pl_window_init (PlWindow *self)
         gtk_drop_down_set_selected (self->method_dropdown, method);
     }
   g_signal_connect (self->method_dropdown, "notify::selected", G_CALLBACK (on_method_changed), self);
+  gtk_drawing_area_set_draw_func (self->sweep_area, draw_sweep, self, NULL);
+  gtk_drawing_area_set_draw_func (self->film_area, draw_sweep, self, NULL);
   g_signal_connect (self->index_adjustment, "value-changed", G_CALLBACK (on_index_changed), self);
   g_signal_connect (self->sparsity_adjustment, "value-changed", G_CALLBACK (on_sparsity_changed), self);
   g_signal_connect_swapped (adw_style_manager_get_default (), "notify::dark",
@@ -1349,6 +1464,20 @@ pl_window_compare (PlWindow *self, gint64 n)
   g_return_if_fail (PL_IS_WINDOW (self));
   gtk_adjustment_set_value (self->compare_adjustment, (double) n);
   start_job (self, JOB_COMPARE);
+}
+
+void
+pl_window_sweep (PlWindow *self)
+{
+  g_return_if_fail (PL_IS_WINDOW (self));
+  start_job (self, JOB_SWEEP);
+}
+
+const PlSweep *
+pl_window_get_sweep (PlWindow *self)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), NULL);
+  return self->sweep;
 }
 
 const PlCompareReport *

@@ -156,6 +156,15 @@ START_TEST (test_slider_prunes_and_updates)
   ck_assert_double_eq_tol (report->sparsity_pruned, 0.90, 0.001);
   ck_assert (report->summary[PL_METRIC_SPEARMAN_ABS].mean < 1.0);
 
+  /* The Sweep view: sparsity 0 keeps the explanation, 99 % moves it and costs accuracy. */
+  pl_window_sweep (window);
+  wait_until_idle (window, 240);
+  const PlSweep *sweep = pl_window_get_sweep (window);
+  ck_assert_ptr_nonnull (sweep);
+  ck_assert_int_eq (sweep->n_points, 6);
+  ck_assert_double_eq_tol (sweep->points[0].sparsity, 0.0, 1e-12);
+  ck_assert_double_lt (sweep->points[5].accuracy, sweep->points[0].accuracy);
+
   gtk_window_destroy (GTK_WINDOW (window));
   for (int i = 0; i < 20; i++)
     g_main_context_iteration (NULL, FALSE);

@@ -1,0 +1,807 @@
+/* pl-sweep.c — accuracy, cost and saliency similarity against sparsity. See pl-sweep.h. */
+#include "analysis/pl-sweep.h"
+#include "analysis/pl-metrics.h"
+#include "exec/pl-executor.h"
+#include "explain/pl-explain.h"
+#include "prune/pl-prune.h"
+#include "pl-error.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+static const char *const metric_names[PL_SWEEP_N_METRICS] = {
+  "spearman_abs", "topk_intersection", "kendall_abs", "pearson", "cosine", "ssim",
+};
+
+static const char *const metric_labels[PL_SWEEP_N_METRICS] = {
+  "Spearman of |φ|", "top-k overlap of |φ|", "Kendall τ-b of |φ|", "Pearson", "cosine",
+  "SSIM",
+};
+
+const char *
+pl_sweep_metric_name (PlSweepMetric metric)
+{
+  g_return_val_if_fail (metric >= 0 && metric < PL_SWEEP_N_METRICS, NULL);
+  return metric_names[metric];
+}
+
+const char *
+pl_sweep_metric_label (PlSweepMetric metric)
+{
+  g_return_val_if_fail (metric >= 0 && metric < PL_SWEEP_N_METRICS, NULL);
+  return metric_labels[metric];
+}
+
+void
+pl_sweep_options_init (PlSweepOptions *options)
+{
+  g_return_if_fail (options != NULL);
+  memset (options, 0, sizeof *options);
+  options->n_eval = 2000;
+  options->indices = NULL;
+  options->n_indices = 20;
+  options->film_index = -1;
+  options->topk_fraction = 0.1;
+  options->n_bootstrap = 2000;
+  options->confidence = 0.95;
+  options->seed = 1;
+}
+
+void
+pl_sweep_free (PlSweep *sweep)
+{
+  if (sweep == NULL)
+    return;
+  for (gint i = 0; i < sweep->n_points; i++)
+    {
+      PlSweepPoint *p = &sweep->points[i];
+      g_free (p->values);
+      g_free (p->pred);
+      g_clear_pointer (&p->film_map, pl_tensor_unref);
+    }
+  g_free (sweep->points);
+  g_free (sweep->dataset_name);
+  g_strfreev (sweep->class_names);
+  g_free (sweep->indices);
+  g_free (sweep->labels);
+  g_free (sweep->targets);
+  g_clear_pointer (&sweep->film_image, pl_tensor_unref);
+  g_clear_pointer (&sweep->film_original, pl_tensor_unref);
+  g_free (sweep);
+}
+
+/* ---- cost ------------------------------------------------------------------------ */
+
+static gboolean
+is_weight_node (const PlNode *node)
+{
+  return strcmp (node->op_type, "Conv") == 0 || strcmp (node->op_type, "Gemm") == 0 ||
+         strcmp (node->op_type, "MatMul") == 0;
+}
+
+static gint64
+count_nonzero (const PlValue *v)
+{
+  gint64 nz = 0;
+  for (gint64 j = 0; j < v->init->numel; j++)
+    if (v->init->data[j] != 0.0f && (v->mask == NULL || v->mask->data[j] != 0.0f))
+      nz++;
+  return nz;
+}
+
+/* Weights, parameters and MACs of graph. ex has run a forward pass of one input, so the
+ * output of every weight node is known: each weight is used once per output position,
+ * numel(output of one input) / output channels (Conv: axis 1; Gemm / MatMul: last axis). */
+static void
+measure_cost (PlGraph *graph, PlExecutor *ex, PlSweepPoint *p)
+{
+  g_autoptr (GArray) weights = pl_graph_prunable_weights (graph);
+  p->prunable_weights = 0;
+  p->nonzero_weights = 0;
+  for (guint i = 0; i < weights->len; i++)
+    {
+      const PlValue *v = pl_graph_value (graph, g_array_index (weights, gint, i));
+      if (v == NULL || v->init == NULL)
+        continue;
+      p->prunable_weights += v->init->numel;
+      p->nonzero_weights += count_nonzero (v);
+    }
+  p->parameters = pl_graph_n_parameters (graph);
+  p->nonzero_parameters = p->parameters - (p->prunable_weights - p->nonzero_weights);
+
+  gint64 dense = 0, nonzero = 0;
+  gboolean known = weights->len > 0;
+  for (guint i = 0; i < weights->len && known; i++)
+    {
+      gint id = g_array_index (weights, gint, i);
+      const PlValue *v = pl_graph_value (graph, id);
+      const PlNode *user = NULL;
+      for (guint k = 0; k < graph->nodes->len && user == NULL; k++)
+        {
+          const PlNode *node = g_ptr_array_index (graph->nodes, k);
+          if (is_weight_node (node) && node->n_inputs > 1 && node->inputs[1] == id &&
+              node->n_outputs > 0)
+            user = node;
+        }
+      const PlTensor *out = user != NULL ? pl_executor_value (ex, user->outputs[0]) : NULL;
+      if (v == NULL || v->init == NULL || out == NULL || out->ndim < 2 || out->shape[0] != 1)
+        {
+          known = FALSE;
+          break;
+        }
+      gint64 channels = strcmp (user->op_type, "Conv") == 0 ? out->shape[1]
+                                                           : out->shape[out->ndim - 1];
+      if (channels <= 0 || out->numel % channels != 0)
+        {
+          known = FALSE;
+          break;
+        }
+      gint64 uses = out->numel / channels;
+      dense += uses * v->init->numel;
+      nonzero += uses * count_nonzero (v);
+    }
+  p->macs_dense = known ? dense : -1;
+  p->macs_nonzero = known ? nonzero : -1;
+}
+
+/* ---- the run --------------------------------------------------------------------- */
+
+static PlTensor *
+sample_image (const PlDataset *dataset, gint64 index, GError **error)
+{
+  return pl_dataset_batch (dataset, &index, 1, error);
+}
+
+/* Saliency of one input as a [H, W] tensor, checking its size. */
+static PlTensor *
+saliency_of (PlExecutor *ex, const PlTensor *image, gint target, gint64 H, gint64 W,
+             GError **error)
+{
+  PlTensor *map = pl_saliency (ex, image, target, error);
+  if (map == NULL)
+    return NULL;
+  if (map->numel != H * W)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   "The saliency map has %" G_GINT64_FORMAT " values; expected %"
+                   G_GINT64_FORMAT " × %" G_GINT64_FORMAT, map->numel, H, W);
+      pl_tensor_unref (map);
+      return NULL;
+    }
+  gint64 shape[2] = { H, W };
+  pl_tensor_reshape (map, 2, shape);
+  return map;
+}
+
+static gint
+predict_one (PlExecutor *ex, const PlTensor *image, GError **error)
+{
+  g_autoptr (PlTensor) logits = pl_executor_predict (ex, image, 1, NULL, error);
+  if (logits == NULL)
+    return -1;
+  if (logits->ndim != 2 || logits->shape[0] != 1 || logits->shape[1] < 1)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   "The network's first output should be logits of shape [N, classes]");
+      return -1;
+    }
+  return (gint) pl_tensor_argmax (logits->data, logits->shape[1]);
+}
+
+static gboolean
+run_point (PlSweep *sweep, PlGraph *original, const PlDataset *dataset, double sparsity,
+           PlSweepPoint *p, PlTensor **images, PlTensor **orig_maps, const PlTensor *film_img,
+           const PlProgress *progress, GError **error)
+{
+  const PlSweepOptions *o = &sweep->options;
+  gint64 n = sweep->n_indices;
+  gint64 H = dataset->height, W = dataset->width;
+
+  p->sparsity_requested = sparsity;
+  p->values = g_new (double, (gsize) PL_SWEEP_N_METRICS * n);
+  p->pred = g_new0 (gint, n);
+  for (gint64 i = 0; i < PL_SWEEP_N_METRICS * n; i++)
+    p->values[i] = NAN;
+
+  if (pl_progress_cancelled (progress, error))
+    return FALSE;
+  pl_progress_report (progress, 0.0, "Pruning");
+  g_autoptr (PlGraph) pruned = pl_prune_magnitude (original, sparsity, PL_PRUNE_SCOPE_GLOBAL,
+                                                   error);
+  if (pruned == NULL)
+    return FALSE;
+  p->sparsity = pl_graph_weight_sparsity (pruned);
+
+  if (pl_progress_cancelled (progress, error))
+    return FALSE;
+  PlProgress sub = pl_progress_sub (progress, 0.0, 0.6);
+  g_autoptr (PlEvaluation) ev = pl_evaluate_classifier (pruned, dataset, o->n_eval, &sub, error);
+  if (ev == NULL)
+    return FALSE;
+  p->n_eval = ev->n;
+  p->correct = ev->correct;
+  p->accuracy = ev->accuracy;
+
+  PlExecutor *ex = pl_executor_new (pruned, error);
+  if (ex == NULL)
+    return FALSE;
+  gboolean ok = TRUE;
+
+  /* cost: one forward pass of the film input */
+  if (!pl_executor_forward (ex, film_img, error))
+    {
+      pl_executor_free (ex);
+      return FALSE;
+    }
+  measure_cost (pruned, ex, p);
+
+  for (gint64 i = 0; i < n && ok; i++)
+    {
+      if (pl_progress_cancelled (progress, error))
+        {
+          ok = FALSE;
+          break;
+        }
+      pl_progress_report (progress, 0.6 + 0.4 * (double) i / (double) n, "Saliency");
+      gint pred = predict_one (ex, images[i], error);
+      if (pred < 0)
+        {
+          ok = FALSE;
+          break;
+        }
+      p->pred[i] = pred;
+      g_autoptr (PlTensor) map = saliency_of (ex, images[i], sweep->targets[i], H, W, error);
+      if (map == NULL)
+        {
+          ok = FALSE;
+          break;
+        }
+      PlSimilarityFull sim;
+      pl_attribution_similarity_full (orig_maps[i]->data, map->data, (gint) H, (gint) W,
+                                      o->topk_fraction, &sim);
+      p->values[PL_SWEEP_SPEARMAN_ABS * n + i] = sim.spearman_abs;
+      p->values[PL_SWEEP_TOPK * n + i] = sim.basic.topk_intersection;
+      p->values[PL_SWEEP_KENDALL_ABS * n + i] = sim.kendall_abs;
+      p->values[PL_SWEEP_PEARSON * n + i] = sim.basic.pearson;
+      p->values[PL_SWEEP_COSINE * n + i] = sim.basic.cosine;
+      p->values[PL_SWEEP_SSIM * n + i] = sim.ssim;
+    }
+  if (ok)
+    {
+      p->film_pred = predict_one (ex, film_img, error);
+      ok = p->film_pred >= 0;
+    }
+  if (ok)
+    {
+      p->film_map = saliency_of (ex, film_img, sweep->film_target, H, W, error);
+      ok = p->film_map != NULL;
+    }
+  pl_executor_free (ex);
+  if (!ok)
+    return FALSE;
+
+  for (gint m = 0; m < PL_SWEEP_N_METRICS; m++)
+    pl_summarise (p->values + m * n, n, o->n_bootstrap, o->confidence, o->seed,
+                  &p->summary[m]);
+  pl_progress_report (progress, 1.0, NULL);
+  return TRUE;
+}
+
+PlSweep *
+pl_sweep_run (PlGraph *original, const PlDataset *dataset, const double *sparsities,
+              gint n_sparsities, const PlSweepOptions *options, const PlProgress *progress,
+              GError **error)
+{
+  g_return_val_if_fail (original != NULL, NULL);
+  g_return_val_if_fail (dataset != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  gint64 t0 = g_get_monotonic_time ();
+  PlSweepOptions o;
+  if (options != NULL)
+    o = *options;
+  else
+    pl_sweep_options_init (&o);
+  if (!(o.topk_fraction > 0.0 && o.topk_fraction <= 1.0))
+    o.topk_fraction = 0.1;
+  if (o.n_bootstrap <= 0)
+    o.n_bootstrap = 2000;
+  if (!(o.confidence > 0.0 && o.confidence < 1.0))
+    o.confidence = 0.95;
+
+  if (sparsities == NULL || n_sparsities <= 0)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID, "A sparsity sweep needs at least one "
+                   "sparsity");
+      return NULL;
+    }
+  for (gint i = 0; i < n_sparsities; i++)
+    if (!isfinite (sparsities[i]) || sparsities[i] < 0.0 || sparsities[i] > 1.0)
+      {
+        g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                     "Sparsity %d of the sweep is %g; expected a value in [0, 1]", i + 1,
+                     sparsities[i]);
+        return NULL;
+      }
+  if (dataset->n <= 0)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID, "The dataset “%s” is empty",
+                   dataset->name ? dataset->name : "");
+      return NULL;
+    }
+
+  g_autoptr (PlSweep) sweep = g_new0 (PlSweep, 1);
+  sweep->dataset_name = g_strdup (dataset->name ? dataset->name : "");
+  sweep->dataset_size = dataset->n;
+  sweep->class_names = g_new0 (char *, MAX (dataset->n_classes, 0) + 1);
+  for (gint c = 0; c < dataset->n_classes && dataset->class_names != NULL &&
+                  dataset->class_names[c] != NULL; c++)
+    sweep->class_names[c] = g_strdup (dataset->class_names[c]);
+
+  /* the inputs */
+  gint64 n = o.indices != NULL ? o.n_indices : MIN (MAX (o.n_indices, 1), dataset->n);
+  if (n <= 0)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID, "A sparsity sweep needs at least one "
+                   "input to explain");
+      return NULL;
+    }
+  sweep->n_indices = n;
+  sweep->indices = g_new (gint64, n);
+  for (gint64 i = 0; i < n; i++)
+    {
+      gint64 idx = o.indices != NULL ? o.indices[i] : i;
+      if (idx < 0 || idx >= dataset->n)
+        {
+          g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                       "Input index %" G_GINT64_FORMAT " is outside the dataset “%s” "
+                       "(0 to %" G_GINT64_FORMAT ")", idx, sweep->dataset_name,
+                       dataset->n - 1);
+          return NULL;
+        }
+      sweep->indices[i] = idx;
+    }
+  o.indices = sweep->indices;
+  o.n_indices = n;
+  if (o.film_index < 0)
+    o.film_index = sweep->indices[0];
+  if (o.film_index >= dataset->n)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   "Filmstrip index %" G_GINT64_FORMAT " is outside the dataset “%s” "
+                   "(0 to %" G_GINT64_FORMAT ")", o.film_index, sweep->dataset_name,
+                   dataset->n - 1);
+      return NULL;
+    }
+  if (o.n_eval <= 0 || o.n_eval > dataset->n)
+    o.n_eval = dataset->n;
+  sweep->options = o;
+  sweep->film_index = o.film_index;
+
+  gint64 H = dataset->height, W = dataset->width;
+  sweep->labels = g_new (gint, n);
+  sweep->targets = g_new (gint, n);
+  g_autofree PlTensor **images = g_new0 (PlTensor *, n);
+  g_autofree PlTensor **orig_maps = g_new0 (PlTensor *, n);
+  g_autoptr (PlTensor) film_img = NULL;
+  gboolean ok = TRUE;
+
+  PlExecutor *ex = pl_executor_new (original, error);
+  if (ex == NULL)
+    return NULL;
+  PlProgress first = pl_progress_sub (progress, 0.0, 0.5 / (n_sparsities + 0.5));
+  for (gint64 i = 0; i < n && ok; i++)
+    {
+      if (pl_progress_cancelled (progress, error))
+        {
+          ok = FALSE;
+          break;
+        }
+      pl_progress_report (&first, (double) i / n, "Saliency of the original network");
+      images[i] = sample_image (dataset, sweep->indices[i], error);
+      ok = images[i] != NULL;
+      if (ok)
+        {
+          sweep->labels[i] = dataset->labels[sweep->indices[i]];
+          sweep->targets[i] = predict_one (ex, images[i], error);
+          ok = sweep->targets[i] >= 0;
+        }
+      if (ok)
+        {
+          orig_maps[i] = saliency_of (ex, images[i], sweep->targets[i], H, W, error);
+          ok = orig_maps[i] != NULL;
+        }
+    }
+  if (ok)
+    {
+      film_img = sample_image (dataset, o.film_index, error);
+      ok = film_img != NULL;
+    }
+  if (ok)
+    {
+      sweep->film_label = dataset->labels[o.film_index];
+      sweep->film_target = predict_one (ex, film_img, error);
+      ok = sweep->film_target >= 0;
+    }
+  if (ok)
+    {
+      sweep->film_original = saliency_of (ex, film_img, sweep->film_target, H, W, error);
+      ok = sweep->film_original != NULL;
+    }
+  pl_executor_free (ex);
+  if (ok)
+    {
+      sweep->film_image = pl_tensor_new_2d (H, W);
+      memcpy (sweep->film_image->data, film_img->data, sizeof (float) * H * W);
+    }
+
+  if (ok)
+    {
+      sweep->points = g_new0 (PlSweepPoint, n_sparsities);
+      for (gint k = 0; k < n_sparsities && ok; k++)
+        {
+          sweep->n_points = k + 1;
+          double from = (0.5 + k) / (n_sparsities + 0.5);
+          double to = (1.5 + k) / (n_sparsities + 0.5);
+          PlProgress sub = pl_progress_sub (progress, from, to);
+          ok = run_point (sweep, original, dataset, sparsities[k], &sweep->points[k], images,
+                          orig_maps, film_img, &sub, error);
+        }
+    }
+  for (gint64 i = 0; i < n; i++)
+    {
+      g_clear_pointer (&images[i], pl_tensor_unref);
+      g_clear_pointer (&orig_maps[i], pl_tensor_unref);
+    }
+  if (!ok)
+    return NULL;
+  pl_progress_report (progress, 1.0, NULL);
+  sweep->seconds = (g_get_monotonic_time () - t0) / 1e6;
+  return g_steal_pointer (&sweep);
+}
+
+const char *
+pl_sweep_class_name (const PlSweep *sweep, gint c)
+{
+  g_return_val_if_fail (sweep != NULL, "");
+  if (c < 0 || sweep->class_names == NULL)
+    return "";
+  for (gint i = 0; i <= c; i++)
+    if (sweep->class_names[i] == NULL)
+      return "";
+  return sweep->class_names[c];
+}
+
+/* ---- export ---------------------------------------------------------------------- */
+
+/* The shortest of %.15g / %.17g that reads back as v ('.' decimal point). */
+static const char *
+format_double (char *buf, gsize size, double v)
+{
+  g_ascii_formatd (buf, size, "%.15g", v);
+  if (g_ascii_strtod (buf, NULL) != v)
+    g_ascii_formatd (buf, size, "%.17g", v);
+  return buf;
+}
+
+static void
+csv_double (GString *s, double v)
+{
+  if (isfinite (v))
+    {
+      char buf[G_ASCII_DTOSTR_BUF_SIZE];
+      g_string_append (s, format_double (buf, sizeof buf, v));
+    }
+}
+
+static void
+csv_text (GString *s, const char *text)
+{
+  if (text == NULL)
+    return;
+  if (strpbrk (text, ",\"\r\n") == NULL)
+    {
+      g_string_append (s, text);
+      return;
+    }
+  g_string_append_c (s, '"');
+  for (const char *p = text; *p; p++)
+    {
+      if (*p == '"')
+        g_string_append_c (s, '"');
+      g_string_append_c (s, *p);
+    }
+  g_string_append_c (s, '"');
+}
+
+static gboolean
+write_atomically (const char *path, const char *data, gssize length, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  if (!g_file_set_contents (path, data, length, &local))
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_IO, "Could not write %s: %s", path,
+                   local->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+indices_text (const PlSweep *sw)
+{
+  GString *s = g_string_new (NULL);
+  for (gint64 i = 0; i < sw->n_indices; i++)
+    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i ? " " : "", sw->indices[i]);
+  return g_string_free (s, FALSE);
+}
+
+#define PRUNING_TEXT "magnitude, global unstructured (Han et al. 2015); biases kept"
+#define METHOD_TEXT "saliency max_c |d logit_t / dx| (Simonyan et al. 2014), " \
+                    "t = class predicted by the original network"
+
+static void
+append_param (GString *s, const char *key, const char *value)
+{
+  g_string_append (s, "# ");
+  csv_text (s, key);
+  g_string_append_c (s, ',');
+  csv_text (s, value);
+  g_string_append_c (s, '\n');
+}
+
+gboolean
+pl_sweep_save_csv (const PlSweep *sweep, const char *path, GError **error)
+{
+  g_return_val_if_fail (sweep != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  const PlSweepOptions *o = &sweep->options;
+  g_autoptr (GString) s = g_string_new (NULL);
+  char buf[64];
+  append_param (s, "generator", "PruneLens pl_sweep_run");
+  append_param (s, "dataset", sweep->dataset_name);
+  g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, sweep->dataset_size);
+  append_param (s, "dataset_size", buf);
+  append_param (s, "pruning", PRUNING_TEXT);
+  append_param (s, "method", METHOD_TEXT);
+  g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, o->n_eval);
+  append_param (s, "n_eval", buf);
+  append_param (s, "eval_samples", "the first n_eval samples of the dataset");
+  g_autofree char *idx = indices_text (sweep);
+  append_param (s, "indices", idx);
+  g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, sweep->film_index);
+  append_param (s, "film_index", buf);
+  format_double (buf, sizeof buf, o->topk_fraction);
+  append_param (s, "topk_fraction", buf);
+  g_snprintf (buf, sizeof buf, "%d", o->n_bootstrap);
+  append_param (s, "n_bootstrap", buf);
+  format_double (buf, sizeof buf, o->confidence);
+  append_param (s, "confidence", buf);
+  g_snprintf (buf, sizeof buf, "%" G_GUINT64_FORMAT, o->seed);
+  append_param (s, "bootstrap_seed", buf);
+  append_param (s, "ci", "percentile bootstrap of the mean (Efron & Tibshirani 1993)");
+
+  g_string_append (s, "sparsity_requested,sparsity,prunable_weights,nonzero_weights,"
+                      "parameters,nonzero_parameters,macs_dense,macs_nonzero,n_eval,"
+                      "correct,accuracy");
+  static const char *const fields[] = { "mean", "sd", "median", "ci_low", "ci_high", "n" };
+  for (gint m = 0; m < PL_SWEEP_N_METRICS; m++)
+    for (guint f = 0; f < G_N_ELEMENTS (fields); f++)
+      g_string_append_printf (s, ",%s_%s", metric_names[m], fields[f]);
+  g_string_append_c (s, '\n');
+  for (gint k = 0; k < sweep->n_points; k++)
+    {
+      const PlSweepPoint *p = &sweep->points[k];
+      csv_double (s, p->sparsity_requested);
+      g_string_append_c (s, ',');
+      csv_double (s, p->sparsity);
+      g_string_append_printf (s, ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%"
+                              G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",", p->prunable_weights,
+                              p->nonzero_weights, p->parameters, p->nonzero_parameters);
+      if (p->macs_dense >= 0)
+        g_string_append_printf (s, "%" G_GINT64_FORMAT, p->macs_dense);
+      g_string_append_c (s, ',');
+      if (p->macs_nonzero >= 0)
+        g_string_append_printf (s, "%" G_GINT64_FORMAT, p->macs_nonzero);
+      g_string_append_printf (s, ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",", p->n_eval,
+                              p->correct);
+      csv_double (s, p->accuracy);
+      for (gint m = 0; m < PL_SWEEP_N_METRICS; m++)
+        {
+          const PlSummary *su = &p->summary[m];
+          double v[5] = { su->mean, su->sd, su->median, su->ci_low, su->ci_high };
+          for (int f = 0; f < 5; f++)
+            {
+              g_string_append_c (s, ',');
+              csv_double (s, v[f]);
+            }
+          g_string_append_printf (s, ",%" G_GINT64_FORMAT, su->n);
+        }
+      g_string_append_c (s, '\n');
+    }
+  return write_atomically (path, s->str, (gssize) s->len, error);
+}
+
+static void
+json_double (JsonBuilder *b, const char *name, double v)
+{
+  if (name != NULL)
+    json_builder_set_member_name (b, name);
+  if (isfinite (v))
+    json_builder_add_double_value (b, v);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+json_int (JsonBuilder *b, const char *name, gint64 v)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_int_value (b, v);
+}
+
+static void
+json_string (JsonBuilder *b, const char *name, const char *v)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_string_value (b, v ? v : "");
+}
+
+static void
+json_map (JsonBuilder *b, const char *name, const PlTensor *t)
+{
+  json_builder_set_member_name (b, name);
+  if (t == NULL)
+    {
+      json_builder_add_null_value (b);
+      return;
+    }
+  json_builder_begin_array (b);
+  gint64 H = t->ndim == 2 ? t->shape[0] : 1, W = t->numel / MAX (H, 1);
+  for (gint64 r = 0; r < H; r++)
+    {
+      json_builder_begin_array (b);
+      for (gint64 c = 0; c < W; c++)
+        json_double (b, NULL, t->data[r * W + c]);
+      json_builder_end_array (b);
+    }
+  json_builder_end_array (b);
+}
+
+char *
+pl_sweep_to_json (const PlSweep *sweep, gsize *length)
+{
+  g_return_val_if_fail (sweep != NULL, NULL);
+  const PlSweepOptions *o = &sweep->options;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_string (b, "generator", "PruneLens pl_sweep_run");
+  json_builder_set_member_name (b, "parameters");
+  json_builder_begin_object (b);
+  json_string (b, "dataset", sweep->dataset_name);
+  json_int (b, "dataset_size", sweep->dataset_size);
+  json_string (b, "pruning", PRUNING_TEXT);
+  json_string (b, "method", METHOD_TEXT);
+  json_int (b, "n_eval", o->n_eval);
+  json_string (b, "eval_samples", "the first n_eval samples of the dataset");
+  json_builder_set_member_name (b, "indices");
+  json_builder_begin_array (b);
+  for (gint64 i = 0; i < sweep->n_indices; i++)
+    json_builder_add_int_value (b, sweep->indices[i]);
+  json_builder_end_array (b);
+  json_int (b, "film_index", sweep->film_index);
+  json_double (b, "topk_fraction", o->topk_fraction);
+  json_int (b, "n_bootstrap", o->n_bootstrap);
+  json_double (b, "confidence", o->confidence);
+  json_int (b, "bootstrap_seed", (gint64) o->seed);
+  json_string (b, "ci", "percentile bootstrap of the mean (Efron & Tibshirani 1993)");
+  json_double (b, "seconds", sweep->seconds);
+  json_builder_end_object (b);
+
+  json_builder_set_member_name (b, "inputs");
+  json_builder_begin_array (b);
+  for (gint64 i = 0; i < sweep->n_indices; i++)
+    {
+      json_builder_begin_object (b);
+      json_int (b, "index", sweep->indices[i]);
+      json_int (b, "label", sweep->labels[i]);
+      json_int (b, "target", sweep->targets[i]);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+
+  json_builder_set_member_name (b, "points");
+  json_builder_begin_array (b);
+  for (gint k = 0; k < sweep->n_points; k++)
+    {
+      const PlSweepPoint *p = &sweep->points[k];
+      json_builder_begin_object (b);
+      json_double (b, "sparsity_requested", p->sparsity_requested);
+      json_double (b, "sparsity", p->sparsity);
+      json_int (b, "prunable_weights", p->prunable_weights);
+      json_int (b, "nonzero_weights", p->nonzero_weights);
+      json_int (b, "parameters", p->parameters);
+      json_int (b, "nonzero_parameters", p->nonzero_parameters);
+      json_builder_set_member_name (b, "macs_dense");
+      if (p->macs_dense >= 0)
+        json_builder_add_int_value (b, p->macs_dense);
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "macs_nonzero");
+      if (p->macs_nonzero >= 0)
+        json_builder_add_int_value (b, p->macs_nonzero);
+      else
+        json_builder_add_null_value (b);
+      json_int (b, "n_eval", p->n_eval);
+      json_int (b, "correct", p->correct);
+      json_double (b, "accuracy", p->accuracy);
+      json_builder_set_member_name (b, "metrics");
+      json_builder_begin_object (b);
+      for (gint m = 0; m < PL_SWEEP_N_METRICS; m++)
+        {
+          const PlSummary *su = &p->summary[m];
+          json_builder_set_member_name (b, metric_names[m]);
+          json_builder_begin_object (b);
+          json_int (b, "n", su->n);
+          json_double (b, "mean", su->mean);
+          json_double (b, "sd", su->sd);
+          json_double (b, "median", su->median);
+          json_double (b, "ci_low", su->ci_low);
+          json_double (b, "ci_high", su->ci_high);
+          json_builder_set_member_name (b, "values");
+          json_builder_begin_array (b);
+          for (gint64 i = 0; i < sweep->n_indices; i++)
+            json_double (b, NULL, p->values[m * sweep->n_indices + i]);
+          json_builder_end_array (b);
+          json_builder_end_object (b);
+        }
+      json_builder_end_object (b);
+      json_builder_set_member_name (b, "pred");
+      json_builder_begin_array (b);
+      for (gint64 i = 0; i < sweep->n_indices; i++)
+        json_builder_add_int_value (b, p->pred[i]);
+      json_builder_end_array (b);
+      json_int (b, "film_pred", p->film_pred);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+
+  json_builder_set_member_name (b, "film");
+  json_builder_begin_object (b);
+  json_int (b, "index", sweep->film_index);
+  json_int (b, "label", sweep->film_label);
+  json_int (b, "target", sweep->film_target);
+  json_string (b, "label_name", pl_sweep_class_name (sweep, sweep->film_label));
+  json_string (b, "target_name", pl_sweep_class_name (sweep, sweep->film_target));
+  json_map (b, "image", sweep->film_image);
+  json_map (b, "saliency_original", sweep->film_original);
+  json_builder_set_member_name (b, "saliency_pruned");
+  json_builder_begin_array (b);
+  for (gint k = 0; k < sweep->n_points; k++)
+    {
+      json_builder_begin_object (b);
+      json_double (b, "sparsity_requested", sweep->points[k].sparsity_requested);
+      json_map (b, "map", sweep->points[k].film_map);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  return json_generator_to_data (gen, length);
+}
+
+gboolean
+pl_sweep_save_json (const PlSweep *sweep, const char *path, GError **error)
+{
+  g_return_val_if_fail (sweep != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  gsize length = 0;
+  g_autofree char *data = pl_sweep_to_json (sweep, &length);
+  return write_atomically (path, data, (gssize) length, error);
+}

@@ -1,0 +1,124 @@
+/* pl-sweep.h — a sparsity sweep: accuracy, cost and explanation similarity against
+ * sparsity for one pruning configuration.
+ *
+ * For every requested sparsity the original network is pruned by global unstructured
+ * magnitude pruning (pl_prune_magnitude, PL_PRUNE_SCOPE_GLOBAL; Han et al., NeurIPS 2015),
+ * then measured:
+ *   - achieved sparsity of the prunable weights (pl_graph_weight_sparsity), non-zero
+ *     prunable weights and parameters, and the multiply-accumulates of one input that use
+ *     a non-zero weight (Conv / Gemm / MatMul; each weight is used once per output
+ *     position of its node, measured by one forward pass);
+ *   - top-1 accuracy on the first n_eval samples (pl_evaluate_classifier);
+ *   - for every given input: the vanilla-gradient saliency (pl_saliency) of the class the
+ *     ORIGINAL network predicts, from the original and the pruned network, and their
+ *     similarity (pl_attribution_similarity_full: Spearman and Kendall τ-b of |φ|, top-k
+ *     intersection of |φ|, Pearson, cosine, SSIM), summarised over the inputs as mean, sd,
+ *     median and a percentile bootstrap CI of the mean (pl_summarise);
+ *   - the pruned network's saliency of one chosen input (for a filmstrip).
+ * Everything, with every parameter and seed, exports to CSV and JSON.
+ */
+#pragma once
+
+#include <glib.h>
+#include "analysis/pl-stats.h"
+#include "data/pl-dataset.h"
+#include "graph/pl-graph.h"
+#include "pl-progress.h"
+#include "tensor/pl-tensor.h"
+
+G_BEGIN_DECLS
+
+/* Explanation metrics of a sweep point (original vs pruned saliency of the same input). */
+typedef enum {
+  PL_SWEEP_SPEARMAN_ABS,   /* Spearman rank correlation of |φ| */
+  PL_SWEEP_TOPK,           /* top-k intersection of |φ|, k = topk_fraction × H·W */
+  PL_SWEEP_KENDALL_ABS,    /* Kendall τ-b of |φ| */
+  PL_SWEEP_PEARSON,        /* of the signed maps */
+  PL_SWEEP_COSINE,
+  PL_SWEEP_SSIM,           /* as PlSimilarityFull.ssim */
+  PL_SWEEP_N_METRICS
+} PlSweepMetric;
+
+/* Stable snake_case names ("spearman_abs", "topk_intersection", ...): CSV columns and JSON
+ * keys. */
+const char *pl_sweep_metric_name (PlSweepMetric metric);
+/* Display names for axes and legends ("Spearman of |φ|", "top-10 % overlap" style). */
+const char *pl_sweep_metric_label (PlSweepMetric metric);
+
+typedef struct {
+  gint64 n_eval;           /* accuracy on the first n_eval samples; ≤ 0: all; default 2000 */
+  const gint64 *indices;   /* inputs compared (borrowed, copied into the result); NULL: the
+                            * first n_indices samples of the dataset */
+  gint64 n_indices;        /* default 20 */
+  gint64 film_index;       /* dataset index of the filmstrip input; < 0: indices[0] */
+  double topk_fraction;    /* default 0.1 */
+  gint n_bootstrap;        /* default 2000 */
+  double confidence;       /* default 0.95 */
+  guint64 seed;            /* bootstrap seed, default 1 (pruning itself is deterministic) */
+} PlSweepOptions;
+
+void pl_sweep_options_init (PlSweepOptions *options);
+
+typedef struct {
+  double sparsity_requested;  /* in [0, 1] */
+  double sparsity;            /* achieved share of zero prunable weights */
+  gint64 prunable_weights;
+  gint64 nonzero_weights;     /* non-zero prunable weights */
+  gint64 parameters;          /* pl_graph_n_parameters */
+  gint64 nonzero_parameters;  /* parameters minus the zero prunable weights */
+  gint64 macs_dense;          /* MACs of one input of Conv/Gemm/MatMul weights; -1 unknown */
+  gint64 macs_nonzero;        /* of those, the ones whose weight is non-zero; -1 unknown */
+  gint64 n_eval;              /* samples evaluated */
+  gint64 correct;
+  double accuracy;            /* correct / n_eval */
+  double *values;             /* [PL_SWEEP_N_METRICS × n_indices] metric-major; NaN undefined */
+  PlSummary summary[PL_SWEEP_N_METRICS];
+  gint *pred;                 /* [n_indices] the pruned network's prediction per input */
+  PlTensor *film_map;         /* [H, W] pruned-network saliency of film_index */
+  gint film_pred;             /* the pruned network's prediction of film_index */
+} PlSweepPoint;
+
+typedef struct {
+  PlSweepOptions options;     /* as used (defaults filled in; indices points at .indices) */
+  char *dataset_name;
+  gint64 dataset_size;
+  gint64 n_indices;
+  gint64 *indices;            /* [n_indices] */
+  gint *labels;               /* [n_indices] true labels */
+  gint *targets;              /* [n_indices] class explained: original prediction */
+  gint64 film_index;
+  gint film_label, film_target;
+  char **class_names;         /* the dataset's class names, NULL-terminated (may be empty) */
+  PlTensor *film_image;       /* [H, W] the film input's first channel in [0, 1] */
+  PlTensor *film_original;    /* [H, W] original network's saliency of the film input */
+  gint n_points;
+  PlSweepPoint *points;       /* [n_points] in the order requested */
+  double seconds;             /* wall time of the run */
+} PlSweep;
+
+/* Runs the sweep. original: takes the dataset's images [N, C, H, W] (pixels / 255) and
+ * gives logits [N, K]; not modified. sparsities: n_sparsities values in [0, 1] (any order,
+ * repeats allowed). options NULL: defaults. Progress: one equal share per sparsity;
+ * cancellation is checked before every pruning, evaluation and input.
+ * Errors: PL_ERROR_INVALID (no sparsities, a sparsity outside [0, 1] or not finite, an
+ * index outside the dataset, an empty dataset, a graph without prunable weights),
+ * executor errors, G_IO_ERROR_CANCELLED. */
+PlSweep *pl_sweep_run (PlGraph *original, const PlDataset *dataset, const double *sparsities,
+                       gint n_sparsities, const PlSweepOptions *options,
+                       const PlProgress *progress, GError **error);
+void pl_sweep_free (PlSweep *sweep);
+/* The dataset's name of class c ("" if unknown). */
+const char *pl_sweep_class_name (const PlSweep *sweep, gint c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlSweep, pl_sweep_free)
+
+/* One row per sparsity (RFC 4180, '.' decimal point, NaN as empty field) after "# key,value"
+ * lines with every parameter and seed: requested and achieved sparsity, weights, parameters,
+ * MACs, accuracy, and per metric mean, sd, median, ci_low, ci_high, n. Atomic
+ * (g_file_set_contents). Errors: PL_ERROR_IO naming path. */
+gboolean pl_sweep_save_csv (const PlSweep *sweep, const char *path, GError **error);
+/* Everything as one JSON object (NaN as null): "parameters", "points" (with per-input
+ * values), "film" (input, maps). Atomic. Errors: PL_ERROR_IO naming path. */
+gboolean pl_sweep_save_json (const PlSweep *sweep, const char *path, GError **error);
+char *pl_sweep_to_json (const PlSweep *sweep, gsize *length);
+
+G_END_DECLS

@@ -1,0 +1,312 @@
+/* test-sweep.c — pl_sweep_run on the default model at {0, 0.5, 0.9}: cost counted by hand
+ * from the architecture, identity at sparsity 0, accuracy against pl_evaluate_classifier,
+ * CSV / JSON export parsed back, and the errors. */
+#include <check.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "analysis/pl-metrics.h"
+#include "analysis/pl-sweep.h"
+#include "onnx/pl-onnx.h"
+#include "prune/pl-prune.h"
+#include "pl-error.h"
+
+static PlGraph *model;
+static PlDataset *test_set;
+static PlSweep *sweep;   /* shared by the tests of one run: {0, 0.5, 0.9}, n_eval 500 */
+static const double sparsities[3] = { 0.0, 0.5, 0.9 };
+static const gint64 indices[5] = { 0, 1, 2, 3, 4 };
+
+static void
+load_fixtures (void)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("PL_SOURCE_DIR"), "data", "models",
+                                            "fashion-cnn.onnx", NULL);
+  GError *error = NULL;
+  model = pl_onnx_load_file (path, &error);
+  ck_assert_msg (model != NULL, "%s", error ? error->message : "");
+  test_set = pl_dataset_load_fashion_mnist ("/usr/share/datasets/fashion-mnist", "test",
+                                            &error);
+  ck_assert_msg (test_set != NULL, "%s", error ? error->message : "");
+  PlSweepOptions o;
+  pl_sweep_options_init (&o);
+  o.n_eval = 500;
+  o.indices = indices;
+  o.n_indices = 5;
+  o.film_index = 3;
+  o.n_bootstrap = 500;
+  sweep = pl_sweep_run (model, test_set, sparsities, 3, &o, NULL, &error);
+  ck_assert_msg (sweep != NULL, "%s", error ? error->message : "");
+}
+
+static void
+free_fixtures (void)
+{
+  g_clear_pointer (&sweep, pl_sweep_free);
+  g_clear_pointer (&model, pl_graph_unref);
+  g_clear_pointer (&test_set, pl_dataset_unref);
+}
+
+START_TEST (test_cost)
+{
+  /* Conv(1→16, 3×3) on 28×28 (padded), Conv(16→32, 3×3) on 14×14, Gemm 1568→128,
+   * Gemm 128→10. */
+  gint64 weights = 16 * 9 + 32 * 16 * 9 + 1568 * 128 + 128 * 10;
+  gint64 macs = 16 * 9 * 28 * 28 + 32 * 16 * 9 * 14 * 14 + 1568 * 128 + 128 * 10;
+  ck_assert_int_eq (sweep->n_points, 3);
+  for (gint k = 0; k < 3; k++)
+    {
+      const PlSweepPoint *p = &sweep->points[k];
+      ck_assert_int_eq (p->prunable_weights, weights);
+      ck_assert_int_eq (p->parameters, weights + 16 + 32 + 128 + 10);
+      ck_assert_int_eq (p->macs_dense, macs);
+      ck_assert_double_eq (p->sparsity_requested, sparsities[k]);
+      gint64 pruned = pl_prune_count (weights, sparsities[k]);
+      ck_assert_int_eq (p->nonzero_weights, weights - pruned);
+      ck_assert_int_eq (p->nonzero_parameters, p->parameters - pruned);
+      ck_assert_double_eq_tol (p->sparsity, (double) pruned / weights, 1e-12);
+      ck_assert (p->macs_nonzero <= p->macs_dense);
+    }
+  ck_assert_int_eq (sweep->points[0].macs_nonzero, macs);
+  ck_assert (sweep->points[2].macs_nonzero < sweep->points[1].macs_nonzero);
+}
+END_TEST
+
+START_TEST (test_identity_at_zero)
+{
+  const PlSweepPoint *p = &sweep->points[0];
+  ck_assert_int_eq (p->summary[PL_SWEEP_SPEARMAN_ABS].n, 5);
+  for (gint i = 0; i < 5; i++)
+    {
+      ck_assert_double_eq (p->values[PL_SWEEP_SPEARMAN_ABS * 5 + i], 1.0);
+      ck_assert_double_eq (p->values[PL_SWEEP_TOPK * 5 + i], 1.0);
+      ck_assert_double_eq (p->values[PL_SWEEP_KENDALL_ABS * 5 + i], 1.0);
+      ck_assert_double_eq_tol (p->values[PL_SWEEP_PEARSON * 5 + i], 1.0, 1e-9);
+      ck_assert_double_eq_tol (p->values[PL_SWEEP_COSINE * 5 + i], 1.0, 1e-9);
+      ck_assert_double_eq_tol (p->values[PL_SWEEP_SSIM * 5 + i], 1.0, 1e-9);
+      ck_assert_int_eq (p->pred[i], sweep->targets[i]);
+    }
+  ck_assert_double_eq (p->summary[PL_SWEEP_SPEARMAN_ABS].mean, 1.0);
+  ck_assert_double_eq (p->summary[PL_SWEEP_SPEARMAN_ABS].ci_low, 1.0);
+  ck_assert_double_eq (p->summary[PL_SWEEP_SPEARMAN_ABS].ci_high, 1.0);
+  /* the film map at sparsity 0 is the original's */
+  ck_assert_int_eq (sweep->film_index, 3);
+  ck_assert_int_eq (sweep->film_label, test_set->labels[3]);
+  ck_assert (memcmp (p->film_map->data, sweep->film_original->data,
+                     sizeof (float) * 28 * 28) == 0);
+  ck_assert_int_eq (p->film_map->ndim, 2);
+  ck_assert_int_eq (p->film_map->shape[0], 28);
+  /* the film image is dataset pixels / 255 */
+  ck_assert_float_eq_tol (sweep->film_image->data[400],
+                          test_set->pixels[3 * 784 + 400] / 255.0f, 1e-6);
+}
+END_TEST
+
+START_TEST (test_accuracy)
+{
+  GError *error = NULL;
+  g_autoptr (PlEvaluation) ev = pl_evaluate_classifier (model, test_set, 500, NULL, &error);
+  ck_assert_msg (ev != NULL, "%s", error ? error->message : "");
+  ck_assert_int_eq (sweep->points[0].n_eval, 500);
+  ck_assert_int_eq (sweep->points[0].correct, ev->correct);
+  ck_assert_double_eq (sweep->points[0].accuracy, ev->accuracy);
+  /* 50 % of the weights cost (almost) nothing — measured 455 → 456 of 500 correct, so not
+   * strictly monotonic —, 90 % costs clearly (measured 369 of 500) */
+  ck_assert (fabs (sweep->points[1].accuracy - sweep->points[0].accuracy) <= 0.01);
+  ck_assert (sweep->points[2].accuracy < sweep->points[1].accuracy - 0.05);
+  ck_assert (sweep->points[2].accuracy < sweep->points[0].accuracy - 0.05);
+  /* the explanation moves more the more is pruned */
+  ck_assert (sweep->points[2].summary[PL_SWEEP_SPEARMAN_ABS].mean <
+             sweep->points[1].summary[PL_SWEEP_SPEARMAN_ABS].mean);
+  /* the explanation moves at 90 %: Spearman of |φ| below 1 and in range */
+  double sp = sweep->points[2].summary[PL_SWEEP_SPEARMAN_ABS].mean;
+  ck_assert (sp < 1.0 && sp > -1.0);
+  const PlSummary *s = &sweep->points[2].summary[PL_SWEEP_TOPK];
+  ck_assert (s->ci_low <= s->mean && s->mean <= s->ci_high);
+}
+END_TEST
+
+static gchar **
+csv_data_rows (const char *text, gint *n_rows)
+{
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  GPtrArray *rows = g_ptr_array_new ();
+  for (gint i = 0; lines[i] != NULL; i++)
+    if (lines[i][0] != '#' && lines[i][0] != '\0')
+      g_ptr_array_add (rows, g_strdup (lines[i]));
+  *n_rows = (gint) rows->len;
+  g_ptr_array_add (rows, NULL);
+  return (gchar **) g_ptr_array_free (rows, FALSE);
+}
+
+START_TEST (test_export)
+{
+  GError *error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("pl-sweep-XXXXXX", &error);
+  ck_assert_msg (dir != NULL, "%s", error ? error->message : "");
+  g_autofree char *csv = g_build_filename (dir, "sweep.csv", NULL);
+  g_autofree char *json = g_build_filename (dir, "sweep.json", NULL);
+  ck_assert_msg (pl_sweep_save_csv (sweep, csv, &error), "%s", error ? error->message : "");
+  ck_assert_msg (pl_sweep_save_json (sweep, json, &error), "%s",
+                 error ? error->message : "");
+
+  g_autofree char *text = NULL;
+  ck_assert (g_file_get_contents (csv, &text, NULL, NULL));
+  ck_assert (strstr (text, "# bootstrap_seed,1\n") != NULL);
+  ck_assert (strstr (text, "# n_eval,500\n") != NULL);
+  ck_assert (strstr (text, "# indices,0 1 2 3 4\n") != NULL);
+  gint n_rows = 0;
+  g_auto (GStrv) rows = csv_data_rows (text, &n_rows);
+  ck_assert_int_eq (n_rows, 4);
+  g_auto (GStrv) header = g_strsplit (rows[0], ",", -1);
+  gint n_cols = (gint) g_strv_length (header);
+  ck_assert_int_eq (n_cols, 11 + 6 * PL_SWEEP_N_METRICS);
+  ck_assert_str_eq (header[10], "accuracy");
+  ck_assert_str_eq (header[11], "spearman_abs_mean");
+  for (gint r = 1; r < 4; r++)
+    {
+      g_auto (GStrv) f = g_strsplit (rows[r], ",", -1);
+      ck_assert_int_eq (g_strv_length (f), n_cols);
+      ck_assert_double_eq (g_ascii_strtod (f[0], NULL), sparsities[r - 1]);
+      ck_assert_double_eq_tol (g_ascii_strtod (f[10], NULL), sweep->points[r - 1].accuracy,
+                               1e-12);
+    }
+
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  ck_assert_msg (json_parser_load_from_file (parser, json, &error), "%s",
+                 error ? error->message : "");
+  JsonObject *root = json_node_get_object (json_parser_get_root (parser));
+  JsonObject *params = json_object_get_object_member (root, "parameters");
+  ck_assert_int_eq (json_object_get_int_member (params, "n_eval"), 500);
+  ck_assert_int_eq (json_object_get_int_member (params, "bootstrap_seed"), 1);
+  JsonArray *points = json_object_get_array_member (root, "points");
+  ck_assert_int_eq (json_array_get_length (points), 3);
+  JsonObject *p0 = json_array_get_object_element (points, 0);
+  JsonObject *m = json_object_get_object_member (p0, "metrics");
+  JsonObject *sp = json_object_get_object_member (m, "spearman_abs");
+  ck_assert_double_eq (json_object_get_double_member (sp, "mean"), 1.0);
+  ck_assert_int_eq (json_array_get_length (json_object_get_array_member (sp, "values")), 5);
+  JsonObject *film = json_object_get_object_member (root, "film");
+  ck_assert_int_eq (json_object_get_int_member (film, "index"), 3);
+  JsonArray *maps = json_object_get_array_member (film, "saliency_pruned");
+  ck_assert_int_eq (json_array_get_length (maps), 3);
+
+  /* a path in a missing directory: PL_ERROR_IO naming it, nothing left behind */
+  g_autofree char *bad = g_build_filename (dir, "missing", "x.csv", NULL);
+  ck_assert (!pl_sweep_save_csv (sweep, bad, &error));
+  ck_assert (g_error_matches (error, PL_ERROR, PL_ERROR_IO));
+  ck_assert (strstr (error->message, "missing") != NULL);
+  g_clear_error (&error);
+
+  g_unlink (csv);
+  g_unlink (json);
+  g_rmdir (dir);
+}
+END_TEST
+
+START_TEST (test_errors)
+{
+  GError *error = NULL;
+  double bad[2] = { 0.5, 1.5 };
+  ck_assert (pl_sweep_run (model, test_set, bad, 2, NULL, NULL, &error) == NULL);
+  ck_assert (g_error_matches (error, PL_ERROR, PL_ERROR_INVALID));
+  ck_assert (strstr (error->message, "1.5") != NULL);
+  g_clear_error (&error);
+
+  double nan_s[1] = { NAN };
+  ck_assert (pl_sweep_run (model, test_set, nan_s, 1, NULL, NULL, &error) == NULL);
+  ck_assert (g_error_matches (error, PL_ERROR, PL_ERROR_INVALID));
+  g_clear_error (&error);
+
+  ck_assert (pl_sweep_run (model, test_set, bad, 0, NULL, NULL, &error) == NULL);
+  ck_assert (g_error_matches (error, PL_ERROR, PL_ERROR_INVALID));
+  g_clear_error (&error);
+
+  PlSweepOptions o;
+  pl_sweep_options_init (&o);
+  gint64 idx[2] = { 0, 10000 };
+  o.indices = idx;
+  o.n_indices = 2;
+  double s[1] = { 0.5 };
+  ck_assert (pl_sweep_run (model, test_set, s, 1, &o, NULL, &error) == NULL);
+  ck_assert (g_error_matches (error, PL_ERROR, PL_ERROR_INVALID));
+  ck_assert (strstr (error->message, "10000") != NULL);
+  g_clear_error (&error);
+
+  /* cancelled before it starts */
+  g_autoptr (GCancellable) c = g_cancellable_new ();
+  g_cancellable_cancel (c);
+  PlProgress progress;
+  pl_progress_init (&progress, NULL, NULL, c);
+  o.indices = NULL;
+  o.n_indices = 2;
+  o.n_eval = 100;
+  ck_assert (pl_sweep_run (model, test_set, s, 1, &o, &progress, &error) == NULL);
+  ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
+  g_clear_error (&error);
+}
+END_TEST
+
+typedef struct {
+  double last;
+  gint calls;
+  gboolean monotone;
+} ProgressLog;
+
+static void
+on_progress (double fraction, const char *message, gpointer user_data)
+{
+  ProgressLog *log = user_data;
+  if (fraction < log->last - 1e-12 || fraction < 0.0 || fraction > 1.0 + 1e-12)
+    log->monotone = FALSE;
+  log->last = fraction;
+  log->calls++;
+}
+
+START_TEST (test_progress)
+{
+  ProgressLog log = { 0.0, 0, TRUE };
+  PlProgress progress;
+  pl_progress_init (&progress, on_progress, &log, NULL);
+  PlSweepOptions o;
+  pl_sweep_options_init (&o);
+  o.n_eval = 100;
+  o.n_indices = 2;
+  o.n_bootstrap = 100;
+  double s[2] = { 0.9, 0.0 };   /* any order */
+  GError *error = NULL;
+  g_autoptr (PlSweep) sw = pl_sweep_run (model, test_set, s, 2, &o, &progress, &error);
+  ck_assert_msg (sw != NULL, "%s", error ? error->message : "");
+  ck_assert (log.monotone);
+  ck_assert_int_gt (log.calls, 4);
+  ck_assert_double_eq_tol (log.last, 1.0, 1e-12);
+  ck_assert_double_eq (sw->points[0].sparsity_requested, 0.9);
+  ck_assert_double_eq (sw->points[1].summary[PL_SWEEP_SPEARMAN_ABS].mean, 1.0);
+  ck_assert_int_eq (sw->indices[1], 1);     /* NULL indices: the first n_indices */
+  ck_assert_int_eq (sw->film_index, 0);
+}
+END_TEST
+
+int
+main (void)
+{
+  Suite *s = suite_create ("sweep");
+  TCase *tc = tcase_create ("sweep");
+  tcase_set_timeout (tc, 120);
+  tcase_add_unchecked_fixture (tc, load_fixtures, free_fixtures);
+  tcase_add_test (tc, test_cost);
+  tcase_add_test (tc, test_identity_at_zero);
+  tcase_add_test (tc, test_accuracy);
+  tcase_add_test (tc, test_export);
+  tcase_add_test (tc, test_errors);
+  tcase_add_test (tc, test_progress);
+  suite_add_tcase (s, tc);
+  SRunner *sr = srunner_create (s);
+  srunner_set_fork_status (sr, CK_NOFORK);
+  srunner_run_all (sr, CK_NORMAL);
+  int failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? 0 : 1;
+}
