@@ -254,5 +254,11 @@ if command -v groff >/dev/null; then
   done
 fi
 
+expect sweep 0 -- "$cli" -q sweep "$model" --sparsities 0,90% -n 200 --inputs 3 --index 4 -o "$tmp/sweep"
+check sweep-files bash -c "test -s '$tmp/sweep/sweep.csv' && test -s '$tmp/sweep/sweep.json' && test -s '$tmp/sweep/sweep.png' && test -s '$tmp/sweep/filmstrip.png'"
+check sweep-json python3 -c "import json,sys; d=json.load(open('$tmp/sweep/sweep.json')); sys.exit(0 if len(d['points']) == 2 else 1)"
+expect sweep-bad-list 2 -- "$cli" sweep --sparsities 0,abc -o "$tmp/sweep2"
+expect sweep-no-output 2 -- "$cli" sweep
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
