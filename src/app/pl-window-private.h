@@ -14,6 +14,9 @@ gboolean pl_window_is_busy (PlWindow *self);
 /* Sets the slider (sparsity in [0, 0.99]); the prune job starts as after a release. */
 void pl_window_set_sparsity (PlWindow *self, double sparsity);
 void pl_window_select_sample (PlWindow *self, gint64 index);
+/* The pruning panel's drop-downs, by position: criterion (magnitude, random, Taylor, L1,
+ * L2), granularity (unstructured, 2:4, channels), scope (global, layer-wise). */
+void pl_window_set_pruning (PlWindow *self, guint criterion, guint granularity, guint scope);
 /* Chooses the attribution of the Saliency and Features views (as the drop-down does). */
 void pl_window_set_method (PlWindow *self, PlMapMethod method);
 /* Runs the Metrics view's comparison over n stratified test images. */

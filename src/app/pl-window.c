@@ -30,6 +30,7 @@ typedef struct {
   gint64 n_eval;
   gint64 index;
   PlComparisonOptions options;
+  PlPruneConfig *prune_config;   /* NULL: global magnitude */
   /* progress, written by the worker */
   GMutex lock;
   double fraction;
@@ -63,6 +64,9 @@ struct _PlWindow {
   GtkLabel *sparsity_value_label;
   GtkScale *sparsity_scale;
   GtkAdjustment *sparsity_adjustment;
+  GtkDropDown *criterion_dropdown;
+  GtkDropDown *granularity_dropdown;
+  GtkDropDown *scope_dropdown;
   GtkLabel *accuracy_original_label;
   GtkLabel *accuracy_pruned_label;
   GtkLabel *achieved_label;
@@ -135,6 +139,45 @@ comparison_options (PlWindow *self, PlComparisonOptions *options)
   options->shap_budget = setting_int (self, "shap-budget", 0);
   if (self->settings)
     options->seed = g_settings_get_uint64 (self->settings, "seed");
+}
+
+/* The pruning panel's configuration; NULL for the default (global magnitude over every
+ * layer, the original behaviour). Nothing is protected: every Conv and Gemm is pruned,
+ * and channel groups that cannot be removed safely are left alone. */
+static PlPruneConfig *
+prune_config (PlWindow *self, gint64 n_eval)
+{
+  guint criterion = gtk_drop_down_get_selected (self->criterion_dropdown);
+  guint granularity = gtk_drop_down_get_selected (self->granularity_dropdown);
+  guint scope = gtk_drop_down_get_selected (self->scope_dropdown);
+  if (criterion == 0 && granularity == 0 && scope == 0)
+    return NULL;
+  PlPruneConfig *config = pl_prune_config_new ();
+  static const PlPruneCriterion criteria[] = {
+    PL_PRUNE_CRITERION_MAGNITUDE, PL_PRUNE_CRITERION_RANDOM, PL_PRUNE_CRITERION_TAYLOR,
+    PL_PRUNE_CRITERION_L1_NORM, PL_PRUNE_CRITERION_L2_NORM,
+  };
+  static const PlPruneGranularity granularities[] = {
+    PL_PRUNE_GRANULARITY_UNSTRUCTURED, PL_PRUNE_GRANULARITY_NM, PL_PRUNE_GRANULARITY_CHANNELS,
+  };
+  config->criterion = criteria[MIN (criterion, G_N_ELEMENTS (criteria) - 1)];
+  config->granularity = granularities[MIN (granularity, G_N_ELEMENTS (granularities) - 1)];
+  config->scope = scope == 1 ? PL_PRUNE_SCOPE_LAYERWISE : PL_PRUNE_SCOPE_GLOBAL;
+  const char *none[] = { NULL };
+  pl_prune_config_set_protected (config, none);
+  /* Taylor scores on test images past the evaluation subset, so the accuracy shown is
+   * not measured on the images that chose the weights. */
+  if (config->criterion == PL_PRUNE_CRITERION_TAYLOR && self->dataset != NULL)
+    pl_prune_config_set_calibration (config, self->dataset,
+                                     MIN (n_eval, MAX (self->dataset->n - 64, 0)), 64);
+  return config;
+}
+
+static void
+on_prune_config_changed (GtkDropDown *dropdown, GParamSpec *pspec, PlWindow *self)
+{
+  if (self->original != NULL)
+    start_job (self, JOB_PRUNE);
 }
 
 /* ------------------------------------------------------------------ errors ---- */
@@ -282,6 +325,7 @@ rebuild_figures (PlWindow *self)
     .model_name = model_name,
     .dataset_name = self->dataset->name,
     .sparsity = current_sparsity (self),
+    .pruning = self->step ? self->step->description : NULL,
     .class_names = (const char *const *) self->dataset->class_names,
     .n_classes = self->dataset->n_classes,
     .dark = adw_style_manager_get_dark (adw_style_manager_get_default ()),
@@ -315,6 +359,7 @@ job_free (Job *job)
   g_clear_pointer (&job->comparison, pl_comparison_free);
   g_clear_pointer (&job->report, pl_compare_report_free);
   g_clear_pointer (&job->sweep, pl_sweep_free);
+  g_clear_pointer (&job->prune_config, pl_prune_config_free);
   g_mutex_clear (&job->lock);
   g_free (job->message);
   g_free (job);
@@ -368,8 +413,8 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
       }
     case JOB_PRUNE:
       job_progress (0.0, _("Pruning and evaluating"), job);
-      job->step = pl_prune_step_run (job->original, job->dataset, job->sparsity, job->n_eval,
-                                     &progress, &error);
+      job->step = pl_prune_step_run_config (job->original, job->dataset, job->prune_config,
+                                            job->sparsity, job->n_eval, &progress, &error);
       break;
     case JOB_SWEEP:
       {
@@ -666,6 +711,7 @@ start_job (PlWindow *self, JobKind kind)
       job->original = pl_graph_ref (self->original);
       job->dataset = pl_dataset_ref (self->dataset);
       job->sparsity = gtk_adjustment_get_value (self->sparsity_adjustment) / 100.0;
+      job->prune_config = prune_config (self, job->n_eval);
       break;
     case JOB_SWEEP:
       job->model_path = g_strdup (self->model_path);
@@ -1285,6 +1331,9 @@ pl_window_class_init (PlWindowClass *klass)
   BIND (sparsity_value_label);
   BIND (sparsity_scale);
   BIND (sparsity_adjustment);
+  BIND (criterion_dropdown);
+  BIND (granularity_dropdown);
+  BIND (scope_dropdown);
   BIND (accuracy_original_label);
   BIND (accuracy_pruned_label);
   BIND (achieved_label);
@@ -1356,6 +1405,9 @@ pl_window_init (PlWindow *self)
         gtk_drop_down_set_selected (self->method_dropdown, method);
     }
   g_signal_connect (self->method_dropdown, "notify::selected", G_CALLBACK (on_method_changed), self);
+  g_signal_connect (self->criterion_dropdown, "notify::selected", G_CALLBACK (on_prune_config_changed), self);
+  g_signal_connect (self->granularity_dropdown, "notify::selected", G_CALLBACK (on_prune_config_changed), self);
+  g_signal_connect (self->scope_dropdown, "notify::selected", G_CALLBACK (on_prune_config_changed), self);
   gtk_drawing_area_set_draw_func (self->sweep_area, draw_sweep, self, NULL);
   gtk_drawing_area_set_draw_func (self->film_area, draw_sweep, self, NULL);
   g_signal_connect (self->index_adjustment, "value-changed", G_CALLBACK (on_index_changed), self);
@@ -1442,6 +1494,15 @@ pl_window_select_sample (PlWindow *self, gint64 index)
     gtk_adjustment_set_value (self->index_adjustment, (double) index);
   update_sample_labels (self);
   start_job (self, JOB_EXPLAIN);
+}
+
+void
+pl_window_set_pruning (PlWindow *self, guint criterion, guint granularity, guint scope)
+{
+  g_return_if_fail (PL_IS_WINDOW (self));
+  gtk_drop_down_set_selected (self->criterion_dropdown, criterion);
+  gtk_drop_down_set_selected (self->granularity_dropdown, granularity);
+  gtk_drop_down_set_selected (self->scope_dropdown, scope);
 }
 
 void

@@ -39,6 +39,8 @@ fmt_stat (double v, const char *fmt)
   return g_strdup_printf (fmt, v);
 }
 
+#define PRUNING(ctx) ((ctx)->pruning ? (ctx)->pruning : "global magnitude pruning")
+
 static const char *
 class_name (const PlFigureContext *ctx, gint k)
 {
@@ -151,12 +153,12 @@ build_heatmaps (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigure
           _("KernelSHAP (Lundberg & Lee 2017) of the logit of class “%s” over %d × %d patches, "
             "hidden patches set to %.2f, %d coalitions, seed %llu; "
             "φ₀ = %.3f / %.3f (original / pruned); Spearman ρ = %s, top-%.0f %% overlap = %s; "
-            "%s, global magnitude pruning to %.4g %%, %s"),
+            "%s, %s to %.4g %%, %s"),
           class_name (ctx, cmp->target), cmp->options.grid, cmp->options.grid,
           cmp->options.baseline, cmp->shap_evaluations, (unsigned long long) cmp->options.seed,
           cmp->shap_phi0[0], cmp->shap_phi0[1], rho,
           100.0 * cmp->options.topk_fraction, overlap,
-          ctx->model_name, 100.0 * ctx->sparsity, ctx->dataset_name);
+          ctx->model_name, PRUNING (ctx), 100.0 * ctx->sparsity, ctx->dataset_name);
     }
   else if (cmp->options.method != PL_MAP_SALIENCY)
     {
@@ -170,10 +172,10 @@ build_heatmaps (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigure
       fig->description = g_strdup_printf (
           _("%s (%s) for class “%s” (the original prediction), channels summed, "
             "nearest-neighbour upsampling%s; Spearman ρ = %s, top-%.0f %% overlap = %s; %s, "
-            "global magnitude pruning to %.4g %%, %s"),
+            "%s to %.4g %%, %s"),
           label, cmp->map_parameters ? cmp->map_parameters : "", class_name (ctx, cmp->target),
           residual ? residual : "", rho, 100.0 * cmp->options.topk_fraction, overlap,
-          ctx->model_name, 100.0 * ctx->sparsity, ctx->dataset_name);
+          ctx->model_name, PRUNING (ctx), 100.0 * ctx->sparsity, ctx->dataset_name);
     }
   else
     {
@@ -182,9 +184,9 @@ build_heatmaps (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigure
       fig->description = g_strdup_printf (
           _("Vanilla gradient (Simonyan et al. 2014), max over channels of |∂f/∂x| for class "
             "“%s” (the original prediction), nearest-neighbour upsampling; Spearman ρ = %s, "
-            "top-%.0f %% overlap = %s; %s, global magnitude pruning to %.4g %%, %s"),
+            "top-%.0f %% overlap = %s; %s, %s to %.4g %%, %s"),
           class_name (ctx, cmp->target), rho, 100.0 * cmp->options.topk_fraction,
-          overlap, ctx->model_name, 100.0 * ctx->sparsity, ctx->dataset_name);
+          overlap, ctx->model_name, PRUNING (ctx), 100.0 * ctx->sparsity, ctx->dataset_name);
     }
   h->caption = ctx->caption ? fig->description : NULL;
   fig->width_in = 6.5;
@@ -219,11 +221,11 @@ build_bars (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigureCont
   g_autofree char *overlap = fmt_stat (cmp->patch_similarity.topk_intersection, "%.2f");
   fig->description = g_strdup_printf (
       _("%s summed over %d × %d patches (patch r1 c1 is top left), sorted "
-        "by the original network; Spearman ρ = %s, top-%.0f %% overlap = %s; %s, global "
-        "magnitude pruning to %.4g %%, %s, sample #%d"),
+        "by the original network; Spearman ρ = %s, top-%.0f %% overlap = %s; %s, "
+        "%s to %.4g %%, %s, sample #%d"),
       _(pl_map_method_label (cmp->options.method)), cmp->options.grid, cmp->options.grid, rho,
       100.0 * cmp->options.topk_fraction, overlap,
-      ctx->model_name, 100.0 * ctx->sparsity, ctx->dataset_name, (int) cmp->index);
+      ctx->model_name, PRUNING (ctx), 100.0 * ctx->sparsity, ctx->dataset_name, (int) cmp->index);
   b->caption = ctx->caption ? fig->description : NULL;
   fig->width_in = 6.5;
   fig->height_in = 1.2 + 0.22 * M;

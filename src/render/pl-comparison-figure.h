@@ -21,6 +21,7 @@ typedef struct {
   const char *model_name;      /* e.g. "fashion-cnn.onnx" */
   const char *dataset_name;    /* e.g. "Fashion-MNIST test" */
   double sparsity;             /* achieved sparsity of the pruned network, [0, 1] */
+  const char *pruning;         /* how it was pruned; NULL: "global magnitude pruning" */
   const char *const *class_names;
   gint n_classes;
   gboolean dark;               /* screen in dark mode; files are always light */

@@ -141,6 +141,19 @@ START_TEST (test_slider_prunes_and_updates)
   pl_window_set_method (window, PL_MAP_SALIENCY);
   wait_until_idle (window, 60);
 
+  /* 2:4 semi-structured pruning: half of every group of four, whatever the slider says. */
+  pl_window_set_pruning (window, 0, 1, 0);
+  wait_until_idle (window, 120);
+  ck_assert_double_eq_tol (pl_window_get_achieved_sparsity (window), 0.5, 0.01);
+  /* Whole channels by L1 norm of the filters. */
+  pl_window_set_pruning (window, 3, 2, 0);
+  wait_until_idle (window, 120);
+  ck_assert_double_gt (pl_window_get_achieved_sparsity (window), 0.3);
+  ck_assert_double_lt (pl_window_get_accuracy (window, TRUE), acc0);
+  pl_window_set_pruning (window, 0, 0, 0);
+  wait_until_idle (window, 120);
+  ck_assert_double_eq_tol (pl_window_get_achieved_sparsity (window), 0.90, 0.001);
+
   /* Another sample updates the explanation. */
   pl_window_select_sample (window, 7);
   wait_until_idle (window, 60);

@@ -99,9 +99,23 @@ pl_prune_step_run (PlGraph *original, const PlDataset *dataset, double target_sp
   g_return_val_if_fail (original != NULL, NULL);
   g_return_val_if_fail (dataset != NULL, NULL);
 
+  return pl_prune_step_run_config (original, dataset, NULL, target_sparsity, n_eval, progress,
+                                   error);
+}
+
+PlPruneStep *
+pl_prune_step_run_config (PlGraph *original, const PlDataset *dataset,
+                          const PlPruneConfig *config, double target_sparsity, gint64 n_eval,
+                          const PlProgress *progress, GError **error)
+{
+  g_return_val_if_fail (original != NULL, NULL);
+  g_return_val_if_fail (dataset != NULL, NULL);
+
   pl_progress_report (progress, 0.0, "Pruning");
-  g_autoptr (PlGraph) pruned = pl_prune_magnitude (original, target_sparsity,
-                                                   PL_PRUNE_SCOPE_GLOBAL, error);
+  PlProgress prune_progress = pl_progress_sub (progress, 0.0, 0.05);
+  g_autoptr (PlGraph) pruned = config == NULL
+      ? pl_prune_magnitude (original, target_sparsity, PL_PRUNE_SCOPE_GLOBAL, error)
+      : pl_prune_apply (original, config, target_sparsity, &prune_progress, error);
   if (pruned == NULL)
     return NULL;
   if (pl_progress_cancelled (progress, error))
@@ -127,6 +141,13 @@ pl_prune_step_run (PlGraph *original, const PlDataset *dataset, double target_sp
   step->n_weights = n_weights;
   step->pruned = g_steal_pointer (&pruned);
   step->evaluation = g_steal_pointer (&evaluation);
+  if (config == NULL)
+    step->description = g_strdup ("global magnitude pruning");
+  else
+    {
+      g_autofree char *d = pl_prune_config_describe (config);
+      step->description = g_strdup_printf ("pruning by %s", d);
+    }
   pl_progress_report (progress, 1.0, NULL);
   return step;
 }
@@ -138,6 +159,7 @@ pl_prune_step_free (PlPruneStep *step)
     return;
   g_clear_pointer (&step->pruned, pl_graph_unref);
   g_clear_pointer (&step->evaluation, pl_evaluation_free);
+  g_free (step->description);
   g_free (step);
 }
 

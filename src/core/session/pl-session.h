@@ -39,6 +39,7 @@ typedef struct {
   gint64 n_weights;            /* number of prunable weights */
   PlGraph *pruned;
   PlEvaluation *evaluation;    /* of the pruned network on the evaluation samples */
+  char *description;           /* e.g. "global magnitude pruning", "taylor, channels, global" */
 } PlPruneStep;
 
 /* Global unstructured magnitude pruning of original to target_sparsity, then top-1
@@ -46,6 +47,12 @@ typedef struct {
 PlPruneStep *pl_prune_step_run (PlGraph *original, const PlDataset *dataset,
                                 double target_sparsity, gint64 n_eval,
                                 const PlProgress *progress, GError **error);
+/* The same with any pruning configuration (prune/pl-prune.h; NULL: global magnitude over
+ * every layer, as pl_prune_step_run). The step's description says what was done. */
+PlPruneStep *pl_prune_step_run_config (PlGraph *original, const PlDataset *dataset,
+                                       const PlPruneConfig *config, double target_sparsity,
+                                       gint64 n_eval, const PlProgress *progress,
+                                       GError **error);
 void pl_prune_step_free (PlPruneStep *step);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlPruneStep, pl_prune_step_free)
 
