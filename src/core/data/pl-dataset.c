@@ -67,25 +67,66 @@ read_exact (GInputStream *in, const char *path, gboolean gzip, void *buf, gsize 
   return TRUE;
 }
 
-static gboolean
-idx_read (const char *path, guint32 expected_magic, IdxFile *out, GError **error)
+/* Reads the declared data into a buffer that grows as bytes arrive, so that a header
+ * declaring far more data than the stream holds (a truncated file, or a small gzip
+ * stream claiming gigabytes) fails with "truncated" after allocating about what was
+ * really there, not what the header claims. */
+static guint8 *
+read_data_growing (GInputStream *in, const char *path, gboolean gzip, guint64 size,
+                   guint64 offset, const char *what, GError **error)
 {
-  g_autoptr (GFile) file = g_file_new_for_path (path);
-  g_autoptr (GError) local = NULL;
-  g_autoptr (GFileInputStream) fin = g_file_read (file, NULL, &local);
-  if (fin == NULL) {
-    /* GIO says "Error opening file PATH: reason"; keep the reason only */
-    const char *reason = strstr (local->message, ": ");
-    reason = reason != NULL ? reason + 2 : local->message;
-    if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-      g_set_error (error, PL_ERROR, PL_ERROR_IO, "%s: no such file", path);
-    else
-      g_set_error (error, PL_ERROR, PL_ERROR_IO, "%s: cannot open the file: %s", path, reason);
-    return FALSE;
+  const guint64 first = 1 << 20;
+  guint64 cap = MIN (size, first);
+  guint64 filled = 0;
+  guint8 *buf = g_try_malloc (MAX (cap, 1));
+  if (buf == NULL) {
+    g_set_error (error, PL_ERROR, PL_ERROR_TOO_LARGE,
+                 "%s: not enough memory for %" G_GUINT64_FORMAT " bytes of data", path, size);
+    return NULL;
   }
+  while (filled < size) {
+    if (filled == cap) {
+      guint64 new_cap = MIN (size, cap * 2);
+      guint8 *grown = g_try_realloc (buf, new_cap);
+      if (grown == NULL) {
+        g_free (buf);
+        g_set_error (error, PL_ERROR, PL_ERROR_TOO_LARGE,
+                     "%s: not enough memory for %" G_GUINT64_FORMAT " bytes of data", path,
+                     size);
+        return NULL;
+      }
+      buf = grown;
+      cap = new_cap;
+    }
+    if (!read_exact (in, path, gzip, buf + filled, cap - filled, offset + filled, what, error)) {
+      /* read_exact reports the offsets of this chunk; say what the whole file needed */
+      if (error != NULL && *error != NULL && (*error)->code == PL_ERROR_PARSE &&
+          strstr ((*error)->message, "truncated") != NULL) {
+        g_autofree char *msg = g_strdup_printf (
+            "%s (the header declares %" G_GUINT64_FORMAT " bytes of %s from byte offset %"
+            G_GUINT64_FORMAT ")", (*error)->message, size, what, offset);
+        g_free ((*error)->message);
+        (*error)->message = g_steal_pointer (&msg);
+      }
+      g_free (buf);
+      return NULL;
+    }
+    filled = cap;
+  }
+  return buf;
+}
+
+/* Parses an IDX stream. total: the stream's byte size when known (plain files and
+ * memory), else -1; it lets a header that declares more data than there is be refused
+ * before anything is allocated. */
+static gboolean
+idx_read_stream (GInputStream *base, gint64 total, const char *path, guint32 expected_magic,
+                 IdxFile *out, GError **error)
+{
+  g_autoptr (GError) local = NULL;
 
   /* Peek at the first two bytes for the gzip signature. */
-  g_autoptr (GInputStream) buffered = g_buffered_input_stream_new (G_INPUT_STREAM (fin));
+  g_autoptr (GInputStream) buffered = g_buffered_input_stream_new (base);
   if (g_buffered_input_stream_fill (G_BUFFERED_INPUT_STREAM (buffered), 2, NULL, &local) < 0) {
     g_set_error (error, PL_ERROR, PL_ERROR_IO, "%s: read error: %s", path, local->message);
     return FALSE;
@@ -136,31 +177,33 @@ idx_read (const char *path, guint32 expected_magic, IdxFile *out, GError **error
       return FALSE;
     }
     size *= out->dims[d]; /* at most (2^32)^3 — check before it can overflow */
-    if (size > PL_IDX_MAX_BYTES) {
+    if (size > PL_IDX_MAX_BYTES || out->dims[d] > (guint32) G_MAXINT32) {
       g_set_error (error, PL_ERROR, PL_ERROR_TOO_LARGE,
-                   "%s: the header declares more than 2^31 bytes of data (dimensions at "
-                   "byte offset 4); this is not a dataset PruneLens can hold in memory",
-                   path);
+                   "%s: the header declares more than 2^31 bytes of data (dimension %d = %u "
+                   "at byte offset %d); this is not a dataset PruneLens can hold in memory",
+                   path, d, out->dims[d], 4 + 4 * d);
       return FALSE;
     }
   }
 
   guint64 offset = 4 + 4 * (guint64) out->ndims;
-  out->data = g_try_malloc (size);
-  if (out->data == NULL) {
-    g_set_error (error, PL_ERROR, PL_ERROR_TOO_LARGE,
-                 "%s: not enough memory for %" G_GUINT64_FORMAT " bytes of data", path, size);
-    return FALSE;
-  }
-  out->size = size;
   g_autofree char *what = out->ndims == 3
       ? g_strdup_printf ("pixels (%u images of %u×%u)", out->dims[0], out->dims[1],
                          out->dims[2])
       : g_strdup_printf ("labels (%u labels)", out->dims[0]);
-  if (!read_exact (in, path, gzip, out->data, size, offset, what, error)) {
-    g_clear_pointer (&out->data, g_free);
+  /* The memory the data needs is known now: refuse a plain file too short for it
+   * before allocating anything. */
+  if (!gzip && total >= 0 && (guint64) total < offset + size) {
+    g_set_error (error, PL_ERROR, PL_ERROR_PARSE,
+                 "%s: file is truncated: data ends at byte offset %" G_GINT64_FORMAT
+                 ", expected %" G_GUINT64_FORMAT " bytes of %s from byte offset %"
+                 G_GUINT64_FORMAT, path, total, size, what, offset);
     return FALSE;
   }
+  out->data = read_data_growing (in, path, gzip, size, offset, what, error);
+  if (out->data == NULL)
+    return FALSE;
+  out->size = size;
 
   /* Anything after the declared data is a sign of a wrong header. */
   guint8 extra[64];
@@ -182,6 +225,35 @@ idx_read (const char *path, guint32 expected_magic, IdxFile *out, GError **error
   return TRUE;
 }
 
+static gboolean
+idx_read (const char *path, guint32 expected_magic, IdxFile *out, GError **error)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GFileInputStream) fin = g_file_read (file, NULL, &local);
+  if (fin == NULL) {
+    /* GIO says "Error opening file PATH: reason"; keep the reason only */
+    const char *reason = strstr (local->message, ": ");
+    reason = reason != NULL ? reason + 2 : local->message;
+    if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+      g_set_error (error, PL_ERROR, PL_ERROR_IO, "%s: no such file", path);
+    else
+      g_set_error (error, PL_ERROR, PL_ERROR_IO, "%s: cannot open the file: %s", path, reason);
+    return FALSE;
+  }
+  gint64 total = -1;
+  g_autoptr (GFileInfo) info =
+      g_file_input_stream_query_info (fin, G_FILE_ATTRIBUTE_STANDARD_SIZE, NULL, NULL);
+  if (info != NULL && g_file_info_has_attribute (info, G_FILE_ATTRIBUTE_STANDARD_SIZE))
+    total = g_file_info_get_size (info);
+  return idx_read_stream (G_INPUT_STREAM (fin), total, path, expected_magic, out, error);
+}
+
+static PlDataset *dataset_build (IdxFile img, IdxFile lab, const char *images_path,
+                                 const char *labels_path, const char *name,
+                                 const char *const *class_names, gint n_class_names,
+                                 GError **error);
+
 static PlDataset *
 dataset_load (const char *images_path, const char *labels_path, const char *name,
               const char *const *class_names, gint n_class_names, GError **error)
@@ -194,6 +266,16 @@ dataset_load (const char *images_path, const char *labels_path, const char *name
     g_free (img.data);
     return NULL;
   }
+  return dataset_build (img, lab, images_path, labels_path, name, class_names,
+                        n_class_names, error);
+}
+
+/* Takes ownership of img.data and lab.data. */
+static PlDataset *
+dataset_build (IdxFile img, IdxFile lab, const char *images_path, const char *labels_path,
+               const char *name, const char *const *class_names, gint n_class_names,
+               GError **error)
+{
   if (img.dims[0] != lab.dims[0]) {
     g_set_error (error, PL_ERROR, PL_ERROR_PARSE,
                  "%s: holds %u images but %s holds %u labels; the two files must describe "
@@ -246,6 +328,32 @@ pl_dataset_load_idx (const char *images_path, const char *labels_path, GError **
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   return dataset_load (images_path, labels_path, NULL, NULL, 0, error);
+}
+
+PlDataset *
+pl_dataset_load_idx_data (const guint8 *images, gsize images_length, const guint8 *labels,
+                          gsize labels_length, GError **error)
+{
+  g_return_val_if_fail (images != NULL || images_length == 0, NULL);
+  g_return_val_if_fail (labels != NULL || labels_length == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  const char *images_name = "images IDX data";
+  const char *labels_name = "labels IDX data";
+  IdxFile img = { 0 }, lab = { 0 };
+  g_autoptr (GInputStream) in_img =
+      g_memory_input_stream_new_from_data (images, (gssize) images_length, NULL);
+  if (!idx_read_stream (in_img, (gint64) images_length, images_name, IDX_MAGIC_IMAGES, &img,
+                        error))
+    return NULL;
+  g_autoptr (GInputStream) in_lab =
+      g_memory_input_stream_new_from_data (labels, (gssize) labels_length, NULL);
+  if (!idx_read_stream (in_lab, (gint64) labels_length, labels_name, IDX_MAGIC_LABELS, &lab,
+                        error)) {
+    g_free (img.data);
+    return NULL;
+  }
+  return dataset_build (img, lab, images_name, labels_name, "IDX data", NULL, 0, error);
 }
 
 /* dir/stem.gz if it exists, else dir/stem if it exists, else NULL with an error. */

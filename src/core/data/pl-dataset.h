@@ -32,6 +32,12 @@ typedef struct {
  * PL_ERROR_TOO_LARGE. */
 PlDataset *pl_dataset_load_idx (const char *images_path, const char *labels_path,
                                 GError **error);
+/* Added: the same from memory (images and labels IDX bytes, each plain or gzip); messages
+ * name "images IDX data" / "labels IDX data" instead of a path; name = "IDX data".
+ * Declared sizes are checked against the bytes present before anything is allocated. */
+PlDataset *pl_dataset_load_idx_data (const guint8 *images, gsize images_length,
+                                     const guint8 *labels, gsize labels_length,
+                                     GError **error);
 /* dir holds {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]; split is "train" or
  * "test". Sets Fashion-MNIST class names. */
 PlDataset *pl_dataset_load_fashion_mnist (const char *dir, const char *split, GError **error);

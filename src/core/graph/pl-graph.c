@@ -2,6 +2,7 @@
 #include "graph/pl-graph.h"
 #include "pl-error.h"
 
+#include <math.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------- values, nodes */
@@ -37,8 +38,13 @@ pl_attr_copy (PlAttr *dst, const PlAttr *src)
   dst->name = g_strdup (src->name);
   dst->s = g_strdup (src->s);
   dst->t = src->t ? pl_tensor_dup (src->t) : NULL;
-  dst->floats = src->n > 0 && src->floats ? g_memdup2 (src->floats, sizeof (float) * (gsize) src->n) : NULL;
-  dst->ints = src->n > 0 && src->ints ? g_memdup2 (src->ints, sizeof (gint64) * (gsize) src->n) : NULL;
+  /* Lists are never NULL, even when empty (callers memcpy them; see pl_node_set_ints). */
+  dst->floats = src->type == PL_ATTR_FLOATS || src->floats != NULL ? g_malloc0 (sizeof (float) * (gsize) MAX (src->n, 1)) : NULL;
+  dst->ints = src->type == PL_ATTR_INTS || src->ints != NULL ? g_malloc0 (sizeof (gint64) * (gsize) MAX (src->n, 1)) : NULL;
+  if (src->n > 0 && src->floats != NULL && dst->floats != NULL)
+    memcpy (dst->floats, src->floats, sizeof (float) * (gsize) src->n);
+  if (src->n > 0 && src->ints != NULL && dst->ints != NULL)
+    memcpy (dst->ints, src->ints, sizeof (gint64) * (gsize) src->n);
 }
 
 static void
@@ -329,7 +335,11 @@ pl_node_set_ints (PlNode *node, const char *name, gint n, const gint64 *values)
   PlAttr *a = node_attr_slot (node, name);
   a->type = PL_ATTR_INTS;
   a->n = n;
-  a->ints = n > 0 ? g_memdup2 (values, sizeof (gint64) * (gsize) n) : NULL;
+  /* An empty list (legal ONNX, e.g. kernel_shape = []) still gets a buffer, so that
+   * memcpy (dst, a->ints, 0) never receives NULL (found by tests/fuzz). */
+  a->ints = g_malloc0 (sizeof (gint64) * (gsize) MAX (n, 1));
+  if (n > 0)
+    memcpy (a->ints, values, sizeof (gint64) * (gsize) n);
 }
 
 void
@@ -340,7 +350,9 @@ pl_node_set_floats (PlNode *node, const char *name, gint n, const float *values)
   PlAttr *a = node_attr_slot (node, name);
   a->type = PL_ATTR_FLOATS;
   a->n = n;
-  a->floats = n > 0 ? g_memdup2 (values, sizeof (float) * (gsize) n) : NULL;
+  a->floats = g_malloc0 (sizeof (float) * (gsize) MAX (n, 1));
+  if (n > 0)
+    memcpy (a->floats, values, sizeof (float) * (gsize) n);
 }
 
 void
@@ -383,7 +395,18 @@ pl_node_get_int (const PlNode *node, const char *name, gint64 default_value)
   if (a->type == PL_ATTR_INT)
     return a->i;
   if (a->type == PL_ATTR_FLOAT)
-    return (gint64) a->f;
+    {
+      /* A FLOAT where an INT is expected: converted when representable, NaN gives the
+       * default and out-of-range values saturate (a plain cast is undefined behaviour;
+       * found by tests/fuzz). */
+      if (isnan (a->f))
+        return default_value;
+      if (a->f >= 0x1p63f)
+        return G_MAXINT64;
+      if (a->f < -0x1p63f)
+        return G_MININT64;
+      return (gint64) a->f;
+    }
   return default_value;
 }
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "pl-error.h"
 #include "onnx.pb-c.h"
 
@@ -464,6 +465,36 @@ graph_from_model (const Onnx__ModelProto *model, const char *src, GError **error
 
   /* Names defined so far (initializers, inputs, outputs of earlier nodes). */
   g_autoptr (GHashTable) defined = g_hash_table_new (g_str_hash, g_str_equal);
+
+  /* Estimate the memory the weights need as float32 before converting any: integer
+   * initializers grow up to 4x (UINT8 -> float), so a file can ask for more than the
+   * machine has (added by tests/fuzz hardening). Shapes that are themselves absurd are
+   * refused below with their own message. */
+  guint64 need = 0;
+  for (gsize i = 0; i < gp->n_initializer; i++)
+    {
+      const Onnx__TensorProto *tp = gp->initializer[i];
+      if (tp->n_dims > PL_TENSOR_MAX_DIMS)
+        continue;
+      gint64 dims[PL_TENSOR_MAX_DIMS] = { 0 };
+      for (gsize d = 0; d < tp->n_dims; d++)
+        dims[d] = tp->dims[d];
+      gint64 numel = pl_shape_numel ((gint) tp->n_dims, dims);
+      if (numel > 0)
+        need += (guint64) numel * sizeof (float);
+      if (need > G_MAXUINT64 / 4)
+        break;   /* absurd already; no overflow */
+    }
+  long pages = sysconf (_SC_PHYS_PAGES), page_size = sysconf (_SC_PAGESIZE);
+  guint64 phys = pages > 0 && page_size > 0 ? (guint64) pages * (guint64) page_size : 0;
+  if (phys > 0 && need > phys / 2)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_TOO_LARGE,
+                   "%s: the model's %" G_GSIZE_FORMAT " initializers need %" G_GUINT64_FORMAT
+                   " MiB as float32, more than half of this machine's %" G_GUINT64_FORMAT
+                   " MiB of memory", src, gp->n_initializer, need >> 20, phys >> 20);
+      return NULL;
+    }
 
   for (gsize i = 0; i < gp->n_initializer; i++)
     {
@@ -1132,4 +1163,39 @@ pl_onnx_save_file (const PlGraph *graph, const char *path, GError **error)
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+pl_onnx_save_tensor_file (const PlTensor *t, const char *name, const char *path,
+                          GError **error)
+{
+  g_return_val_if_fail (t != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  Saver sv = { g_ptr_array_new_with_free_func (g_free) };
+  Onnx__TensorProto *tp = tensor_to_proto (&sv, t, name, DT (FLOAT));
+  gsize size = protobuf_c_message_get_packed_size (&tp->base);
+  gboolean ok = FALSE;
+  if ((guint64) size > PL_ONNX_MAX_BYTES)
+    g_set_error (error, PL_ERROR, PL_ERROR_TOO_LARGE,
+                 "Cannot write '%s': the tensor is too large for a TensorProto (%"
+                 G_GSIZE_FORMAT " bytes; protobuf allows 2 GiB)", path, size);
+  else
+    {
+      g_autofree guint8 *out = g_malloc (size > 0 ? size : 1);
+      gsize packed = protobuf_c_message_pack (&tp->base, out);
+      g_autoptr (GError) local = NULL;
+      if (packed != size)
+        g_set_error (error, PL_ERROR, PL_ERROR_FAILED,
+                     "Internal error serialising the tensor for '%s' (%" G_GSIZE_FORMAT
+                     " of %" G_GSIZE_FORMAT " bytes)", path, packed, size);
+      else if (!g_file_set_contents (path, (const char *) out, (gssize) size, &local))
+        g_set_error (error, PL_ERROR, PL_ERROR_IO, "Cannot write '%s': %s", path,
+                     local->message);
+      else
+        ok = TRUE;
+    }
+  g_ptr_array_unref (sv.pool);
+  return ok;
 }
