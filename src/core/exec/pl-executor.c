@@ -1339,6 +1339,10 @@ plan_build (PlExecutor *ex, const Shape *in, const PlTensor *const *inputs, GErr
         }
     }
 
+  /* Activations of one plan are bounded (1 GiB of float32): absurd shapes from a hostile
+   * or broken model (e.g. Pad by 2^19) are refused instead of exhausting memory. */
+  gint64 total_elements = 0;
+  const gint64 max_elements = G_GINT64_CONSTANT (1) << 28;
   for (guint k = 0; k < ex->n_nodes; k++)
     {
       const PlNode *n = node_at (ex, k);
@@ -1349,6 +1353,16 @@ plan_build (PlExecutor *ex, const Shape *in, const PlTensor *const *inputs, GErr
           gint v = n->outputs[o];
           if (v < 0 || sh[v].nd < 0)
             continue;
+          gint64 numel = pl_shape_numel (sh[v].nd, sh[v].d);
+          if (numel < 0 || numel > max_elements - total_elements)
+            {
+              g_set_error (error, PL_ERROR, PL_ERROR_TOO_LARGE,
+                           "node '%s' (%s): its output and the activations before it need more "
+                           "than 1 GiB for this batch; the model's shapes are too large",
+                           n->name ? n->name : "", n->op_type);
+              goto fail;
+            }
+          total_elements += numel;
           p->vals[v] = pl_tensor_new (sh[v].nd, sh[v].d, error);
           if (p->vals[v] == NULL)
             goto fail;
