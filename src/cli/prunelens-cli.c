@@ -232,6 +232,25 @@ parse (GOptionContext *ctx, int *argc, char ***argv, int *status)
   return TRUE;
 }
 
+/* Loads MODEL and the Fashion-MNIST split of data_dir (NULL: the default folder) and checks
+ * that the model can classify it (pl_model_check_dataset): the start of every command
+ * that runs a model on the dataset. */
+static gboolean
+open_model_and_dataset (const char *model_path, const char *data_dir, const char *split,
+                        PlGraph **graph, PlDataset **dataset, GError **error)
+{
+  g_autoptr (PlGraph) g = pl_onnx_load_file (model_path, error);
+  if (g == NULL)
+    return FALSE;
+  g_autoptr (PlDataset) ds = pl_dataset_load_fashion_mnist (
+      data_dir ? data_dir : PL_DEFAULT_DATASET_DIR, split, error);
+  if (ds == NULL || !pl_model_check_dataset (g, model_path, ds, error))
+    return FALSE;
+  *graph = g_steal_pointer (&g);
+  *dataset = g_steal_pointer (&ds);
+  return TRUE;
+}
+
 /* ---- info ---- */
 
 static int
@@ -361,14 +380,9 @@ cmd_eval (int argc, char **argv)
   if (n < 0)
     return usage_error (ctx, _("--samples must be 0 (all) or more"));
   g_autoptr (GError) error = NULL;
-  g_autoptr (PlGraph) g = pl_onnx_load_file (argv[1], &error);
-  if (g == NULL)
-    return fail (g_steal_pointer (&error));
-  g_autoptr (PlDataset) ds = pl_dataset_load_fashion_mnist (
-      data_dir ? data_dir : PL_DEFAULT_DATASET_DIR, split ? split : "test", &error);
-  if (ds == NULL)
-    return fail (g_steal_pointer (&error));
-  if (!pl_model_check_dataset (g, argv[1], ds, &error))
+  g_autoptr (PlGraph) g = NULL;
+  g_autoptr (PlDataset) ds = NULL;
+  if (!open_model_and_dataset (argv[1], data_dir, split ? split : "test", &g, &ds, &error))
     return fail (g_steal_pointer (&error));
   EvalWork w = { g, ds, n, NULL };
   if (!run_job (eval_work, &w, &error))
@@ -580,14 +594,9 @@ cmd_prune (int argc, char **argv)
   if (n < 1)
     return usage_error (ctx, _("--samples must be 1 or more"));
   g_autoptr (GError) error = NULL;
-  g_autoptr (PlGraph) g = pl_onnx_load_file (argv[1], &error);
-  if (g == NULL)
-    return fail (g_steal_pointer (&error));
-  g_autoptr (PlDataset) ds = pl_dataset_load_fashion_mnist (
-      data_dir ? data_dir : PL_DEFAULT_DATASET_DIR, "test", &error);
-  if (ds == NULL)
-    return fail (g_steal_pointer (&error));
-  if (!pl_model_check_dataset (g, argv[1], ds, &error))
+  g_autoptr (PlGraph) g = NULL;
+  g_autoptr (PlDataset) ds = NULL;
+  if (!open_model_and_dataset (argv[1], data_dir, "test", &g, &ds, &error))
     return fail (g_steal_pointer (&error));
   PruneWork w = { g, ds, sparsity, n, NULL };
   if (!run_job (prune_work, &w, &error))
@@ -1388,14 +1397,9 @@ cmd_compare (int argc, char **argv)
 
   g_autoptr (GError) error = NULL;
   g_autofree char *model_path = argc == 2 ? g_strdup (argv[1]) : pl_default_model_path ();
-  g_autoptr (PlGraph) g = pl_onnx_load_file (model_path, &error);
-  if (g == NULL)
-    return fail (g_steal_pointer (&error));
-  g_autoptr (PlDataset) ds = pl_dataset_load_fashion_mnist (
-      data_dir ? data_dir : PL_DEFAULT_DATASET_DIR, "test", &error);
-  if (ds == NULL)
-    return fail (g_steal_pointer (&error));
-  if (!pl_model_check_dataset (g, model_path, ds, &error))
+  g_autoptr (PlGraph) g = NULL;
+  g_autoptr (PlDataset) ds = NULL;
+  if (!open_model_and_dataset (model_path, data_dir, "test", &g, &ds, &error))
     return fail (g_steal_pointer (&error));
   if (!ensure_dir (output, &error))
     return fail (g_steal_pointer (&error));
@@ -1904,14 +1908,9 @@ cmd_explain (int argc, char **argv)
 
   g_autoptr (GError) error = NULL;
   g_autofree char *model_path = argc == 2 ? g_strdup (argv[1]) : pl_default_model_path ();
-  g_autoptr (PlGraph) g = pl_onnx_load_file (model_path, &error);
-  if (g == NULL)
-    return fail (g_steal_pointer (&error));
-  g_autoptr (PlDataset) ds = pl_dataset_load_fashion_mnist (
-      data_dir ? data_dir : PL_DEFAULT_DATASET_DIR, "test", &error);
-  if (ds == NULL)
-    return fail (g_steal_pointer (&error));
-  if (!pl_model_check_dataset (g, model_path, ds, &error))
+  g_autoptr (PlGraph) g = NULL;
+  g_autoptr (PlDataset) ds = NULL;
+  if (!open_model_and_dataset (model_path, data_dir, "test", &g, &ds, &error))
     return fail (g_steal_pointer (&error));
   if (index < 0 || index >= ds->n)
     return usage_error (ctx, _("--index must be between 0 and %d for %s"), (int) ds->n - 1, ds->name);
@@ -2014,14 +2013,9 @@ cmd_sweep (int argc, char **argv)
 
   g_autoptr (GError) error = NULL;
   g_autofree char *model_path = argc == 2 ? g_strdup (argv[1]) : pl_default_model_path ();
-  g_autoptr (PlGraph) g = pl_onnx_load_file (model_path, &error);
-  if (g == NULL)
-    return fail (g_steal_pointer (&error));
-  g_autoptr (PlDataset) ds = pl_dataset_load_fashion_mnist (
-      data_dir ? data_dir : PL_DEFAULT_DATASET_DIR, "test", &error);
-  if (ds == NULL)
-    return fail (g_steal_pointer (&error));
-  if (!pl_model_check_dataset (g, model_path, ds, &error))
+  g_autoptr (PlGraph) g = NULL;
+  g_autoptr (PlDataset) ds = NULL;
+  if (!open_model_and_dataset (model_path, data_dir, "test", &g, &ds, &error))
     return fail (g_steal_pointer (&error));
   if (index >= ds->n)
     return usage_error (ctx, _("--index must be between 0 and %d for %s"), (int) ds->n - 1, ds->name);
