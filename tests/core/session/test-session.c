@@ -8,6 +8,7 @@
 #include <string.h>
 #include <glib/gstdio.h>
 
+#include "exec/pl-executor.h"
 #include "onnx/pl-onnx.h"
 #include "pl-error.h"
 #include "session/pl-session.h"
@@ -209,6 +210,115 @@ START_TEST (test_comparison_methods)
 }
 END_TEST
 
+/* ---- an independent double-precision forward pass of the default model ---- */
+
+static const float *
+init (const char *name, gint64 numel)
+{
+  gint id = pl_graph_find_value (model, name);
+  ck_assert_msg (id >= 0, "no initializer %s", name);
+  const PlValue *v = pl_graph_value (model, id);
+  ck_assert_ptr_nonnull (v->init);
+  ck_assert_int_eq (v->init->numel, numel);
+  return v->init->data;
+}
+
+/* 3 × 3 convolution, stride 1, zero padding 1, then ReLU: in [C, S, S] -> out [K, S, S]. */
+static void
+conv3_relu (const double *in, int C, int S, const float *w, const float *b, int K, double *out)
+{
+  for (int k = 0; k < K; k++)
+    for (int y = 0; y < S; y++)
+      for (int x = 0; x < S; x++)
+        {
+          double acc = b[k];
+          for (int c = 0; c < C; c++)
+            for (int dy = -1; dy <= 1; dy++)
+              for (int dx = -1; dx <= 1; dx++)
+                {
+                  int yy = y + dy, xx = x + dx;
+                  if (yy < 0 || yy >= S || xx < 0 || xx >= S)
+                    continue;
+                  acc += (double) w[((k * C + c) * 3 + (dy + 1)) * 3 + (dx + 1)] *
+                         in[(c * S + yy) * S + xx];
+                }
+          out[(k * S + y) * S + x] = acc > 0 ? acc : 0;
+        }
+}
+
+/* 2 × 2 max pooling, stride 2: [K, S, S] -> [K, S/2, S/2]. */
+static void
+maxpool2 (const double *in, int K, int S, double *out)
+{
+  int T = S / 2;
+  for (int k = 0; k < K; k++)
+    for (int y = 0; y < T; y++)
+      for (int x = 0; x < T; x++)
+        {
+          double m = in[(k * S + 2 * y) * S + 2 * x];
+          for (int d = 1; d < 4; d++)
+            m = MAX (m, in[(k * S + 2 * y + d / 2) * S + 2 * x + d % 2]);
+          out[(k * T + y) * T + x] = m;
+        }
+}
+
+/* y = W x + b with W [N, M] (Gemm transB = 1, as PyTorch exports Linear). */
+static void
+linear (const double *x, int M, const float *w, const float *b, int N, gboolean relu, double *y)
+{
+  for (int n = 0; n < N; n++)
+    {
+      double acc = b[n];
+      for (int m = 0; m < M; m++)
+        acc += (double) w[n * M + m] * x[m];
+      y[n] = relu && acc < 0 ? 0 : acc;
+    }
+}
+
+START_TEST (test_default_model_forward_matches_reference)
+{
+  /* The architecture the reference below implements, node by node. */
+  const char *ops[] = { "Conv", "Relu", "MaxPool", "Conv", "Relu", "MaxPool", "Flatten",
+                        "Gemm", "Relu", "Gemm" };
+  ck_assert_int_eq (model->nodes->len, G_N_ELEMENTS (ops));
+  for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
+    ck_assert_str_eq (((PlNode *) g_ptr_array_index (model->nodes, i))->op_type, ops[i]);
+
+  const float *w1 = init ("conv1.weight", 16 * 9), *b1 = init ("conv1.bias", 16);
+  const float *w2 = init ("conv2.weight", 32 * 16 * 9), *b2 = init ("conv2.bias", 32);
+  const float *w3 = init ("fc1.weight", 128 * 1568), *b3 = init ("fc1.bias", 128);
+  const float *w4 = init ("fc2.weight", 10 * 128), *b4 = init ("fc2.bias", 10);
+
+  g_autoptr (GError) error = NULL;
+  PlExecutor *ex = pl_executor_new (model, &error);
+  ck_assert_ptr_nonnull (ex);
+  for (gint64 sample = 0; sample < 3; sample++)
+    {
+      g_autoptr (PlTensor) x = pl_dataset_range (dataset, sample, 1, &error);
+      g_autoptr (PlTensor) logits = pl_executor_predict (ex, x, 1, NULL, &error);
+      ck_assert_ptr_nonnull (logits);
+
+      g_autofree double *in = g_new (double, 28 * 28);
+      for (int i = 0; i < 28 * 28; i++)
+        in[i] = x->data[i];
+      g_autofree double *a1 = g_new (double, 16 * 28 * 28), *p1 = g_new (double, 16 * 14 * 14);
+      g_autofree double *a2 = g_new (double, 32 * 14 * 14), *p2 = g_new (double, 32 * 7 * 7);
+      g_autofree double *h = g_new (double, 128), *y = g_new (double, 10);
+      conv3_relu (in, 1, 28, w1, b1, 16, a1);
+      maxpool2 (a1, 16, 28, p1);
+      conv3_relu (p1, 16, 14, w2, b2, 32, a2);
+      maxpool2 (a2, 32, 14, p2);
+      linear (p2, 1568, w3, b3, 128, TRUE, h);
+      linear (h, 128, w4, b4, 10, FALSE, y);
+      for (int k = 0; k < 10; k++)
+        ck_assert_msg (fabs (logits->data[k] - y[k]) < 1e-4 * MAX (1.0, fabs (y[k])),
+                       "sample %d logit %d: engine %.7f, reference %.7f", (int) sample, k,
+                       logits->data[k], y[k]);
+    }
+  pl_executor_free (ex);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -222,6 +332,7 @@ main (void)
   tcase_add_unchecked_fixture (tc, setup, teardown);
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_default_model_accuracy);
+  tcase_add_test (tc, test_default_model_forward_matches_reference);
   tcase_add_test (tc, test_prune_step);
   tcase_add_test (tc, test_comparison_unpruned_is_identical);
   tcase_add_test (tc, test_comparison_pruned);
