@@ -266,10 +266,15 @@ update_sample_labels (PlWindow *self)
                                              100.0 * c->prob[0]);
       g_autofree char *p1 = g_strdup_printf ("%s (%.1f %%)", class_name (self, c->pred[1]),
                                              100.0 * c->prob[1]);
-      g_autofree char *sim = g_strdup_printf (_("%.2f %s · %.2f SHAP"),
+      g_autofree char *sim = g_strdup_printf (_("%.2f map · %.2f SHAP"),
                                               c->saliency_similarity.spearman,
-                                              _(pl_map_method_label (c->options.method)),
                                               c->shap_similarity.spearman);
+      g_autofree char *tip = g_strdup_printf (
+          _("Spearman rank correlation between the original and the pruned network's %s maps "
+            "(%.2f) and KernelSHAP values (%.2f); 1 = same ranking"),
+          _(pl_map_method_label (c->options.method)), c->saliency_similarity.spearman,
+          c->shap_similarity.spearman);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->similarity_label), tip);
       gtk_label_set_label (self->pred_original_label, p0);
       gtk_label_set_label (self->pred_pruned_label, p1);
       gtk_label_set_label (self->similarity_label, sim);
@@ -929,6 +934,24 @@ show_report (PlWindow *self)
   gtk_label_set_wrap (GTK_LABEL (head_label), TRUE);
   gtk_label_set_xalign (GTK_LABEL (head_label), 0);
   gtk_box_append (GTK_BOX (box), head_label);
+  gtk_box_append (GTK_BOX (box), cell (_("Changed most (lowest ρ of |φ|), click to show:"), TRUE, 0.0f));
+  GtkWidget *row = gtk_flow_box_new ();
+  gtk_flow_box_set_selection_mode (GTK_FLOW_BOX (row), GTK_SELECTION_NONE);
+  gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (row), 10);
+  for (gint64 i = 0; i < MIN (r->n, 10); i++)
+    {
+      const PlCompareInput *in = &r->inputs[r->ranked[i]];
+      g_autofree char *text = g_strdup_printf ("#%d", (int) in->index);
+      GtkWidget *b = gtk_button_new_with_label (text);
+      gtk_widget_add_css_class (b, "flat");
+      g_autofree char *tip = g_strdup_printf (_("ρ of |φ| = %.2f; show this image"),
+                                              in->metrics[PL_METRIC_SPEARMAN_ABS]);
+      gtk_widget_set_tooltip_text (b, tip);
+      g_object_set_data (G_OBJECT (b), "index", GSIZE_TO_POINTER ((gsize) in->index));
+      g_signal_connect (b, "clicked", G_CALLBACK (on_changed_sample_clicked), self);
+      gtk_flow_box_append (GTK_FLOW_BOX (row), b);
+    }
+  gtk_box_append (GTK_BOX (box), row);
 
   GtkWidget *grid = gtk_grid_new ();
   gtk_grid_set_column_spacing (GTK_GRID (grid), 24);
@@ -985,24 +1008,7 @@ show_report (PlWindow *self)
       gtk_box_append (GTK_BOX (box), l);
     }
 
-  gtk_box_append (GTK_BOX (box), cell (_("Changed most (lowest ρ of |φ|), click to show:"), TRUE, 0.0f));
-  GtkWidget *row = gtk_flow_box_new ();
-  gtk_flow_box_set_selection_mode (GTK_FLOW_BOX (row), GTK_SELECTION_NONE);
-  gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (row), 10);
-  for (gint64 i = 0; i < MIN (r->n, 10); i++)
-    {
-      const PlCompareInput *in = &r->inputs[r->ranked[i]];
-      g_autofree char *text = g_strdup_printf ("#%d", (int) in->index);
-      GtkWidget *b = gtk_button_new_with_label (text);
-      gtk_widget_add_css_class (b, "flat");
-      g_autofree char *tip = g_strdup_printf (_("ρ of |φ| = %.2f; show this image"),
-                                              in->metrics[PL_METRIC_SPEARMAN_ABS]);
-      gtk_widget_set_tooltip_text (b, tip);
-      g_object_set_data (G_OBJECT (b), "index", GSIZE_TO_POINTER ((gsize) in->index));
-      g_signal_connect (b, "clicked", G_CALLBACK (on_changed_sample_clicked), self);
-      gtk_flow_box_append (GTK_FLOW_BOX (row), b);
-    }
-  gtk_box_append (GTK_BOX (box), row);
+
 
   gtk_widget_set_visible (self->metrics_placeholder, FALSE);
   gtk_box_append (self->metrics_box, box);

@@ -2049,6 +2049,8 @@ cmd_sweep (int argc, char **argv)
     return fail (g_steal_pointer (&error));
   if (!opt_quiet)
     {
+      printf ("top-1 accuracy on the first %d images of %s; saliency compared on %d images\n",
+              (int) MIN (n_eval, ds->n), ds->name, (int) w.options.n_indices);
       for (gint i = 0; i < sweep->n_points; i++)
         printf ("sparsity %.4f: accuracy %.4f\n", sweep->points[i].sparsity,
                 sweep->points[i].accuracy);
