@@ -31,3 +31,10 @@ pl_analysis_below (guint64 *state, guint64 n)
   while (r >= limit);
   return r % n;
 }
+
+/* CSV fields for the exports (pl-csv.c): the shortest of %.15g, %.16g, %.17g that reads
+ * back as v, with '.' as decimal point; non-finite values as an empty field; text quoted
+ * when it holds a comma, quote or line break (RFC 4180). */
+const char *pl_analysis_format_double (char *buf, gsize size, double v);
+void pl_analysis_csv_double (GString *s, double v);
+void pl_analysis_csv_text (GString *s, const char *text);

@@ -487,51 +487,6 @@ pl_compare_sample (PlGraph *original, PlGraph *pruned, const PlDataset *dataset,
 
 /* ---- export -------------------------------------------------------------------- */
 
-/* The shortest of %.15g, %.16g, %.17g that reads back as v ('.' decimal point). */
-static const char *
-format_double (char *buf, gsize size, double v)
-{
-  static const char *const formats[3] = { "%.15g", "%.16g", "%.17g" };
-  for (gint i = 0; i < 3; i++)
-    {
-      g_ascii_formatd (buf, (gint) size, formats[i], v);
-      if (g_ascii_strtod (buf, NULL) == v)
-        break;
-    }
-  return buf;
-}
-
-static void
-csv_double (GString *s, double v)
-{
-  if (isfinite (v))
-    {
-      char buf[G_ASCII_DTOSTR_BUF_SIZE];
-      g_string_append (s, format_double (buf, sizeof buf, v));
-    }
-}
-
-/* A CSV field, quoted when it holds a comma, quote or line break (RFC 4180). */
-static void
-csv_text (GString *s, const char *text)
-{
-  if (text == NULL)
-    return;
-  if (strpbrk (text, ",\"\r\n") == NULL)
-    {
-      g_string_append (s, text);
-      return;
-    }
-  g_string_append_c (s, '"');
-  for (const char *p = text; *p; p++)
-    {
-      if (*p == '"')
-        g_string_append_c (s, '"');
-      g_string_append_c (s, *p);
-    }
-  g_string_append_c (s, '"');
-}
-
 static const char *
 score_name (PlCurveScore score)
 {
@@ -546,7 +501,7 @@ parameter_pairs (const PlCompareReport *r)
   GPtrArray *p = g_ptr_array_new_with_free_func (g_free);
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
 #define PAIR(k, v) do { g_ptr_array_add (p, g_strdup (k)); g_ptr_array_add (p, (v)); } while (0)
-#define DBL(v) g_strdup (format_double (buf, sizeof buf, (v)))
+#define DBL(v) g_strdup (pl_analysis_format_double (buf, sizeof buf, (v)))
   PAIR ("method", g_strdup (o->method_name));
   PAIR ("target_class", g_strdup ("predicted by the original network"));
   PAIR ("dataset", g_strdup (r->dataset_name));
@@ -593,9 +548,9 @@ append_parameters (GString *s, const PlCompareReport *r)
   for (guint i = 0; i + 1 < p->len; i += 2)
     {
       g_string_append (s, "# ");
-      csv_text (s, g_ptr_array_index (p, i));
+      pl_analysis_csv_text (s, g_ptr_array_index (p, i));
       g_string_append_c (s, ',');
-      csv_text (s, g_ptr_array_index (p, i + 1));
+      pl_analysis_csv_text (s, g_ptr_array_index (p, i + 1));
       g_string_append_c (s, '\n');
     }
 }
@@ -629,13 +584,13 @@ pl_compare_report_save_csv (const PlCompareReport *report, const char *path, GEr
     {
       const PlCompareInput *in = &report->inputs[i];
       g_string_append_printf (s, "%" G_GINT64_FORMAT ",%d,", in->index, in->label);
-      csv_text (s, report->class_names[in->label]);
+      pl_analysis_csv_text (s, report->class_names[in->label]);
       g_string_append_printf (s, ",%d,%d,%d", in->target, in->pred_original,
                               in->pred_pruned);
       for (gint m = 0; m < PL_N_METRICS; m++)
         {
           g_string_append_c (s, ',');
-          csv_double (s, in->metrics[m]);
+          pl_analysis_csv_double (s, in->metrics[m]);
         }
       g_string_append_c (s, '\n');
     }
@@ -645,13 +600,13 @@ pl_compare_report_save_csv (const PlCompareReport *report, const char *path, GEr
 static void
 summary_row (GString *s, const char *section, const char *name, const char *field, double v)
 {
-  csv_text (s, section);
+  pl_analysis_csv_text (s, section);
   g_string_append_c (s, ',');
-  csv_text (s, name);
+  pl_analysis_csv_text (s, name);
   g_string_append_c (s, ',');
-  csv_text (s, field);
+  pl_analysis_csv_text (s, field);
   g_string_append_c (s, ',');
-  csv_double (s, v);
+  pl_analysis_csv_double (s, v);
   g_string_append_c (s, '\n');
 }
 
@@ -721,7 +676,7 @@ pl_compare_report_save_summary_csv (const PlCompareReport *report, const char *p
         {
           char buf[G_ASCII_DTOSTR_BUF_SIZE];
           summary_row (s, "mean_curve", names[c],
-                       format_double (buf, sizeof buf, report->curve_fraction[i]),
+                       pl_analysis_format_double (buf, sizeof buf, report->curve_fraction[i]),
                        report->mean_curves[c * report->n_curve_points + i]);
         }
     }

@@ -1,5 +1,6 @@
 /* pl-sweep.c — accuracy, cost and saliency similarity against sparsity. See pl-sweep.h. */
 #include "analysis/pl-sweep.h"
+#include "analysis/pl-analysis-private.h"
 #include "analysis/pl-metrics.h"
 #include "exec/pl-executor.h"
 #include "explain/pl-explain.h"
@@ -476,44 +477,6 @@ pl_sweep_class_name (const PlSweep *sweep, gint c)
 /* ---- export ---------------------------------------------------------------------- */
 
 /* The shortest of %.15g / %.17g that reads back as v ('.' decimal point). */
-static const char *
-format_double (char *buf, gsize size, double v)
-{
-  g_ascii_formatd (buf, size, "%.15g", v);
-  if (g_ascii_strtod (buf, NULL) != v)
-    g_ascii_formatd (buf, size, "%.17g", v);
-  return buf;
-}
-
-static void
-csv_double (GString *s, double v)
-{
-  if (isfinite (v))
-    {
-      char buf[G_ASCII_DTOSTR_BUF_SIZE];
-      g_string_append (s, format_double (buf, sizeof buf, v));
-    }
-}
-
-static void
-csv_text (GString *s, const char *text)
-{
-  if (text == NULL)
-    return;
-  if (strpbrk (text, ",\"\r\n") == NULL)
-    {
-      g_string_append (s, text);
-      return;
-    }
-  g_string_append_c (s, '"');
-  for (const char *p = text; *p; p++)
-    {
-      if (*p == '"')
-        g_string_append_c (s, '"');
-      g_string_append_c (s, *p);
-    }
-  g_string_append_c (s, '"');
-}
 
 static gboolean
 write_atomically (const char *path, const char *data, gssize length, GError **error)
@@ -545,9 +508,9 @@ static void
 append_param (GString *s, const char *key, const char *value)
 {
   g_string_append (s, "# ");
-  csv_text (s, key);
+  pl_analysis_csv_text (s, key);
   g_string_append_c (s, ',');
-  csv_text (s, value);
+  pl_analysis_csv_text (s, value);
   g_string_append_c (s, '\n');
 }
 
@@ -572,11 +535,11 @@ pl_sweep_save_csv (const PlSweep *sweep, const char *path, GError **error)
   append_param (s, "indices", idx);
   g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, sweep->film_index);
   append_param (s, "film_index", buf);
-  format_double (buf, sizeof buf, o->topk_fraction);
+  pl_analysis_format_double (buf, sizeof buf, o->topk_fraction);
   append_param (s, "topk_fraction", buf);
   g_snprintf (buf, sizeof buf, "%d", o->n_bootstrap);
   append_param (s, "n_bootstrap", buf);
-  format_double (buf, sizeof buf, o->confidence);
+  pl_analysis_format_double (buf, sizeof buf, o->confidence);
   append_param (s, "confidence", buf);
   g_snprintf (buf, sizeof buf, "%" G_GUINT64_FORMAT, o->seed);
   append_param (s, "bootstrap_seed", buf);
@@ -593,9 +556,9 @@ pl_sweep_save_csv (const PlSweep *sweep, const char *path, GError **error)
   for (gint k = 0; k < sweep->n_points; k++)
     {
       const PlSweepPoint *p = &sweep->points[k];
-      csv_double (s, p->sparsity_requested);
+      pl_analysis_csv_double (s, p->sparsity_requested);
       g_string_append_c (s, ',');
-      csv_double (s, p->sparsity);
+      pl_analysis_csv_double (s, p->sparsity);
       g_string_append_printf (s, ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%"
                               G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",", p->prunable_weights,
                               p->nonzero_weights, p->parameters, p->nonzero_parameters);
@@ -606,7 +569,7 @@ pl_sweep_save_csv (const PlSweep *sweep, const char *path, GError **error)
         g_string_append_printf (s, "%" G_GINT64_FORMAT, p->macs_nonzero);
       g_string_append_printf (s, ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",", p->n_eval,
                               p->correct);
-      csv_double (s, p->accuracy);
+      pl_analysis_csv_double (s, p->accuracy);
       for (gint m = 0; m < PL_SWEEP_N_METRICS; m++)
         {
           const PlSummary *su = &p->summary[m];
@@ -614,7 +577,7 @@ pl_sweep_save_csv (const PlSweep *sweep, const char *path, GError **error)
           for (int f = 0; f < 5; f++)
             {
               g_string_append_c (s, ',');
-              csv_double (s, v[f]);
+              pl_analysis_csv_double (s, v[f]);
             }
           g_string_append_printf (s, ",%" G_GINT64_FORMAT, su->n);
         }
