@@ -176,40 +176,6 @@ safe_score (float s)
   return isnan (s) ? INFINITY : s;
 }
 
-static float
-select_kth (float *a, gint64 n, gint64 k)
-{
-  gint64 lo = 0, hi = n - 1;
-  while (hi > lo)
-    {
-      gint64 mid = lo + (hi - lo) / 2;
-      float x = a[lo], y = a[mid], z = a[hi];
-      float pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
-      gint64 i = lo, j = hi;
-      while (i <= j)
-        {
-          while (a[i] < pivot)
-            i++;
-          while (a[j] > pivot)
-            j--;
-          if (i <= j)
-            {
-              float t = a[i];
-              a[i] = a[j];
-              a[j] = t;
-              i++;
-              j--;
-            }
-        }
-      if (k <= j)
-        hi = j;
-      else if (k >= i)
-        lo = i;
-      else
-        return a[k];
-    }
-  return a[k];
-}
 
 /* Masks the k smallest scores of layers[0..n) ranked by (score, position). */
 static void
@@ -228,7 +194,7 @@ mask_smallest (Layer **layers, gint n, gint64 k)
       for (gint l = 0; l < n; l++)
         for (gint64 i = 0; i < layers[l]->weight->numel; i++)
           all[o++] = layers[l]->score[i];
-      threshold = select_kth (all, total, k - 1);
+      threshold = pl_prune_select_kth (all, total, k - 1);
       g_free (all);
     }
   gint64 pruned = 0;

@@ -57,4 +57,7 @@ void pl_chan_apply_masks (PlGraph *graph, PlChanAnalysis *a, guint8 **removed);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlChanAnalysis, pl_chan_analysis_free)
 
+/* The k-th smallest (0-based) of a[0..n) by quickselect; a is reordered (pl-prune.c). */
+float pl_prune_select_kth (float *a, gint64 n, gint64 k);
+
 G_END_DECLS

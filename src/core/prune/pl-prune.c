@@ -6,6 +6,7 @@
  * documented in pl-prune.h. NaN weights rank as +∞ (pruned last).
  */
 #include "prune/pl-prune.h"
+#include "prune/pl-prune-private.h"
 #include "pl-error.h"
 
 #include <float.h>
@@ -32,9 +33,9 @@ magnitude (float w)
 }
 
 /* The k-th smallest (0-based) of a[0..n) by quickselect (Hoare partition, median of 3);
- * a is reordered. */
-static float
-select_kth (float *a, gint64 n, gint64 k)
+ * a is reordered. Shared with pl-prune-config.c (pl-prune-private.h). */
+float
+pl_prune_select_kth (float *a, gint64 n, gint64 k)
 {
   gint64 lo = 0, hi = n - 1;
   while (hi > lo)
@@ -94,7 +95,7 @@ prune_smallest (Layer *layers, gint n_layers, gint64 k)
       for (gint l = 0; l < n_layers; l++)
         for (gint64 i = 0; i < layers[l].weight->numel; i++)
           mags[o++] = magnitude (layers[l].weight->data[i]);
-      threshold = select_kth (mags, total, k - 1);
+      threshold = pl_prune_select_kth (mags, total, k - 1);
       g_free (mags);
     }
 
