@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 /* splitmix64 (Steele, Lea & Flood, OOPSLA 2014). */
 static inline guint64
@@ -38,3 +39,9 @@ pl_analysis_below (guint64 *state, guint64 n)
 const char *pl_analysis_format_double (char *buf, gsize size, double v);
 void pl_analysis_csv_double (GString *s, double v);
 void pl_analysis_csv_text (GString *s, const char *text);
+
+/* JSON members (pl-csv.c): a number, null when not finite (name NULL inside an array);
+ * an integer; a string ("" for NULL). */
+void pl_analysis_json_double (JsonBuilder *b, const char *name, double v);
+void pl_analysis_json_int (JsonBuilder *b, const char *name, gint64 v);
+void pl_analysis_json_string (JsonBuilder *b, const char *name, const char *v);

@@ -697,29 +697,8 @@ pl_compare_report_save_summary_csv (const PlCompareReport *report, const char *p
   return write_atomically (path, s->str, (gssize) s->len, error);
 }
 
-static void
-json_double (JsonBuilder *b, const char *name, double v)
-{
-  json_builder_set_member_name (b, name);
-  if (isfinite (v))
-    json_builder_add_double_value (b, v);
-  else
-    json_builder_add_null_value (b);
-}
 
-static void
-json_int (JsonBuilder *b, const char *name, gint64 v)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_int_value (b, v);
-}
 
-static void
-json_string (JsonBuilder *b, const char *name, const char *v)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_string_value (b, v ? v : "");
-}
 
 static void
 json_double_array (JsonBuilder *b, const char *name, const double *v, gint64 n)
@@ -743,23 +722,23 @@ json_tests (JsonBuilder *b, const char *name, const PlPairedTTest *t, const PlWi
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "paired_t");
   json_builder_begin_object (b);
-  json_int (b, "n", t->n);
-  json_double (b, "mean_diff", t->mean_diff);
-  json_double (b, "sd_diff", t->sd_diff);
-  json_double (b, "t", t->t);
-  json_double (b, "df", t->df);
-  json_double (b, "p_value", t->p_value);
-  json_double (b, "cohen_dz", t->cohen_dz);
+  pl_analysis_json_int (b, "n", t->n);
+  pl_analysis_json_double (b, "mean_diff", t->mean_diff);
+  pl_analysis_json_double (b, "sd_diff", t->sd_diff);
+  pl_analysis_json_double (b, "t", t->t);
+  pl_analysis_json_double (b, "df", t->df);
+  pl_analysis_json_double (b, "p_value", t->p_value);
+  pl_analysis_json_double (b, "cohen_dz", t->cohen_dz);
   json_builder_end_object (b);
   json_builder_set_member_name (b, "wilcoxon");
   json_builder_begin_object (b);
-  json_int (b, "n", w->n);
-  json_int (b, "n_zero", w->n_zero);
-  json_double (b, "w_plus", w->w_plus);
-  json_double (b, "w_minus", w->w_minus);
-  json_double (b, "z", w->z);
-  json_double (b, "p_value", w->p_value);
-  json_double (b, "rank_biserial", w->rank_biserial);
+  pl_analysis_json_int (b, "n", w->n);
+  pl_analysis_json_int (b, "n_zero", w->n_zero);
+  pl_analysis_json_double (b, "w_plus", w->w_plus);
+  pl_analysis_json_double (b, "w_minus", w->w_minus);
+  pl_analysis_json_double (b, "z", w->z);
+  pl_analysis_json_double (b, "p_value", w->p_value);
+  pl_analysis_json_double (b, "rank_biserial", w->rank_biserial);
   json_builder_set_member_name (b, "exact");
   json_builder_add_boolean_value (b, w->exact);
   json_builder_end_object (b);
@@ -773,48 +752,48 @@ pl_compare_report_to_json (const PlCompareReport *report, gsize *length)
   const PlCompareOptions *o = &report->options;
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
-  json_string (b, "generator", "PruneLens pl_compare_sample");
+  pl_analysis_json_string (b, "generator", "PruneLens pl_compare_sample");
 
   json_builder_set_member_name (b, "parameters");
   json_builder_begin_object (b);
-  json_string (b, "method", o->method_name);
-  json_string (b, "target_class", "predicted by the original network");
-  json_string (b, "dataset", report->dataset_name);
-  json_int (b, "dataset_size", report->dataset_size);
-  json_double (b, "sparsity_original", report->sparsity_original);
-  json_double (b, "sparsity_pruned", report->sparsity_pruned);
-  json_int (b, "n_samples_requested", o->n_samples);
-  json_int (b, "n_samples", report->n);
-  json_string (b, "sampling", "stratified by class, proportional, largest remainder, "
+  pl_analysis_json_string (b, "method", o->method_name);
+  pl_analysis_json_string (b, "target_class", "predicted by the original network");
+  pl_analysis_json_string (b, "dataset", report->dataset_name);
+  pl_analysis_json_int (b, "dataset_size", report->dataset_size);
+  pl_analysis_json_double (b, "sparsity_original", report->sparsity_original);
+  pl_analysis_json_double (b, "sparsity_pruned", report->sparsity_pruned);
+  pl_analysis_json_int (b, "n_samples_requested", o->n_samples);
+  pl_analysis_json_int (b, "n_samples", report->n);
+  pl_analysis_json_string (b, "sampling", "stratified by class, proportional, largest remainder, "
                               "splitmix64");
-  json_int (b, "seed", (gint64) o->seed);
-  json_int (b, "bootstrap_seed", (gint64) (o->seed + 1));
-  json_int (b, "randomisation_seed", (gint64) (o->seed + 2));
-  json_double (b, "topk_fraction", o->topk_fraction);
-  json_int (b, "grid_rows", o->grid_rows);
-  json_int (b, "grid_cols", o->grid_cols);
+  pl_analysis_json_int (b, "seed", (gint64) o->seed);
+  pl_analysis_json_int (b, "bootstrap_seed", (gint64) (o->seed + 1));
+  pl_analysis_json_int (b, "randomisation_seed", (gint64) (o->seed + 2));
+  pl_analysis_json_double (b, "topk_fraction", o->topk_fraction);
+  pl_analysis_json_int (b, "grid_rows", o->grid_rows);
+  pl_analysis_json_int (b, "grid_cols", o->grid_cols);
   json_builder_set_member_name (b, "ssim");
   json_builder_begin_object (b);
-  json_string (b, "source", "Wang, Bovik, Sheikh & Simoncelli, IEEE TIP 2004");
-  json_int (b, "window", 11);
-  json_double (b, "sigma", 1.5);
-  json_double (b, "k1", 0.01);
-  json_double (b, "k2", 0.03);
-  json_string (b, "data_range", "maps divided by their max |phi|; 1 for non-negative maps, "
+  pl_analysis_json_string (b, "source", "Wang, Bovik, Sheikh & Simoncelli, IEEE TIP 2004");
+  pl_analysis_json_int (b, "window", 11);
+  pl_analysis_json_double (b, "sigma", 1.5);
+  pl_analysis_json_double (b, "k1", 0.01);
+  pl_analysis_json_double (b, "k2", 0.03);
+  pl_analysis_json_string (b, "data_range", "maps divided by their max |phi|; 1 for non-negative maps, "
                                 "2 for signed");
   json_builder_end_object (b);
   json_builder_set_member_name (b, "faithfulness");
   json_builder_begin_object (b);
-  json_string (b, "source", "Petsiuk, Das & Saenko, RISE, BMVC 2018");
-  json_int (b, "pixels_per_step", o->faithfulness.pixels_per_step);
-  json_string (b, "score", score_name (o->faithfulness.score));
-  json_double (b, "deletion_baseline", o->faithfulness.baseline);
-  json_double (b, "insertion_blur_sigma", o->faithfulness.blur_sigma);
-  json_string (b, "auc", "trapezoid over the fraction of pixels changed");
+  pl_analysis_json_string (b, "source", "Petsiuk, Das & Saenko, RISE, BMVC 2018");
+  pl_analysis_json_int (b, "pixels_per_step", o->faithfulness.pixels_per_step);
+  pl_analysis_json_string (b, "score", score_name (o->faithfulness.score));
+  pl_analysis_json_double (b, "deletion_baseline", o->faithfulness.baseline);
+  pl_analysis_json_double (b, "insertion_blur_sigma", o->faithfulness.blur_sigma);
+  pl_analysis_json_string (b, "auc", "trapezoid over the fraction of pixels changed");
   json_builder_end_object (b);
-  json_int (b, "n_bootstrap", o->n_bootstrap);
-  json_double (b, "confidence", o->confidence);
-  json_string (b, "entropy_units", "nats");
+  pl_analysis_json_int (b, "n_bootstrap", o->n_bootstrap);
+  pl_analysis_json_double (b, "confidence", o->confidence);
+  pl_analysis_json_string (b, "entropy_units", "nats");
   json_builder_set_member_name (b, "randomisation");
   json_builder_add_boolean_value (b, o->randomisation);
   json_builder_end_object (b);
@@ -826,19 +805,19 @@ pl_compare_report_to_json (const PlCompareReport *report, gsize *length)
       const PlSummary *sm = &report->summary[m];
       json_builder_set_member_name (b, metric_names[m]);
       json_builder_begin_object (b);
-      json_int (b, "n", sm->n);
-      json_double (b, "mean", sm->mean);
-      json_double (b, "sd", sm->sd);
-      json_double (b, "median", sm->median);
-      json_double (b, "ci_low", sm->ci_low);
-      json_double (b, "ci_high", sm->ci_high);
+      pl_analysis_json_int (b, "n", sm->n);
+      pl_analysis_json_double (b, "mean", sm->mean);
+      pl_analysis_json_double (b, "sd", sm->sd);
+      pl_analysis_json_double (b, "median", sm->median);
+      pl_analysis_json_double (b, "ci_low", sm->ci_low);
+      pl_analysis_json_double (b, "ci_high", sm->ci_high);
       json_builder_end_object (b);
     }
   json_builder_end_object (b);
 
   json_builder_set_member_name (b, "tests");
   json_builder_begin_object (b);
-  json_string (b, "difference", "pruned - original");
+  pl_analysis_json_string (b, "difference", "pruned - original");
   json_tests (b, "deletion_auc", &report->deletion_t, &report->deletion_wilcoxon);
   json_tests (b, "insertion_auc", &report->insertion_t, &report->insertion_wilcoxon);
   json_builder_end_object (b);
@@ -848,11 +827,11 @@ pl_compare_report_to_json (const PlCompareReport *report, gsize *length)
   for (gint c = 0; c < report->n_classes; c++)
     {
       json_builder_begin_object (b);
-      json_int (b, "class", c);
-      json_string (b, "name", report->class_names[c]);
-      json_int (b, "n", report->class_count[c]);
+      pl_analysis_json_int (b, "class", c);
+      pl_analysis_json_string (b, "name", report->class_names[c]);
+      pl_analysis_json_int (b, "n", report->class_count[c]);
       for (gint m = 0; m < PL_N_METRICS; m++)
-        json_double (b, metric_names[m], report->class_mean[c * PL_N_METRICS + m]);
+        pl_analysis_json_double (b, metric_names[m], report->class_mean[c * PL_N_METRICS + m]);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -880,10 +859,10 @@ pl_compare_report_to_json (const PlCompareReport *report, gsize *length)
   else
     {
       json_builder_begin_object (b);
-      json_string (b, "source", "Adebayo et al., Sanity Checks for Saliency Maps, "
+      pl_analysis_json_string (b, "source", "Adebayo et al., Sanity Checks for Saliency Maps, "
                                 "NeurIPS 2018 (cascading, output to input)");
-      json_int (b, "seed", (gint64) rc->seed);
-      json_int (b, "n_inputs", rc->n_inputs);
+      pl_analysis_json_int (b, "seed", (gint64) rc->seed);
+      pl_analysis_json_int (b, "n_inputs", rc->n_inputs);
       json_builder_set_member_name (b, "layers");
       json_builder_begin_array (b);
       for (gint i = 0; i < rc->n_steps; i++)
@@ -905,13 +884,13 @@ pl_compare_report_to_json (const PlCompareReport *report, gsize *length)
     {
       const PlCompareInput *in = &report->inputs[i];
       json_builder_begin_object (b);
-      json_int (b, "index", in->index);
-      json_int (b, "label", in->label);
-      json_int (b, "target", in->target);
-      json_int (b, "pred_original", in->pred_original);
-      json_int (b, "pred_pruned", in->pred_pruned);
+      pl_analysis_json_int (b, "index", in->index);
+      pl_analysis_json_int (b, "label", in->label);
+      pl_analysis_json_int (b, "target", in->target);
+      pl_analysis_json_int (b, "pred_original", in->pred_original);
+      pl_analysis_json_int (b, "pred_pruned", in->pred_pruned);
       for (gint m = 0; m < PL_N_METRICS; m++)
-        json_double (b, metric_names[m], in->metrics[m]);
+        pl_analysis_json_double (b, metric_names[m], in->metrics[m]);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);

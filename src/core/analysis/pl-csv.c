@@ -1,6 +1,7 @@
-/* pl-csv.c — CSV number and text fields shared by the analysis exports. */
+/* pl-csv.c — CSV fields and JSON members shared by the analysis exports. */
 #include "pl-analysis-private.h"
 
+#include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
 
@@ -49,3 +50,28 @@ pl_analysis_csv_text (GString *s, const char *text)
   g_string_append_c (s, '"');
 }
 
+
+void
+pl_analysis_json_double (JsonBuilder *b, const char *name, double v)
+{
+  if (name != NULL)
+    json_builder_set_member_name (b, name);
+  if (isfinite (v))
+    json_builder_add_double_value (b, v);
+  else
+    json_builder_add_null_value (b);
+}
+
+void
+pl_analysis_json_int (JsonBuilder *b, const char *name, gint64 v)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_int_value (b, v);
+}
+
+void
+pl_analysis_json_string (JsonBuilder *b, const char *name, const char *v)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_string_value (b, v ? v : "");
+}

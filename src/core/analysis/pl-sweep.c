@@ -586,30 +586,8 @@ pl_sweep_save_csv (const PlSweep *sweep, const char *path, GError **error)
   return write_atomically (path, s->str, (gssize) s->len, error);
 }
 
-static void
-json_double (JsonBuilder *b, const char *name, double v)
-{
-  if (name != NULL)
-    json_builder_set_member_name (b, name);
-  if (isfinite (v))
-    json_builder_add_double_value (b, v);
-  else
-    json_builder_add_null_value (b);
-}
 
-static void
-json_int (JsonBuilder *b, const char *name, gint64 v)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_int_value (b, v);
-}
 
-static void
-json_string (JsonBuilder *b, const char *name, const char *v)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_string_value (b, v ? v : "");
-}
 
 static void
 json_map (JsonBuilder *b, const char *name, const PlTensor *t)
@@ -626,7 +604,7 @@ json_map (JsonBuilder *b, const char *name, const PlTensor *t)
     {
       json_builder_begin_array (b);
       for (gint64 c = 0; c < W; c++)
-        json_double (b, NULL, t->data[r * W + c]);
+        pl_analysis_json_double (b, NULL, t->data[r * W + c]);
       json_builder_end_array (b);
     }
   json_builder_end_array (b);
@@ -639,27 +617,27 @@ pl_sweep_to_json (const PlSweep *sweep, gsize *length)
   const PlSweepOptions *o = &sweep->options;
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
-  json_string (b, "generator", "PruneLens pl_sweep_run");
+  pl_analysis_json_string (b, "generator", "PruneLens pl_sweep_run");
   json_builder_set_member_name (b, "parameters");
   json_builder_begin_object (b);
-  json_string (b, "dataset", sweep->dataset_name);
-  json_int (b, "dataset_size", sweep->dataset_size);
-  json_string (b, "pruning", PRUNING_TEXT);
-  json_string (b, "method", METHOD_TEXT);
-  json_int (b, "n_eval", o->n_eval);
-  json_string (b, "eval_samples", "the first n_eval samples of the dataset");
+  pl_analysis_json_string (b, "dataset", sweep->dataset_name);
+  pl_analysis_json_int (b, "dataset_size", sweep->dataset_size);
+  pl_analysis_json_string (b, "pruning", PRUNING_TEXT);
+  pl_analysis_json_string (b, "method", METHOD_TEXT);
+  pl_analysis_json_int (b, "n_eval", o->n_eval);
+  pl_analysis_json_string (b, "eval_samples", "the first n_eval samples of the dataset");
   json_builder_set_member_name (b, "indices");
   json_builder_begin_array (b);
   for (gint64 i = 0; i < sweep->n_indices; i++)
     json_builder_add_int_value (b, sweep->indices[i]);
   json_builder_end_array (b);
-  json_int (b, "film_index", sweep->film_index);
-  json_double (b, "topk_fraction", o->topk_fraction);
-  json_int (b, "n_bootstrap", o->n_bootstrap);
-  json_double (b, "confidence", o->confidence);
-  json_int (b, "bootstrap_seed", (gint64) o->seed);
-  json_string (b, "ci", "percentile bootstrap of the mean (Efron & Tibshirani 1993)");
-  json_double (b, "seconds", sweep->seconds);
+  pl_analysis_json_int (b, "film_index", sweep->film_index);
+  pl_analysis_json_double (b, "topk_fraction", o->topk_fraction);
+  pl_analysis_json_int (b, "n_bootstrap", o->n_bootstrap);
+  pl_analysis_json_double (b, "confidence", o->confidence);
+  pl_analysis_json_int (b, "bootstrap_seed", (gint64) o->seed);
+  pl_analysis_json_string (b, "ci", "percentile bootstrap of the mean (Efron & Tibshirani 1993)");
+  pl_analysis_json_double (b, "seconds", sweep->seconds);
   json_builder_end_object (b);
 
   json_builder_set_member_name (b, "inputs");
@@ -667,9 +645,9 @@ pl_sweep_to_json (const PlSweep *sweep, gsize *length)
   for (gint64 i = 0; i < sweep->n_indices; i++)
     {
       json_builder_begin_object (b);
-      json_int (b, "index", sweep->indices[i]);
-      json_int (b, "label", sweep->labels[i]);
-      json_int (b, "target", sweep->targets[i]);
+      pl_analysis_json_int (b, "index", sweep->indices[i]);
+      pl_analysis_json_int (b, "label", sweep->labels[i]);
+      pl_analysis_json_int (b, "target", sweep->targets[i]);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -680,12 +658,12 @@ pl_sweep_to_json (const PlSweep *sweep, gsize *length)
     {
       const PlSweepPoint *p = &sweep->points[k];
       json_builder_begin_object (b);
-      json_double (b, "sparsity_requested", p->sparsity_requested);
-      json_double (b, "sparsity", p->sparsity);
-      json_int (b, "prunable_weights", p->prunable_weights);
-      json_int (b, "nonzero_weights", p->nonzero_weights);
-      json_int (b, "parameters", p->parameters);
-      json_int (b, "nonzero_parameters", p->nonzero_parameters);
+      pl_analysis_json_double (b, "sparsity_requested", p->sparsity_requested);
+      pl_analysis_json_double (b, "sparsity", p->sparsity);
+      pl_analysis_json_int (b, "prunable_weights", p->prunable_weights);
+      pl_analysis_json_int (b, "nonzero_weights", p->nonzero_weights);
+      pl_analysis_json_int (b, "parameters", p->parameters);
+      pl_analysis_json_int (b, "nonzero_parameters", p->nonzero_parameters);
       json_builder_set_member_name (b, "macs_dense");
       if (p->macs_dense >= 0)
         json_builder_add_int_value (b, p->macs_dense);
@@ -696,9 +674,9 @@ pl_sweep_to_json (const PlSweep *sweep, gsize *length)
         json_builder_add_int_value (b, p->macs_nonzero);
       else
         json_builder_add_null_value (b);
-      json_int (b, "n_eval", p->n_eval);
-      json_int (b, "correct", p->correct);
-      json_double (b, "accuracy", p->accuracy);
+      pl_analysis_json_int (b, "n_eval", p->n_eval);
+      pl_analysis_json_int (b, "correct", p->correct);
+      pl_analysis_json_double (b, "accuracy", p->accuracy);
       json_builder_set_member_name (b, "metrics");
       json_builder_begin_object (b);
       for (gint m = 0; m < PL_SWEEP_N_METRICS; m++)
@@ -706,16 +684,16 @@ pl_sweep_to_json (const PlSweep *sweep, gsize *length)
           const PlSummary *su = &p->summary[m];
           json_builder_set_member_name (b, metric_names[m]);
           json_builder_begin_object (b);
-          json_int (b, "n", su->n);
-          json_double (b, "mean", su->mean);
-          json_double (b, "sd", su->sd);
-          json_double (b, "median", su->median);
-          json_double (b, "ci_low", su->ci_low);
-          json_double (b, "ci_high", su->ci_high);
+          pl_analysis_json_int (b, "n", su->n);
+          pl_analysis_json_double (b, "mean", su->mean);
+          pl_analysis_json_double (b, "sd", su->sd);
+          pl_analysis_json_double (b, "median", su->median);
+          pl_analysis_json_double (b, "ci_low", su->ci_low);
+          pl_analysis_json_double (b, "ci_high", su->ci_high);
           json_builder_set_member_name (b, "values");
           json_builder_begin_array (b);
           for (gint64 i = 0; i < sweep->n_indices; i++)
-            json_double (b, NULL, p->values[m * sweep->n_indices + i]);
+            pl_analysis_json_double (b, NULL, p->values[m * sweep->n_indices + i]);
           json_builder_end_array (b);
           json_builder_end_object (b);
         }
@@ -725,18 +703,18 @@ pl_sweep_to_json (const PlSweep *sweep, gsize *length)
       for (gint64 i = 0; i < sweep->n_indices; i++)
         json_builder_add_int_value (b, p->pred[i]);
       json_builder_end_array (b);
-      json_int (b, "film_pred", p->film_pred);
+      pl_analysis_json_int (b, "film_pred", p->film_pred);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
 
   json_builder_set_member_name (b, "film");
   json_builder_begin_object (b);
-  json_int (b, "index", sweep->film_index);
-  json_int (b, "label", sweep->film_label);
-  json_int (b, "target", sweep->film_target);
-  json_string (b, "label_name", pl_sweep_class_name (sweep, sweep->film_label));
-  json_string (b, "target_name", pl_sweep_class_name (sweep, sweep->film_target));
+  pl_analysis_json_int (b, "index", sweep->film_index);
+  pl_analysis_json_int (b, "label", sweep->film_label);
+  pl_analysis_json_int (b, "target", sweep->film_target);
+  pl_analysis_json_string (b, "label_name", pl_sweep_class_name (sweep, sweep->film_label));
+  pl_analysis_json_string (b, "target_name", pl_sweep_class_name (sweep, sweep->film_target));
   json_map (b, "image", sweep->film_image);
   json_map (b, "saliency_original", sweep->film_original);
   json_builder_set_member_name (b, "saliency_pruned");
@@ -744,7 +722,7 @@ pl_sweep_to_json (const PlSweep *sweep, gsize *length)
   for (gint k = 0; k < sweep->n_points; k++)
     {
       json_builder_begin_object (b);
-      json_double (b, "sparsity_requested", sweep->points[k].sparsity_requested);
+      pl_analysis_json_double (b, "sparsity_requested", sweep->points[k].sparsity_requested);
       json_map (b, "map", sweep->points[k].film_map);
       json_builder_end_object (b);
     }
