@@ -1,0 +1,294 @@
+/* cli-common.c — shared by the prunelens-cli commands; see cli-common.h. */
+#include "cli-common.h"
+
+#include <glib-unix.h>
+#include <errno.h>
+#include <unistd.h>
+
+gboolean opt_quiet = FALSE;
+
+/* ---- JSON output (--json): one object on stdout, NaN and infinities as null ---- */
+
+void
+jb_double (JsonBuilder *b, const char *name, double v)
+{
+  json_builder_set_member_name (b, name);
+  if (isfinite (v))
+    json_builder_add_double_value (b, v);
+  else
+    json_builder_add_null_value (b);
+}
+
+void
+jb_int (JsonBuilder *b, const char *name, gint64 v)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_int_value (b, v);
+}
+
+void
+jb_string (JsonBuilder *b, const char *name, const char *v)
+{
+  json_builder_set_member_name (b, name);
+  if (v != NULL)
+    json_builder_add_string_value (b, v);
+  else
+    json_builder_add_null_value (b);
+}
+
+void
+jb_shape (JsonBuilder *b, const char *name, gint ndim, const gint64 *shape)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_begin_array (b);
+  for (gint i = 0; i < ndim; i++)
+    json_builder_add_int_value (b, shape[i]);
+  json_builder_end_array (b);
+}
+
+/* Ends the builder's root object and prints it. */
+void
+jb_print (JsonBuilder *b)
+{
+  json_builder_end_object (b);
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  json_generator_set_pretty (gen, TRUE);
+  json_generator_set_root (gen, root);
+  g_autofree char *text = json_generator_to_data (gen, NULL);
+  printf ("%s\n", text);
+}
+
+/* ---- running work off the main loop, with Ctrl-C and a terminal progress bar ---- */
+
+typedef gboolean (*WorkFunc) (gpointer data, const PlProgress *progress, GError **error);
+
+typedef struct {
+  WorkFunc func;
+  gpointer data;
+  GCancellable *cancellable;
+  gboolean done;
+  gboolean ok;
+  GError *error;
+  GMutex lock;
+  double fraction;
+  char *message;
+  gboolean tty;
+} Job;
+
+static void
+job_progress (double fraction, const char *message, gpointer user_data)
+{
+  Job *job = user_data;
+  g_mutex_lock (&job->lock);
+  job->fraction = fraction;
+  if (message != NULL)
+    {
+      g_free (job->message);
+      job->message = g_strdup (message);
+    }
+  g_mutex_unlock (&job->lock);
+}
+
+static gpointer
+job_thread (gpointer user_data)
+{
+  Job *job = user_data;
+  PlProgress progress;
+  pl_progress_init (&progress, job_progress, job, job->cancellable);
+  job->ok = job->func (job->data, &progress, &job->error);
+  g_atomic_int_set (&job->done, TRUE);
+  g_main_context_wakeup (NULL);
+  return NULL;
+}
+
+static gboolean
+on_sigint (gpointer user_data)
+{
+  Job *job = user_data;
+  g_cancellable_cancel (job->cancellable);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_tick (gpointer user_data)
+{
+  Job *job = user_data;
+  if (!job->tty || opt_quiet)
+    return G_SOURCE_CONTINUE;
+  g_mutex_lock (&job->lock);
+  double f = job->fraction;
+  g_autofree char *msg = g_strdup (job->message ? job->message : "");
+  g_mutex_unlock (&job->lock);
+  int width = 30, filled = (int) (f * width + 0.5);
+  fprintf (stderr, "\r[");
+  for (int i = 0; i < width; i++)
+    fputc (i < filled ? '#' : '-', stderr);
+  fprintf (stderr, "] %3.0f%% %-40.40s", 100.0 * f, msg);
+  fflush (stderr);
+  return G_SOURCE_CONTINUE;
+}
+
+gboolean
+run_job (WorkFunc func, gpointer data, GError **error)
+{
+  Job job = { .func = func, .data = data };
+  job.cancellable = g_cancellable_new ();
+  job.tty = isatty (STDERR_FILENO);
+  g_mutex_init (&job.lock);
+  guint sig = g_unix_signal_add (SIGINT, on_sigint, &job);
+  guint tick = g_timeout_add (100, on_tick, &job);
+  GThread *thread = g_thread_new ("prunelens-cli-job", job_thread, &job);
+  while (!g_atomic_int_get (&job.done))
+    g_main_context_iteration (NULL, TRUE);
+  g_thread_join (thread);
+  g_source_remove (sig);
+  g_source_remove (tick);
+  if (job.tty && !opt_quiet)
+    fprintf (stderr, "\r%-80s\r", "");
+  g_object_unref (job.cancellable);
+  g_mutex_clear (&job.lock);
+  g_free (job.message);
+  if (!job.ok)
+    g_propagate_error (error, job.error);
+  return job.ok;
+}
+
+/* ---- shared option handling ---- */
+
+
+int
+usage_error (GOptionContext *ctx, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+int
+usage_error (GOptionContext *ctx, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  fprintf (stderr, "%s: %s\n", g_get_prgname (), msg);
+  fprintf (stderr, _("Try “%s --help”.\n"), g_get_prgname ());
+  (void) ctx;
+  return EXIT_USAGE;
+}
+
+int
+fail (GError *error)
+{
+  fprintf (stderr, "prunelens-cli: %s\n", error->message);
+  g_error_free (error);
+  return EXIT_FAILURE;
+}
+
+gboolean
+parse (GOptionContext *ctx, int *argc, char ***argv, int *status)
+{
+  static const GOptionEntry common[] = {
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet, N_("No progress bar or extra output"), NULL },
+    { NULL }
+  };
+  g_option_context_add_main_entries (ctx, common, GETTEXT_PACKAGE);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, argc, argv, &error))
+    {
+      fprintf (stderr, "prunelens-cli: %s\n", error->message);
+      *status = EXIT_USAGE;
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Loads MODEL and the Fashion-MNIST split of data_dir (NULL: the default folder) and checks
+ * that the model can classify it (pl_model_check_dataset): the start of every command
+ * that runs a model on the dataset. */
+gboolean
+open_model_and_dataset (const char *model_path, const char *data_dir, const char *split,
+                        PlGraph **graph, PlDataset **dataset, GError **error)
+{
+  g_autoptr (PlGraph) g = pl_onnx_load_file (model_path, error);
+  if (g == NULL)
+    return FALSE;
+  g_autoptr (PlDataset) ds = pl_dataset_load_fashion_mnist (
+      data_dir ? data_dir : PL_DEFAULT_DATASET_DIR, split, error);
+  if (ds == NULL || !pl_model_check_dataset (g, model_path, ds, error))
+    return FALSE;
+  *graph = g_steal_pointer (&g);
+  *dataset = g_steal_pointer (&ds);
+  return TRUE;
+}
+
+
+gboolean
+parse_sparsity (const char *text, double *out)
+{
+  if (text == NULL)
+    return FALSE;
+  char *end = NULL;
+  double v = g_ascii_strtod (text, &end);
+  if (end == text)
+    return FALSE;
+  if (*end == '%')
+    {
+      v /= 100.0;
+      end++;
+    }
+  if (*end != '\0' || !(v >= 0.0 && v <= 1.0))
+    return FALSE;
+  *out = v;
+  return TRUE;
+}
+
+
+
+gboolean
+has_suffix_ci (const char *s, const char *suffix)
+{
+  if (s == NULL)
+    return FALSE;
+  gsize a = strlen (s), b = strlen (suffix);
+  return a >= b && g_ascii_strcasecmp (s + a - b, suffix) == 0;
+}
+
+gboolean
+ensure_dir (const char *dir, GError **error)
+{
+  if (g_mkdir_with_parents (dir, 0755) != 0)
+    {
+      int e = errno;
+      g_set_error (error, PL_ERROR, PL_ERROR_IO, "Cannot create the folder '%s': %s", dir,
+                   g_strerror (e));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+char *
+shape_of (const PlTensor *t)
+{
+  return pl_tensor_shape_string (t->ndim, t->shape);
+}
+
+/* The engine's thread count and where it comes from. */
+char *
+threads_description (void)
+{
+  const char *env = g_getenv ("PL_NUM_THREADS");
+  gint parts = pl_parallel_parts ();
+  if (env != NULL && *env != '\0')
+    return g_strdup_printf ("%d threads (PL_NUM_THREADS=%s)", parts, env);
+  return g_strdup_printf ("%d threads (%u processors; set PL_NUM_THREADS to change)", parts,
+                          g_get_num_processors ());
+}
+
+/* As fail, naming the file first unless the message already does. */
+int
+fail_in (const char *what, GError *error)
+{
+  if (strstr (error->message, what) != NULL)
+    return fail (error);
+  fprintf (stderr, "prunelens-cli: %s: %s\n", what, error->message);
+  g_error_free (error);
+  return EXIT_FAILURE;
+}
+

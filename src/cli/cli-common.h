@@ -1,0 +1,86 @@
+/* cli-common.h — what the prunelens-cli commands share: JSON output, running work off the
+ * main loop with Ctrl-C and a terminal progress bar, option parsing and error reporting.
+ */
+#pragma once
+
+#include "config.h"
+
+#include <glib.h>
+#include <glib/gi18n.h>
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <locale.h>
+#include <math.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "analysis/pl-compare.h"
+#include "analysis/pl-metrics.h"
+#include "data/pl-dataset.h"
+#include "exec/pl-executor.h"
+#include "explain/pl-attribution.h"
+#include "explain/pl-explain.h"
+#include "graph/pl-graph.h"
+#include "onnx/pl-onnx.h"
+#include "ops/pl-ops.h"
+#include "pl-comparison-figure.h"
+#include "pl-figures.h"
+#include "analysis/pl-sweep.h"
+#include "pl-error.h"
+#include "prune/pl-prune.h"
+#include "session/pl-session.h"
+#include "train/pl-train.h"
+
+#define EXIT_USAGE 2
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlExecutor, pl_executor_free)
+
+/* --quiet: no progress bar or extra output. */
+extern gboolean opt_quiet;
+
+/* JSON output (--json): one object on stdout, NaN and infinities as null. */
+void jb_double (JsonBuilder *b, const char *name, double v);
+void jb_int (JsonBuilder *b, const char *name, gint64 v);
+void jb_string (JsonBuilder *b, const char *name, const char *v);
+void jb_shape (JsonBuilder *b, const char *name, gint ndim, const gint64 *shape);
+/* Ends the builder's root object and prints it. */
+void jb_print (JsonBuilder *b);
+
+/* Work run in a thread while the main loop draws the progress bar and handles Ctrl-C. */
+typedef gboolean (*WorkFunc) (gpointer data, const PlProgress *progress, GError **error);
+gboolean run_job (WorkFunc func, gpointer data, GError **error);
+
+/* Prints "prunelens-cli CMD: message" and a --help hint; returns EXIT_USAGE. */
+int usage_error (GOptionContext *ctx, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+/* Prints the error on stderr, frees it; returns EXIT_FAILURE. */
+int fail (GError *error);
+/* As fail, naming the file first unless the message already does. */
+int fail_in (const char *what, GError *error);
+/* Parses the command's options plus --quiet; FALSE with *status set on a usage error. */
+gboolean parse (GOptionContext *ctx, int *argc, char ***argv, int *status);
+/* Loads MODEL and a Fashion-MNIST split of data_dir (NULL: the default folder) and checks
+ * that the model can classify it. */
+gboolean open_model_and_dataset (const char *model_path, const char *data_dir, const char *split,
+                                 PlGraph **graph, PlDataset **dataset, GError **error);
+/* "0.9" or "90%" -> 0.9; FALSE unless in [0, 1]. */
+gboolean parse_sparsity (const char *text, double *out);
+gboolean has_suffix_ci (const char *s, const char *suffix);
+gboolean ensure_dir (const char *dir, GError **error);
+char *shape_of (const PlTensor *t);
+/* The engine's thread count and where it comes from. */
+char *threads_description (void);
+
+/* The commands (cli-*.c). */
+int cmd_info (int argc, char **argv);
+int cmd_eval (int argc, char **argv);
+int cmd_train (int argc, char **argv);
+int cmd_prune (int argc, char **argv);
+int cmd_tensor (int argc, char **argv);
+int cmd_infer (int argc, char **argv);
+int cmd_explain (int argc, char **argv);
+int cmd_compare (int argc, char **argv);
+int cmd_bench (int argc, char **argv);
+int cmd_sweep (int argc, char **argv);

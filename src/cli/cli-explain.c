@@ -1,0 +1,670 @@
+/* cli-explain.c — prunelens-cli explain: original vs pruned figures, or one raw attribution. */
+#include "cli-common.h"
+
+#include <errno.h>
+
+/* ---- explain, raw mode: one attribution method, the raw map as a TensorProto ---- */
+
+typedef enum {
+  RAW_SALIENCY,
+  RAW_GRADIENT_X_INPUT,
+  RAW_SMOOTHGRAD,
+  RAW_SMOOTHGRAD_SQUARED,
+  RAW_VARGRAD,
+  RAW_INTEGRATED_GRADIENTS,
+  RAW_OCCLUSION,
+  RAW_GRAD_CAM,
+  RAW_LIME,
+  RAW_KERNEL_SHAP,
+  RAW_N_METHODS
+} RawMethod;
+
+static const char *const raw_method_names[RAW_N_METHODS] = {
+  "saliency", "gradient-x-input", "smoothgrad", "smoothgrad-squared", "vargrad",
+  "integrated-gradients", "occlusion", "grad-cam", "lime", "kernel-shap",
+};
+
+typedef struct {
+  RawMethod method;
+  gint target;               /* < 0: the predicted class */
+  gint steps;                /* IG, default 50 */
+  gint samples;              /* SmoothGrad (50) / LIME (1000); 0: default */
+  double noise;              /* SmoothGrad σ fraction; NaN: default */
+  const char *baseline;      /* IG: zero|blur|uniform|mean; others: a number; LIME: mean */
+  const char *rule;          /* IG rule */
+  gint window_h, window_w, stride_h, stride_w;
+  const char *layer;         /* Grad-CAM */
+  const char *segmentation;  /* grid|slic|quickshift */
+  gint grid;
+  gint budget;               /* KernelSHAP */
+  gboolean signed_map;       /* saliency / SmoothGrad without |·| */
+  guint64 seed;
+} RawOptions;
+
+typedef struct {
+  PlGraph *graph;
+  const PlDataset *dataset;  /* may be NULL */
+  gboolean prune;
+  double sparsity;
+  PlTensor *input;
+  RawOptions o;
+  PlPruneStep *step;
+  PlAttribution *result;
+} RawWork;
+
+static gboolean
+parse_window (const char *text, gint *h, gint *w)
+{
+  if (text == NULL)
+    return TRUE;
+  char *end = NULL;
+  gint64 a = g_ascii_strtoll (text, &end, 10), b = a;
+  if (end == text)
+    return FALSE;
+  if (*end == 'x' || *end == 'X')
+    {
+      const char *s = end + 1;
+      b = g_ascii_strtoll (s, &end, 10);
+      if (end == s)
+        return FALSE;
+    }
+  if (*end != '\0' || a < 1 || b < 1 || a > 4096 || b > 4096)
+    return FALSE;
+  *h = (gint) a;
+  *w = (gint) b;
+  return TRUE;
+}
+
+static gboolean
+parse_number (const char *text, double *out)
+{
+  char *end = NULL;
+  double v = g_ascii_strtod (text, &end);
+  if (end == text || *end != '\0' || !isfinite (v))
+    return FALSE;
+  *out = v;
+  return TRUE;
+}
+
+static PlSegmentation *
+raw_segmentation (const RawWork *w, const char *default_kind, char **name, GError **error)
+{
+  const PlTensor *x = w->input;
+  if (x->ndim != 4)
+    {
+      g_autofree char *s = shape_of (x);
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   "%s needs an image input [1, C, H, W]; the input is %s",
+                   raw_method_names[w->o.method], s);
+      return NULL;
+    }
+  const char *kind = w->o.segmentation ? w->o.segmentation : default_kind;
+  gint H = (gint) x->shape[2], W = (gint) x->shape[3];
+  if (g_str_equal (kind, "grid"))
+    {
+      if (w->o.grid > H || w->o.grid > W)
+        {
+          g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                       "--grid %d is larger than the %d×%d image", w->o.grid, H, W);
+          return NULL;
+        }
+      *name = g_strdup_printf ("grid=%dx%d", w->o.grid, w->o.grid);
+      return pl_segmentation_grid (H, W, w->o.grid, w->o.grid);
+    }
+  PlSuperpixelOptions so;
+  pl_superpixel_options_init (&so);
+  so.method = g_str_equal (kind, "quickshift") ? PL_SUPERPIXELS_QUICKSHIFT : PL_SUPERPIXELS_SLIC;
+  PlSegmentation *seg = pl_superpixels (x, &so, error);
+  if (seg != NULL)
+    *name = pl_superpixel_options_describe (&so);
+  return seg;
+}
+
+static gboolean
+raw_work (gpointer data, const PlProgress *progress, GError **error)
+{
+  RawWork *w = data;
+  const RawOptions *o = &w->o;
+  PlGraph *model = w->graph;
+  if (w->prune)
+    {
+      PlProgress a = pl_progress_sub (progress, 0.0, 0.1);
+      w->step = pl_prune_step_run (w->graph, w->dataset, w->sparsity, 1, &a, error);
+      if (w->step == NULL)
+        return FALSE;
+      model = w->step->pruned;
+    }
+  PlProgress sub = pl_progress_sub (progress, w->prune ? 0.1 : 0.0, 1.0);
+  g_autoptr (PlExecutor) ex = pl_executor_new (model, error);
+  if (ex == NULL)
+    return FALSE;
+  /* Resolve the class once so that every method (KernelSHAP included) reports it. */
+  gint target = o->target;
+  double fx = NAN;
+  {
+    g_autoptr (PlTensor) logits = pl_executor_predict (ex, w->input, 1, NULL, error);
+    if (logits == NULL)
+      return FALSE;
+    if (logits->ndim != 2 || logits->shape[0] != 1)
+      {
+        g_autofree char *s = shape_of (logits);
+        g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                     "The model's first output should be logits [1, classes] for one input; "
+                     "it is %s", s);
+        return FALSE;
+      }
+    if (target < 0)
+      target = (gint) pl_tensor_argmax (logits->data, logits->shape[1]);
+    if (target >= logits->shape[1])
+      {
+        g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                     "--target %d is outside the model's %" G_GINT64_FORMAT " classes (0 to %"
+                     G_GINT64_FORMAT ")", target, logits->shape[1], logits->shape[1] - 1);
+        return FALSE;
+      }
+    fx = logits->data[target];
+  }
+  switch (o->method)
+    {
+    case RAW_SALIENCY:
+      {
+        PlSaliencyOptions so;
+        pl_saliency_options_init (&so);
+        so.absolute = !o->signed_map;
+        w->result = pl_attribution_saliency (ex, w->input, target, &so, &sub, error);
+        break;
+      }
+    case RAW_GRADIENT_X_INPUT:
+      w->result = pl_attribution_gradient_x_input (ex, w->input, target, &sub, error);
+      break;
+    case RAW_SMOOTHGRAD:
+    case RAW_SMOOTHGRAD_SQUARED:
+    case RAW_VARGRAD:
+      {
+        PlSmoothGradOptions so;
+        pl_smoothgrad_options_init (&so);
+        so.variant = o->method == RAW_SMOOTHGRAD ? PL_SMOOTHGRAD
+                   : o->method == RAW_SMOOTHGRAD_SQUARED ? PL_SMOOTHGRAD_SQUARED : PL_VARGRAD;
+        if (o->samples > 0)
+          so.n_samples = o->samples;
+        if (isfinite (o->noise))
+          so.noise_level = o->noise;
+        so.absolute = !o->signed_map;
+        so.seed = o->seed;
+        w->result = pl_attribution_smoothgrad (ex, w->input, target, &so, &sub, error);
+        break;
+      }
+    case RAW_INTEGRATED_GRADIENTS:
+      {
+        PlIntegratedGradientsOptions io;
+        pl_integrated_gradients_options_init (&io);
+        io.steps = o->steps;
+        io.seed = o->seed;
+        static const struct { const char *name; PlIntegrationRule rule; } rules[] = {
+          { "left", PL_RULE_LEFT }, { "right", PL_RULE_RIGHT }, { "middle", PL_RULE_MIDDLE },
+          { "trapezoid", PL_RULE_TRAPEZOID }, { "gauss-legendre", PL_RULE_GAUSS_LEGENDRE },
+        };
+        for (guint i = 0; o->rule != NULL && i < G_N_ELEMENTS (rules); i++)
+          if (g_str_equal (o->rule, rules[i].name))
+            io.rule = rules[i].rule;
+        g_autoptr (PlTensor) mean = NULL;
+        const char *bl = o->baseline ? o->baseline : "zero";
+        if (g_str_equal (bl, "blur"))
+          io.baseline = PL_BASELINE_BLUR;
+        else if (g_str_equal (bl, "uniform"))
+          io.baseline = PL_BASELINE_UNIFORM;
+        else if (g_str_equal (bl, "mean"))
+          {
+            if (w->dataset == NULL)
+              {
+                g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                             "--baseline mean needs the dataset (--data)");
+                return FALSE;
+              }
+            mean = pl_dataset_mean (w->dataset, 0, 0, error);
+            if (mean == NULL)
+              return FALSE;
+            io.baseline = PL_BASELINE_TENSOR;
+            io.baseline_tensor = mean;
+            io.baseline_name = "dataset-mean";
+          }
+        w->result = pl_attribution_integrated_gradients (ex, w->input, target, &io, &sub, error);
+        break;
+      }
+    case RAW_OCCLUSION:
+      {
+        PlOcclusionOptions oo;
+        pl_occlusion_options_init (&oo);
+        oo.window_h = o->window_h;
+        oo.window_w = o->window_w;
+        oo.stride_h = o->stride_h;
+        oo.stride_w = o->stride_w;
+        double v = 0.0;
+        if (o->baseline != NULL)
+          parse_number (o->baseline, &v);
+        oo.baseline = (float) v;
+        w->result = pl_attribution_occlusion (ex, w->input, target, &oo, &sub, error);
+        break;
+      }
+    case RAW_GRAD_CAM:
+      {
+        PlGradCamOptions go;
+        pl_grad_cam_options_init (&go);
+        go.layer = o->layer;
+        w->result = pl_attribution_grad_cam (ex, w->input, target, &go, &sub, error);
+        break;
+      }
+    case RAW_LIME:
+      {
+        g_autofree char *seg_name = NULL;
+        g_autoptr (PlSegmentation) seg = raw_segmentation (w, PL_HAVE_VLFEAT ? "slic" : "grid",
+                                                           &seg_name, error);
+        if (seg == NULL)
+          return FALSE;
+        PlLimeOptions lo;
+        pl_lime_options_init (&lo);
+        if (o->samples > 0)
+          lo.n_samples = o->samples;
+        lo.seed = o->seed;
+        double v;
+        if (o->baseline != NULL && !g_str_equal (o->baseline, "mean")
+            && parse_number (o->baseline, &v))
+          {
+            lo.fill = PL_LIME_FILL_VALUE;
+            lo.fill_value = (float) v;
+          }
+        w->result = pl_attribution_lime_image (ex, w->input, target, seg, seg_name, &lo, &sub,
+                                               error);
+        break;
+      }
+    case RAW_KERNEL_SHAP:
+      {
+        g_autofree char *seg_name = NULL;
+        g_autoptr (PlSegmentation) seg = raw_segmentation (w, "grid", &seg_name, error);
+        if (seg == NULL)
+          return FALSE;
+        double v = 0.0;
+        if (o->baseline != NULL)
+          parse_number (o->baseline, &v);
+        PlKernelShapOptions ko = { .budget = o->budget, .seed = o->seed, .batch = 0 };
+        gint budget = o->budget > 0 ? o->budget : 2 * seg->n_segments + 2048;
+        double phi0 = NAN, fxs = NAN;
+        PlTensor *phi = pl_kernel_shap_image (ex, w->input, target, seg, (float) v, &ko, &phi0,
+                                              &fxs, &sub, error);
+        if (phi == NULL)
+          return FALSE;
+        PlAttribution *a = g_new0 (PlAttribution, 1);
+        a->method = g_strdup ("kernel-shap");
+        a->parameters = g_strdup_printf ("target=%d %s segments=%d baseline=%g "
+                                         "budget=%d seed=%" G_GUINT64_FORMAT, target, seg_name,
+                                         seg->n_segments, v, budget, o->seed);
+        a->seed = o->seed;
+        a->target = target;
+        a->attribution = phi;
+        a->fx = fxs;
+        a->f_baseline = phi0;
+        a->residual = NAN;
+        a->r2 = NAN;
+        a->intercept = NAN;
+        w->result = a;
+        break;
+      }
+    case RAW_N_METHODS:
+    default:
+      g_assert_not_reached ();
+    }
+  if (w->result != NULL && !isfinite (w->result->fx))
+    w->result->fx = fx;
+  return w->result != NULL;
+}
+
+/* Parsed explain options, shared by figure and raw mode. */
+typedef struct {
+  const char *model_path;    /* NULL: default model */
+  const char *input_path;    /* NULL: --index */
+  const char *data_dir;
+  const char *output;
+  gboolean index_given;
+  gint64 index;
+  gboolean prune;
+  double sparsity;
+  gboolean json;
+} RawArgs;
+
+static int
+explain_raw (GOptionContext *ctx, const RawArgs *args, RawOptions *o)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *model_path = args->model_path ? g_strdup (args->model_path)
+                                                 : pl_default_model_path ();
+  g_autoptr (PlGraph) g = pl_onnx_load_file (model_path, &error);
+  if (g == NULL)
+    return fail (g_steal_pointer (&error));
+  g_autoptr (PlDataset) ds = NULL;
+  gboolean need_data = args->input_path == NULL || args->prune
+      || (o->method == RAW_INTEGRATED_GRADIENTS && g_strcmp0 (o->baseline, "mean") == 0);
+  if (need_data)
+    {
+      ds = pl_dataset_load_fashion_mnist (args->data_dir ? args->data_dir
+                                                         : PL_DEFAULT_DATASET_DIR,
+                                          "test", &error);
+      if (ds == NULL)
+        return fail (g_steal_pointer (&error));
+      if (!pl_model_check_dataset (g, model_path, ds, &error))
+        return fail (g_steal_pointer (&error));
+    }
+  g_autoptr (PlTensor) input = NULL;
+  if (args->input_path != NULL)
+    {
+      input = pl_onnx_load_tensor_file (args->input_path, &error);
+      if (input == NULL)
+        return fail (g_steal_pointer (&error));
+      /* A sample without its batch dimension ([C, H, W] for a [N, C, H, W] model). */
+      if (g->inputs->len > 0)
+        {
+          PlValue *v = pl_graph_value (g, g_array_index (g->inputs, gint, 0));
+          if (v->ndim == input->ndim + 1 && input->ndim < PL_TENSOR_MAX_DIMS)
+            {
+              gint64 shape[PL_TENSOR_MAX_DIMS];
+              shape[0] = 1;
+              for (gint i = 0; i < input->ndim; i++)
+                shape[i + 1] = input->shape[i];
+              pl_tensor_reshape (input, input->ndim + 1, shape);
+            }
+        }
+    }
+  else
+    {
+      gint64 index = args->index_given ? args->index : 0;
+      if (index < 0 || index >= ds->n)
+        return usage_error (ctx, _("--index must be between 0 and %d for %s"), (int) ds->n - 1,
+                            ds->name);
+      input = pl_dataset_range (ds, index, 1, &error);
+      if (input == NULL)
+        return fail (g_steal_pointer (&error));
+    }
+  RawWork w = { .graph = g, .dataset = ds, .prune = args->prune, .sparsity = args->sparsity,
+                .input = input, .o = *o };
+  gboolean ok = run_job (raw_work, &w, &error);
+  g_autoptr (PlPruneStep) step = w.step;
+  g_autoptr (PlAttribution) a = w.result;
+  if (!ok)
+    {
+      const char *what = args->input_path ? args->input_path : model_path;
+      return fail_in (what, g_steal_pointer (&error));
+    }
+  if (!pl_onnx_save_tensor_file (a->attribution, a->method, args->output, &error))
+    return fail (g_steal_pointer (&error));
+  const char *class_name = ds != NULL && a->target >= 0 && a->target < ds->n_classes
+      ? ds->class_names[a->target] : NULL;
+  double sum = 0.0;
+  for (gint64 i = 0; i < a->attribution->numel; i++)
+    sum += a->attribution->data[i];
+  g_autofree char *shape = shape_of (a->attribution);
+  if (args->json)
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      json_builder_begin_object (b);
+      jb_string (b, "model", model_path);
+      if (args->input_path)
+        jb_string (b, "input", args->input_path);
+      else
+        jb_int (b, "index", args->index_given ? args->index : 0);
+      jb_double (b, "sparsity", step ? step->achieved_sparsity : pl_graph_weight_sparsity (g));
+      jb_string (b, "method", a->method);
+      jb_string (b, "parameters", a->parameters);
+      jb_int (b, "seed", (gint64) a->seed);
+      jb_int (b, "target", a->target);
+      jb_string (b, "class", class_name);
+      jb_double (b, "fx", a->fx);
+      jb_double (b, "f_baseline", a->f_baseline);
+      jb_double (b, "residual", a->residual);
+      jb_double (b, "r2", a->r2);
+      jb_double (b, "intercept", a->intercept);
+      jb_double (b, "sum", sum);
+      jb_shape (b, "shape", a->attribution->ndim, a->attribution->shape);
+      jb_string (b, "output", args->output);
+      jb_print (b);
+      return 0;
+    }
+  printf ("method %s\n", a->method);
+  printf ("parameters %s\n", a->parameters);
+  if (class_name != NULL)
+    printf ("target %d (%s)\n", a->target, class_name);
+  else
+    printf ("target %d\n", a->target);
+  if (step != NULL)
+    printf ("sparsity %.4f\n", step->achieved_sparsity);
+  if (isfinite (a->fx))
+    printf ("f(x) %.6g\n", a->fx);
+  if (isfinite (a->f_baseline))
+    printf ("f(baseline) %.6g\n", a->f_baseline);
+  if (isfinite (a->residual))
+    printf ("residual %.6g\n", a->residual);
+  if (isfinite (a->r2))
+    printf ("r2 %.6g\n", a->r2);
+  if (isfinite (a->intercept))
+    printf ("intercept %.6g\n", a->intercept);
+  printf ("attribution %s, sum %.6g\n", shape, sum);
+  printf ("wrote %s\n", args->output);
+  return 0;
+}
+
+
+/* ---- explain ---- */
+
+typedef struct {
+  PlGraph *graph;
+  PlDataset *dataset;
+  double sparsity;
+  gint64 index;
+  PlComparisonOptions options;
+  PlPruneStep *step;
+  PlComparison *cmp;
+} ExplainWork;
+
+static gboolean
+explain_work (gpointer data, const PlProgress *progress, GError **error)
+{
+  ExplainWork *w = data;
+  PlProgress a = pl_progress_sub (progress, 0.0, 0.5);
+  w->step = pl_prune_step_run (w->graph, w->dataset, w->sparsity, 1, &a, error);
+  if (w->step == NULL)
+    return FALSE;
+  PlProgress b = pl_progress_sub (progress, 0.5, 1.0);
+  w->cmp = pl_comparison_compute (w->graph, w->step->pruned, w->dataset, w->index, &w->options,
+                                  &b, error);
+  return w->cmp != NULL;
+}
+
+int
+cmd_explain (int argc, char **argv)
+{
+  g_autofree char *data_dir = NULL;
+  g_autofree char *output = NULL;
+  g_autofree char *sparsity_text = NULL;
+  g_autofree char *figure_name = NULL;
+  gint64 index = G_MININT64;
+  gint grid = 4, budget = 0;
+  gint64 seed = 1;
+  double dpi = 150.0;
+  g_autofree char *method = NULL, *baseline = NULL, *window = NULL, *stride = NULL;
+  g_autofree char *layer = NULL, *rule = NULL, *segmentation = NULL;
+  gint target = -1, steps = 50, samples = 0;
+  double noise = NAN;
+  gboolean signed_map = FALSE, json = FALSE;
+  GOptionEntry raw_entries[] = {
+    { "method", 'm', 0, G_OPTION_ARG_STRING, &method, N_("Raw mode: saliency, gradient-x-input, smoothgrad, smoothgrad-squared, vargrad, integrated-gradients, occlusion, grad-cam, lime or kernel-shap"), "NAME" },
+    { "target", 't', 0, G_OPTION_ARG_INT, &target, N_("Class to explain (default: the predicted class)"), "CLASS" },
+    { "steps", 0, 0, G_OPTION_ARG_INT, &steps, N_("integrated-gradients: steps (default 50)"), "N" },
+    { "rule", 0, 0, G_OPTION_ARG_STRING, &rule, N_("integrated-gradients: gauss-legendre (default), left, right, middle or trapezoid"), "RULE" },
+    { "samples", 0, 0, G_OPTION_ARG_INT, &samples, N_("smoothgrad: noisy samples (default 50); lime: samples (default 1000)"), "N" },
+    { "noise", 0, 0, G_OPTION_ARG_DOUBLE, &noise, N_("smoothgrad: σ as a fraction of the input range (default 0.15)"), "F" },
+    { "baseline", 0, 0, G_OPTION_ARG_STRING, &baseline, N_("integrated-gradients: zero, blur, uniform or mean; occlusion, kernel-shap: a value (default 0); lime: mean (default) or a value"), "B" },
+    { "window", 0, 0, G_OPTION_ARG_STRING, &window, N_("occlusion: window N or HxW (default 4x4)"), "HxW" },
+    { "stride", 0, 0, G_OPTION_ARG_STRING, &stride, N_("occlusion: stride N or HxW (default 2x2)"), "HxW" },
+    { "layer", 0, 0, G_OPTION_ARG_STRING, &layer, N_("grad-cam: node or value name (default: the last Conv)"), "NAME" },
+    { "segmentation", 0, 0, G_OPTION_ARG_STRING, &segmentation, N_("lime, kernel-shap: grid, slic or quickshift (default: lime slic, kernel-shap grid)"), "KIND" },
+    { "signed", 0, 0, G_OPTION_ARG_NONE, &signed_map, N_("saliency, smoothgrad: keep the sign (no |·|)"), NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Raw mode: print a JSON object instead of text"), NULL },
+    { NULL }
+  };
+  GOptionEntry entries[] = {
+    { "sparsity", 's', 0, G_OPTION_ARG_STRING, &sparsity_text, N_("Sparsity of the pruned network: 0.9 or 90% (default 0)"), "S" },
+    { "index", 'i', 0, G_OPTION_ARG_INT64, &index, N_("Test sample to explain (default 0)"), "I" },
+    { "figure", 'f', 0, G_OPTION_ARG_STRING, &figure_name, N_("saliency, features or shap (default saliency)"), "KIND" },
+    { "grid", 'g', 0, G_OPTION_ARG_INT, &grid, N_("Patches per side (default 4)"), "N" },
+    { "budget", 0, 0, G_OPTION_ARG_INT, &budget, N_("KernelSHAP coalitions (default 2M + 2048)"), "N" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, N_("Seed (default 1)"), "S" },
+    { "dpi", 0, 0, G_OPTION_ARG_DOUBLE, &dpi, N_("PNG resolution (default 150)"), "DPI" },
+    { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir, N_("Fashion-MNIST folder"), "DIR" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, N_("Figure file: .png, .svg or .pdf; raw mode: .pb"), "FILE" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new (_("[MODEL.onnx] [INPUT.pb] — explanation figure, or one raw attribution"));
+  g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (ctx, raw_entries, GETTEXT_PACKAGE);
+  g_option_context_set_description (ctx,
+      _("Figure mode compares the original and the pruned network on one test image.\n"
+        "Raw mode (--method NAME, or an output ending in .pb) runs one attribution method on\n"
+        "INPUT.pb (an ONNX TensorProto) or on test image --index, and writes the attribution\n"
+        "as a FLOAT TensorProto.\n\n"
+        "Examples:\n  prunelens-cli explain --sparsity 90% --index 0 --figure saliency -o saliency.png\n"
+        "  prunelens-cli explain data/models/fashion-cnn.onnx --index 3 --method integrated-gradients --steps 64 -o ig.pb\n"));
+  int status = 0;
+  if (!parse (ctx, &argc, &argv, &status))
+    return status;
+  double sparsity = 0.0;
+  if (sparsity_text != NULL && !parse_sparsity (sparsity_text, &sparsity))
+    return usage_error (ctx, _("--sparsity must be a number in [0, 1] or a percentage"));
+  if (method != NULL || has_suffix_ci (output, ".pb"))
+    {
+      RawArgs args = { .data_dir = data_dir, .output = output, .index = index,
+                       .index_given = index != G_MININT64, .prune = sparsity_text != NULL,
+                       .sparsity = sparsity, .json = json };
+      RawOptions o = { .target = target, .steps = steps, .samples = samples, .noise = noise,
+                       .baseline = baseline, .rule = rule, .layer = layer,
+                       .segmentation = segmentation, .grid = grid, .budget = budget,
+                       .signed_map = signed_map, .seed = (guint64) seed };
+      o.method = RAW_N_METHODS;
+      for (gint m = 0; m < RAW_N_METHODS; m++)
+        if (g_strcmp0 (method ? method : "saliency", raw_method_names[m]) == 0)
+          o.method = (RawMethod) m;
+      if (o.method == RAW_N_METHODS)
+        return usage_error (ctx, _("unknown method “%s” (saliency, gradient-x-input, smoothgrad, "
+                                   "smoothgrad-squared, vargrad, integrated-gradients, occlusion, "
+                                   "grad-cam, lime, kernel-shap)"), method);
+      if (output == NULL)
+        return usage_error (ctx, _("explain needs --output FILE.pb"));
+      if (figure_name != NULL)
+        return usage_error (ctx, _("--figure is for figures, not for raw mode"));
+      for (int i = 1; i < argc; i++)
+        {
+          if (has_suffix_ci (argv[i], ".pb") && args.input_path == NULL)
+            args.input_path = argv[i];
+          else if (args.model_path == NULL && !has_suffix_ci (argv[i], ".pb"))
+            args.model_path = argv[i];
+          else
+            return usage_error (ctx, _("explain takes one MODEL.onnx and one INPUT.pb; "
+                                       "unexpected “%s”"), argv[i]);
+        }
+      if (args.input_path != NULL && args.index_given)
+        return usage_error (ctx, _("give either INPUT.pb or --index, not both"));
+      if (steps < 1 || steps > 100000)
+        return usage_error (ctx, _("--steps must be between 1 and 100000"));
+      if (samples < 0 || samples > 10000000)
+        return usage_error (ctx, _("--samples must be 0 (the method's default) or more"));
+      if (!isnan (noise) && !(noise > 0.0 && noise <= 10.0))
+        return usage_error (ctx, _("--noise must be in (0, 10]"));
+      if (grid < 1 || grid > 64)
+        return usage_error (ctx, _("--grid must be between 1 and 64"));
+      if (budget < 0)
+        return usage_error (ctx, _("--budget must be 0 (default: 2M + 2048) or more"));
+      if (seed < 0)
+        return usage_error (ctx, _("--seed must be 0 or more"));
+      if (rule != NULL && !g_strv_contains ((const char *const[]) { "left", "right", "middle",
+                                             "trapezoid", "gauss-legendre", NULL }, rule))
+        return usage_error (ctx, _("unknown --rule “%s” (gauss-legendre, left, right, middle, "
+                                   "trapezoid)"), rule);
+      if (segmentation != NULL && !g_strv_contains ((const char *const[]) { "grid", "slic",
+                                                     "quickshift", NULL }, segmentation))
+        return usage_error (ctx, _("unknown --segmentation “%s” (grid, slic, quickshift)"),
+                            segmentation);
+      if (!parse_window (window, &o.window_h, &o.window_w))
+        return usage_error (ctx, _("--window must be N or HxW with positive N, H, W"));
+      if (!parse_window (stride, &o.stride_h, &o.stride_w))
+        return usage_error (ctx, _("--stride must be N or HxW with positive N, H, W"));
+      if (baseline != NULL)
+        {
+          double v;
+          gboolean ok;
+          if (o.method == RAW_INTEGRATED_GRADIENTS)
+            ok = g_strv_contains ((const char *const[]) { "zero", "blur", "uniform", "mean",
+                                                          NULL }, baseline);
+          else if (o.method == RAW_LIME)
+            ok = g_str_equal (baseline, "mean") || parse_number (baseline, &v);
+          else
+            ok = parse_number (baseline, &v);
+          if (!ok)
+            return usage_error (ctx, _("--baseline “%s” does not fit %s (integrated-gradients: "
+                                       "zero, blur, uniform, mean; lime: mean or a number; "
+                                       "occlusion, kernel-shap: a number)"),
+                                baseline, raw_method_names[o.method]);
+        }
+      return explain_raw (ctx, &args, &o);
+    }
+  if (argc > 2)
+    return usage_error (ctx, _("explain takes at most one MODEL.onnx"));
+  if (index == G_MININT64)
+    index = 0;
+  PlFigureKind kind = PL_FIGURE_SALIENCY;
+  if (figure_name != NULL && !pl_figure_kind_from_name (figure_name, &kind))
+    return usage_error (ctx, _("unknown figure “%s” (saliency, features or shap)"), figure_name);
+  if (output == NULL)
+    return usage_error (ctx, _("explain needs --output FILE"));
+  if (grid < 1 || grid > 7)
+    return usage_error (ctx, _("--grid must be between 1 and 7"));
+  if (!(dpi >= 10 && dpi <= 2400))
+    return usage_error (ctx, _("--dpi must be between 10 and 2400"));
+  if (budget < 0)
+    return usage_error (ctx, _("--budget must be 0 (default: 2M + 2048) or more"));
+
+  g_autoptr (GError) error = NULL;
+  g_autofree char *model_path = argc == 2 ? g_strdup (argv[1]) : pl_default_model_path ();
+  g_autoptr (PlGraph) g = NULL;
+  g_autoptr (PlDataset) ds = NULL;
+  if (!open_model_and_dataset (model_path, data_dir, "test", &g, &ds, &error))
+    return fail (g_steal_pointer (&error));
+  if (index < 0 || index >= ds->n)
+    return usage_error (ctx, _("--index must be between 0 and %d for %s"), (int) ds->n - 1, ds->name);
+  ExplainWork w = { .graph = g, .dataset = ds, .sparsity = sparsity, .index = index };
+  pl_comparison_options_init (&w.options);
+  w.options.grid = grid;
+  w.options.shap_budget = budget;
+  w.options.seed = (guint64) seed;
+  gboolean ok = run_job (explain_work, &w, &error);
+  g_autoptr (PlPruneStep) step = w.step;
+  g_autoptr (PlComparison) cmp = w.cmp;
+  if (!ok)
+    return fail (g_steal_pointer (&error));
+
+  g_autofree char *model_name = g_path_get_basename (model_path);
+  PlFigureContext fctx = {
+    .model_name = model_name,
+    .dataset_name = ds->name,
+    .sparsity = step->achieved_sparsity,
+    .class_names = (const char *const *) ds->class_names,
+    .n_classes = ds->n_classes,
+    .dark = FALSE,
+    .caption = TRUE,
+  };
+  g_autoptr (PlComparisonFigure) fig = pl_comparison_figure_new (kind, cmp, &fctx);
+  if (!pl_comparison_figure_save (fig, output, dpi, &error))
+    return fail (g_steal_pointer (&error));
+  if (!opt_quiet)
+    {
+      printf ("%s\n", pl_comparison_figure_description (fig));
+      printf ("wrote %s\n", output);
+    }
+  return 0;
+}
