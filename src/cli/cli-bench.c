@@ -114,6 +114,9 @@ bench_explain_once (BenchExplain *b, GError **error)
 int
 cmd_bench (int argc, char **argv)
 {
+  /* "bench train" has its own options (cli-train.c). */
+  if (argc >= 2 && g_str_equal (argv[1], "train"))
+    return bench_train (argc - 1, argv + 1);
   gint repeats = 10;
   g_autofree char *data_dir = NULL;
   GOptionEntry entries[] = {

@@ -84,3 +84,6 @@ int cmd_explain (int argc, char **argv);
 int cmd_compare (int argc, char **argv);
 int cmd_bench (int argc, char **argv);
 int cmd_sweep (int argc, char **argv);
+int cmd_report (int argc, char **argv);
+/* "prunelens-cli bench train …": argv[0] is "train". */
+int bench_train (int argc, char **argv);

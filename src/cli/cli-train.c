@@ -120,3 +120,12 @@ cmd_train (int argc, char **argv)
   printf ("wrote %s\n", output);
   return 0;
 }
+
+int
+bench_train (int argc, char **argv)
+{
+  (void) argc;
+  (void) argv;
+  fprintf (stderr, "prunelens-cli bench train: not implemented yet\n");
+  return EXIT_FAILURE;
+}

@@ -27,6 +27,7 @@ static const Command commands[] = {
   { "compare", cmd_compare, N_("Original vs pruned explanations over N test inputs (CSV, JSON)") },
   { "bench", cmd_bench, N_("Time forward passes or explanations") },
   { "sweep", cmd_sweep, N_("Accuracy and explanation similarity against sparsity (CSV, JSON, figures)") },
+  { "report", cmd_report, N_("Run a recipe: multi-page PDF report with CSV and JSON data") },
   { "tensor", cmd_tensor, N_("Describe a TensorProto file; compare it with another") },
 };
 
