@@ -7,6 +7,7 @@
 #include "data/pl-dataset.h"
 
 #include <gio/gio.h>
+#include <math.h>
 #include <string.h>
 
 #include "pl-error.h"
@@ -421,6 +422,10 @@ pl_dataset_unref (PlDataset *dataset)
   g_free (dataset->pixels);
   g_free (dataset->labels);
   g_strfreev (dataset->class_names);
+  g_free (dataset->features);
+  g_strfreev (dataset->feature_names);
+  g_free (dataset->targets);
+  g_free (dataset->label_name);
   g_free (dataset);
 }
 
@@ -433,6 +438,10 @@ new_batch (const PlDataset *ds, gint64 count, GError **error)
                  ds->name, count);
     return NULL;
   }
+  if (ds->kind == PL_DATASET_TABLE) {
+    gint64 shape2[2] = { count, ds->n_features };
+    return pl_tensor_new (2, shape2, error);
+  }
   gint64 shape[4] = { count, ds->channels, ds->height, ds->width };
   return pl_tensor_new (4, shape, error);
 }
@@ -440,6 +449,10 @@ new_batch (const PlDataset *ds, gint64 count, GError **error)
 static void
 convert_sample (const PlDataset *ds, gint64 index, float *dst)
 {
+  if (ds->kind == PL_DATASET_TABLE) {
+    memcpy (dst, ds->features + index * ds->n_features, sizeof (float) * ds->n_features);
+    return;
+  }
   static float lut[256];
   static gsize lut_init = 0;
   if (g_once_init_enter (&lut_init)) {
@@ -451,6 +464,15 @@ convert_sample (const PlDataset *ds, gint64 index, float *dst)
   const guint8 *src = ds->pixels + index * per;
   for (gint64 i = 0; i < per; i++)
     dst[i] = lut[src[i]];
+}
+
+/* Floats per sample in a batch. */
+static gint64
+sample_size (const PlDataset *ds)
+{
+  if (ds->kind == PL_DATASET_TABLE)
+    return ds->n_features;
+  return (gint64) ds->channels * ds->height * ds->width;
 }
 
 static gboolean
@@ -479,7 +501,7 @@ pl_dataset_batch (const PlDataset *dataset, const gint64 *indices, gint64 count,
   PlTensor *t = new_batch (dataset, count, error);
   if (t == NULL)
     return NULL;
-  gint64 per = (gint64) dataset->channels * dataset->height * dataset->width;
+  gint64 per = sample_size (dataset);
   for (gint64 i = 0; i < count; i++)
     convert_sample (dataset, indices[i], t->data + i * per);
   return t;
@@ -501,8 +523,129 @@ pl_dataset_range (const PlDataset *dataset, gint64 start, gint64 count, GError *
   PlTensor *t = new_batch (dataset, count, error);
   if (t == NULL)
     return NULL;
-  gint64 per = (gint64) dataset->channels * dataset->height * dataset->width;
+  gint64 per = sample_size (dataset);
   for (gint64 i = 0; i < count; i++)
     convert_sample (dataset, start + i, t->data + i * per);
   return t;
+}
+
+gboolean
+pl_dataset_feature_stats (const PlDataset *dataset, float *mean, float *sd, GError **error)
+{
+  g_return_val_if_fail (dataset != NULL, FALSE);
+  g_return_val_if_fail (mean != NULL && sd != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (dataset->n <= 0) {
+    g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                 "Dataset \"%s\" has no samples; feature statistics need at least one",
+                 dataset->name);
+    return FALSE;
+  }
+  gint64 F = sample_size (dataset);
+  /* Welford's update, per feature, in double. */
+  g_autofree double *m = g_new0 (double, F);
+  g_autofree double *m2 = g_new0 (double, F);
+  g_autofree float *row = g_new (float, MAX (F, 1));
+  for (gint64 i = 0; i < dataset->n; i++) {
+    convert_sample (dataset, i, row);
+    double k = (double) (i + 1);
+    for (gint64 f = 0; f < F; f++) {
+      double x = row[f];
+      double d = x - m[f];
+      m[f] += d / k;
+      m2[f] += d * (x - m[f]);
+    }
+  }
+  for (gint64 f = 0; f < F; f++) {
+    double var = m2[f] / (double) dataset->n;
+    double s = var > 0 ? sqrt (var) : 0.0;
+    mean[f] = (float) m[f];
+    sd[f] = s < 1e-12 ? 1.0f : (float) s;
+  }
+  return TRUE;
+}
+
+static gboolean
+has_suffix_ci (const char *path, const char *suffix)
+{
+  gsize lp = strlen (path), ls = strlen (suffix);
+  return lp >= ls && g_ascii_strcasecmp (path + lp - ls, suffix) == 0;
+}
+
+static gboolean
+idx_present (const char *dir, const char *stem)
+{
+  g_autofree char *plain = g_build_filename (dir, stem, NULL);
+  g_autofree char *gz = g_strconcat (plain, ".gz", NULL);
+  return g_file_test (gz, G_FILE_TEST_IS_REGULAR) || g_file_test (plain, G_FILE_TEST_IS_REGULAR);
+}
+
+/* TRUE if dir has at least one non-hidden subfolder holding a *.png. */
+static gboolean
+has_png_class_folder (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  if (d == NULL)
+    return FALSE;
+  const char *entry;
+  while ((entry = g_dir_read_name (d)) != NULL) {
+    if (entry[0] == '.')
+      continue;
+    g_autofree char *sub = g_build_filename (dir, entry, NULL);
+    if (!g_file_test (sub, G_FILE_TEST_IS_DIR))
+      continue;
+    g_autoptr (GDir) sd = g_dir_open (sub, 0, NULL);
+    if (sd == NULL)
+      continue;
+    const char *f;
+    while ((f = g_dir_read_name (sd)) != NULL)
+      if (has_suffix_ci (f, ".png"))
+        return TRUE;
+  }
+  return FALSE;
+}
+
+PlDataset *
+pl_dataset_open (const char *path, const char *split, const PlCsvOptions *csv,
+                 GError **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS)) {
+    g_set_error (error, PL_ERROR, PL_ERROR_IO, "%s: no such file or folder", path);
+    return NULL;
+  }
+  if (g_file_test (path, G_FILE_TEST_IS_DIR)) {
+    const char *sp = split != NULL ? split : "test";
+    const char *prefix = g_str_equal (sp, "train") ? "train" : "t10k";
+    g_autofree char *img = g_strdup_printf ("%s-images-idx3-ubyte", prefix);
+    g_autofree char *lab = g_strdup_printf ("%s-labels-idx1-ubyte", prefix);
+    if (idx_present (path, img) && idx_present (path, lab))
+      return pl_dataset_load_fashion_mnist (path, sp, error);
+    if (!g_str_equal (sp, "train") && !g_str_equal (sp, "test"))
+      return pl_dataset_load_fashion_mnist (path, sp, error); /* names the bad split */
+    if (has_png_class_folder (path))
+      return pl_dataset_load_png_folder (path, error);
+    g_set_error (error, PL_ERROR, PL_ERROR_UNSUPPORTED,
+                 "%s: not a dataset folder: expected IDX files %s[.gz] and %s[.gz] "
+                 "(Fashion-MNIST / MNIST, split \"%s\"), or one subfolder per class "
+                 "holding PNG images", path, img, lab, sp);
+    return NULL;
+  }
+  gboolean tsv = has_suffix_ci (path, ".tsv");
+  if (tsv || has_suffix_ci (path, ".csv")) {
+    PlCsvOptions o = PL_CSV_OPTIONS_INIT;
+    if (csv != NULL)
+      o = *csv;
+    if (tsv && o.delimiter == ',')
+      o.delimiter = '\t';
+    return pl_dataset_load_csv (path, &o, error);
+  }
+  g_set_error (error, PL_ERROR, PL_ERROR_UNSUPPORTED,
+               "%s: not a dataset PruneLens can open: expected a .csv or .tsv table, a "
+               "folder of Fashion-MNIST / MNIST IDX files, or a folder of class subfolders "
+               "holding PNG images", path);
+  return NULL;
 }
