@@ -649,6 +649,10 @@ pl_graph_n_parameters (const PlGraph *graph)
           if (v->init == NULL)
             continue;
           counted[id] = TRUE;
+          /* Integer initializers (Reshape shapes, axes, indices) are not parameters. */
+          if (v->elem_type != 0 && v->elem_type != 1 && v->elem_type != 10
+              && v->elem_type != 11 && v->elem_type != 16)
+            continue;
           total += v->init->numel;
         }
     }
@@ -693,4 +697,244 @@ pl_graph_sample_shape (const PlGraph *graph, gint64 *shape_out)
     if (shape_out != NULL)
       shape_out[i - 1] = v->shape[i];
   return v->ndim - 1;
+}
+
+/* ---- folding the shape subgraph of x.view (x.size (0), -1) ---- */
+
+/* The node producing value id, or NULL (graph input, initializer, undefined). */
+static PlNode *
+producer_of (const PlGraph *g, gint id)
+{
+  if (id < 0)
+    return NULL;
+  for (guint k = 0; k < g->nodes->len; k++)
+    {
+      PlNode *n = g_ptr_array_index (g->nodes, k);
+      for (gint o = 0; o < n->n_outputs; o++)
+        if (n->outputs[o] == id)
+          return n;
+    }
+  return NULL;
+}
+
+static gint
+n_consumers (const PlGraph *g, gint id)
+{
+  gint count = 0;
+  for (guint k = 0; k < g->nodes->len; k++)
+    {
+      const PlNode *n = g_ptr_array_index (g->nodes, k);
+      for (gint i = 0; i < n->n_inputs; i++)
+        count += n->inputs[i] == id;
+    }
+  for (guint i = 0; i < g->outputs->len; i++)
+    count += g_array_index (g->outputs, gint, i) == id;
+  return count;
+}
+
+/* The constant tensor of value id: an initializer or the `value` / `value_int(s)` of a
+ * Constant node. New reference or NULL. */
+static PlTensor *
+constant_of (const PlGraph *g, gint id)
+{
+  if (id < 0)
+    return NULL;
+  const PlValue *v = pl_graph_value (g, id);
+  if (v->init != NULL)
+    return pl_tensor_ref (v->init);
+  const PlNode *p = producer_of (g, id);
+  if (p == NULL || strcmp (p->op_type, "Constant") != 0 || p->n_outputs != 1)
+    return NULL;
+  const PlAttr *a = pl_node_get_attr (p, "value");
+  if (a != NULL && a->type == PL_ATTR_TENSOR && a->t != NULL)
+    return pl_tensor_ref (a->t);
+  a = pl_node_get_attr (p, "value_ints");
+  if (a != NULL && a->type == PL_ATTR_INTS)
+    {
+      PlTensor *t = pl_tensor_new_1d (a->n);
+      for (gint i = 0; i < a->n; i++)
+        t->data[i] = (float) a->ints[i];
+      return t;
+    }
+  a = pl_node_get_attr (p, "value_int");
+  if (a != NULL && a->type == PL_ATTR_INT)
+    {
+      PlTensor *t = pl_tensor_new (0, NULL, NULL);
+      if (t != NULL)
+        t->data[0] = (float) a->i;
+      return t;
+    }
+  return NULL;
+}
+
+/* If value id is the batch size of data taken from its shape — Shape (data) →
+ * Gather (axis 0, index 0 or [0]) → optionally Unsqueeze (axes [0]) — returns TRUE. */
+static gboolean
+is_dim0_of (const PlGraph *g, gint id, gint data)
+{
+  const PlNode *p = producer_of (g, id);
+  if (p != NULL && strcmp (p->op_type, "Unsqueeze") == 0 && p->n_inputs >= 1)
+    {
+      g_autoptr (PlTensor) axes = p->n_inputs >= 2 ? constant_of (g, p->inputs[1]) : NULL;
+      const PlAttr *a = pl_node_get_attr (p, "axes");
+      gboolean axis0 = axes != NULL
+          ? axes->numel == 1 && axes->data[0] == 0.0f
+          : a != NULL && a->type == PL_ATTR_INTS && a->n == 1 && a->ints[0] == 0;
+      if (!axis0)
+        return FALSE;
+      /* The Gather must give a scalar: unsqueezing [1] would give [1, 1]. */
+      const PlNode *gather = producer_of (g, p->inputs[0]);
+      if (gather == NULL || strcmp (gather->op_type, "Gather") != 0 || gather->n_inputs != 2)
+        return FALSE;
+      g_autoptr (PlTensor) idx = constant_of (g, gather->inputs[1]);
+      if (idx == NULL || idx->ndim != 0)
+        return FALSE;
+      return is_dim0_of (g, p->inputs[0], data);
+    }
+  if (p == NULL || strcmp (p->op_type, "Gather") != 0 || p->n_inputs != 2
+      || pl_node_get_int (p, "axis", 0) != 0)
+    return FALSE;
+  g_autoptr (PlTensor) idx = constant_of (g, p->inputs[1]);
+  if (idx == NULL || idx->numel != 1 || idx->ndim > 1 || idx->data[0] != 0.0f)
+    return FALSE;
+  const PlNode *shape = producer_of (g, p->inputs[0]);
+  return shape != NULL && strcmp (shape->op_type, "Shape") == 0 && shape->n_inputs == 1
+         && shape->inputs[0] == data && pl_node_get_int (shape, "start", 0) == 0;
+}
+
+/* Removes node index from graph, and the initializers only it read. */
+static void
+remove_node (PlGraph *graph, guint index)
+{
+  const PlNode *d = g_ptr_array_index (graph->nodes, index);
+  g_autoptr (GArray) ins = g_array_new (FALSE, FALSE, sizeof (gint));
+  g_array_append_vals (ins, d->inputs, d->n_inputs);
+  g_ptr_array_remove_index (graph->nodes, index);
+  for (guint i = 0; i < ins->len; i++)
+    {
+      gint in = g_array_index (ins, gint, i);
+      if (in < 0)
+        continue;
+      PlValue *v = pl_graph_value (graph, in);
+      if (v->init != NULL && !id_array_contains (graph->inputs, in)
+          && n_consumers (graph, in) == 0)
+        {
+          g_clear_pointer (&v->init, pl_tensor_unref);
+          g_clear_pointer (&v->mask, pl_tensor_unref);
+          v->ndim = -1;
+        }
+    }
+}
+
+static gboolean
+is_shape_subgraph_op (const PlNode *n)
+{
+  static const char *const ops[] = { "Shape", "Gather", "Unsqueeze", "Concat", "Constant", NULL };
+  if (n->domain != NULL && n->domain[0] != '\0')
+    return FALSE;
+  for (gint i = 0; ops[i] != NULL; i++)
+    if (strcmp (n->op_type, ops[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+gint
+pl_graph_fold_shape_subgraphs (PlGraph *graph)
+{
+  g_return_val_if_fail (graph != NULL, 0);
+  gint folded = 0;
+  for (guint k = 0; k < graph->nodes->len; k++)
+    {
+      PlNode *n = g_ptr_array_index (graph->nodes, k);
+      if (strcmp (n->op_type, "Reshape") != 0 || (n->domain != NULL && n->domain[0] != '\0')
+          || n->n_inputs != 2 || n->inputs[0] < 0 || n->inputs[1] < 0
+          || pl_node_get_int (n, "allowzero", 0) != 0
+          || pl_graph_value (graph, n->inputs[1])->init != NULL)
+        continue;
+      gint data = n->inputs[0], sid = n->inputs[1];
+      PlNode *concat = producer_of (graph, sid);
+      if (concat == NULL || strcmp (concat->op_type, "Concat") != 0 || concat->n_inputs < 1
+          || (pl_node_get_int (concat, "axis", 0) != 0 && pl_node_get_int (concat, "axis", 0) != -1))
+        continue;
+      g_autoptr (GArray) dims = g_array_new (FALSE, FALSE, sizeof (float));
+      gboolean ok = TRUE;
+      for (gint i = 0; i < concat->n_inputs && ok; i++)
+        {
+          g_autoptr (PlTensor) c = constant_of (graph, concat->inputs[i]);
+          if (c != NULL)
+            {
+              if (c->ndim != 1)
+                ok = FALSE;
+              for (gint64 j = 0; ok && j < c->numel; j++)
+                {
+                  float d = c->data[j];
+                  ok = d == floorf (d) && d >= -1.0f;
+                  /* An explicit 0 copies the input dimension (allowzero 0): keep it. */
+                  g_array_append_val (dims, d);
+                }
+            }
+          else if (dims->len == 0 && is_dim0_of (graph, concat->inputs[i], data))
+            {
+              /* Dimension 0 of the data at position 0: Reshape's 0 copies it. */
+              float zero = 0.0f;
+              g_array_append_val (dims, zero);
+            }
+          else
+            ok = FALSE;
+        }
+      if (!ok || dims->len == 0 || dims->len > PL_TENSOR_MAX_DIMS)
+        continue;
+      g_autoptr (PlTensor) shape = pl_tensor_new_1d (dims->len);
+      memcpy (shape->data, dims->data, dims->len * sizeof (float));
+      if (n_consumers (graph, sid) != 1)
+        {
+          /* The computed shape is used elsewhere too: give the Reshape its own constant;
+           * the Concat and its inputs stay for the other readers. */
+          g_autofree char *name = NULL;
+          for (gint s = 0; name == NULL || pl_graph_find_value (graph, name) >= 0; s++)
+            {
+              g_free (name);
+              name = g_strdup_printf ("%s_folded%d", pl_graph_value (graph, sid)->name, s);
+            }
+          sid = pl_graph_add_initializer (graph, name, shape);
+          n->inputs[1] = sid;
+          pl_graph_value (graph, sid)->elem_type = 7;  /* INT64 */
+          folded++;
+          continue;
+        }
+      /* The Concat's output becomes the constant; drop the Concat, then (worklist) the
+       * Shape / Gather / Unsqueeze / Concat / Constant nodes that fed it and have no
+       * reader left, with the initializers only they read. */
+      g_autoptr (GArray) work = g_array_new (FALSE, FALSE, sizeof (gint));
+      g_array_append_vals (work, concat->inputs, concat->n_inputs);
+      guint ci = 0;
+      g_ptr_array_find (graph->nodes, concat, &ci);
+      remove_node (graph, ci);
+      pl_graph_add_initializer (graph, pl_graph_value (graph, sid)->name, shape);
+      pl_graph_value (graph, sid)->elem_type = 7;  /* INT64 */
+      folded++;
+      while (work->len > 0)
+        {
+          gint v = g_array_index (work, gint, work->len - 1);
+          g_array_set_size (work, work->len - 1);
+          PlNode *d = producer_of (graph, v);
+          if (d == NULL || !is_shape_subgraph_op (d))
+            continue;
+          gboolean dead = TRUE;
+          for (gint o = 0; o < d->n_outputs && dead; o++)
+            dead = n_consumers (graph, d->outputs[o]) == 0;
+          if (!dead)
+            continue;
+          g_array_append_vals (work, d->inputs, d->n_inputs);
+          guint di = 0;
+          g_ptr_array_find (graph->nodes, d, &di);
+          remove_node (graph, di);
+        }
+      /* Nodes before n may have moved: continue from n's new index. */
+      guint ni = 0;
+      if (!g_ptr_array_find (graph->nodes, n, &ni))
+        break;
+      k = ni;
+    }
+  return folded;
 }

@@ -132,7 +132,8 @@ gboolean pl_graph_validate (PlGraph *graph, GError **error);
  * Returns value ids in node order. Biases are never included. */
 GArray *pl_graph_prunable_weights (const PlGraph *graph);
 /* Number of parameters (elements of all float initializers used as node inputs; an
- * initializer used by several nodes counts once). */
+ * initializer used by several nodes counts once; initializers of an integer or bool
+ * elem_type — shapes, axes, indices — are not parameters). */
 gint64 pl_graph_n_parameters (const PlGraph *graph);
 /* Share of zeros among the prunable weights, in [0, 1] (0 if there are none). A weight
  * counts as zero if it is 0 or its mask (when present) is 0. */
@@ -141,6 +142,17 @@ double pl_graph_weight_sparsity (const PlGraph *graph);
 /* Input shape of graph input 0 without the batch dimension, e.g. [1, 28, 28].
  * Returns the number of dims written (at most PL_TENSOR_MAX_DIMS - 1), or -1 if unknown. */
 gint pl_graph_sample_shape (const PlGraph *graph, gint64 *shape_out);
+
+/* Added: folds the shape subgraph PyTorch's exporter writes for x.view (x.size (0), -1)
+ * (and x.reshape): Reshape (X, Concat (Unsqueeze (Gather (Shape (X), 0)), [-1]))
+ * becomes Reshape (X, INT64 initializer [0, -1]) — ONNX Reshape's 0 copies dimension 0
+ * of X (allowzero 0), so the result is the same for every batch size. Also folds a
+ * Concat of constants only. Only a Gather of index 0 of Shape of the Reshape's own data,
+ * placed first, is folded; anything else is left alone. The Concat's output value
+ * becomes the initializer (same name); Shape, Gather, Unsqueeze, Concat and Constant
+ * nodes left without readers are removed, with initializers only they read.
+ * Returns the number of Reshape nodes folded. pl_onnx_load_* calls it. */
+gint pl_graph_fold_shape_subgraphs (PlGraph *graph);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlGraph, pl_graph_unref)
 

@@ -649,6 +649,8 @@ graph_from_model (const Onnx__ModelProto *model, const char *src, GError **error
       g_set_error (error, PL_ERROR, local->code, "%s: %s", src, local->message);
       return NULL;
     }
+  /* After validation: nodes are in topological order, every input is defined. */
+  pl_graph_fold_shape_subgraphs (g);
   return g_steal_pointer (&g);
 }
 

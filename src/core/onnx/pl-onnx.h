@@ -19,7 +19,9 @@ G_BEGIN_DECLS
  * PlValue.elem_type), graph inputs that are not initializers, shapes (a dim_param or an
  * unknown dim becomes -1; the first dim_param name is kept in dim_param0), nodes with
  * FLOAT, INT, STRING, TENSOR, FLOATS and INTS attributes, outputs, and value_info shapes.
- * The graph is validated (pl_graph_validate). Files above 2 GiB: PL_ERROR_TOO_LARGE. */
+ * The graph is validated (pl_graph_validate), then the shape subgraph PyTorch writes for
+ * x.view (x.size (0), -1) is folded into a constant Reshape shape [0, -1]
+ * (pl_graph_fold_shape_subgraphs). Files above 2 GiB: PL_ERROR_TOO_LARGE. */
 PlGraph *pl_onnx_load_file (const char *path, GError **error);
 /* name is used in error messages (e.g. the file name). */
 PlGraph *pl_onnx_load_data (const guint8 *data, gsize length, const char *name,
