@@ -109,6 +109,8 @@ typedef struct {
   gboolean *folded;   /* per node: evaluated when the plan was built */
   NodePlan *np;       /* per node */
   gsize ws;           /* scratch floats needed */
+  gint64 micro_chunks; /* > 0: forward runs depth-first on this many chunks of samples */
+  gsize micro_ws_each; /* scratch floats per thread in that mode */
 } Plan;
 
 struct _PlExecutor {
@@ -1299,6 +1301,236 @@ run_node (PlExecutor *ex, Plan *p, guint k, GError **error)
   return TRUE;
 }
 
+/* ------------------------------------------------------------------ micro-batches
+ * A batch of N samples is run depth-first: the batch is cut into chunks of about
+ * MICRO_BATCH samples, the chunks are divided between the worker threads, and each
+ * thread runs the whole graph on one chunk before the next, so the activations of a
+ * chunk stay in the core's cache instead of streaming every layer of the full batch
+ * through memory. Only graphs whose every computed node treats samples independently
+ * qualify (Conv, Gemm on the batch rows, pools, activations, copies, BatchNormalization
+ * in inference, ...; anything else runs layer by layer as before). The chunk bounds depend
+ * only on N and the thread count, and a sample's result only on its chunk, so results
+ * stay deterministic. Values land in the same full-batch buffers, so backward and
+ * pl_executor_value see no difference. */
+
+#define MICRO_BATCH 4
+
+static gboolean
+micro_node_ok (PlExecutor *ex, Plan *p, guint k, gint64 N)
+{
+  const PlNode *n = node_at (ex, k);
+  const NodeInfo *info = &ex->info[k];
+  const NodePlan *np = &p->np[k];
+  /* the data input is input 0; every other input must be fixed (weights, bounds) */
+  if (!has_input (n, 0) || p->is_const[n->inputs[0]])
+    return FALSE;
+  for (gint i = 1; i < n->n_inputs; i++)
+    if (n->inputs[i] >= 0 && !p->is_const[n->inputs[i]])
+      return FALSE;
+  for (gint o = 0; o < n->n_outputs; o++)
+    if (n->outputs[o] >= 0 && o > 0)
+      return FALSE;
+  const PlTensor *xt = vtensor_p (ex, p, n->inputs[0]);
+  const PlTensor *yt = vtensor_p (ex, p, n->outputs[0]);
+  if (xt->ndim < 1 || yt->ndim < 1 || xt->shape[0] != N || yt->shape[0] != N)
+    return FALSE;
+  switch (info->kind)
+    {
+    case OP_CONV:
+      return np->conv.n == N;
+    case OP_GEMM:
+      return !info->trans_a && np->M == N && np->cm <= 1;
+    case OP_MAXPOOL:
+    case OP_AVGPOOL:
+      return np->pool.n == N;
+    case OP_BATCHNORM:
+      return np->outer == (gsize) N;
+    case OP_GLOBAL_AVGPOOL:
+    case OP_SOFTMAX:
+    case OP_LOG_SOFTMAX:
+      return np->outer >= (gsize) N && np->outer % (gsize) N == 0;
+    case OP_RELU:
+    case OP_LEAKY_RELU:
+    case OP_SIGMOID:
+    case OP_TANH:
+    case OP_CLIP:
+    case OP_DROPOUT:
+    case OP_FLATTEN:
+    case OP_RESHAPE:
+    case OP_IDENTITY:
+    case OP_SQUEEZE:
+    case OP_UNSQUEEZE:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+/* Sets p->micro_chunks (0: not eligible) and grows p->ws for the per-thread scratch. */
+static void
+plan_micro_check (PlExecutor *ex, Plan *p)
+{
+  p->micro_chunks = 0;
+  if (ex->n_inputs != 1 || p->in[0].nd < 1 || g_getenv ("PL_NO_MICRO_BATCH") != NULL)
+    return;
+  gint64 N = p->in[0].d[0];
+  gint parts = pl_parallel_parts ();
+  if (N < 2 * MICRO_BATCH && (parts == 1 || N < 2))
+    return;
+  gboolean any = FALSE;
+  for (guint k = 0; k < ex->n_nodes; k++)
+    {
+      if (p->folded[k])
+        continue;
+      if (!micro_node_ok (ex, p, k, N))
+        return;
+      any = TRUE;
+    }
+  if (!any)
+    return;
+  /* chunks: a multiple of the thread count, each at most MICRO_BATCH samples */
+  gint64 chunks = (N + MICRO_BATCH - 1) / MICRO_BATCH;
+  chunks = MIN ((chunks + parts - 1) / parts * parts, N);
+  gint64 largest = (N + chunks - 1) / chunks;
+  gsize each = 0;
+  for (guint k = 0; k < ex->n_nodes; k++)
+    if (!p->folded[k] && ex->info[k].kind == OP_CONV && ex->info[k].group == 1)
+      {
+        PlConvGeom g = p->np[k].conv;
+        g.n = (gint) largest;
+        each = MAX (each, pl_conv2d_workspace (&g));
+      }
+  p->micro_chunks = chunks;
+  p->micro_ws_each = each;
+  p->ws = MAX (p->ws, each * parts);
+}
+
+/* Base pointer of value id for samples from s0 on (fixed values are not offset). */
+static inline float *
+micro_ptr (PlExecutor *ex, Plan *p, gint id, gint64 N, gint64 s0)
+{
+  const PlTensor *t = vtensor_p (ex, p, id);
+  if (p->is_const[id])
+    return t->data;
+  return t->data + (gsize) s0 * (gsize) (t->numel / N);
+}
+
+static void
+micro_run_node (PlExecutor *ex, Plan *p, guint k, gint64 N, gint64 s0, gint64 s1, float *ws)
+{
+  const PlNode *n = node_at (ex, k);
+  const NodeInfo *info = &ex->info[k];
+  const NodePlan *np = &p->np[k];
+  const gint64 nb = s1 - s0;
+  const float *x = micro_ptr (ex, p, n->inputs[0], N, s0);
+  float *y = micro_ptr (ex, p, n->outputs[0], N, s0);
+  gsize numel = (gsize) (vtensor_p (ex, p, n->outputs[0])->numel / N * nb);
+  switch (info->kind)
+    {
+    case OP_CONV:
+      {
+        PlConvGeom g = np->conv;
+        g.n = (gint) nb;
+        const float *b = has_input (n, 2) ? vdata_p (ex, p, n->inputs[2]) : NULL;
+        if (info->group == 1)
+          pl_conv2d_forward (&g, x, vdata_p (ex, p, n->inputs[1]), b, y, ws);
+        else
+          pl_conv2d_grouped_forward (&g, (gint) info->group, x, vdata_p (ex, p, n->inputs[1]),
+                                     b, y);
+        break;
+      }
+    case OP_GEMM:
+      pl_gemm_forward ((gint) nb, np->N, np->K, FALSE, info->trans_b, info->alpha, info->beta,
+                       x, vdata_p (ex, p, n->inputs[1]),
+                       np->cm > 0 ? vdata_p (ex, p, n->inputs[2]) : NULL, np->cm, np->cn, y);
+      break;
+    case OP_RELU:
+      pl_relu_forward (numel, x, y);
+      break;
+    case OP_LEAKY_RELU:
+    case OP_SIGMOID:
+    case OP_TANH:
+    case OP_CLIP:
+      {
+        float lo = info->f0, hi = info->f1;
+        if (info->kind == OP_CLIP)
+          clip_bounds (ex, p, n, info, &lo, &hi);
+        pl_unary_forward (unary_op (info->kind), lo, hi, numel, x, y);
+        break;
+      }
+    case OP_MAXPOOL:
+    case OP_AVGPOOL:
+      {
+        PlPoolGeom g = np->pool;
+        g.n = (gint) nb;
+        if (info->kind == OP_MAXPOOL)
+          pl_maxpool_forward (&g, x, y);
+        else
+          pl_avgpool_forward (&g, info->count_include_pad, x, y);
+        break;
+      }
+    case OP_GLOBAL_AVGPOOL:
+      {
+        gsize outer = np->outer / (gsize) N * (gsize) nb;
+        for (gsize o = 0; o < outer; o++)
+          {
+            double s = 0.0;
+            for (gsize i = 0; i < np->d; i++)
+              s += x[o * np->d + i];
+            y[o] = np->d > 0 ? (float) (s / (double) np->d) : 0.f;
+          }
+        break;
+      }
+    case OP_SOFTMAX:
+      pl_softmax_forward (np->outer / (gsize) N * (gsize) nb, np->d, np->inner, x, y);
+      break;
+    case OP_LOG_SOFTMAX:
+      pl_log_softmax_forward (np->outer / (gsize) N * (gsize) nb, np->d, np->inner, x, y);
+      break;
+    case OP_BATCHNORM:
+      pl_batchnorm_forward ((gsize) nb, np->d, np->inner, info->f0, x,
+                            vdata_p (ex, p, n->inputs[1]), vdata_p (ex, p, n->inputs[2]),
+                            vdata_p (ex, p, n->inputs[3]), vdata_p (ex, p, n->inputs[4]), y);
+      break;
+    default:   /* copies (micro_node_ok admits nothing else) */
+      pl_copy_forward (numel, x, y);
+      break;
+    }
+}
+
+typedef struct {
+  PlExecutor *ex;
+  Plan *p;
+  gint64 N;
+} MicroJob;
+
+static void
+micro_part (gint part, gint n_parts, gpointer data)
+{
+  const MicroJob *j = data;
+  Plan *p = j->p;
+  float *ws = j->ex->ws + (gsize) part * p->micro_ws_each;
+  gint64 c0, c1;
+  pl_part_range (p->micro_chunks, part, n_parts, &c0, &c1);
+  for (gint64 c = c0; c < c1; c++)
+    {
+      gint64 s0, s1;
+      pl_part_range (j->N, (gint) c, (gint) p->micro_chunks, &s0, &s1);
+      if (s1 <= s0)
+        continue;
+      for (guint k = 0; k < j->ex->n_nodes; k++)
+        if (!p->folded[k])
+          micro_run_node (j->ex, p, k, j->N, s0, s1, ws);
+    }
+}
+
+static void
+micro_forward (PlExecutor *ex, Plan *p)
+{
+  MicroJob j = { ex, p, p->in[0].d[0] };
+  pl_parallel_run (micro_part, &j);
+}
+
 /* ------------------------------------------------------------------ plans */
 
 static Plan *
@@ -1384,6 +1616,7 @@ plan_build (PlExecutor *ex, const Shape *in, const PlTensor *const *inputs, GErr
   for (guint k = 0; k < ex->n_nodes; k++)
     if (ex->info[k].kind == OP_CONV && ex->info[k].group == 1)
       p->ws = MAX (p->ws, pl_conv2d_workspace (&p->np[k].conv));
+  plan_micro_check (ex, p);
   return p;
 
 fail:
@@ -1765,9 +1998,12 @@ pl_executor_forward_multi (PlExecutor *ex, gint n, const PlTensor *const *inputs
   for (gint i = 0; i < n; i++)
     memcpy (ex->plans[0]->vals[ex->input_ids[i]]->data, inputs[i]->data,
             sizeof (float) * (gsize) inputs[i]->numel);
-  for (guint k = 0; k < ex->n_nodes; k++)
-    if (!ex->plans[0]->folded[k] && !run_node (ex, ex->plans[0], k, error))
-      return FALSE;
+  if (ex->plans[0]->micro_chunks > 0)
+    micro_forward (ex, ex->plans[0]);
+  else
+    for (guint k = 0; k < ex->n_nodes; k++)
+      if (!ex->plans[0]->folded[k] && !run_node (ex, ex->plans[0], k, error))
+        return FALSE;
   ex->have_forward = TRUE;
   return TRUE;
 }
@@ -1958,6 +2194,139 @@ back_node (PlExecutor *ex, guint k)
     }
 }
 
+/* Micro-batch backward (see "micro-batches" above): when only data gradients are wanted
+ * (no parameter is differentiated, so nothing sums over samples), each thread runs the
+ * whole backward pass on its chunks of samples, in reverse node order as the layer-by-layer
+ * pass does, so every sample's gradients are accumulated in the same order. */
+static inline float *
+micro_gptr (PlExecutor *ex, Plan *p, gint id, gint64 N, gint64 s0)
+{
+  float *g = gdata (ex, id);
+  if (g == NULL)
+    return NULL;
+  return g + (gsize) s0 * (gsize) (p->grads[id]->numel / N);
+}
+
+static gboolean
+micro_backward_ok (PlExecutor *ex, Plan *p)
+{
+  if (p->micro_chunks <= 0)
+    return FALSE;
+  for (guint k = 0; k < ex->n_nodes; k++)
+    {
+      const PlNode *n = node_at (ex, k);
+      if (p->folded[k])
+        continue;
+      for (gint i = 1; i < n->n_inputs; i++)
+        if (n->inputs[i] >= 0 && ex->req[n->inputs[i]])
+          return FALSE;
+      if (ex->req[n->inputs[0]] && pl_graph_value (ex->graph, n->inputs[0])->init != NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+micro_back_node (PlExecutor *ex, Plan *p, guint k, gint64 N, gint64 s0, gint64 s1, float *ws)
+{
+  const PlNode *n = node_at (ex, k);
+  const NodeInfo *info = &ex->info[k];
+  const NodePlan *np = &p->np[k];
+  const gint64 nb = s1 - s0;
+  const float *dy = micro_gptr (ex, p, n->outputs[0], N, s0);
+  float *dx = micro_gptr (ex, p, n->inputs[0], N, s0);
+  if (dy == NULL || dx == NULL)
+    return;
+  const float *x = micro_ptr (ex, p, n->inputs[0], N, s0);
+  const float *y = micro_ptr (ex, p, n->outputs[0], N, s0);
+  gsize numel = (gsize) (vtensor_p (ex, p, n->outputs[0])->numel / N * nb);
+  switch (info->kind)
+    {
+    case OP_CONV:
+      {
+        PlConvGeom g = np->conv;
+        g.n = (gint) nb;
+        if (info->group == 1)
+          pl_conv2d_backward (&g, x, vdata_p (ex, p, n->inputs[1]), dy, dx, NULL, NULL, ws);
+        else
+          pl_conv2d_grouped_backward (&g, (gint) info->group, x, vdata_p (ex, p, n->inputs[1]),
+                                      dy, dx, NULL, NULL);
+        break;
+      }
+    case OP_GEMM:
+      pl_gemm_backward ((gint) nb, np->N, np->K, FALSE, info->trans_b, info->alpha, info->beta,
+                        x, vdata_p (ex, p, n->inputs[1]), np->cm, np->cn, dy, dx, NULL, NULL);
+      break;
+    case OP_RELU:
+      pl_relu_backward (numel, x, dy, dx);
+      break;
+    case OP_LEAKY_RELU:
+    case OP_SIGMOID:
+    case OP_TANH:
+    case OP_CLIP:
+      {
+        float lo = info->f0, hi = info->f1;
+        if (info->kind == OP_CLIP)
+          clip_bounds (ex, p, n, info, &lo, &hi);
+        pl_unary_backward (unary_op (info->kind), lo, hi, numel, x, y, dy, dx);
+        break;
+      }
+    case OP_MAXPOOL:
+    case OP_AVGPOOL:
+      {
+        PlPoolGeom g = np->pool;
+        g.n = (gint) nb;
+        if (info->kind == OP_MAXPOOL)
+          pl_maxpool_backward (&g, x, y, dy, dx);
+        else
+          pl_avgpool_backward (&g, info->count_include_pad, dy, dx);
+        break;
+      }
+    case OP_GLOBAL_AVGPOOL:
+      {
+        gsize outer = np->outer / (gsize) N * (gsize) nb;
+        for (gsize o = 0; o < outer; o++)
+          for (gsize i = 0; i < np->d; i++)
+            dx[o * np->d + i] += dy[o] / (float) np->d;
+        break;
+      }
+    case OP_SOFTMAX:
+      pl_softmax_backward (np->outer / (gsize) N * (gsize) nb, np->d, np->inner, y, dy, dx);
+      break;
+    case OP_LOG_SOFTMAX:
+      pl_log_softmax_backward (np->outer / (gsize) N * (gsize) nb, np->d, np->inner, y, dy, dx);
+      break;
+    case OP_BATCHNORM:
+      pl_batchnorm_backward ((gsize) nb, np->d, np->inner, info->f0, x,
+                             vdata_p (ex, p, n->inputs[1]), vdata_p (ex, p, n->inputs[3]),
+                             vdata_p (ex, p, n->inputs[4]), dy, dx, NULL, NULL, NULL, NULL);
+      break;
+    default:   /* copies */
+      pl_copy_backward (numel, dy, dx);
+      break;
+    }
+}
+
+static void
+micro_back_part (gint part, gint n_parts, gpointer data)
+{
+  const MicroJob *j = data;
+  Plan *p = j->p;
+  float *ws = j->ex->ws + (gsize) part * p->micro_ws_each;
+  gint64 c0, c1;
+  pl_part_range (p->micro_chunks, part, n_parts, &c0, &c1);
+  for (gint64 c = c0; c < c1; c++)
+    {
+      gint64 s0, s1;
+      pl_part_range (j->N, (gint) c, (gint) p->micro_chunks, &s0, &s1);
+      if (s1 <= s0)
+        continue;
+      for (guint k = j->ex->n_nodes; k-- > 0;)
+        if (!p->folded[k])
+          micro_back_node (j->ex, p, k, j->N, s0, s1, ws);
+    }
+}
+
 gboolean
 pl_executor_backward (PlExecutor *ex, const PlTensor *grad_output, gboolean param_grads,
                       GError **error)
@@ -2024,8 +2393,14 @@ pl_executor_backward (PlExecutor *ex, const PlTensor *grad_output, gboolean para
         memset ((*slot)->data, 0, sizeof (float) * (gsize) (*slot)->numel);
     }
   memcpy (p->grads[out_id]->data, grad_output->data, sizeof (float) * (gsize) out->numel);
-  for (guint k = ex->n_nodes; k-- > 0;)
-    back_node (ex, k);
+  if (micro_backward_ok (ex, p))
+    {
+      MicroJob j = { ex, p, p->in[0].d[0] };
+      pl_parallel_run (micro_back_part, &j);
+    }
+  else
+    for (guint k = ex->n_nodes; k-- > 0;)
+      back_node (ex, k);
   ex->have_backward = TRUE;
   return TRUE;
 }

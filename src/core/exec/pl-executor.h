@@ -28,6 +28,15 @@
  * min <= x <= max; BatchNormalization gives gradients for X, scale and B, and for mean
  * and var when they are data inputs (as initializers they are running statistics, not
  * parameters: pl_executor_param_grad gives NULL for them, so training leaves them alone).
+ *
+ * Speed (added): when every computed node treats the samples of a batch independently
+ * (Conv, Gemm on the batch rows, pools, activations, copies, BatchNormalization, Softmax
+ * over a sample's axis), forward runs depth-first: the batch is cut into chunks of about 4
+ * samples, the threads take contiguous runs of chunks and each runs the whole graph on a
+ * chunk before the next, so a chunk's activations stay in cache. Backward does the same
+ * when only data gradients are wanted (no parameter gradients). Values and gradients land
+ * in the same full-batch buffers; results depend only on the batch size and thread count.
+ * PL_NO_MICRO_BATCH=1 in the environment turns this off (layer by layer, for comparisons).
  */
 #pragma once
 

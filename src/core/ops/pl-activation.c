@@ -14,20 +14,22 @@ typedef struct {
   float *y, *dx;
 } ReluJob;
 
-static void
-relu_forward_range (gsize i0, gsize i1, const float *restrict x, float *restrict y)
+static inline PL_ALWAYS_INLINE void
+relu_forward_range_body (gsize i0, gsize i1, const float *restrict x, float *restrict y)
 {
   for (gsize i = i0; i < i1; i++)
     y[i] = x[i] > 0.f ? x[i] : 0.f;
 }
+PL_SIMD_VOID (relu_forward_range, (gsize i0, gsize i1, const float *restrict x, float *restrict y), (i0, i1, x, y))
 
-static void
-relu_backward_range (gsize i0, gsize i1, const float *restrict x, const float *restrict dy,
+static inline PL_ALWAYS_INLINE void
+relu_backward_range_body (gsize i0, gsize i1, const float *restrict x, const float *restrict dy,
                      float *restrict dx)
 {
   for (gsize i = i0; i < i1; i++)
     dx[i] += x[i] > 0.f ? dy[i] : 0.f;
 }
+PL_SIMD_VOID (relu_backward_range, (gsize i0, gsize i1, const float *restrict x, const float *restrict dy, float *restrict dx), (i0, i1, x, dy, dx))
 
 static void
 relu_forward_part (gint part, gint n_parts, gpointer data)

@@ -6,8 +6,30 @@
 #include <cblas.h>
 #include "pl-ops.h"
 
-/* Columns of the im2col matrix are limited to this many floats per chunk of samples. */
-#define PL_CONV_CHUNK_FLOATS ((gsize) 1 << 21)
+/* Columns of the im2col matrix are limited to this many floats per chunk of samples
+ * (1 MiB: the im2col chunk stays in L2 between im2col and sgemm). */
+#define PL_CONV_CHUNK_FLOATS ((gsize) 1 << 18)
+
+/* Direct convolution when a filter has at most this many taps (C * KH * KW): an sgemm
+ * with such a small inner dimension is dominated by packing and the im2col copy (the
+ * first layer of an image model: C = 1 or 3). */
+#define PL_CONV_DIRECT_MAX_K 32
+
+static PlConvAlgo conv_algo = PL_CONV_AUTO;
+
+void
+pl_conv_set_algo (PlConvAlgo algo)
+{
+  conv_algo = algo;
+}
+
+static gboolean
+use_direct (const PlConvGeom *g)
+{
+  if (conv_algo != PL_CONV_AUTO)
+    return conv_algo == PL_CONV_DIRECT;
+  return (gint64) g->c * g->kh * g->kw <= PL_CONV_DIRECT_MAX_K;
+}
 
 gboolean
 pl_conv_geom_finish (PlConvGeom *g)
@@ -33,6 +55,9 @@ chunk_samples (const PlConvGeom *g)
   gsize part_n = ((gsize) MAX (g->n, 1) + parts - 1) / parts;
   per = MAX (per, per_out);
   gsize nb = PL_CONV_CHUNK_FLOATS / MAX (per, 1);
+  /* Large planes: one sample per chunk, whose sgemm writes straight into y. */
+  if (nb <= 1 || (gsize) g->oh * g->ow >= 64)
+    nb = 1;
   return (gint) CLAMP (nb, 1, part_n);
 }
 
@@ -64,8 +89,8 @@ valid_range (gint size, gint out, gint stride, gint pad, gint koff, gint *lo, gi
 }
 
 /* col[(c*KH + i)*KW + j][s*OHOW + oh*OW + ow] for samples n0 .. n0+nb-1 */
-static void
-im2col (const PlConvGeom *g, const float *x, gint n0, gint nb, float *col)
+static inline PL_ALWAYS_INLINE void
+im2col_body (const PlConvGeom *g, const float *x, gint n0, gint nb, float *col)
 {
   const gsize ohw = (gsize) g->oh * g->ow;
   const gsize ld = nb * ohw;
@@ -102,10 +127,11 @@ im2col (const PlConvGeom *g, const float *x, gint n0, gint nb, float *col)
             }
         }
 }
+PL_SIMD_VOID (im2col, (const PlConvGeom *g, const float *x, gint n0, gint nb, float *col), (g, x, n0, nb, col))
 
 /* dx += col2im(dcol) */
-static void
-col2im (const PlConvGeom *g, const float *dcol, gint n0, gint nb, float *dx)
+static inline PL_ALWAYS_INLINE void
+col2im_body (const PlConvGeom *g, const float *dcol, gint n0, gint nb, float *dx)
 {
   const gsize ohw = (gsize) g->oh * g->ow;
   const gsize ld = nb * ohw;
@@ -132,12 +158,251 @@ col2im (const PlConvGeom *g, const float *dcol, gint n0, gint nb, float *dx)
             }
         }
 }
+PL_SIMD_VOID (col2im, (const PlConvGeom *g, const float *dcol, gint n0, gint nb, float *dx), (g, dcol, n0, nb, dx))
+
+/* 1x1, stride 1, no padding: the input planes are already the im2col matrix. */
+static inline gboolean
+is_pointwise (const PlConvGeom *g)
+{
+  return g->kh == 1 && g->kw == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_t == 0
+         && g->pad_l == 0 && g->oh == g->h && g->ow == g->w;
+}
 
 typedef struct {
   const PlConvGeom *g;
   const float *x, *w, *b, *dy;
   float *y, *dx, *dw, *ws;
 } ConvJob;
+
+/* ---- Direct kernels (few taps) ------------------------------------------------------
+ * Work items are (sample, output channel) for forward and (sample, input channel) for
+ * the input gradient, split between parts; each output plane is summed tap by tap in
+ * (c, i, j) order, starting from the bias. */
+
+static inline PL_ALWAYS_INLINE void
+direct_forward_item_body (const PlConvGeom *g, const float *x, const float *w, const float *b,
+                     float *y, gint s, gint m)
+{
+  const gsize ohw = (gsize) g->oh * g->ow;
+  float *restrict yp = y + ((gsize) s * g->m + m) * ohw;
+  float bias = b != NULL ? b[m] : 0.f;
+  for (gsize p = 0; p < ohw; p++)
+    yp[p] = bias;
+  for (gint c = 0; c < g->c; c++)
+    {
+      const float *xp = x + ((gsize) s * g->c + c) * g->h * g->w;
+      for (gint i = 0; i < g->kh; i++)
+        for (gint jj = 0; jj < g->kw; jj++)
+          {
+            const float wv = w[(((gsize) m * g->c + c) * g->kh + i) * g->kw + jj];
+            gint lo, hi;
+            valid_range (g->w, g->ow, g->stride_w, g->pad_l, jj * g->dil_w, &lo, &hi);
+            if (lo >= hi)
+              continue;
+            for (gint oh = 0; oh < g->oh; oh++)
+              {
+                gint ih = oh * g->stride_h - g->pad_t + i * g->dil_h;
+                if (ih < 0 || ih >= g->h)
+                  continue;
+                const float *restrict src = xp + (gsize) ih * g->w - g->pad_l + jj * g->dil_w;
+                float *restrict dst = yp + (gsize) oh * g->ow;
+                if (g->stride_w == 1)
+                  for (gint ow = lo; ow < hi; ow++)
+                    dst[ow] += wv * src[ow];
+                else
+                  for (gint ow = lo; ow < hi; ow++)
+                    dst[ow] += wv * src[ow * g->stride_w];
+              }
+          }
+    }
+}
+PL_SIMD_VOID (direct_forward_item, (const PlConvGeom *g, const float *x, const float *w, const float *b, float *y, gint s, gint m), (g, x, w, b, y, s, m))
+
+/* Stride 1: the "wide" form. The sample's planes are copied once into a zero-padded
+ * buffer [C, Hp, Wp]; an output plane is then computed on the wide grid q = oh * Wp + ow
+ * (ow < Wp; the columns ow >= OW are scratch), where every tap is one long contiguous
+ * multiply-add: yw[q] += w * xp[q + i dil_h Wp + j dil_w]. */
+static inline gboolean
+wide_ok (const PlConvGeom *g)
+{
+  gint64 hp = (gint64) g->h + g->pad_t + g->pad_b, wp = (gint64) g->w + g->pad_l + g->pad_r;
+  /* An empty kernel (kh or kw 0, which the executor accepts: the output is the bias) makes
+   * the output wider than the padded input; the wide grid would read past the planes. */
+  return g->stride_h == 1 && g->stride_w == 1 && g->kh >= 1 && g->kw >= 1 && g->oh <= hp
+         && g->ow <= wp && hp * wp * MAX (g->c, g->m) <= (1 << 22);
+}
+
+static void
+pad_planes (const PlConvGeom *g, const float *x, gint planes, float *xp)
+{
+  const gint wp = g->w + g->pad_l + g->pad_r, hp = g->h + g->pad_t + g->pad_b;
+  memset (xp, 0, sizeof (float) * (gsize) planes * hp * wp);
+  for (gint c = 0; c < planes; c++)
+    for (gint r = 0; r < g->h; r++)
+      memcpy (xp + ((gsize) c * hp + r + g->pad_t) * wp + g->pad_l,
+              x + ((gsize) c * g->h + r) * g->w, sizeof (float) * g->w);
+}
+
+static inline PL_ALWAYS_INLINE void
+wide_forward_body (const PlConvGeom *g, const float *xp, const float *w, float bias,
+                   gint m, float *yw, float *y)
+{
+  const gint wp = g->w + g->pad_l + g->pad_r, hp = g->h + g->pad_t + g->pad_b;
+  const gsize L = (gsize) (g->oh - 1) * wp + g->ow;
+  for (gsize q = 0; q < L; q++)
+    yw[q] = bias;
+  for (gint c = 0; c < g->c; c++)
+    for (gint i = 0; i < g->kh; i++)
+      for (gint jj = 0; jj < g->kw; jj++)
+        {
+          const float wv = w[(((gsize) m * g->c + c) * g->kh + i) * g->kw + jj];
+          const float *restrict src = xp + (gsize) c * hp * wp + (gsize) i * g->dil_h * wp
+                                      + (gsize) jj * g->dil_w;
+          float *restrict dst = yw;
+          for (gsize q = 0; q < L; q++)
+            dst[q] += wv * src[q];
+        }
+  for (gint oh = 0; oh < g->oh; oh++)
+    memcpy (y + (gsize) oh * g->ow, yw + (gsize) oh * wp, sizeof (float) * g->ow);
+}
+PL_SIMD_VOID (wide_forward, (const PlConvGeom *g, const float *xp, const float *w, float bias, gint m, float *yw, float *y), (g, xp, w, bias, m, yw, y))
+
+static void
+direct_forward_part (gint part, gint n_parts, gpointer data)
+{
+  const ConvJob *j = data;
+  const PlConvGeom *g = j->g;
+  gint64 a, b;
+  pl_part_range ((gint64) g->n * g->m, part, n_parts, &a, &b);
+  if (a >= b)
+    return;
+  if (!wide_ok (g))
+    {
+      for (gint64 it = a; it < b; it++)
+        direct_forward_item (g, j->x, j->w, j->b, j->y, (gint) (it / g->m), (gint) (it % g->m));
+      return;
+    }
+  const gsize wp = (gsize) g->w + g->pad_l + g->pad_r, hp = (gsize) g->h + g->pad_t + g->pad_b;
+  g_autofree float *xp = g_new (float, (gsize) g->c * hp * wp + hp * wp);
+  float *yw = xp + (gsize) g->c * hp * wp;
+  const gsize ohw = (gsize) g->oh * g->ow;
+  gint cur = -1;
+  for (gint64 it = a; it < b; it++)
+    {
+      gint s = (gint) (it / g->m), m = (gint) (it % g->m);
+      if (s != cur)
+        {
+          pad_planes (g, j->x + (gsize) s * g->c * g->h * g->w, g->c, xp);
+          cur = s;
+        }
+      wide_forward (g, xp, j->w, j->b != NULL ? j->b[m] : 0.f, m, yw,
+                    j->y + ((gsize) s * g->m + m) * ohw);
+    }
+}
+
+/* dx[s, c] += sum over m, taps of w[m, c, i, j] * dy[s, m] shifted back. */
+static inline PL_ALWAYS_INLINE void
+direct_backward_item_body (const PlConvGeom *g, const float *w, const float *dy, float *dx,
+                      gint s, gint c)
+{
+  const gsize ohw = (gsize) g->oh * g->ow;
+  float *dxp = dx + ((gsize) s * g->c + c) * g->h * g->w;
+  for (gint m = 0; m < g->m; m++)
+    {
+      const float *dyp = dy + ((gsize) s * g->m + m) * ohw;
+      for (gint i = 0; i < g->kh; i++)
+        for (gint jj = 0; jj < g->kw; jj++)
+          {
+            const float wv = w[(((gsize) m * g->c + c) * g->kh + i) * g->kw + jj];
+            gint lo, hi;
+            valid_range (g->w, g->ow, g->stride_w, g->pad_l, jj * g->dil_w, &lo, &hi);
+            if (lo >= hi)
+              continue;
+            for (gint oh = 0; oh < g->oh; oh++)
+              {
+                gint ih = oh * g->stride_h - g->pad_t + i * g->dil_h;
+                if (ih < 0 || ih >= g->h)
+                  continue;
+                float *restrict dst = dxp + (gsize) ih * g->w - g->pad_l + jj * g->dil_w;
+                const float *restrict src = dyp + (gsize) oh * g->ow;
+                if (g->stride_w == 1)
+                  for (gint ow = lo; ow < hi; ow++)
+                    dst[ow] += wv * src[ow];
+                else
+                  for (gint ow = lo; ow < hi; ow++)
+                    dst[ow * g->stride_w] += wv * src[ow];
+              }
+          }
+    }
+}
+PL_SIMD_VOID (direct_backward_item, (const PlConvGeom *g, const float *w, const float *dy, float *dx, gint s, gint c), (g, w, dy, dx, s, c))
+
+/* Input gradient in the wide form: dyw [M, L] holds dy with zero scratch columns;
+ * dxp[q + tap offset] += w * dyw[q] on the padded grid, whose interior is added to dx. */
+static inline PL_ALWAYS_INLINE void
+wide_backward_body (const PlConvGeom *g, const float *dyw, const float *w, gint c, float *dxp,
+                    float *dx)
+{
+  const gint wp = g->w + g->pad_l + g->pad_r, hp = g->h + g->pad_t + g->pad_b;
+  const gsize L = (gsize) (g->oh - 1) * wp + g->ow;
+  memset (dxp, 0, sizeof (float) * (gsize) hp * wp);
+  for (gint m = 0; m < g->m; m++)
+    for (gint i = 0; i < g->kh; i++)
+      for (gint jj = 0; jj < g->kw; jj++)
+        {
+          const float wv = w[(((gsize) m * g->c + c) * g->kh + i) * g->kw + jj];
+          const float *restrict src = dyw + (gsize) m * L;
+          float *restrict dst = dxp + (gsize) i * g->dil_h * wp + (gsize) jj * g->dil_w;
+          for (gsize q = 0; q < L; q++)
+            dst[q] += wv * src[q];
+        }
+  for (gint r = 0; r < g->h; r++)
+    {
+      const float *restrict src = dxp + (gsize) (r + g->pad_t) * wp + g->pad_l;
+      float *restrict dst = dx + (gsize) r * g->w;
+      for (gint col = 0; col < g->w; col++)
+        dst[col] += src[col];
+    }
+}
+PL_SIMD_VOID (wide_backward, (const PlConvGeom *g, const float *dyw, const float *w, gint c, float *dxp, float *dx), (g, dyw, w, c, dxp, dx))
+
+static void
+direct_backward_part (gint part, gint n_parts, gpointer data)
+{
+  const ConvJob *j = data;
+  const PlConvGeom *g = j->g;
+  gint64 a, b;
+  pl_part_range ((gint64) g->n * g->c, part, n_parts, &a, &b);
+  if (a >= b)
+    return;
+  if (!wide_ok (g))
+    {
+      for (gint64 it = a; it < b; it++)
+        direct_backward_item (g, j->w, j->dy, j->dx, (gint) (it / g->c), (gint) (it % g->c));
+      return;
+    }
+  const gsize wp = (gsize) g->w + g->pad_l + g->pad_r, hp = (gsize) g->h + g->pad_t + g->pad_b;
+  const gsize L = (gsize) (g->oh - 1) * wp + g->ow;
+  const gsize ohw = (gsize) g->oh * g->ow;
+  g_autofree float *dyw = g_new0 (float, (gsize) g->m * L + hp * wp);
+  float *dxp = dyw + (gsize) g->m * L;
+  gint cur = -1;
+  for (gint64 it = a; it < b; it++)
+    {
+      gint s = (gint) (it / g->c), c = (gint) (it % g->c);
+      if (s != cur)
+        {
+          /* scratch columns stay zero: they are never written */
+          for (gint m = 0; m < g->m; m++)
+            for (gint oh = 0; oh < g->oh; oh++)
+              memcpy (dyw + (gsize) m * L + (gsize) oh * wp,
+                      j->dy + ((gsize) s * g->m + m) * ohw + (gsize) oh * g->ow,
+                      sizeof (float) * g->ow);
+          cur = s;
+        }
+      wide_backward (g, dyw, j->w, c, dxp, j->dx + ((gsize) s * g->c + c) * g->h * g->w);
+    }
+}
 
 static void
 conv_forward_part (gint part, gint n_parts, gpointer data)
@@ -155,6 +420,28 @@ conv_forward_part (gint part, gint n_parts, gpointer data)
       gint nb = MIN (chunk, (gint) s1 - n0);
       gsize P = nb * ohw;
       float *tmp = col + (gsize) K * P;
+      if (nb == 1)
+        {
+          /* [M, OH*OW] of one sample is exactly its block of y. */
+          float *restrict dst = j->y + (gsize) n0 * g->m * ohw;
+          const float *src = j->x + (gsize) n0 * g->c * g->h * g->w;
+          if (!is_pointwise (g))
+            {
+              im2col (g, j->x, n0, 1, col);
+              src = col;
+            }
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, g->m, (gint) ohw, K, 1.f,
+                       j->w, K, src, (gint) ohw, 0.f, dst, (gint) ohw);
+          if (j->b != NULL)
+            for (gint m = 0; m < g->m; m++)
+              {
+                float bias = j->b[m];
+                float *restrict row = dst + (gsize) m * ohw;
+                for (gsize p = 0; p < ohw; p++)
+                  row[p] += bias;
+              }
+          continue;
+        }
       im2col (g, j->x, n0, nb, col);
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, g->m, (gint) P, K, 1.f, j->w, K,
                    col, (gint) P, 0.f, tmp, (gint) P);
@@ -175,6 +462,15 @@ pl_conv2d_forward (const PlConvGeom *g, const float *x, const float *w, const fl
                    float *y, float *ws)
 {
   ConvJob j = { .g = g, .x = x, .w = w, .b = b, .y = y, .ws = ws };
+  if (use_direct (g))
+    {
+      /* small jobs are not worth waking the workers */
+      if ((gint64) g->n * g->m * g->oh * g->ow * g->c * g->kh * g->kw < 65536)
+        direct_forward_part (0, 1, &j);
+      else
+        pl_parallel_run (direct_forward_part, &j);
+      return;
+    }
   pl_parallel_run (conv_forward_part, &j);
 }
 
@@ -203,11 +499,16 @@ conv_backward_part (gint part, gint n_parts, gpointer data)
       gint nb = MIN (chunk, (gint) s1 - n0);
       gsize P = nb * ohw;
       float *dcol = col + (gsize) K * P;
-      float *dyt = dcol + (gsize) K * P;
-      for (gint s = 0; s < nb; s++)
-        for (gint m = 0; m < g->m; m++)
-          memcpy (dyt + (gsize) m * P + s * ohw, j->dy + ((gsize) (n0 + s) * g->m + m) * ohw,
-                  sizeof (float) * ohw);
+      float *dyt_buf = dcol + (gsize) K * P;
+      const float *dyt = j->dy + (gsize) n0 * g->m * ohw;   /* one sample: already [M, P] */
+      if (nb > 1)
+        {
+          for (gint s = 0; s < nb; s++)
+            for (gint m = 0; m < g->m; m++)
+              memcpy (dyt_buf + (gsize) m * P + s * ohw,
+                      j->dy + ((gsize) (n0 + s) * g->m + m) * ohw, sizeof (float) * ohw);
+          dyt = dyt_buf;
+        }
       if (dw != NULL)
         {
           im2col (g, j->x, n0, nb, col);
@@ -240,6 +541,15 @@ pl_conv2d_backward (const PlConvGeom *g, const float *x, const float *w, const f
         }
   if (dx == NULL && dw == NULL)
     return;
+  if (dw == NULL && use_direct (g))
+    {
+      ConvJob j = { .g = g, .w = w, .dy = dy, .dx = dx };
+      if ((gint64) g->n * g->m * g->oh * g->ow * g->c * g->kh * g->kw < 65536)
+        direct_backward_part (0, 1, &j);
+      else
+        pl_parallel_run (direct_backward_part, &j);
+      return;
+    }
   ConvJob j = { .g = g, .x = x, .w = w, .dy = dy, .dx = dx, .dw = dw, .ws = ws };
   pl_parallel_run (conv_backward_part, &j);
   if (dw != NULL)

@@ -11,11 +11,53 @@
 
 G_BEGIN_DECLS
 
+/* Added: hot loops are compiled three times — AVX-512, AVX2 + FMA and baseline x86-64
+ * (the build targets SSE2 only) — and the best one for the CPU is chosen at run time by
+ * feature bits (GCC's arch= clones test the CPU model, which virtual machines hide).
+ * PL_SIMD_VOID (name, (params), (args)) defines `static void name params` calling
+ * name##_body args, which must be `static inline PL_ALWAYS_INLINE void`. */
+#define PL_ALWAYS_INLINE __attribute__ ((always_inline))
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+/* 0 baseline, 1 AVX2 + FMA, 2 AVX-512 (F, BW, DQ, VL) */
+static inline gint
+pl_simd_level (void)
+{
+  static gint level = -1;
+  if (level < 0)
+    {
+      __builtin_cpu_init ();
+      level = __builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512bw")
+              && __builtin_cpu_supports ("avx512dq") && __builtin_cpu_supports ("avx512vl")
+              && __builtin_cpu_supports ("fma") ? 2
+              : __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") ? 1 : 0;
+    }
+  return level;
+}
+#define PL_SIMD_VOID(name, params, args)                                                   \
+  __attribute__ ((target ("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,prefer-vector-width=512"))) \
+  static void name##_avx512 params { name##_body args; }                                   \
+  __attribute__ ((target ("avx2,fma"))) static void name##_avx2 params { name##_body args; } \
+  static void name params                                                                   \
+  {                                                                                         \
+    switch (pl_simd_level ())                                                               \
+      {                                                                                     \
+      case 2: name##_avx512 args; break;                                                    \
+      case 1: name##_avx2 args; break;                                                      \
+      default: name##_body args; break;                                                     \
+      }                                                                                     \
+  }
+#else
+#define PL_SIMD_VOID(name, params, args) \
+  static void name params { name##_body args; }
+#endif
+
 /* ---- Parallel parts -------------------------------------------------------------------
  * Kernels split their work into pl_parallel_parts () fixed parts (PL_NUM_THREADS or the
  * number of processors, at most 8) run by pl_parallel_run on worker threads and the
  * calling thread; every part count gives deterministic results. Partial sums (weight
- * gradients) are reduced in part order. Initialising sets OpenBLAS to one thread. */
+ * gradients) are reduced in part order. Initialising sets OpenBLAS to one thread.
+ * Added: a pl_parallel_run called from inside a part runs all its parts in order on the
+ * calling thread (same results, no deadlock), so a part may call any kernel. */
 typedef void (*PlPartFunc) (gint part, gint n_parts, gpointer data);
 gint pl_parallel_parts (void);
 void pl_parallel_run (PlPartFunc func, gpointer data);
@@ -31,7 +73,7 @@ pl_part_range (gint64 n, gint p, gint n_parts, gint64 *begin, gint64 *end)
 /* ---- Conv (2-D, NCHW, group 1) ----------------------------------------------------
  * x [N, C, H, W], w [M, C, KH, KW], b [M] (may be NULL), y [N, M, OH, OW] with
  * OH = (H + pad_top + pad_bottom - (dil_h (KH - 1) + 1)) / stride_h + 1 (floor).
- * Implemented as im2col + cblas_sgemm over chunks of samples. */
+ * Implemented as im2col + cblas_sgemm over chunks of samples, or directly (see below). */
 typedef struct {
   gint n, c, h, w;          /* input */
   gint m, kh, kw;           /* filters */
@@ -40,6 +82,13 @@ typedef struct {
   gint pad_t, pad_l, pad_b, pad_r;
   gint dil_h, dil_w;
 } PlConvGeom;
+
+/* Added: algorithm choice. AUTO (default): a direct kernel when C * KH * KW <= 32 (first
+ * layers; forward and input gradient), else im2col + sgemm (one sample per sgemm, written
+ * straight into y, when OH * OW >= 64; chunks of samples otherwise). The others force
+ * one path for the whole process (tests compare them). */
+typedef enum { PL_CONV_AUTO, PL_CONV_IM2COL, PL_CONV_DIRECT } PlConvAlgo;
+void pl_conv_set_algo (PlConvAlgo algo);
 
 /* Fills oh/ow from the rest; FALSE if the output would be empty. */
 gboolean pl_conv_geom_finish (PlConvGeom *g);

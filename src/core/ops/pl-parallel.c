@@ -13,6 +13,9 @@
 
 static GThreadPool *pool;
 static gint n_parts = 1;
+/* TRUE on a thread while it runs a part: nested pl_parallel_run calls then run their
+ * parts in order on that thread (the pool's threads are all busy with the outer job). */
+static __thread gboolean in_part;
 
 typedef struct {
   PlPartFunc func;
@@ -27,7 +30,9 @@ static void
 run_task (gpointer task_ptr, gpointer user_data)
 {
   Task *t = task_ptr;
+  in_part = TRUE;
   t->func (t->part, n_parts, t->data);
+  in_part = FALSE;
   g_mutex_lock (t->mutex);
   if (--(*t->remaining) == 0)
     g_cond_signal (t->cond);
@@ -64,6 +69,12 @@ pl_parallel_run (PlPartFunc func, gpointer data)
       func (0, 1, data);
       return;
     }
+  if (in_part)
+    {
+      for (gint p = 0; p < n; p++)
+        func (p, n, data);
+      return;
+    }
   GMutex mutex;
   GCond cond;
   g_mutex_init (&mutex);
@@ -75,7 +86,9 @@ pl_parallel_run (PlPartFunc func, gpointer data)
       tasks[p] = (Task) { func, data, p, &remaining, &mutex, &cond };
       g_thread_pool_push (pool, &tasks[p], NULL);
     }
+  in_part = TRUE;
   func (0, n, data);
+  in_part = FALSE;
   g_mutex_lock (&mutex);
   while (remaining > 0)
     g_cond_wait (&cond, &mutex);

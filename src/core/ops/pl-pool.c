@@ -61,8 +61,8 @@ is_2x2 (const PlPoolGeom *g)
 }
 
 /* 'v > best ? v : best' keeps the first maximum and compiles to a branch-free max. */
-static void
-maxpool_forward_planes (const PlPoolGeom *g, const float *x, float *y, gsize p0, gsize p1)
+static inline PL_ALWAYS_INLINE void
+maxpool_forward_planes_body (const PlPoolGeom *g, const float *x, float *y, gsize p0, gsize p1)
 {
   const gsize hw = (gsize) g->h * g->w;
   const gsize ohw = (gsize) g->oh * g->ow;
@@ -111,9 +111,10 @@ maxpool_forward_planes (const PlPoolGeom *g, const float *x, float *y, gsize p0,
         }
     }
 }
+PL_SIMD_VOID (maxpool_forward_planes, (const PlPoolGeom *g, const float *x, float *y, gsize p0, gsize p1), (g, x, y, p0, p1))
 
-static void
-maxpool_backward_planes (const PlPoolGeom *g, const float *x, const float *y,
+static inline PL_ALWAYS_INLINE void
+maxpool_backward_planes_body (const PlPoolGeom *g, const float *x, const float *y,
                          const float *dy, float *dx, gsize p0, gsize p1)
 {
   const gsize hw = (gsize) g->h * g->w;
@@ -164,6 +165,7 @@ maxpool_backward_planes (const PlPoolGeom *g, const float *x, const float *y,
           }
     }
 }
+PL_SIMD_VOID (maxpool_backward_planes, (const PlPoolGeom *g, const float *x, const float *y, const float *dy, float *dx, gsize p0, gsize p1), (g, x, y, dy, dx, p0, p1))
 
 typedef struct {
   const PlPoolGeom *g;

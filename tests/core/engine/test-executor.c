@@ -370,6 +370,73 @@ START_TEST (test_class_gradient_and_predict)
 }
 END_TEST
 
+/* The depth-first (micro-batch) forward equals the layer-by-layer one: outputs and every
+ * intermediate value (backward reads them), and the input gradient afterwards. */
+START_TEST (test_micro_batch_forward_matches_layerwise)
+{
+  g_autoptr (GError) error = NULL;
+  const char *kinds[] = { "cnn", "mlp" };
+  for (guint kk = 0; kk < G_N_ELEMENTS (kinds); kk++)
+    {
+      g_autoptr (PlGraph) g = pl_model_build (kinds[kk], 1, 28, 28, 10, 3, &error);
+      ck_assert_ptr_nonnull (g);
+      const gint64 sizes[] = { 1, 5, 9, 37 };
+      for (guint si = 0; si < G_N_ELEMENTS (sizes); si++)
+        {
+          const gint64 xs[4] = { sizes[si], 1, 28, 28 };
+          g_autoptr (PlTensor) x = pl_tensor_new (4, xs, NULL);
+          rng_state = 1234 + si;
+          fill (x, 0, 1);
+          g_unsetenv ("PL_NO_MICRO_BATCH");
+          PlExecutor *micro = pl_executor_new (g, &error);
+          g_setenv ("PL_NO_MICRO_BATCH", "1", TRUE);
+          PlExecutor *layer = pl_executor_new (g, &error);
+          ck_assert (pl_executor_forward (micro, x, &error));
+          ck_assert (pl_executor_forward (layer, x, &error));
+          g_unsetenv ("PL_NO_MICRO_BATCH");
+          for (guint v = 0; v < g->values->len; v++)
+            {
+              const PlTensor *a = pl_executor_value (micro, (gint) v);
+              const PlTensor *b = pl_executor_value (layer, (gint) v);
+              ck_assert ((a == NULL) == (b == NULL));
+              if (a == NULL)
+                continue;
+              ck_assert (pl_tensor_same_shape (a, b));
+              /* one assertion per value: Check's per-assertion bookkeeping is slow */
+              gint64 bad = -1;
+              for (gint64 i = 0; i < a->numel && bad < 0; i++)
+                if (!(fabs (a->data[i] - b->data[i]) <= 1e-4 * (1 + fabs (b->data[i]))))
+                  bad = i;
+              ck_assert_msg (bad < 0, "%s batch %" G_GINT64_FORMAT " value %s[%" G_GINT64_FORMAT
+                             "]: %g vs %g", kinds[kk], sizes[si],
+                             pl_graph_value (g, (gint) v)->name, bad,
+                             bad >= 0 ? a->data[bad] : 0.f, bad >= 0 ? b->data[bad] : 0.f);
+            }
+          /* deterministic */
+          g_autoptr (PlTensor) out1 = pl_tensor_dup (pl_executor_output (micro, 0));
+          ck_assert (pl_executor_forward (micro, x, &error));
+          ck_assert (memcmp (out1->data, pl_executor_output (micro, 0)->data,
+                             sizeof (float) * out1->numel) == 0);
+          /* backward after a micro-batch forward */
+          g_autoptr (PlTensor) go = pl_tensor_new_like (out1);
+          for (gint64 i = 0; i < go->numel; i++)
+            go->data[i] = (float) (i % 7) - 3.f;
+          ck_assert (pl_executor_backward (micro, go, FALSE, &error));
+          ck_assert (pl_executor_backward (layer, go, FALSE, &error));
+          const PlTensor *ga = pl_executor_input_grad (micro), *gb = pl_executor_input_grad (layer);
+          gint64 bad = -1;
+          for (gint64 i = 0; i < ga->numel && bad < 0; i++)
+            if (!(fabs (ga->data[i] - gb->data[i]) <= 1e-4 * (1 + fabs (gb->data[i]))))
+              bad = i;
+          ck_assert_msg (bad < 0, "input gradient %" G_GINT64_FORMAT ": %g vs %g", bad,
+                         bad >= 0 ? ga->data[bad] : 0.f, bad >= 0 ? gb->data[bad] : 0.f);
+          pl_executor_free (micro);
+          pl_executor_free (layer);
+        }
+    }
+}
+END_TEST
+
 int
 main (void)
 {
@@ -382,6 +449,7 @@ main (void)
   tcase_add_test (tc, test_model_build_shapes);
   tcase_add_test (tc, test_model_gradient_fd);
   tcase_add_test (tc, test_class_gradient_and_predict);
+  tcase_add_test (tc, test_micro_batch_forward_matches_layerwise);
   suite_add_tcase (s, tc);
   SRunner *sr = srunner_create (s);
   srunner_run_all (sr, CK_NORMAL);
