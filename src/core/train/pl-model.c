@@ -170,3 +170,70 @@ pl_model_build (const char *arch, gint channels, gint height, gint width, gint n
   ov->dim_param0 = g_strdup ("N");
   return g_steal_pointer (&g);
 }
+
+/* A Constant node with a [F] float tensor as its output (not an initializer: not trained). */
+static void
+add_constant (PlGraph *g, const char *name, const char *out, gint64 n, const float *values)
+{
+  gint64 shape[1] = { n };
+  g_autoptr (PlTensor) t = pl_tensor_new (1, shape, NULL);
+  memcpy (t->data, values, sizeof (float) * n);
+  const char *outs[] = { out };
+  PlNode *c = pl_graph_add_node (g, "Constant", name, 0, NULL, 1, outs);
+  pl_node_set_tensor (c, "value", t);
+}
+
+PlGraph *
+pl_model_build_table (gint n_features, gint n_outputs, const float *mean, const float *sd,
+                      guint64 seed, GError **error)
+{
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  if (n_features < 1 || n_outputs < 1 || n_features > 1000000 || n_outputs > 1000000)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   "invalid table model size: %d features, %d outputs (need at least 1 of "
+                   "each)", n_features, n_outputs);
+      return NULL;
+    }
+  g_autoptr (PlGraph) g = pl_graph_new ();
+  guint64 rng = seed;
+  g_free (g->name);
+  g->name = g_strdup ("prunelens-table-mlp");
+  g_free (g->producer_name);
+  g->producer_name = g_strdup ("PruneLens");
+  g->opset = 13;
+  g->ir_version = 8;
+
+  gint64 in_shape[2] = { -1, n_features };
+  gint in_id = pl_graph_add_input (g, "input", 2, in_shape);
+  PlValue *iv = pl_graph_value (g, in_id);
+  g_free (iv->dim_param0);
+  iv->dim_param0 = g_strdup ("N");
+
+  g_autofree float *m = g_new (float, n_features);
+  g_autofree float *s = g_new (float, n_features);
+  for (gint f = 0; f < n_features; f++)
+    {
+      m[f] = mean != NULL && isfinite (mean[f]) ? mean[f] : 0.f;
+      s[f] = sd != NULL && isfinite (sd[f]) && sd[f] > 0.f ? sd[f] : 1.f;
+    }
+  add_constant (g, "feature_mean", "feature_mean", n_features, m);
+  add_constant (g, "feature_sd", "feature_sd", n_features, s);
+  const char *sub_in[] = { "input", "feature_mean" }, *sub_out[] = { "centred" };
+  pl_graph_add_node (g, "Sub", "standardise_sub", 2, sub_in, 1, sub_out);
+  const char *div_in[] = { "centred", "feature_sd" }, *div_out[] = { "standardised" };
+  pl_graph_add_node (g, "Div", "standardise_div", 2, div_in, 1, div_out);
+
+  add_gemm (g, "fc1", "standardised", "fc1_out", n_features, 64, &rng);
+  add_unary (g, "Relu", "relu1", "fc1_out", "relu1_out");
+  add_gemm (g, "fc2", "relu1_out", "fc2_out", 64, 32, &rng);
+  add_unary (g, "Relu", "relu2", "fc2_out", "relu2_out");
+  add_gemm (g, "fc3", "relu2_out", "logits", 32, n_outputs, &rng);
+  pl_graph_add_output (g, "logits");
+  PlValue *ov = pl_graph_value (g, pl_graph_find_value (g, "logits"));
+  ov->ndim = 2;
+  ov->shape[0] = -1;
+  ov->shape[1] = n_outputs;
+  ov->dim_param0 = g_strdup ("N");
+  return g_steal_pointer (&g);
+}
