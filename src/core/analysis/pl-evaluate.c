@@ -8,6 +8,8 @@
 #include "exec/pl-executor.h"
 #include "pl-error.h"
 
+#include <string.h>
+
 #define PL_EVAL_BATCH 256
 
 typedef struct {
@@ -16,6 +18,9 @@ typedef struct {
   gint64 n;
   gint64 n_batches;
   gint *predictions;
+  gboolean keep_logits;
+  float *logits;             /* [n, k] when keep_logits; allocated by the first batch */
+  gint64 k;                  /* guarded by lock */
   gint64 correct;            /* guarded by lock */
   gint next_batch;           /* atomic */
   gint done_batches;         /* atomic */
@@ -88,6 +93,29 @@ eval_worker (EvalJob *job, gboolean report_progress)
           break;
         }
       gint64 k = logits->shape[1];
+      if (job->keep_logits)
+        {
+          gboolean mismatch = FALSE;
+          g_mutex_lock (&job->lock);
+          if (job->logits == NULL)
+            {
+              job->k = k;
+              job->logits = g_new0 (float, job->n * k);
+            }
+          else if (job->k != k)
+            mismatch = TRUE;
+          if (!mismatch)
+            memcpy (job->logits + start * k, logits->data, (gsize) (count * k) * sizeof (float));
+          g_mutex_unlock (&job->lock);
+          if (mismatch)
+            {
+              eval_fail (job, g_error_new (PL_ERROR, PL_ERROR_INVALID,
+                                           "The model gave logits of different widths "
+                                           "(%" G_GINT64_FORMAT " and %" G_GINT64_FORMAT ")",
+                                           job->k, k));
+              break;
+            }
+        }
       gint64 correct = 0;
       for (gint64 i = 0; i < count; i++)
         {
@@ -113,9 +141,9 @@ eval_thread (gpointer data)
   return NULL;
 }
 
-PlEvaluation *
-pl_evaluate_classifier_threads (PlGraph *graph, const PlDataset *dataset, gint64 n,
-                                gint n_threads, const PlProgress *progress, GError **error)
+static PlEvaluation *
+evaluate (PlGraph *graph, const PlDataset *dataset, gint64 n, gint n_threads,
+          PlTensor **logits_out, const PlProgress *progress, GError **error)
 {
   g_return_val_if_fail (graph != NULL, NULL);
   g_return_val_if_fail (dataset != NULL, NULL);
@@ -143,6 +171,7 @@ pl_evaluate_classifier_threads (PlGraph *graph, const PlDataset *dataset, gint64
     .graph = graph, .dataset = dataset, .n = n,
     .n_batches = (n + PL_EVAL_BATCH - 1) / PL_EVAL_BATCH,
     .progress = progress,
+    .keep_logits = logits_out != NULL,
   };
   if (job.n_batches > G_MAXINT / 2)
     {
@@ -167,7 +196,15 @@ pl_evaluate_classifier_threads (PlGraph *graph, const PlDataset *dataset, gint64
     {
       g_propagate_error (error, job.error);
       g_free (job.predictions);
+      g_free (job.logits);
       return NULL;
+    }
+  if (logits_out != NULL)
+    {
+      gint64 shape[2] = { n, job.k };
+      *logits_out = pl_tensor_new (2, shape, NULL);
+      memcpy ((*logits_out)->data, job.logits, (gsize) (n * job.k) * sizeof (float));
+      g_free (job.logits);
     }
 
   PlEvaluation *ev = g_new0 (PlEvaluation, 1);
@@ -177,6 +214,22 @@ pl_evaluate_classifier_threads (PlGraph *graph, const PlDataset *dataset, gint64
   ev->predictions = job.predictions;
   pl_progress_report (progress, 1.0, NULL);
   return ev;
+}
+
+PlEvaluation *
+pl_evaluate_classifier_threads (PlGraph *graph, const PlDataset *dataset, gint64 n,
+                                gint n_threads, const PlProgress *progress, GError **error)
+{
+  return evaluate (graph, dataset, n, n_threads, NULL, progress, error);
+}
+
+PlEvaluation *
+pl_evaluate_classifier_logits (PlGraph *graph, const PlDataset *dataset, gint64 n,
+                               gint n_threads, PlTensor **logits, const PlProgress *progress,
+                               GError **error)
+{
+  g_return_val_if_fail (logits != NULL && *logits == NULL, NULL);
+  return evaluate (graph, dataset, n, n_threads, logits, progress, error);
 }
 
 PlEvaluation *

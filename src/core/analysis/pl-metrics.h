@@ -24,6 +24,11 @@ PlEvaluation *pl_evaluate_classifier (PlGraph *graph, const PlDataset *dataset, 
 PlEvaluation *pl_evaluate_classifier_threads (PlGraph *graph, const PlDataset *dataset,
                                               gint64 n, gint n_threads,
                                               const PlProgress *progress, GError **error);
+/* As pl_evaluate_classifier_threads, also returning the logits of graph output 0 as a new
+ * [n, K] tensor in *logits (which must be NULL on entry). (Addition, issue 5.) */
+PlEvaluation *pl_evaluate_classifier_logits (PlGraph *graph, const PlDataset *dataset,
+                                             gint64 n, gint n_threads, PlTensor **logits,
+                                             const PlProgress *progress, GError **error);
 void pl_evaluation_free (PlEvaluation *evaluation);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlEvaluation, pl_evaluation_free)
 

@@ -15,6 +15,7 @@ step_free (gpointer p)
     return;
   g_clear_pointer (&s->config, pl_prune_config_free);
   g_clear_pointer (&s->graph, pl_graph_unref);
+  g_free (s->schedule);
   if (s->metrics_free && s->metrics)
     s->metrics_free (s->metrics);
   g_free (s);
@@ -26,6 +27,7 @@ step_new (const PlPruneConfig *config, double sparsity, PlGraph *graph)
   PlPruneHistoryStep *s = g_new0 (PlPruneHistoryStep, 1);
   s->config = config ? pl_prune_config_copy (config) : NULL;
   s->sparsity = sparsity;
+  s->seed = config ? config->seed : 0;
   s->graph = graph ? pl_graph_ref (graph) : NULL;
   return s;
 }
@@ -150,4 +152,17 @@ pl_prune_history_set_metrics (PlPruneHistory *history, guint index, gpointer met
     s->metrics_free (s->metrics);
   s->metrics = metrics;
   s->metrics_free = metrics_free;
+}
+
+void
+pl_prune_history_set_info (PlPruneHistory *history, guint index, guint64 seed,
+                           const char *schedule)
+{
+  g_return_if_fail (history != NULL);
+  if (index >= history->steps->len)
+    return;
+  PlPruneHistoryStep *s = g_ptr_array_index (history->steps, index);
+  s->seed = seed;
+  g_free (s->schedule);
+  s->schedule = g_strdup (schedule);
 }

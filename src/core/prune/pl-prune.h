@@ -197,6 +197,11 @@ typedef struct {
   PlGraph *graph;
   gpointer metrics;        /* free slot for the caller's metrics */
   GDestroyNotify metrics_free;
+  /* Added (issue 5): the seed of the step (pruning and fine-tuning; config->seed unless
+   * set by pl_prune_history_set_info) and a description of the schedule that produced it
+   * (e.g. "iterative 3/5, geometric, 1 epoch fine-tuning"; NULL for step 0 or unknown). */
+  guint64 seed;
+  char *schedule;
 } PlPruneHistoryStep;
 
 typedef struct _PlPruneHistory PlPruneHistory;
@@ -221,6 +226,10 @@ gboolean pl_prune_history_go_to (PlPruneHistory *history, guint index);
 /* Sets the metrics slot of step index (freeing the previous value). */
 void pl_prune_history_set_metrics (PlPruneHistory *history, guint index, gpointer metrics,
                                    GDestroyNotify metrics_free);
+/* Added (issue 5): sets the seed and schedule description (copied; may be NULL) of step
+ * index. Out of range: nothing happens. */
+void pl_prune_history_set_info (PlPruneHistory *history, guint index, guint64 seed,
+                                const char *schedule);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlPruneConfig, pl_prune_config_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlPruneHistory, pl_prune_history_free)

@@ -152,6 +152,57 @@ pl_prune_step_run_config (PlGraph *original, const PlDataset *dataset,
   return step;
 }
 
+PlPruneStep *
+pl_prune_step_run_schedule (PlGraph *original, const PlDataset *dataset,
+                            const PlPruneConfig *config, const PlPruneSchedule *schedule,
+                            double target_sparsity, gint64 n_eval, PlPruneHistory *history,
+                            const PlProgress *progress, GError **error)
+{
+  g_return_val_if_fail (original != NULL, NULL);
+  g_return_val_if_fail (dataset != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  g_autoptr (PlPruneConfig) own_config = config ? NULL : pl_prune_config_new ();
+  if (config == NULL)
+    {
+      pl_prune_config_set_protected (own_config, (const char *const[]) { NULL });
+      config = own_config;
+    }
+  g_autoptr (PlPruneSchedule) own_schedule = schedule ? NULL
+                                                      : pl_prune_schedule_new (PL_SCHEDULE_ONE_SHOT);
+  if (schedule == NULL)
+    schedule = own_schedule;
+
+  PlProgress run_progress = pl_progress_sub (progress, 0.0, 0.8);
+  g_autoptr (PlScheduleResult) result = pl_prune_schedule_run (original, config, schedule,
+                                                               target_sparsity, history,
+                                                               &run_progress, error);
+  if (result == NULL)
+    return NULL;
+  PlProgress sub = pl_progress_sub (progress, 0.8, 1.0);
+  g_autoptr (PlEvaluation) evaluation = pl_evaluate_classifier (result->final, dataset, n_eval,
+                                                                &sub, error);
+  if (evaluation == NULL)
+    return NULL;
+
+  g_autoptr (GArray) weights = pl_graph_prunable_weights (result->final);
+  gint64 n_weights = 0;
+  for (guint i = 0; i < weights->len; i++)
+    n_weights += pl_graph_value (result->final, g_array_index (weights, gint, i))->init->numel;
+
+  PlPruneStep *step = g_new0 (PlPruneStep, 1);
+  step->target_sparsity = target_sparsity;
+  step->achieved_sparsity = pl_graph_weight_sparsity (result->final);
+  step->n_weights = n_weights;
+  step->pruned = pl_graph_ref (result->final);
+  step->evaluation = g_steal_pointer (&evaluation);
+  g_autofree char *d = pl_prune_config_describe (config);
+  g_autofree char *sd = pl_prune_schedule_describe (schedule);
+  step->description = g_strdup_printf ("pruning by %s; schedule: %s", d, sd);
+  pl_progress_report (progress, 1.0, NULL);
+  return step;
+}
+
 void
 pl_prune_step_free (PlPruneStep *step)
 {

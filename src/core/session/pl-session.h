@@ -15,6 +15,7 @@
 #include "analysis/pl-metrics.h"
 #include "explain/pl-explain.h"
 #include "prune/pl-prune.h"
+#include "prune/pl-prune-schedule.h"
 #include "pl-progress.h"
 
 G_BEGIN_DECLS
@@ -53,6 +54,16 @@ PlPruneStep *pl_prune_step_run_config (PlGraph *original, const PlDataset *datas
                                        const PlPruneConfig *config, double target_sparsity,
                                        gint64 n_eval, const PlProgress *progress,
                                        GError **error);
+/* Added (issue 5): the same through a schedule (prune/pl-prune-schedule.h; NULL: one-shot
+ * without fine-tuning). When history is given, every step of the schedule is pushed to it
+ * (pl_prune_schedule_run). The step holds the schedule's final network and its evaluation;
+ * its description names the configuration and the schedule. */
+PlPruneStep *pl_prune_step_run_schedule (PlGraph *original, const PlDataset *dataset,
+                                         const PlPruneConfig *config,
+                                         const PlPruneSchedule *schedule,
+                                         double target_sparsity, gint64 n_eval,
+                                         PlPruneHistory *history, const PlProgress *progress,
+                                         GError **error);
 void pl_prune_step_free (PlPruneStep *step);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlPruneStep, pl_prune_step_free)
 
