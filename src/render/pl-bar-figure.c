@@ -40,6 +40,16 @@ compare_items (const void *a, const void *b)
   return x->index - y->index; /* stable */
 }
 
+/* A value-axis tick: plain, or as a percentage ("50 %"). */
+static char *
+value_tick (double v, double step, gboolean percent)
+{
+  if (!percent)
+    return pl_format_tick (v, step);
+  g_autofree char *num = pl_format_tick (100.0 * v, 100.0 * step);
+  return g_strdup_printf ("%s %%", num);
+}
+
 void
 pl_bar_figure_draw (cairo_t *cr, double width, double height, const PlBarFigure *figure)
 {
@@ -89,17 +99,44 @@ pl_bar_figure_draw (cairo_t *cr, double width, double height, const PlBarFigure 
   if (figure->sort)
     qsort (items, n_bars, sizeof *items, compare_items);
   gint n_show = figure->top_k > 0 ? MIN (figure->top_k, n_bars) : n_bars;
+  gboolean errs = figure->err_lo != NULL && figure->err_hi != NULL;
 
-  /* value range over the shown bars, always including 0 */
+  /* "others": per group the sum of the bars not shown */
+  gboolean others = figure->others && n_show < n_bars;
+  double others_v[4] = { 0, 0, 0, 0 };
+  g_autofree char *others_text = NULL;
+  if (others) {
+    for (gint g = 0; g < n_groups; g++)
+      for (gint i = n_show; i < n_bars; i++) {
+        double v = figure->values[(gint64) g * n_bars + items[i].index];
+        if (isfinite (v))
+          others_v[g] += v;
+      }
+    others_text = figure->others_label != NULL
+        ? g_strdup (figure->others_label)
+        : g_strdup_printf ("others (%d)", n_bars - n_show);
+  }
+  gint n_rows = n_show + (others ? 1 : 0);
+
+  /* value range over the shown bars and their whiskers, always including 0 */
   double lo = 0.0, hi = 0.0;
   for (gint i = 0; i < n_show; i++)
     for (gint g = 0; g < n_groups; g++) {
-      double v = figure->values[(gint64) g * n_bars + items[i].index];
+      gint64 at = (gint64) g * n_bars + items[i].index;
+      double v = figure->values[at];
       if (isfinite (v)) {
         lo = MIN (lo, v);
         hi = MAX (hi, v);
       }
+      if (errs && isfinite (figure->err_lo[at]) && isfinite (figure->err_hi[at])) {
+        lo = MIN (lo, figure->err_lo[at]);
+        hi = MAX (hi, figure->err_hi[at]);
+      }
     }
+  for (gint g = 0; others && g < n_groups; g++) {
+    lo = MIN (lo, others_v[g]);
+    hi = MAX (hi, others_v[g]);
+  }
   if (hi <= lo)
     hi = lo + 1.0;
   double ticks[24], step;
@@ -122,26 +159,46 @@ pl_bar_figure_draw (cairo_t *cr, double width, double height, const PlBarFigure 
                                      *figure->group_names[0] != '\0');
   double sw = 0.8 * s;
   if (legend) {
-    double lx_total = 0.0;
+    /* entries right-aligned in rows no wider than the figure; a name longer than a row is
+     * ellipsised */
+    double row_w[4] = { 0 };
+    gint row_of[4], n_lrows = 0;
+    double ew[4];
     for (gint g = 0; g < n_groups; g++) {
       const char *name = figure->group_names[g] != NULL ? figure->group_names[g] : "";
       pl_text_extents (cr, name, ts, FALSE, 0, &w, &h);
-      lx_total += sw + 0.35 * s + w + (g + 1 < n_groups ? 1.1 * s : 0.0);
+      ew[g] = MIN (w, avail_w - sw - 0.35 * s);
+      double need = sw + 0.35 * s + ew[g];
+      if (n_lrows == 0 || row_w[n_lrows - 1] + 1.1 * s + need > avail_w) {
+        n_lrows++;
+        row_w[n_lrows - 1] = need;
+      } else {
+        row_w[n_lrows - 1] += 1.1 * s + need;
+      }
+      row_of[g] = n_lrows - 1;
     }
-    double lx = width - margin - lx_total;
-    double ly = top + line_h / 2.0;
+    double lx = 0.0;
     for (gint g = 0; g < n_groups; g++) {
       const char *name = figure->group_names[g] != NULL ? figure->group_names[g] : "";
+      if (g == 0 || row_of[g] != row_of[g - 1])
+        lx = width - margin - row_w[row_of[g]];
+      double ly = top + line_h / 2.0 + row_of[g] * (line_h + 0.3 * s);
       pl_set_rgb (cr, colors[g]);
       cairo_rectangle (cr, lx, ly - sw / 2.0, sw, sw);
       cairo_fill (cr);
       lx += sw + 0.35 * s;
       pl_set_rgb (cr, th.fg);
-      pl_text_extents (cr, name, ts, FALSE, 0, &w, &h);
-      pl_draw_text (cr, lx, ly, name, ts, 0.0, 0.5);
-      lx += w + 1.1 * s;
+      PangoLayout *layout = pl_text_layout (cr, name, ts, FALSE, 0, 0.0);
+      pango_layout_set_width (layout, (int) (ew[g] * PANGO_SCALE) + 1);
+      pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
+      PangoRectangle logical;
+      pango_layout_get_extents (layout, NULL, &logical);
+      cairo_move_to (cr, lx, ly - (double) logical.height / PANGO_SCALE / 2.0);
+      pl_show_layout (cr, layout);
+      g_object_unref (layout);
+      lx += ew[g] + 1.1 * s;
     }
-    legend_h = line_h + 0.6 * s;
+    legend_h = n_lrows * line_h + (n_lrows - 1) * 0.3 * s + 0.6 * s;
   }
 
   /* bar labels on the left, at most 40 % of the width */
@@ -149,6 +206,10 @@ pl_bar_figure_draw (cairo_t *cr, double width, double height, const PlBarFigure 
   for (gint i = 0; i < n_show; i++) {
     const char *lab = figure->bar_labels != NULL ? figure->bar_labels[items[i].index] : NULL;
     pl_text_extents (cr, lab, ts, FALSE, 0, &w, &h);
+    label_w = MAX (label_w, w);
+  }
+  if (others) {
+    pl_text_extents (cr, others_text, ts, FALSE, 0, &w, &h);
     label_w = MAX (label_w, w);
   }
   label_w = MIN (label_w, 0.4 * avail_w);
@@ -162,8 +223,8 @@ pl_bar_figure_draw (cairo_t *cr, double width, double height, const PlBarFigure 
                        tick_len - 0.2 * s;
   double plot_top = top + legend_h;
   /* tick labels at the ends must fit: keep half a label's width free on both sides */
-  g_autofree char *first_txt = pl_format_tick (axis_lo, step);
-  g_autofree char *last_txt = pl_format_tick (axis_hi, step);
+  g_autofree char *first_txt = value_tick (axis_lo, step, figure->value_percent);
+  g_autofree char *last_txt = value_tick (axis_hi, step, figure->value_percent);
   double fw, lw;
   pl_text_extents (cr, first_txt, ts, FALSE, 0, &fw, &h);
   pl_text_extents (cr, last_txt, ts, FALSE, 0, &lw, &h);
@@ -187,23 +248,45 @@ pl_bar_figure_draw (cairo_t *cr, double width, double height, const PlBarFigure 
   cairo_stroke (cr);
 
   /* bars */
-  double row_h = phh / n_show;
+  double row_h = phh / n_rows;
   double group_h = row_h * 0.8 / n_groups;
   double x0 = XV (0.0);
-  for (gint i = 0; i < n_show; i++) {
-    gint b = items[i].index;
+  for (gint i = 0; i < n_rows; i++) {
+    gboolean is_others = i == n_show;
+    gint b = is_others ? -1 : items[i].index;
     double row_y = plot_top + i * row_h;
     for (gint g = 0; g < n_groups; g++) {
-      double v = figure->values[(gint64) g * n_bars + b];
+      gint64 at = (gint64) g * n_bars + b;
+      double v = is_others ? others_v[g] : figure->values[at];
       if (!isfinite (v))
         continue;
       double xv = XV (v);
       double by = row_y + row_h * 0.1 + g * group_h;
-      pl_set_rgb (cr, colors[g]);
+      if (is_others) {
+        /* the rest, lighter: it is a sum of many, not one feature */
+        cairo_set_source_rgba (cr, colors[g][0], colors[g][1], colors[g][2], 0.45);
+      } else {
+        pl_set_rgb (cr, colors[g]);
+      }
       cairo_rectangle (cr, MIN (x0, xv), by, fabs (xv - x0), group_h);
       cairo_fill (cr);
+      if (!is_others && errs && isfinite (figure->err_lo[at]) && isfinite (figure->err_hi[at])) {
+        /* whisker: a line between the ends with short caps */
+        double xa = XV (figure->err_lo[at]), xb = XV (figure->err_hi[at]);
+        double cy = by + group_h / 2.0, cap = MIN (0.35 * group_h, 0.4 * s);
+        pl_set_rgb (cr, th.fg);
+        cairo_set_line_width (cr, MAX (0.8, 0.09 * s));
+        cairo_move_to (cr, xa, cy);
+        cairo_line_to (cr, xb, cy);
+        cairo_move_to (cr, xa, cy - cap);
+        cairo_line_to (cr, xa, cy + cap);
+        cairo_move_to (cr, xb, cy - cap);
+        cairo_line_to (cr, xb, cy + cap);
+        cairo_stroke (cr);
+      }
     }
-    const char *lab = figure->bar_labels != NULL ? figure->bar_labels[b] : NULL;
+    const char *lab = is_others ? others_text
+                                : figure->bar_labels != NULL ? figure->bar_labels[b] : NULL;
     if (lab != NULL) {
       PangoLayout *layout = pl_text_layout (cr, lab, ts, FALSE, 0, 1.0);
       pango_layout_set_width (layout, (int) (label_w * PANGO_SCALE));
@@ -214,7 +297,7 @@ pl_bar_figure_draw (cairo_t *cr, double width, double height, const PlBarFigure 
       pl_set_rgb (cr, th.fg);
       cairo_move_to (cr, plot_left - 0.6 * s - label_w,
                      row_y + row_h / 2.0 - (double) logical.height / PANGO_SCALE / 2.0);
-      pango_cairo_show_layout (cr, layout);
+      pl_show_layout (cr, layout);
       g_object_unref (layout);
     }
   }
@@ -236,7 +319,7 @@ pl_bar_figure_draw (cairo_t *cr, double width, double height, const PlBarFigure 
   cairo_stroke (cr);
   pl_set_rgb (cr, th.muted);
   for (gint t = 0; t < n_ticks; t++) {
-    g_autofree char *txt = pl_format_tick (ticks[t], step);
+    g_autofree char *txt = value_tick (ticks[t], step, figure->value_percent);
     pl_draw_text (cr, XV (ticks[t]), plot_bottom + tick_len + 0.15 * s, txt, ts, 0.5, 0.0);
   }
   if (axis_label_h > 0) {

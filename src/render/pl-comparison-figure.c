@@ -107,6 +107,12 @@ build_heatmaps (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigure
       p->map = keep_tensor (fig, maps[g]);
       p->overlay_alpha = 1.0;
       p->scale = 0;
+      if (ctx->overlay_alpha > 0.0 && isfinite (ctx->overlay_alpha))
+        {
+          /* over the input image (the first panel's grey underlay) */
+          p->underlay = h->panels[0].underlay;
+          p->overlay_alpha = MIN (ctx->overlay_alpha, 1.0);
+        }
       if (shap)
         p->outline = cmp->grid->labels;
     }
@@ -187,6 +193,13 @@ build_heatmaps (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigure
             "top-%.0f %% overlap = %s; %s, %s to %.4g %%, %s"),
           class_name (ctx, cmp->target), rho, 100.0 * cmp->options.topk_fraction,
           overlap, ctx->model_name, PRUNING (ctx), 100.0 * ctx->sparsity, ctx->dataset_name);
+    }
+  if (ctx->overlay_alpha > 0.0 && isfinite (ctx->overlay_alpha))
+    {
+      char *d = g_strdup_printf (_("%s; maps drawn over the input at %.0f %% opacity"),
+                                 fig->description, 100.0 * MIN (ctx->overlay_alpha, 1.0));
+      g_free (fig->description);
+      fig->description = d;
     }
   h->caption = ctx->caption ? fig->description : NULL;
   fig->width_in = 6.5;

@@ -26,6 +26,10 @@ typedef struct {
   gint n_classes;
   gboolean dark;               /* screen in dark mode; files are always light */
   gboolean caption;            /* print method and parameters under the figure */
+  /* Addition: > 0 draws the original, pruned (and SHAP) maps over the input image (grey)
+   * at this opacity, in (0, 1]; 0 (default): the maps alone, as before. The difference
+   * panel is never overlaid. */
+  double overlay_alpha;
 } PlFigureContext;
 
 /* A figure of any kind; owns copies of its strings and references to its tensors. */

@@ -32,6 +32,56 @@ pl_set_rgb (cairo_t *cr, const double rgb[3])
   cairo_set_source_rgb (cr, rgb[0], rgb[1], rgb[2]);
 }
 
+/* ---- recording the text drawn (tests) --------------------------------------------- */
+
+static _Thread_local GArray *recording;
+
+void
+pl_text_record_begin (void)
+{
+  g_clear_pointer (&recording, g_array_unref);
+  recording = g_array_new (FALSE, FALSE, sizeof (PlTextBox));
+}
+
+GArray *
+pl_text_record_end (void)
+{
+  return g_steal_pointer (&recording);
+}
+
+void
+pl_show_layout (cairo_t *cr, PangoLayout *layout)
+{
+  if (recording != NULL && cairo_has_current_point (cr)) {
+    PangoRectangle ink;
+    pango_layout_get_extents (layout, &ink, NULL);
+    if (ink.width > 0 && ink.height > 0) {
+      double cx, cy;
+      cairo_get_current_point (cr, &cx, &cy);
+      double x0 = cx + (double) ink.x / PANGO_SCALE, y0 = cy + (double) ink.y / PANGO_SCALE;
+      double x1 = x0 + (double) ink.width / PANGO_SCALE;
+      double y1 = y0 + (double) ink.height / PANGO_SCALE;
+      double px[4] = { x0, x1, x0, x1 }, py[4] = { y0, y0, y1, y1 };
+      PlTextBox box = { INFINITY, INFINITY, -INFINITY, -INFINITY, { 0 }, { 0 }, "" };
+      const int order[4] = { 0, 1, 3, 2 };
+      for (int k = 0; k < 4; k++) {
+        cairo_user_to_device (cr, &px[k], &py[k]);
+        box.x0 = MIN (box.x0, px[k]);
+        box.y0 = MIN (box.y0, py[k]);
+        box.x1 = MAX (box.x1, px[k]);
+        box.y1 = MAX (box.y1, py[k]);
+      }
+      for (int k = 0; k < 4; k++) {
+        box.qx[k] = px[order[k]];
+        box.qy[k] = py[order[k]];
+      }
+      g_utf8_strncpy (box.text, pango_layout_get_text (layout), 20);
+      g_array_append_val (recording, box);
+    }
+  }
+  pango_cairo_show_layout (cr, layout);
+}
+
 PangoLayout *
 pl_text_layout (cairo_t *cr, const char *text, double size, gboolean bold, double wrap_width,
                 double halign)
@@ -97,10 +147,35 @@ pl_draw_text_full (cairo_t *cr, double x, double y, const char *text, double siz
   double box_x = wrap_width > 0 ? 0.0 : lx;
   cairo_save (cr);
   cairo_move_to (cr, x - halign * box_w - box_x, y - valign * h - ly);
-  pango_cairo_show_layout (cr, layout);
+  pl_show_layout (cr, layout);
   cairo_restore (cr);
   g_object_unref (layout);
   return h;
+}
+
+double
+pl_draw_text_ellipsized (cairo_t *cr, double x, double y, const char *text, double size,
+                         double max_width, double halign, double valign)
+{
+  if (text == NULL || *text == '\0')
+    return 0.0;
+  PangoLayout *layout = pl_text_layout (cr, text, size, FALSE, 0, halign);
+  PangoRectangle logical;
+  pango_layout_get_extents (layout, NULL, &logical);
+  if (max_width > 0 && (double) logical.width / PANGO_SCALE > max_width) {
+    pango_layout_set_width (layout, (int) (max_width * PANGO_SCALE));
+    pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
+    pango_layout_set_alignment (layout, PANGO_ALIGN_LEFT);
+    pango_layout_get_extents (layout, NULL, &logical);
+  }
+  double w = (double) logical.width / PANGO_SCALE, h = (double) logical.height / PANGO_SCALE;
+  cairo_save (cr);
+  cairo_move_to (cr, x - halign * w - (double) logical.x / PANGO_SCALE,
+                 y - valign * h - (double) logical.y / PANGO_SCALE);
+  pl_show_layout (cr, layout);
+  cairo_restore (cr);
+  g_object_unref (layout);
+  return w;
 }
 
 void

@@ -39,8 +39,16 @@ gboolean
 pl_figure_frame (cairo_t *cr, double width, double height, const char *title,
                  const char *caption, gboolean dark, gboolean draw, PlFigureFrame *f)
 {
+  return pl_figure_frame_full (cr, width, height, title, caption, dark, draw, 0.0, f);
+}
+
+gboolean
+pl_figure_frame_full (cairo_t *cr, double width, double height, const char *title,
+                      const char *caption, gboolean dark, gboolean draw, double size,
+                      PlFigureFrame *f)
+{
   pl_theme_get (dark, &f->th);
-  f->s = CLAMP (MIN (width / 50.0, height / 20.0), 6.0, 14.0);
+  f->s = size > 0 && isfinite (size) ? size : pl_figure_text_size (width, height);
   f->margin = 0.9 * f->s;
   f->left = f->margin;
   f->right = width - f->margin;
@@ -75,6 +83,12 @@ pl_figure_frame (cairo_t *cr, double width, double height, const char *title,
     f->bottom -= h + 0.6 * f->s;
   }
   return f->bottom - f->top > 2 * f->s;
+}
+
+double
+pl_figure_text_size (double width, double height)
+{
+  return CLAMP (MIN (width / 50.0, height / 20.0), 6.0, 14.0);
 }
 
 void

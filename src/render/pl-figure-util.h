@@ -20,6 +20,13 @@ gboolean pl_figure_frame (cairo_t *cr, double width, double height, const char *
                           const char *caption, gboolean dark, gboolean draw,
                           PlFigureFrame *f);
 
+/* The same with an explicit base text size (≤ 0: pl_figure_text_size). */
+gboolean pl_figure_frame_full (cairo_t *cr, double width, double height, const char *title,
+                               const char *caption, gboolean dark, gboolean draw, double size,
+                               PlFigureFrame *f);
+/* The base text size of a report figure of width × height user units. */
+double pl_figure_text_size (double width, double height);
+
 /* A vertical colorbar of colormap over [vmin, vmax] with nice ticks, the end values and a
  * rotated label. pl_colorbar_width gives the width it needs (gap included). */
 double pl_colorbar_width (cairo_t *cr, double vmin, double vmax, const char *label, double s);

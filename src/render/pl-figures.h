@@ -12,6 +12,8 @@
 #pragma once
 
 #include "pl-render.h"
+#include "analysis/pl-compare.h"
+#include "analysis/pl-layers.h"
 #include "analysis/pl-sweep.h"
 
 G_BEGIN_DECLS
@@ -59,6 +61,13 @@ typedef struct {
   gint n_series;
   PlLineSeries series[PL_LINE_FIGURE_MAX_SERIES];
   gboolean dark;
+  /* Additions (all zero: as before). */
+  PlAxisScale y_scale;     /* LINEAR or LOG (log10 y, values ≤ 0 skipped, decade ticks) */
+  /* Categorical x (x_scale LINEAR): ticks at x = 0, 1, …, n_x_tick_labels − 1 named by
+   * these strings (e.g. layer names); labels that would collide are left out. */
+  const char *const *x_tick_labels;
+  gint n_x_tick_labels;
+  double font_size;        /* base text size in user units; ≤ 0: from the figure size */
 } PlLineFigure;
 
 void pl_line_figure_draw (cairo_t *cr, double width, double height, const PlLineFigure *figure);
@@ -67,6 +76,57 @@ void pl_line_figure_draw (cairo_t *cr, double width, double height, const PlLine
 gboolean pl_line_figure_data_to_user (cairo_t *cr, double width, double height,
                                       const PlLineFigure *figure, double x, double y,
                                       double *out_x, double *out_y);
+
+/* Line plots side by side under one title and caption, each panel drawn by
+ * pl_line_figure_draw at one base text size; a panel's own title is drawn above it as a
+ * subtitle (leave the panels' captions NULL: the shared caption goes below all). */
+#define PL_LINE_PANELS_MAX 4
+
+typedef struct {
+  char *title;
+  char *caption;
+  gint n_panels;
+  const PlLineFigure *panels[PL_LINE_PANELS_MAX];
+  gboolean dark;
+} PlLinePanelsFigure;
+
+void pl_line_panels_figure_draw (cairo_t *cr, double width, double height,
+                                 const PlLinePanelsFigure *figure);
+/* The rectangle (x, y, w, h) panel i is drawn in; FALSE if there is no room. */
+gboolean pl_line_panels_figure_panel_rect (cairo_t *cr, double width, double height,
+                                           const PlLinePanelsFigure *figure, gint i,
+                                           double rect[4]);
+
+/* A line figure or a panel figure together with the storage behind it (owned arrays and
+ * strings), as the constructors below return them. Draw .figure. */
+typedef struct {
+  PlLineFigure figure;
+  double *data;
+  GPtrArray *strings;
+} PlOwnedLineFigure;
+
+void pl_owned_line_figure_free (PlOwnedLineFigure *figure);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlOwnedLineFigure, pl_owned_line_figure_free)
+
+typedef struct {
+  PlLinePanelsFigure figure;
+  PlLineFigure panels[PL_LINE_PANELS_MAX];
+  double *data;
+  GPtrArray *strings;
+} PlOwnedPanelsFigure;
+
+void pl_owned_panels_figure_free (PlOwnedPanelsFigure *figure);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlOwnedPanelsFigure, pl_owned_panels_figure_free)
+
+/* Training curves: loss (left panel, log axis when log_loss) and top-1 accuracy (right
+ * panel, percent) against the epoch 1 … n_epochs. Any array may be NULL (not drawn);
+ * train_* solid, test_* dashed. caption: e.g. the optimiser and its parameters (copied;
+ * NULL: none). Draw .figure with pl_line_panels_figure_draw. */
+PlOwnedPanelsFigure *pl_training_figure_new (gint n_epochs, const double *train_loss,
+                                             const double *train_accuracy,
+                                             const double *test_loss,
+                                             const double *test_accuracy,
+                                             gboolean log_loss, const char *caption);
 
 /* ---- matrices -------------------------------------------------------------------- */
 
@@ -191,5 +251,92 @@ typedef struct {
 PlSweepFilmstrip *pl_sweep_filmstrip_new (const PlSweep *sweep, gboolean underlay);
 void pl_sweep_filmstrip_free (PlSweepFilmstrip *film);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlSweepFilmstrip, pl_sweep_filmstrip_free)
+
+/* Any metrics of a sweep against sparsity, each as its mean with the bootstrap CI band
+ * (at most 4). The per-network metrics (PL_SWEEP_DELETION … PL_SWEEP_GINI: the pruned
+ * network's own explanation) get the original network's mean as a dashed reference line
+ * of the same colour. y range automatic (SSIM / rank metrics: fixed to their range when
+ * all chosen metrics are similarities). E.g. { PL_SWEEP_DELETION, PL_SWEEP_INSERTION }
+ * is the faithfulness figure. Draw .figure with pl_line_figure_draw. */
+PlOwnedLineFigure *pl_sweep_metrics_figure_new (const PlSweep *sweep,
+                                                const PlSweepMetric *metrics, gint n_metrics,
+                                                gboolean log_axis);
+
+/* The sanity check beside the pruning curve (Adebayo et al. 2018): left, Spearman of |φ|
+ * (with CI band), top-k overlap and SSIM between the original and the pruned network's
+ * saliency against sparsity; right, the same measures between the trained and the
+ * cascading-randomised original against the layers randomised (from the output), on the
+ * same y scale. Without sweep->randomisation only the left panel. Draw .figure with
+ * pl_line_panels_figure_draw. */
+PlOwnedPanelsFigure *pl_sweep_sanity_figure_new (const PlSweep *sweep, gboolean log_axis);
+
+/* ---- figures of analysis results ------------------------------------------------ */
+
+/* Bars, a matrix or histograms with the storage behind them (arrays and strings, freed
+ * with the figure). Draw .figure with pl_bar_figure_draw / pl_matrix_figure_draw /
+ * pl_histogram_figure_draw. */
+typedef struct {
+  PlBarFigure figure;
+  GPtrArray *owned;
+} PlOwnedBarFigure;
+void pl_owned_bar_figure_free (PlOwnedBarFigure *figure);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlOwnedBarFigure, pl_owned_bar_figure_free)
+
+typedef struct {
+  PlMatrixFigure figure;
+  GPtrArray *owned;
+} PlOwnedMatrixFigure;
+void pl_owned_matrix_figure_free (PlOwnedMatrixFigure *figure);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlOwnedMatrixFigure, pl_owned_matrix_figure_free)
+
+typedef struct {
+  PlHistogramFigure figure;
+  GPtrArray *owned;
+} PlOwnedHistogramFigure;
+void pl_owned_histogram_figure_free (PlOwnedHistogramFigure *figure);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlOwnedHistogramFigure, pl_owned_histogram_figure_free)
+
+/* The per-class breakdown of a comparison: one bar per class with the mean of metric over
+ * that class's inputs and its percentile bootstrap CI as error bars (report's bootstrap
+ * settings, seed + 1), the class name and count as label; two groups (original, pruned)
+ * for the per-network metrics (deletion, insertion, entropy, Gini), else one. */
+PlOwnedBarFigure *pl_compare_class_figure_new (const PlCompareReport *report,
+                                               PlCompareMetric metric);
+
+/* A confusion matrix of n predictions (rows: true class, columns: predicted class; counts)
+ * of n_classes classes; labels or predictions outside 0 … n_classes − 1 are not counted.
+ * class_names may be NULL (numbers). title NULL: "Confusion matrix". */
+PlOwnedMatrixFigure *pl_confusion_figure_new (const gint *labels, const gint *predictions,
+                                              gint64 n, gint n_classes,
+                                              const char *const *class_names,
+                                              const char *title);
+
+/* The prunable weights (Conv / Gemm / MatMul) of original and, when not NULL, of pruned as
+ * overlaid histograms on one range; pruned weights (zero or masked) left out, the legend
+ * saying how many. */
+PlOwnedHistogramFigure *pl_weight_histogram_figure_new (const PlGraph *original,
+                                                        const PlGraph *pruned);
+
+/* ---- per-layer figures (analysis/pl-layers.h) ---------------------------------- */
+
+/* Per-layer sparsity as grouped bars, one row per layer in network order: original and
+ * pruned (pruned may be NULL: one group). Values in [0, 1] on a percent axis. Draw
+ * .figure with pl_bar_figure_draw. */
+typedef struct {
+  PlBarFigure figure;
+  double *values;
+  char **labels;
+  char *strings[3];
+} PlLayerBarsFigure;
+
+PlLayerBarsFigure *pl_layer_sparsity_figure_new (const PlLayerSparsity *original,
+                                                 const PlLayerSparsity *pruned);
+void pl_layer_bars_figure_free (PlLayerBarsFigure *figure);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlLayerBarsFigure, pl_layer_bars_figure_free)
+
+/* Per-layer sensitivity: top-1 accuracy against the sparsity the layer alone is pruned
+ * to, one line per layer (at most 7, the first ones) and the unpruned accuracy dashed.
+ * Draw .figure with pl_line_figure_draw. */
+PlOwnedLineFigure *pl_sensitivity_figure_new (const PlLayerSensitivity *sensitivity);
 
 G_END_DECLS

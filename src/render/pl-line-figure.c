@@ -13,8 +13,11 @@ typedef struct {
   double x0, x1;            /* transformed x range */
   double y0, y1;            /* y range */
   double plot_l, plot_r, plot_t, plot_b;
+  PlAxisScale ys;
   gint n_xt, n_yt;
   double xt[MAX_TICKS], yt[MAX_TICKS];   /* x ticks in data units */
+  double xt_cx[MAX_TICKS];                /* centre of each x tick label */
+  gint xt_cat[MAX_TICKS];                 /* categorical label index or -1 */
   double x_step, y_step;
   gboolean ok;
 } LineLayout;
@@ -66,12 +69,29 @@ format_tick (double v, double step, gboolean percent, PlAxisScale scale)
   return pl_format_tick (v, step);
 }
 
+static double
+ty (PlAxisScale scale, double y)
+{
+  if (scale == PL_AXIS_LOG)
+    return y > 0 ? log10 (y) : NAN;
+  return y;
+}
+
+/* Point i: x in axis space (transformed), y in data units; FALSE if it cannot be shown. */
 static gboolean
-series_point (const PlLineSeries *s, gint i, PlAxisScale scale, double *x, double *y)
+series_point (const PlLineSeries *s, gint i, PlAxisScale scale, PlAxisScale yscale,
+              double *x, double *y)
 {
   *x = tx (scale, s->x[i]);
   *y = s->y[i];
-  return isfinite (*x) && isfinite (*y);
+  return isfinite (*x) && isfinite (ty (yscale, *y));
+}
+
+static gboolean
+categorical (const PlLineFigure *fig)
+{
+  return fig->x_tick_labels != NULL && fig->n_x_tick_labels > 0 &&
+         fig->x_scale == PL_AXIS_LINEAR;
 }
 
 /* Candidate ticks of the complement-log axis in order of priority. */
@@ -79,67 +99,118 @@ static const double complement_ticks[] = {
   0.0, 0.9, 0.99, 0.999, 0.9999, 0.99999, 0.5, 0.95, 0.995, 0.9995, 0.8, 0.98, 0.998, 0.9998,
 };
 
+typedef struct {
+  double value, cx;
+  gint cat;
+} XTick;
+
 static int
-compare_double (const void *a, const void *b)
+compare_xtick (const void *a, const void *b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = ((const XTick *) a)->value, y = ((const XTick *) b)->value;
   return (x > y) - (x < y);
 }
 
-/* x ticks: nice ticks (linear), decades (log), or the priority list (complement) kept
- * where their labels do not collide. */
+/* The text of x tick value v (cat ≥ 0: the categorical label cat). */
+static char *
+x_tick_text (const PlLineFigure *fig, double v, gint cat, double step)
+{
+  if (cat >= 0)
+    return g_strdup (fig->x_tick_labels[cat] != NULL ? fig->x_tick_labels[cat] : "");
+  return format_tick (v, step, fig->x_percent, fig->x_scale);
+}
+
+/* x ticks: nice ticks (linear), decades (log), the priority list (complement) or the
+ * categories, kept in priority order where their labels do not collide; a label is moved
+ * inwards (cx) where it would leave the figure. */
 static void
 x_ticks (cairo_t *cr, const PlLineFigure *fig, LineLayout *L, double pw, double ts)
 {
   PlAxisScale sc = fig->x_scale;
   L->n_xt = 0;
   L->x_step = 1.0;
-  if (sc == PL_AXIS_LINEAR) {
-    L->n_xt = pl_nice_ticks (L->x0, L->x1, MAX (2, MIN (8, (gint) (pw / (6 * ts)))), L->xt,
-                             MAX_TICKS, &L->x_step);
-    return;
-  }
   double cand[64];
+  gint cat[64];
   gint nc = 0;
-  if (sc == PL_AXIS_LOG) {
+  if (categorical (fig)) {
+    /* first, last, then every other by halving */
+    gint n = fig->n_x_tick_labels;
+    gboolean used[64] = { FALSE };
+    gint order_n = MIN (n, 64);
+    for (gint stride = 1 << 6; stride >= 1 && nc < 64; stride /= 2)
+      for (gint i = 0; i < order_n && nc < 64; i += stride)
+        if (!used[i]) {
+          used[i] = TRUE;
+          cand[nc] = i;
+          cat[nc++] = i;
+        }
+    if (n - 1 < 64 && !used[n - 1]) {
+      cand[nc] = n - 1;
+      cat[nc++] = n - 1;
+    }
+  } else if (sc == PL_AXIS_LINEAR) {
+    double t[MAX_TICKS];
+    gint n = pl_nice_ticks (L->x0, L->x1, MAX (2, MIN (8, (gint) (pw / (6 * ts)))), t,
+                            MAX_TICKS, &L->x_step);
+    for (gint i = 0; i < n; i++) {
+      cand[nc] = t[i];
+      cat[nc++] = -1;
+    }
+  } else if (sc == PL_AXIS_LOG) {
     gint k0 = (gint) ceil (L->x0 - 1e-9), k1 = (gint) floor (L->x1 + 1e-9);
     gint stride = MAX (1, (k1 - k0 + 1) / 8 + 1);
-    for (gint k = k0; k <= k1 && nc < 64; k += stride)
+    for (gint k = k0; k <= k1 && nc < 64; k += stride) {
+      cat[nc] = -1;
       cand[nc++] = pow (10.0, k);
+    }
     if (nc < 2)    /* less than a decade: 2 and 5 too */
       for (gint k = (gint) floor (L->x0) ; k <= (gint) ceil (L->x1) && nc < 60; k++) {
         double m[3] = { 1, 2, 5 };
         for (int j = 0; j < 3; j++) {
           double v = m[j] * pow (10.0, k);
           double t = log10 (v);
-          if (t >= L->x0 - 1e-9 && t <= L->x1 + 1e-9 && j > 0)
+          if (t >= L->x0 - 1e-9 && t <= L->x1 + 1e-9 && j > 0) {
+            cat[nc] = -1;
             cand[nc++] = v;
+          }
         }
       }
   } else {
-    for (guint i = 0; i < G_N_ELEMENTS (complement_ticks); i++)
+    for (guint i = 0; i < G_N_ELEMENTS (complement_ticks); i++) {
+      cat[nc] = -1;
       cand[nc++] = complement_ticks[i];
+    }
   }
   /* keep in priority order where the label fits between its neighbours */
-  double pos[MAX_TICKS], half[MAX_TICKS];
-  for (gint i = 0; i < nc && L->n_xt < MAX_TICKS; i++) {
+  XTick kept[MAX_TICKS];
+  double half[MAX_TICKS];
+  gint nk = 0;
+  for (gint i = 0; i < nc && nk < MAX_TICKS; i++) {
     double t = tx (sc, cand[i]);
     if (!(t >= L->x0 - 1e-9 && t <= L->x1 + 1e-9))
       continue;
-    double p = (t - L->x0) / (L->x1 - L->x0) * pw;
-    g_autofree char *txt = format_tick (cand[i], 1.0, fig->x_percent, sc);
+    double p = L->plot_l + (t - L->x0) / (L->x1 - L->x0) * pw;
+    g_autofree char *txt = x_tick_text (fig, cand[i], cat[i], L->x_step);
     double w, h;
     pl_text_extents (cr, txt, ts, FALSE, 0, &w, &h);
+    if (w > L->f.right - L->f.left)
+      continue;
+    double cx = CLAMP (p, L->f.left + w / 2.0, L->f.right - w / 2.0);
     gboolean clash = FALSE;
-    for (gint j = 0; j < L->n_xt && !clash; j++)
-      clash = fabs (pos[j] - p) < half[j] + w / 2.0 + 0.8 * ts;
+    for (gint j = 0; j < nk && !clash; j++)
+      clash = fabs (kept[j].cx - cx) < half[j] + w / 2.0 + 0.8 * ts;
     if (clash)
       continue;
-    pos[L->n_xt] = p;
-    half[L->n_xt] = w / 2.0;
-    L->xt[L->n_xt++] = cand[i];
+    half[nk] = w / 2.0;
+    kept[nk++] = (XTick) { cand[i], cx, cat[i] };
   }
-  qsort (L->xt, L->n_xt, sizeof (double), compare_double);
+  qsort (kept, nk, sizeof (XTick), compare_xtick);
+  for (gint i = 0; i < nk; i++) {
+    L->xt[i] = kept[i].value;
+    L->xt_cx[i] = kept[i].cx;
+    L->xt_cat[i] = kept[i].cat;
+  }
+  L->n_xt = nk;
 }
 
 static void
@@ -147,7 +218,9 @@ compute_layout (cairo_t *cr, double width, double height, const PlLineFigure *fi
                 LineLayout *L, gboolean draw)
 {
   memset (L, 0, sizeof *L);
-  L->ok = pl_figure_frame (cr, width, height, fig->title, fig->caption, fig->dark, draw, &L->f);
+  L->ys = fig->y_scale == PL_AXIS_LOG ? PL_AXIS_LOG : PL_AXIS_LINEAR;
+  L->ok = pl_figure_frame_full (cr, width, height, fig->title, fig->caption, fig->dark, draw,
+                                fig->font_size, &L->f);
   if (!L->ok)
     return;
   double s = L->f.s;
@@ -162,17 +235,21 @@ compute_layout (cairo_t *cr, double width, double height, const PlLineFigure *fi
       continue;
     for (gint i = 0; i < se->n; i++) {
       double x, y;
-      if (!series_point (se, i, sc, &x, &y))
+      if (!series_point (se, i, sc, L->ys, &x, &y))
         continue;
       xmin = MIN (xmin, x);
       xmax = MAX (xmax, x);
-      ymin = MIN (ymin, y);
-      ymax = MAX (ymax, y);
-      if (se->lo != NULL && isfinite (se->lo[i]))
-        ymin = MIN (ymin, se->lo[i]);
-      if (se->hi != NULL && isfinite (se->hi[i]))
-        ymax = MAX (ymax, se->hi[i]);
+      ymin = MIN (ymin, ty (L->ys, y));
+      ymax = MAX (ymax, ty (L->ys, y));
+      if (se->lo != NULL && isfinite (ty (L->ys, se->lo[i])))
+        ymin = MIN (ymin, ty (L->ys, se->lo[i]));
+      if (se->hi != NULL && isfinite (ty (L->ys, se->hi[i])))
+        ymax = MAX (ymax, ty (L->ys, se->hi[i]));
     }
+  }
+  if (categorical (fig)) {
+    xmin = MIN (xmin, 0.0);
+    xmax = MAX (xmax, fig->n_x_tick_labels - 1.0);
   }
   if (!(xmin <= xmax)) {
     xmin = tx (sc, sc == PL_AXIS_LOG ? 1.0 : 0.0);
@@ -189,9 +266,9 @@ compute_layout (cairo_t *cr, double width, double height, const PlLineFigure *fi
     L->x0 = MIN (-xpad, 0.0);
 
   gboolean fixed_y = isfinite (fig->y_min) && isfinite (fig->y_max) && fig->y_min < fig->y_max;
-  if (fixed_y) {
-    L->y0 = fig->y_min;
-    L->y1 = fig->y_max;
+  if (fixed_y && isfinite (ty (L->ys, fig->y_min))) {
+    L->y0 = ty (L->ys, fig->y_min);
+    L->y1 = ty (L->ys, fig->y_max);
   } else {
     if (!(ymin <= ymax)) {
       ymin = 0.0;
@@ -209,10 +286,27 @@ compute_layout (cairo_t *cr, double width, double height, const PlLineFigure *fi
 
   double ts = 0.85 * s, w, line_h;
   pl_text_extents (cr, "0", ts, FALSE, 0, &w, &line_h);
-  L->n_yt = pl_nice_ticks (L->y0, L->y1, 6, L->yt, MAX_TICKS, &L->y_step);
+  if (L->ys == PL_AXIS_LOG) {
+    /* decades; with less than two of them 2 and 5 as well */
+    L->n_yt = 0;
+    L->y_step = 1.0;
+    gint k0 = (gint) floor (L->y0), k1 = (gint) ceil (L->y1);
+    gint stride = MAX (1, (k1 - k0 + 1) / 7 + 1);
+    gboolean fine = L->y1 - L->y0 < 2.0;
+    for (gint k = k0; k <= k1 && L->n_yt < MAX_TICKS; k++) {
+      const double m[3] = { 1, 2, 5 };
+      for (int j = 0; j < (fine ? 3 : 1) && L->n_yt < MAX_TICKS; j++) {
+        double t = log10 (m[j]) + k;
+        if (t >= L->y0 - 1e-9 && t <= L->y1 + 1e-9 && (fine || (k - k0) % stride == 0))
+          L->yt[L->n_yt++] = m[j] * pow (10.0, k);
+      }
+    }
+  } else {
+    L->n_yt = pl_nice_ticks (L->y0, L->y1, 6, L->yt, MAX_TICKS, &L->y_step);
+  }
   double ytw = 0.0;
   for (gint i = 0; i < L->n_yt; i++) {
-    g_autofree char *txt = format_tick (L->yt[i], L->y_step, fig->y_percent, PL_AXIS_LINEAR);
+    g_autofree char *txt = format_tick (L->yt[i], L->y_step, fig->y_percent, L->ys);
     pl_text_extents (cr, txt, ts, FALSE, 0, &w, &line_h);
     ytw = MAX (ytw, w);
   }
@@ -242,7 +336,7 @@ ux (const LineLayout *L, double t)
 static double
 uy (const LineLayout *L, double y)
 {
-  return L->plot_b - (y - L->y0) / (L->y1 - L->y0) * (L->plot_b - L->plot_t);
+  return L->plot_b - (ty (L->ys, y) - L->y0) / (L->y1 - L->y0) * (L->plot_b - L->plot_t);
 }
 
 gboolean
@@ -254,7 +348,7 @@ pl_line_figure_data_to_user (cairo_t *cr, double width, double height,
   LineLayout L;
   compute_layout (cr, width, height, figure, &L, FALSE);
   double t = tx (figure->x_scale, x);
-  if (!L.ok || !isfinite (t) || !isfinite (y))
+  if (!L.ok || !isfinite (t) || !isfinite (ty (L.ys, y)))
     return FALSE;
   *out_x = ux (&L, t);
   *out_y = uy (&L, y);
@@ -314,12 +408,12 @@ pl_line_figure_draw (cairo_t *cr, double width, double height, const PlLineFigur
     while (i < se->n) {
       /* a run of points with finite x, lo and hi */
       gint a = i;
-      while (a < se->n && !(isfinite (tx (sc, se->x[a])) && isfinite (se->lo[a]) &&
-                            isfinite (se->hi[a])))
+      while (a < se->n && !(isfinite (tx (sc, se->x[a])) && isfinite (ty (L.ys, se->lo[a])) &&
+                            isfinite (ty (L.ys, se->hi[a]))))
         a++;
       gint b = a;
-      while (b < se->n && isfinite (tx (sc, se->x[b])) && isfinite (se->lo[b]) &&
-             isfinite (se->hi[b]))
+      while (b < se->n && isfinite (tx (sc, se->x[b])) && isfinite (ty (L.ys, se->lo[b])) &&
+             isfinite (ty (L.ys, se->hi[b])))
         b++;
       if (b - a >= 1) {
         for (gint j = a; j < b; j++) {
@@ -357,7 +451,7 @@ pl_line_figure_draw (cairo_t *cr, double width, double height, const PlLineFigur
     gboolean pen = FALSE;
     for (gint i = 0; i < se->n; i++) {
       double x, y;
-      if (!series_point (se, i, sc, &x, &y)) {
+      if (!series_point (se, i, sc, L.ys, &x, &y)) {
         pen = FALSE;
         continue;
       }
@@ -372,7 +466,7 @@ pl_line_figure_draw (cairo_t *cr, double width, double height, const PlLineFigur
     if (se->markers) {
       for (gint i = 0; i < se->n; i++) {
         double x, y;
-        if (!series_point (se, i, sc, &x, &y))
+        if (!series_point (se, i, sc, L.ys, &x, &y))
           continue;
         cairo_new_sub_path (cr);
         cairo_arc (cr, ux (&L, x), uy (&L, y), 0.28 * s, 0, 2 * G_PI);
@@ -401,13 +495,12 @@ pl_line_figure_draw (cairo_t *cr, double width, double height, const PlLineFigur
   cairo_stroke (cr);
   pl_set_rgb (cr, th->muted);
   for (gint i = 0; i < L.n_yt; i++) {
-    g_autofree char *txt = format_tick (L.yt[i], L.y_step, fig->y_percent, PL_AXIS_LINEAR);
+    g_autofree char *txt = format_tick (L.yt[i], L.y_step, fig->y_percent, L.ys);
     pl_draw_text (cr, L.plot_l - tick_len - 0.25 * s, uy (&L, L.yt[i]), txt, ts, 1.0, 0.5);
   }
   for (gint i = 0; i < L.n_xt; i++) {
-    g_autofree char *txt = format_tick (L.xt[i], L.x_step, fig->x_percent, sc);
-    pl_draw_text (cr, ux (&L, tx (sc, L.xt[i])), L.plot_b + tick_len + 0.2 * s, txt, ts, 0.5,
-                  0.0);
+    g_autofree char *txt = x_tick_text (fig, L.xt[i], L.xt_cat[i], L.x_step);
+    pl_draw_text (cr, L.xt_cx[i], L.plot_b + tick_len + 0.2 * s, txt, ts, 0.5, 0.0);
   }
   pl_set_rgb (cr, th->fg);
   if (fig->x_label != NULL && *fig->x_label != '\0')
@@ -452,10 +545,10 @@ pl_line_figure_draw (cairo_t *cr, double width, double height, const PlLineFigur
         /* sample the polyline densely, bands count half */
         for (gint i = 0; i < se->n; i++) {
           double x, y;
-          if (!series_point (se, i, sc, &x, &y))
+          if (!series_point (se, i, sc, L.ys, &x, &y))
             continue;
           double x2 = x, y2 = y;
-          if (i + 1 < se->n && !series_point (se, i + 1, sc, &x2, &y2)) {
+          if (i + 1 < se->n && !series_point (se, i + 1, sc, L.ys, &x2, &y2)) {
             x2 = x;
             y2 = y;
           }

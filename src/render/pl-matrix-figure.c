@@ -11,6 +11,7 @@ typedef struct {
   double x, y, cell;        /* top-left of the matrix and the cell size */
   double name_s;            /* text size of row / column names */
   gboolean rotate;          /* column names at 45° */
+  double row_w, col_w;      /* widths the row / column names are shortened to */
   double cb_x, cb_w;
   gboolean ok;
 } MatrixLayout;
@@ -76,6 +77,9 @@ compute_layout (cairo_t *cr, double width, double height, const PlMatrixFigure *
     col_w = MAX (col_w, w);
   }
   row_w = MIN (row_w, 0.3 * (L->f.right - L->f.left));
+  /* column names take at most a third of the height (rotated: their diagonal) */
+  col_w = MIN (col_w, (L->f.bottom - L->f.top) / 3.0 / M_SQRT1_2);
+  L->row_w = row_w;
   double rl_h = 0.0, cl_h = 0.0;
   if (fig->row_label != NULL && *fig->row_label != '\0')
     pl_text_extents (cr, fig->row_label, 0.9 * s, FALSE, 0, &w, &rl_h);
@@ -88,6 +92,8 @@ compute_layout (cairo_t *cr, double width, double height, const PlMatrixFigure *
   /* column names flat if they fit in a cell, else at 45° */
   double cell = avail_w / C;
   L->rotate = col_w > 0.92 * cell;
+  if (!L->rotate)
+    col_w = MIN (col_w, cell);
   double names_h = col_w > 0 ? (L->rotate ? (col_w + line_h) * M_SQRT1_2 : line_h) + 0.35 * s
                              : 0.0;
   double avail_h = L->f.bottom - L->f.top - names_h - (cl_h > 0 ? cl_h + 0.3 * s : 0.0);
@@ -103,6 +109,11 @@ compute_layout (cairo_t *cr, double width, double height, const PlMatrixFigure *
   L->x = left + extra / 2.0;
   L->y = L->f.top + MAX (0.0, (avail_h - R * cell) / 2.0);
   L->cb_x = L->x + C * cell;
+  /* rotated names run down to the left from their column: the first must not leave the
+   * figure */
+  if (L->rotate)
+    col_w = MIN (col_w, (L->x + 0.5 * cell - L->f.left) / M_SQRT1_2 - line_h);
+  L->col_w = MAX (col_w, 0.0);
 }
 
 gboolean
@@ -211,9 +222,9 @@ pl_matrix_figure_draw (cairo_t *cr, double width, double height, const PlMatrixF
     const char *nm = name_at (fig->row_names, r);
     if (nm == NULL)
       continue;
-    pl_text_extents (cr, nm, L.name_s, FALSE, 0, &w, &h);
+    w = pl_draw_text_ellipsized (cr, row_name_right, L.y + (r + 0.5) * cell, nm, L.name_s,
+                                 L.row_w, 1.0, 0.5);
     row_name_w = MAX (row_name_w, w);
-    pl_draw_text (cr, row_name_right, L.y + (r + 0.5) * cell, nm, L.name_s, 1.0, 0.5);
   }
   double line_h;
   pl_text_extents (cr, "Ag", L.name_s, FALSE, 0, &w, &line_h);
@@ -228,11 +239,11 @@ pl_matrix_figure_draw (cairo_t *cr, double width, double height, const PlMatrixF
       cairo_save (cr);
       cairo_translate (cr, cx + 0.5 * line_h * M_SQRT1_2, cy);
       cairo_rotate (cr, -G_PI / 4.0);
-      pl_draw_text (cr, 0, 0, nm, L.name_s, 1.0, 0.5);
+      w = pl_draw_text_ellipsized (cr, 0, 0, nm, L.name_s, L.col_w, 1.0, 0.5);
       cairo_restore (cr);
       names_bottom = MAX (names_bottom, cy + (w + line_h) * M_SQRT1_2);
     } else {
-      pl_draw_text (cr, cx, cy, nm, L.name_s, 0.5, 0.0);
+      pl_draw_text_ellipsized (cr, cx, cy, nm, L.name_s, L.col_w, 0.5, 0.0);
       names_bottom = MAX (names_bottom, cy + h);
     }
   }

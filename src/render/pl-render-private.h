@@ -25,11 +25,30 @@ PangoLayout *pl_text_layout (cairo_t *cr, const char *text, double size, gboolea
                              double wrap_width, double halign);
 void pl_text_extents (cairo_t *cr, const char *text, double size, gboolean bold,
                       double wrap_width, double *width, double *height);
+/* Like pl_draw_text, but text wider than max_width (> 0) is shortened with an ellipsis
+ * (pango, at the end); returns the width drawn. */
+double pl_draw_text_ellipsized (cairo_t *cr, double x, double y, const char *text, double size,
+                                double max_width, double halign, double valign);
 /* Like pl_draw_text with bold and wrapping; returns the height drawn. */
 double pl_draw_text_full (cairo_t *cr, double x, double y, const char *text, double size,
                           gboolean bold, double wrap_width, double halign, double valign);
 /* Draws text rotated 90° counter-clockwise (reads bottom to top) centred on (x, y). */
 void pl_draw_text_vertical (cairo_t *cr, double x, double y, const char *text, double size);
+
+/* Shows layout at the current point (pango_cairo_show_layout), recording its ink box
+ * when a recording is on. Every figure draws its text through this. */
+void pl_show_layout (cairo_t *cr, PangoLayout *layout);
+
+/* For tests: the device-space ink box of every text drawn in this thread between
+ * pl_text_record_begin and pl_text_record_end (a GArray of PlTextBox, caller owns). */
+typedef struct {
+  double x0, y0, x1, y1;   /* bounding box */
+  double qx[4], qy[4];     /* the ink rectangle's corners in order (rotated text: a rotated
+                            * rectangle) */
+  char text[84];           /* the first 20 characters */
+} PlTextBox;
+void pl_text_record_begin (void);
+GArray *pl_text_record_end (void);
 
 /* "Nice" tick values (1, 2, 2.5, 5 × 10^k steps, Heckbert 1990) inside [lo, hi], about
  * target of them. Returns the number written to ticks (≤ max_ticks) and the step. */

@@ -69,6 +69,16 @@ typedef struct {
   gboolean sort;           /* order bars by |value| of group 0, largest on top */
   gint top_k;              /* show only the top_k bars (≤ 0: all) */
   gboolean dark;
+  /* Additions (all zero: as before). */
+  /* Error bars when the values are aggregated (e.g. mean ± 95 % CI): whisker ends per
+   * value, [n_groups × n_bars] like values (borrowed); NaN: no whisker for that bar. Both
+   * or neither. The value axis includes the whiskers. */
+  const double *err_lo, *err_hi;
+  /* With top_k < n_bars: one more row, last, holding per group the sum of the bars not
+   * shown, labelled others_label (NULL: "others (N)" with N the number of bars summed). */
+  gboolean others;
+  const char *others_label;
+  gboolean value_percent;  /* value tick labels as percentages (0.5 → "50 %") */
 } PlBarFigure;
 
 void pl_bar_figure_draw (cairo_t *cr, double width, double height, const PlBarFigure *figure);

@@ -115,3 +115,202 @@ pl_sweep_filmstrip_free (PlSweepFilmstrip *film)
     g_free (film->strings[i]);
   g_free (film);
 }
+
+/* ---- any metrics of a sweep, and the sanity check beside it -------------------------- */
+
+static gboolean
+is_similarity (PlSweepMetric m)
+{
+  return m <= PL_SWEEP_SSIM;
+}
+
+static const char *const original_labels[PL_SWEEP_N_METRICS] = {
+  [PL_SWEEP_DELETION] = "deletion AUC, original",
+  [PL_SWEEP_INSERTION] = "insertion AUC, original",
+  [PL_SWEEP_ENTROPY] = "entropy, original",
+  [PL_SWEEP_GINI] = "Gini, original",
+};
+
+static char *
+sweep_caption (const PlSweep *sweep)
+{
+  const PlSweepOptions *o = &sweep->options;
+  g_autofree char *faith = NULL;
+  if (o->faithfulness)
+    faith = g_strdup_printf (" · deletion / insertion (Petsiuk et al. 2018): %d pixels per "
+                             "step, deletion to %g, insertion from a Gaussian blur σ = %g px, "
+                             "%s of the class",
+                             o->faithfulness_options.pixels_per_step,
+                             (double) o->faithfulness_options.baseline,
+                             o->faithfulness_options.blur_sigma,
+                             o->faithfulness_options.score == PL_CURVE_SCORE_LOGIT
+                                 ? "logit" : "probability");
+  return g_strdup_printf (
+      "Global magnitude pruning · vanilla-gradient saliency of the class the original "
+      "predicts on %" G_GINT64_FORMAT " input%s: mean and %g %% bootstrap CI (%d resamples, "
+      "seed %" G_GUINT64_FORMAT ")%s",
+      sweep->n_indices, sweep->n_indices == 1 ? "" : "s", 100.0 * o->confidence,
+      o->n_bootstrap, o->seed, faith ? faith : "");
+}
+
+PlOwnedLineFigure *
+pl_sweep_metrics_figure_new (const PlSweep *sweep, const PlSweepMetric *metrics,
+                             gint n_metrics, gboolean log_axis)
+{
+  g_return_val_if_fail (sweep != NULL, NULL);
+  g_return_val_if_fail (metrics != NULL || n_metrics <= 0, NULL);
+  PlOwnedLineFigure *of = g_new0 (PlOwnedLineFigure, 1);
+  of->strings = g_ptr_array_new_with_free_func (g_free);
+  gint n = MAX (sweep->n_points, 0), N = MAX (n, 1);
+  gint nm = CLAMP (n_metrics, 0, 4);
+  /* x, then per metric mean / lo / hi / original */
+  of->data = g_new0 (double, (gsize) (1 + 4 * nm) * N);
+  double *x = of->data;
+  for (gint k = 0; k < n; k++)
+    x[k] = sweep->points[k].sparsity;
+  PlLineFigure *f = &of->figure;
+  gboolean all_sim = TRUE;
+  GString *title = g_string_new (NULL);
+  for (gint j = 0; j < nm; j++) {
+    PlSweepMetric m = metrics[j];
+    if (m < 0 || m >= PL_SWEEP_N_METRICS)
+      continue;
+    all_sim = all_sim && is_similarity (m);
+    double *mean = of->data + (gsize) (1 + 4 * j) * N, *lo = mean + N, *hi = lo + N,
+           *orig = hi + N;
+    for (gint k = 0; k < n; k++) {
+      const PlSummary *su = &sweep->points[k].summary[m];
+      mean[k] = su->mean;
+      lo[k] = su->ci_low;
+      hi[k] = su->ci_high;
+      orig[k] = sweep->original[m].mean;
+    }
+    const char *label = pl_sweep_metric_label (m);
+    g_string_append_printf (title, "%s%s", title->len ? ", " : "", label);
+    if (m == PL_SWEEP_TOPK) {
+      label = g_strdup_printf ("top-%g %% overlap of |φ|", 100.0 * sweep->options.topk_fraction);
+      g_ptr_array_add (of->strings, (char *) label);
+    }
+    if (f->n_series < PL_LINE_FIGURE_MAX_SERIES)
+      f->series[f->n_series++] = (PlLineSeries) { label, n, x, mean, lo, hi, FALSE, TRUE, j };
+    if (!is_similarity (m) && f->n_series < PL_LINE_FIGURE_MAX_SERIES &&
+        isfinite (sweep->original[m].mean))
+      f->series[f->n_series++] = (PlLineSeries) { original_labels[m], n, x, orig, NULL, NULL,
+                                                  TRUE, FALSE, j };
+  }
+  g_string_append (title, " against sparsity");
+  if (title->len > 0)
+    title->str[0] = g_ascii_toupper (title->str[0]);
+  f->title = g_string_free (title, FALSE);
+  g_ptr_array_add (of->strings, f->title);
+  f->caption = sweep_caption (sweep);
+  g_ptr_array_add (of->strings, f->caption);
+  f->x_label = log_axis ? "sparsity (log scale of 1 − sparsity)" : "sparsity";
+  f->x_scale = log_axis ? PL_AXIS_LOG_COMPLEMENT : PL_AXIS_LINEAR;
+  f->x_percent = TRUE;
+  if (all_sim && nm > 0) {
+    f->y_min = 0.0;
+    f->y_max = 1.0;
+    for (gint s = 0; s < f->n_series; s++)
+      for (gint k = 0; k < n; k++)
+        if (f->series[s].lo != NULL && isfinite (f->series[s].lo[k]) && f->series[s].lo[k] < 0)
+          f->y_min = MIN (f->y_min, floor (f->series[s].lo[k] * 10.0) / 10.0);
+  }
+  return of;
+}
+
+PlOwnedPanelsFigure *
+pl_sweep_sanity_figure_new (const PlSweep *sweep, gboolean log_axis)
+{
+  g_return_val_if_fail (sweep != NULL, NULL);
+  PlOwnedPanelsFigure *of = g_new0 (PlOwnedPanelsFigure, 1);
+  of->strings = g_ptr_array_new_with_free_func (g_free);
+  const PlRandomisationCurve *rc = sweep->randomisation;
+  gint n = MAX (sweep->n_points, 0), N = MAX (n, 1);
+  gint ns = rc != NULL ? rc->n_steps : 0, S = MAX (ns, 1);
+  /* left: x, spearman mean/lo/hi, topk, ssim; right: step, spearman mean/lo/hi, topk, ssim */
+  of->data = g_new0 (double, (gsize) 6 * N + 6 * S);
+  double *x = of->data, *sp = x + N, *splo = sp + N, *sphi = splo + N, *tk = sphi + N,
+         *ss = tk + N;
+  for (gint k = 0; k < n; k++) {
+    const PlSweepPoint *p = &sweep->points[k];
+    x[k] = p->sparsity;
+    sp[k] = p->summary[PL_SWEEP_SPEARMAN_ABS].mean;
+    splo[k] = p->summary[PL_SWEEP_SPEARMAN_ABS].ci_low;
+    sphi[k] = p->summary[PL_SWEEP_SPEARMAN_ABS].ci_high;
+    tk[k] = p->summary[PL_SWEEP_TOPK].mean;
+    ss[k] = p->summary[PL_SWEEP_SSIM].mean;
+  }
+  double *rx = of->data + (gsize) 6 * N, *rsp = rx + S, *rlo = rsp + S, *rhi = rlo + S,
+         *rtk = rhi + S, *rss = rtk + S;
+  const char **ticks = g_new0 (const char *, S + 1);
+  g_ptr_array_add (of->strings, ticks);
+  for (gint s = 0; s < ns; s++) {
+    rx[s] = s;
+    rsp[s] = sweep->randomisation_spearman_abs[s].mean;
+    rlo[s] = sweep->randomisation_spearman_abs[s].ci_low;
+    rhi[s] = sweep->randomisation_spearman_abs[s].ci_high;
+    rtk[s] = rc->topk[s];
+    rss[s] = rc->ssim[s];
+    ticks[s] = s == 0 ? "trained" : rc->layer_names[s];
+  }
+  /* one y scale for both panels */
+  double ymin = 0.0;
+  const double *los[2] = { splo, rlo };
+  const gint cnt[2] = { n, ns };
+  for (int p = 0; p < 2; p++)
+    for (gint k = 0; k < cnt[p]; k++)
+      if (isfinite (los[p][k]) && los[p][k] < ymin)
+        ymin = floor (los[p][k] * 10.0) / 10.0;
+  const double *tks[2] = { tk, rtk }, *sss[2] = { ss, rss };
+  for (int p = 0; p < 2; p++)
+    for (gint k = 0; k < cnt[p]; k++) {
+      if (isfinite (tks[p][k]) && tks[p][k] < ymin)
+        ymin = floor (tks[p][k] * 10.0) / 10.0;
+      if (isfinite (sss[p][k]) && sss[p][k] < ymin)
+        ymin = floor (sss[p][k] * 10.0) / 10.0;
+    }
+  char *topk_name = g_strdup_printf ("top-%g %% overlap", 100.0 * sweep->options.topk_fraction);
+  g_ptr_array_add (of->strings, topk_name);
+
+  PlLinePanelsFigure *f = &of->figure;
+  f->title = "Pruning against the randomisation sanity check";
+  char *cap = g_strdup_printf (
+      "similarity of the vanilla-gradient saliency to the trained network's on %" G_GINT64_FORMAT
+      " input%s (left) and, as a reference, after cascading randomisation of the layers from "
+      "the output (Adebayo et al. 2018) on %" G_GINT64_FORMAT " (right); band: %g %% bootstrap "
+      "CI of the mean Spearman of |φ|", sweep->n_indices, sweep->n_indices == 1 ? "" : "s",
+      rc != NULL ? rc->n_inputs : (gint64) 0, 100.0 * sweep->options.confidence);
+  g_ptr_array_add (of->strings, cap);
+  f->caption = cap;
+  f->n_panels = rc != NULL ? 2 : 1;
+
+  PlLineFigure *l = &of->panels[0];
+  l->title = "pruned";
+  l->x_label = log_axis ? "sparsity (log scale of 1 − sparsity)" : "sparsity";
+  l->x_scale = log_axis ? PL_AXIS_LOG_COMPLEMENT : PL_AXIS_LINEAR;
+  l->x_percent = TRUE;
+  l->y_label = "similarity to the original";
+  l->y_min = ymin;
+  l->y_max = 1.0;
+  l->n_series = 3;
+  l->series[0] = (PlLineSeries) { "Spearman of |φ|", n, x, sp, splo, sphi, FALSE, TRUE, 1 };
+  l->series[1] = (PlLineSeries) { topk_name, n, x, tk, NULL, NULL, TRUE, TRUE, 2 };
+  l->series[2] = (PlLineSeries) { "SSIM", n, x, ss, NULL, NULL, FALSE, TRUE, 3 };
+  f->panels[0] = l;
+  if (rc != NULL) {
+    PlLineFigure *r = &of->panels[1];
+    r->title = "randomised (reference)";
+    r->x_label = "layers randomised, from the output (last named)";
+    r->x_tick_labels = ticks;
+    r->n_x_tick_labels = ns;
+    r->y_min = ymin;
+    r->y_max = 1.0;
+    r->n_series = 3;
+    r->series[0] = (PlLineSeries) { "Spearman of |φ|", ns, rx, rsp, rlo, rhi, FALSE, TRUE, 1 };
+    r->series[1] = (PlLineSeries) { topk_name, ns, rx, rtk, NULL, NULL, TRUE, TRUE, 2 };
+    r->series[2] = (PlLineSeries) { "SSIM", ns, rx, rss, NULL, NULL, FALSE, TRUE, 3 };
+    f->panels[1] = r;
+  }
+  return of;
+}

@@ -9,6 +9,7 @@
 
 #include "pl-error.h"
 #include "pl-figures.h"
+#include "pl-figure-util.h"
 #include "pl-render-private.h"
 
 const char *__lsan_default_suppressions (void);
@@ -219,6 +220,175 @@ matrix_figure (PlMatrixFigure *f, gboolean values)
   f->scale = (PlColorScale) { PL_COLORMAP_VIRIDIS, 0.0, 0.0, "count" };  /* automatic */
   f->show_values = values;
 }
+
+START_TEST (test_line_log_y_and_categories)
+{
+  const double x[3] = { 0, 1, 2 }, y[3] = { 1, 10, 100 };
+  static const char *const names[3] = { "first", "second", "third" };
+  PlLineFigure f = { 0 };
+  f.n_series = 1;
+  f.series[0] = (PlLineSeries) { "s", 3, x, y, NULL, NULL, FALSE, TRUE, 0 };
+  f.y_scale = PL_AXIS_LOG;
+  f.x_tick_labels = names;
+  f.n_x_tick_labels = 3;
+  Canvas c;
+  canvas_draw (&c, 500, 300, (PlDrawFunc) pl_line_figure_draw, &f);
+  /* decades equally spaced; categories at x = 0, 1, 2 equally spaced */
+  double ux[3], uy[3];
+  for (int i = 0; i < 3; i++)
+    ck_assert (pl_line_figure_data_to_user (c.cr, 500, 300, &f, x[i], y[i], &ux[i], &uy[i]));
+  ck_assert_double_eq_tol (uy[0] - uy[1], uy[1] - uy[2], 1e-9);
+  ck_assert (uy[0] > uy[1]);
+  ck_assert_double_eq_tol (ux[1] - ux[0], ux[2] - ux[1], 1e-9);
+  /* √10 lies half-way between 1 and 10 */
+  double u5, v5;
+  ck_assert (pl_line_figure_data_to_user (c.cr, 500, 300, &f, 0.5, sqrt (10.0), &u5, &v5));
+  ck_assert_double_eq_tol (v5, (uy[0] + uy[1]) / 2.0, 1e-9);
+  /* values ≤ 0 cannot be shown on a log axis */
+  ck_assert (!pl_line_figure_data_to_user (c.cr, 500, 300, &f, 0.5, 0.0, &u5, &v5));
+  /* the line passes through the middle point in the series colour */
+  int best = 255;
+  for (int d = -1; d <= 1; d++)
+    best = MIN (best, color_distance (pixel (&c, ux[1], uy[1] + d), 0x0072b2));
+  ck_assert_int_le (best, 12);
+  canvas_free (&c);
+  /* the category names are drawn: recorded text includes them */
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 500, 300);
+  cairo_t *cr = cairo_create (s);
+  pl_text_record_begin ();
+  pl_line_figure_draw (cr, 500, 300, &f);
+  GArray *boxes = pl_text_record_end ();
+  int found = 0;
+  for (guint i = 0; i < boxes->len; i++) {
+    const PlTextBox *b = &g_array_index (boxes, PlTextBox, i);
+    for (int k = 0; k < 3; k++)
+      if (strcmp (b->text, names[k]) == 0) {
+        found++;
+        ck_assert_double_eq_tol ((b->x0 + b->x1) / 2.0, ux[k], 1.5);
+      }
+  }
+  ck_assert_int_eq (found, 3);
+  g_array_unref (boxes);
+  cairo_destroy (cr);
+  cairo_surface_destroy (s);
+}
+END_TEST
+
+START_TEST (test_panels_and_training)
+{
+  const double loss[4] = { 1.0, 0.5, 0.3, 0.2 }, acc[4] = { 0.7, 0.8, 0.85, 0.9 };
+  g_autoptr (PlOwnedPanelsFigure) t = pl_training_figure_new (4, loss, acc, NULL, NULL, TRUE,
+                                                              "caption");
+  ck_assert_int_eq (t->figure.n_panels, 2);
+  ck_assert_int_eq (t->panels[0].n_series, 1);     /* no test curves given */
+  ck_assert_int_eq (t->panels[0].y_scale, PL_AXIS_LOG);
+  ck_assert_double_eq (t->panels[0].series[0].x[3], 4.0);   /* epochs 1 … n */
+  ck_assert (t->panels[1].y_percent);
+  Canvas c;
+  canvas_draw (&c, 700, 300, (PlDrawFunc) pl_line_panels_figure_draw, &t->figure);
+  double a[4], b[4];
+  ck_assert (pl_line_panels_figure_panel_rect (c.cr, 700, 300, &t->figure, 0, a));
+  ck_assert (pl_line_panels_figure_panel_rect (c.cr, 700, 300, &t->figure, 1, b));
+  ck_assert (!pl_line_panels_figure_panel_rect (c.cr, 700, 300, &t->figure, 2, b + 0));
+  ck_assert (a[0] >= 0 && a[0] + a[2] <= b[0] && b[0] + b[2] <= 700);
+  ck_assert_double_eq_tol (a[2], b[2], 1e-9);
+  /* the loss curve of panel 0 in the first series colour at its first point */
+  PlLineFigure p0 = t->panels[0];
+  p0.font_size = 0.9 * pl_figure_text_size (700, 300);
+  p0.caption = NULL;
+  double ux, uy;
+  cairo_save (c.cr);
+  cairo_translate (c.cr, a[0], a[1]);
+  ck_assert (pl_line_figure_data_to_user (c.cr, a[2], a[3], &p0, 2.0, 0.5, &ux, &uy));
+  cairo_restore (c.cr);
+  int best = 255;
+  for (int d = -1; d <= 1; d++)
+    best = MIN (best, color_distance (pixel (&c, a[0] + ux, a[1] + uy + d), 0x0072b2));
+  ck_assert_int_le (best, 12);
+  canvas_free (&c);
+}
+END_TEST
+
+START_TEST (test_analysis_figures)
+{
+  /* confusion: labels 0 0 1 1 2, predictions 0 1 1 1 0 (and one label out of range) */
+  const gint labels[6] = { 0, 0, 1, 1, 2, 7 }, pred[6] = { 0, 1, 1, 1, 0, 0 };
+  const char *const names[3] = { "a", "b", "c" };
+  g_autoptr (PlOwnedMatrixFigure) cm = pl_confusion_figure_new (labels, pred, 6, 3, names,
+                                                                NULL);
+  const double want[9] = { 1, 1, 0, 0, 2, 0, 1, 0, 0 };
+  for (int i = 0; i < 9; i++)
+    ck_assert_double_eq (cm->figure.values[i], want[i]);
+  ck_assert_str_eq (cm->figure.row_names[2], "c");
+  ck_assert (strstr (cm->figure.caption, "5 images, top-1 accuracy 60.00 %") != NULL);
+
+  /* per-class breakdown of a hand-made report: class 0 Spearman 0.2, 0.4; class 1 0.9 */
+  PlCompareInput inputs[3] = { { 0 } };
+  inputs[0].label = 0;
+  inputs[1].label = 0;
+  inputs[2].label = 1;
+  inputs[0].metrics[PL_METRIC_SPEARMAN] = 0.2;
+  inputs[1].metrics[PL_METRIC_SPEARMAN] = 0.4;
+  inputs[2].metrics[PL_METRIC_SPEARMAN] = 0.9;
+  inputs[0].metrics[PL_METRIC_DELETION_ORIG] = 0.1;
+  inputs[1].metrics[PL_METRIC_DELETION_ORIG] = 0.3;
+  inputs[2].metrics[PL_METRIC_DELETION_ORIG] = 0.5;
+  inputs[0].metrics[PL_METRIC_DELETION_PRUNED] = 0.2;
+  inputs[1].metrics[PL_METRIC_DELETION_PRUNED] = 0.6;
+  inputs[2].metrics[PL_METRIC_DELETION_PRUNED] = 0.7;
+  gint64 count[2] = { 2, 1 };
+  char *cls[3] = { (char *) "shirt", (char *) "bag", NULL };
+  PlCompareReport r = { 0 };
+  r.options.n_bootstrap = 200;
+  r.options.confidence = 0.95;
+  r.options.seed = 1;
+  r.n = 3;
+  r.inputs = inputs;
+  r.n_classes = 2;
+  r.class_names = cls;
+  r.class_count = count;
+  g_autoptr (PlOwnedBarFigure) bf = pl_compare_class_figure_new (&r, PL_METRIC_SPEARMAN);
+  ck_assert_int_eq (bf->figure.n_groups, 1);
+  ck_assert_int_eq (bf->figure.n_bars, 2);
+  ck_assert_double_eq_tol (bf->figure.values[0], 0.3, 1e-12);
+  ck_assert_double_eq_tol (bf->figure.values[1], 0.9, 1e-12);
+  ck_assert_str_eq (bf->figure.bar_labels[0], "shirt (2)");
+  ck_assert (bf->figure.err_lo[0] <= 0.3 && bf->figure.err_hi[0] >= 0.3);
+  ck_assert (bf->figure.err_lo[0] >= 0.2 - 1e-12 && bf->figure.err_hi[0] <= 0.4 + 1e-12);
+  g_autoptr (PlOwnedBarFigure) df = pl_compare_class_figure_new (&r,
+                                                                 PL_METRIC_DELETION_PRUNED);
+  ck_assert_int_eq (df->figure.n_groups, 2);   /* original and pruned */
+  ck_assert_double_eq_tol (df->figure.values[0], 0.2, 1e-12);
+  ck_assert_double_eq_tol (df->figure.values[2 + 0], 0.4, 1e-12);
+  ck_assert_double_eq_tol (df->figure.values[2 + 1], 0.7, 1e-12);
+  Canvas c;
+  canvas_draw (&c, 400, 300, (PlDrawFunc) pl_bar_figure_draw, &df->figure);
+  canvas_free (&c);
+
+  /* weight histograms: a Gemm weight of 4 with one masked, one zero */
+  g_autoptr (PlGraph) g = pl_graph_new ();
+  pl_graph_add_input (g, "X", 2, (gint64[]) { -1, 2 });
+  g_autoptr (PlTensor) w = pl_tensor_new_2d (2, 2);
+  const float wv[4] = { 0.5f, -0.25f, 0.0f, 1.0f };
+  memcpy (w->data, wv, sizeof wv);
+  pl_graph_add_initializer (g, "W", w);
+  pl_graph_add_node (g, "Gemm", "fc", 2, (const char *[]) { "X", "W" }, 1,
+                     (const char *[]) { "Y" });
+  pl_graph_add_output (g, "Y");
+  g_autoptr (PlGraph) p = pl_graph_copy (g);
+  PlValue *pv = pl_graph_value (p, pl_graph_find_value (p, "W"));
+  pv->mask = pl_tensor_new_2d (2, 2);
+  const float mv[4] = { 1, 0, 1, 1 };
+  memcpy (pv->mask->data, mv, sizeof mv);
+  g_autoptr (PlOwnedHistogramFigure) hf = pl_weight_histogram_figure_new (g, p);
+  ck_assert_int_eq (hf->figure.n_sets, 2);
+  ck_assert_int_eq (hf->figure.n[0], 4);
+  ck_assert (hf->figure.exclude_zeros);
+  gint64 counts[4];
+  ck_assert_int_eq (pl_histogram_count (hf->figure.data[0], 4, -1, 1, 4, TRUE, counts), 3);
+  ck_assert_int_eq (pl_histogram_count (hf->figure.data[1], 4, -1, 1, 4, TRUE, counts), 2);
+}
+END_TEST
 
 START_TEST (test_matrix_pixels)
 {
@@ -527,6 +697,9 @@ main (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_line_pixels);
   tcase_add_test (tc, test_line_axes);
+  tcase_add_test (tc, test_line_log_y_and_categories);
+  tcase_add_test (tc, test_panels_and_training);
+  tcase_add_test (tc, test_analysis_figures);
   tcase_add_test (tc, test_matrix_pixels);
   tcase_add_test (tc, test_histogram_count);
   tcase_add_test (tc, test_histogram_draw);

@@ -364,6 +364,54 @@ START_TEST (test_bars_sort_top_k)
 }
 END_TEST
 
+START_TEST (test_bars_others_and_errors)
+{
+  double values[4] = { 5.0, 3.0, 1.0, 1.0 };
+  char *labels[4] = { (char *) "a", (char *) "b", (char *) "c", (char *) "d" };
+  PlBarFigure fig = { 0 };
+  fig.n_groups = 1;
+  fig.n_bars = 4;
+  fig.bar_labels = labels;
+  fig.values = values;
+  fig.sort = TRUE;
+  fig.top_k = 2;
+  fig.others = TRUE;
+  cairo_surface_t *s = render_to_image (bar_draw, &fig, 500, 300);
+  Band b[8];
+  ck_assert_int_eq (find_bands (s, 0x0072b2, 20, b, 8), 2);
+  /* the third row holds "others" = 1 + 1 = 2, lighter: 2/5 of the first bar */
+  int y = b[1].y0 + (b[1].y0 - b[0].y0) + (b[1].y1 - b[1].y0) / 2;
+  int run = 0;
+  for (int x = b[0].left; x < 500; x++) {
+    guint32 p = pixel (s, x, y);
+    int r = (p >> 16) & 0xff, g = (p >> 8) & 0xff, bl = p & 0xff;
+    if (bl > r + 40 && r > 100 && g > 150)
+      run++;
+    else if (run > 0)
+      break;
+  }
+  ck_assert_double_eq_tol ((double) run / b[0].len, 2.0 / 5.0, 0.04);
+  cairo_surface_destroy (s);
+
+  /* error bars: a dark whisker right of the first bar's end, and the axis grows to hold
+   * it (the bar gets shorter) */
+  double lo[4] = { 4.0, 2.5, NAN, NAN }, hi[4] = { 8.0, 3.5, NAN, NAN };
+  fig.others = FALSE;
+  fig.err_lo = lo;
+  fig.err_hi = hi;
+  s = render_to_image (bar_draw, &fig, 500, 300);
+  Band e[8];
+  ck_assert_int_eq (find_bands (s, 0x0072b2, 20, e, 8), 2);
+  ck_assert_int_lt (e[0].len, b[0].len);
+  int cy = (e[0].y0 + e[0].y1) / 2, dark = 0;
+  /* whisker to 8: 3/5 of the bar length beyond its end */
+  for (int x = e[0].left + e[0].len + 2; x < e[0].left + e[0].len * 8 / 5 - 2; x++)
+    dark += ((pixel (s, x, cy) >> 8) & 0xff) < 100;
+  ck_assert_int_ge (dark, e[0].len * 3 / 5 - 6);
+  cairo_surface_destroy (s);
+}
+END_TEST
+
 typedef struct {
   int w, h;
   png_uint_32 ppm_x, ppm_y;
@@ -560,6 +608,7 @@ main (void)
   tcase_add_test (tc, test_heatmap_hot_pixel);
   tcase_add_test (tc, test_heatmap_degenerate);
   tcase_add_test (tc, test_bars_sort_top_k);
+  tcase_add_test (tc, test_bars_others_and_errors);
   tcase_add_test (tc, test_png);
   tcase_add_test (tc, test_unwritable);
   tcase_add_test (tc, test_vector);

@@ -13,11 +13,12 @@
 
 static const char *const metric_names[PL_SWEEP_N_METRICS] = {
   "spearman_abs", "topk_intersection", "kendall_abs", "pearson", "cosine", "ssim",
+  "deletion_auc", "insertion_auc", "entropy", "gini",
 };
 
 static const char *const metric_labels[PL_SWEEP_N_METRICS] = {
   "Spearman of |φ|", "top-k overlap of |φ|", "Kendall τ-b of |φ|", "Pearson", "cosine",
-  "SSIM",
+  "SSIM", "deletion AUC", "insertion AUC", "entropy of |φ| (nats)", "Gini of |φ|",
 };
 
 const char *
@@ -47,6 +48,9 @@ pl_sweep_options_init (PlSweepOptions *options)
   options->n_bootstrap = 2000;
   options->confidence = 0.95;
   options->seed = 1;
+  options->faithfulness = TRUE;
+  pl_faithfulness_options_init (&options->faithfulness_options);
+  options->randomisation_inputs = 0;
 }
 
 void
@@ -69,6 +73,9 @@ pl_sweep_free (PlSweep *sweep)
   g_free (sweep->targets);
   g_clear_pointer (&sweep->film_image, pl_tensor_unref);
   g_clear_pointer (&sweep->film_original, pl_tensor_unref);
+  g_free (sweep->original_values);
+  pl_randomisation_curve_free (sweep->randomisation);
+  g_free (sweep->randomisation_spearman_abs);
   g_free (sweep);
 }
 
@@ -190,6 +197,29 @@ predict_one (PlExecutor *ex, const PlTensor *image, GError **error)
   return (gint) pl_tensor_argmax (logits->data, logits->shape[1]);
 }
 
+/* Faithfulness and complexity of one network's own map of input i into values
+ * (metric-major, n inputs). */
+static gboolean
+own_metrics (const PlSweepOptions *o, PlExecutor *ex, const PlTensor *image, gint target,
+             const PlTensor *map, double *values, gint64 n, gint64 i, GError **error)
+{
+  values[PL_SWEEP_ENTROPY * n + i] = pl_attribution_entropy (map->data, map->numel);
+  values[PL_SWEEP_GINI * n + i] = pl_attribution_gini (map->data, map->numel);
+  if (!o->faithfulness)
+    return TRUE;
+  const PlCurveKind kinds[2] = { PL_CURVE_DELETION, PL_CURVE_INSERTION };
+  const PlSweepMetric metrics[2] = { PL_SWEEP_DELETION, PL_SWEEP_INSERTION };
+  for (int k = 0; k < 2; k++)
+    {
+      g_autoptr (PlCurve) c = pl_faithfulness_curve (ex, image, target, map, kinds[k],
+                                                     &o->faithfulness_options, NULL, error);
+      if (c == NULL)
+        return FALSE;
+      values[metrics[k] * n + i] = c->auc;
+    }
+  return TRUE;
+}
+
 static gboolean
 run_point (PlSweep *sweep, PlGraph *original, const PlDataset *dataset, double sparsity,
            PlSweepPoint *p, PlTensor **images, PlTensor **orig_maps, const PlTensor *film_img,
@@ -267,6 +297,11 @@ run_point (PlSweep *sweep, PlGraph *original, const PlDataset *dataset, double s
       p->values[PL_SWEEP_PEARSON * n + i] = sim.basic.pearson;
       p->values[PL_SWEEP_COSINE * n + i] = sim.basic.cosine;
       p->values[PL_SWEEP_SSIM * n + i] = sim.ssim;
+      if (!own_metrics (o, ex, images[i], sweep->targets[i], map, p->values, n, i, error))
+        {
+          ok = FALSE;
+          break;
+        }
     }
   if (ok)
     {
@@ -289,10 +324,38 @@ run_point (PlSweep *sweep, PlGraph *original, const PlDataset *dataset, double s
   return TRUE;
 }
 
+/* The cascading randomisation of the original on the first randomisation_inputs inputs,
+ * and the bootstrap summary of its Spearman of |φ| per step. */
+static gboolean
+run_randomisation (PlSweep *sweep, PlGraph *original, PlTensor **images,
+                   const PlProgress *progress, GError **error)
+{
+  const PlSweepOptions *o = &sweep->options;
+  gint64 r = MIN (o->randomisation_inputs, sweep->n_indices);
+  const PlTensor *first = images[0];
+  gint64 per = first->numel;
+  g_autoptr (PlTensor) batch = pl_tensor_new_4d (r, first->shape[1], first->shape[2],
+                                                 first->shape[3]);
+  for (gint64 i = 0; i < r; i++)
+    memcpy (batch->data + i * per, images[i]->data, sizeof (float) * per);
+  pl_progress_report (progress, 0.0, "Cascading randomisation");
+  sweep->randomisation = pl_cascading_randomisation (original, batch, NULL, NULL,
+                                                     o->topk_fraction, o->seed + 2, progress,
+                                                     error);
+  if (sweep->randomisation == NULL)
+    return FALSE;
+  const PlRandomisationCurve *rc = sweep->randomisation;
+  sweep->randomisation_spearman_abs = g_new0 (PlSummary, rc->n_steps);
+  for (gint s = 0; s < rc->n_steps; s++)
+    pl_summarise (rc->spearman_abs_all + (gint64) s * rc->n_inputs, rc->n_inputs,
+                  o->n_bootstrap, o->confidence, o->seed, &sweep->randomisation_spearman_abs[s]);
+  return TRUE;
+}
+
 PlSweep *
 pl_sweep_run (PlGraph *original, const PlDataset *dataset, const double *sparsities,
-              gint n_sparsities, const PlSweepOptions *options, const PlProgress *progress,
-              GError **error)
+              gint n_sparsities, const PlSweepOptions *options,
+              const PlProgress *progress_all, GError **error)
 {
   g_return_val_if_fail (original != NULL, NULL);
   g_return_val_if_fail (dataset != NULL, NULL);
@@ -310,6 +373,15 @@ pl_sweep_run (PlGraph *original, const PlDataset *dataset, const double *sparsit
     o.n_bootstrap = 2000;
   if (!(o.confidence > 0.0 && o.confidence < 1.0))
     o.confidence = 0.95;
+  if (o.faithfulness_options.pixels_per_step <= 0)
+    pl_faithfulness_options_init (&o.faithfulness_options);
+  if (o.randomisation_inputs < 0)
+    o.randomisation_inputs = 0;
+  /* the randomisation, when asked for, takes the last 15 % of the progress range */
+  double share = o.randomisation_inputs > 0 ? 0.85 : 1.0;
+  PlProgress main_progress = pl_progress_sub (progress_all, 0.0, share);
+  PlProgress rand_progress = pl_progress_sub (progress_all, share, 1.0);
+  const PlProgress *progress = progress_all != NULL ? &main_progress : NULL;
 
   if (sparsities == NULL || n_sparsities <= 0)
     {
@@ -387,6 +459,9 @@ pl_sweep_run (PlGraph *original, const PlDataset *dataset, const double *sparsit
   g_autofree PlTensor **orig_maps = g_new0 (PlTensor *, n);
   g_autoptr (PlTensor) film_img = NULL;
   gboolean ok = TRUE;
+  sweep->original_values = g_new (double, (gsize) PL_SWEEP_N_METRICS * n);
+  for (gint64 i = 0; i < PL_SWEEP_N_METRICS * n; i++)
+    sweep->original_values[i] = NAN;
 
   PlExecutor *ex = pl_executor_new (original, error);
   if (ex == NULL)
@@ -413,7 +488,14 @@ pl_sweep_run (PlGraph *original, const PlDataset *dataset, const double *sparsit
           orig_maps[i] = saliency_of (ex, images[i], sweep->targets[i], H, W, error);
           ok = orig_maps[i] != NULL;
         }
+      if (ok)
+        ok = own_metrics (&o, ex, images[i], sweep->targets[i], orig_maps[i],
+                          sweep->original_values, n, i, error);
     }
+  if (ok)
+    for (gint m = 0; m < PL_SWEEP_N_METRICS; m++)
+      pl_summarise (sweep->original_values + m * n, n, o.n_bootstrap, o.confidence, o.seed,
+                    &sweep->original[m]);
   if (ok)
     {
       film_img = sample_image (dataset, o.film_index, error);
@@ -450,6 +532,9 @@ pl_sweep_run (PlGraph *original, const PlDataset *dataset, const double *sparsit
                           orig_maps, film_img, &sub, error);
         }
     }
+  if (ok && o.randomisation_inputs > 0)
+    ok = run_randomisation (sweep, original, images,
+                            progress_all != NULL ? &rand_progress : NULL, error);
   for (gint64 i = 0; i < n; i++)
     {
       g_clear_pointer (&images[i], pl_tensor_unref);
@@ -457,7 +542,7 @@ pl_sweep_run (PlGraph *original, const PlDataset *dataset, const double *sparsit
     }
   if (!ok)
     return NULL;
-  pl_progress_report (progress, 1.0, NULL);
+  pl_progress_report (progress_all, 1.0, NULL);
   sweep->seconds = (g_get_monotonic_time () - t0) / 1e6;
   return g_steal_pointer (&sweep);
 }
@@ -501,6 +586,10 @@ indices_text (const PlSweep *sw)
 }
 
 #define PRUNING_TEXT "magnitude, global unstructured (Han et al. 2015); biases kept"
+#define FAITH_TEXT "deletion and insertion AUC of each network's own saliency " \
+                   "(Petsiuk et al. 2018), trapezoid rule over the fraction of pixels changed"
+#define RANDOM_TEXT "cascading randomisation of the original, output to input, He uniform " \
+                    "weights, biases 0 (Adebayo et al. 2018)"
 #define METHOD_TEXT "saliency max_c |d logit_t / dx| (Simonyan et al. 2014), " \
                     "t = class predicted by the original network"
 
@@ -544,6 +633,37 @@ pl_sweep_save_csv (const PlSweep *sweep, const char *path, GError **error)
   g_snprintf (buf, sizeof buf, "%" G_GUINT64_FORMAT, o->seed);
   append_param (s, "bootstrap_seed", buf);
   append_param (s, "ci", "percentile bootstrap of the mean (Efron & Tibshirani 1993)");
+  append_param (s, "faithfulness", o->faithfulness ? FAITH_TEXT : "off");
+  if (o->faithfulness)
+    {
+      g_snprintf (buf, sizeof buf, "%d", o->faithfulness_options.pixels_per_step);
+      append_param (s, "faithfulness_pixels_per_step", buf);
+      pl_analysis_format_double (buf, sizeof buf, o->faithfulness_options.baseline);
+      append_param (s, "deletion_baseline", buf);
+      pl_analysis_format_double (buf, sizeof buf, o->faithfulness_options.blur_sigma);
+      append_param (s, "insertion_blur_sigma", buf);
+      append_param (s, "faithfulness_score",
+                    o->faithfulness_options.score == PL_CURVE_SCORE_LOGIT ? "logit"
+                                                                         : "probability");
+    }
+  for (gint m = PL_SWEEP_DELETION; m < PL_SWEEP_N_METRICS; m++)
+    {
+      const PlSummary *su = &sweep->original[m];
+      double v[3] = { su->mean, su->ci_low, su->ci_high };
+      const char *f[3] = { "mean", "ci_low", "ci_high" };
+      for (int k = 0; k < 3; k++)
+        {
+          g_autofree char *key = g_strdup_printf ("original_%s_%s", metric_names[m], f[k]);
+          if (isfinite (v[k]))
+            pl_analysis_format_double (buf, sizeof buf, v[k]);
+          else
+            buf[0] = '\0';
+          append_param (s, key, buf);
+        }
+    }
+  g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT,
+              sweep->randomisation ? sweep->randomisation->n_inputs : 0);
+  append_param (s, "randomisation_inputs", buf);
 
   g_string_append (s, "sparsity_requested,sparsity,prunable_weights,nonzero_weights,"
                       "parameters,nonzero_parameters,macs_dense,macs_nonzero,n_eval,"
@@ -610,6 +730,24 @@ json_map (JsonBuilder *b, const char *name, const PlTensor *t)
   json_builder_end_array (b);
 }
 
+static void
+json_summary (JsonBuilder *b, const PlSummary *su, const double *values, gint64 n)
+{
+  json_builder_begin_object (b);
+  pl_analysis_json_int (b, "n", su->n);
+  pl_analysis_json_double (b, "mean", su->mean);
+  pl_analysis_json_double (b, "sd", su->sd);
+  pl_analysis_json_double (b, "median", su->median);
+  pl_analysis_json_double (b, "ci_low", su->ci_low);
+  pl_analysis_json_double (b, "ci_high", su->ci_high);
+  json_builder_set_member_name (b, "values");
+  json_builder_begin_array (b);
+  for (gint64 i = 0; values != NULL && i < n; i++)
+    pl_analysis_json_double (b, NULL, values[i]);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+}
+
 char *
 pl_sweep_to_json (const PlSweep *sweep, gsize *length)
 {
@@ -638,7 +776,55 @@ pl_sweep_to_json (const PlSweep *sweep, gsize *length)
   pl_analysis_json_int (b, "bootstrap_seed", (gint64) o->seed);
   pl_analysis_json_string (b, "ci", "percentile bootstrap of the mean (Efron & Tibshirani 1993)");
   pl_analysis_json_double (b, "seconds", sweep->seconds);
+  pl_analysis_json_string (b, "faithfulness", o->faithfulness ? FAITH_TEXT : "off");
+  pl_analysis_json_int (b, "faithfulness_pixels_per_step",
+                        o->faithfulness_options.pixels_per_step);
+  pl_analysis_json_double (b, "deletion_baseline", o->faithfulness_options.baseline);
+  pl_analysis_json_double (b, "insertion_blur_sigma", o->faithfulness_options.blur_sigma);
+  pl_analysis_json_string (b, "faithfulness_score",
+                           o->faithfulness_options.score == PL_CURVE_SCORE_LOGIT
+                               ? "logit" : "probability");
+  pl_analysis_json_int (b, "randomisation_inputs",
+                        sweep->randomisation ? sweep->randomisation->n_inputs : 0);
+  pl_analysis_json_string (b, "randomisation", sweep->randomisation ? RANDOM_TEXT : "off");
+  pl_analysis_json_int (b, "randomisation_seed", (gint64) (o->seed + 2));
   json_builder_end_object (b);
+
+  /* the original network's own metrics (the reference of the per-network curves) */
+  json_builder_set_member_name (b, "original");
+  json_builder_begin_object (b);
+  for (gint m = PL_SWEEP_DELETION; m < PL_SWEEP_N_METRICS; m++)
+    {
+      json_builder_set_member_name (b, metric_names[m]);
+      json_summary (b, &sweep->original[m], sweep->original_values + m * sweep->n_indices,
+                    sweep->n_indices);
+    }
+  json_builder_end_object (b);
+
+  json_builder_set_member_name (b, "randomisation");
+  if (sweep->randomisation == NULL)
+    json_builder_add_null_value (b);
+  else
+    {
+      const PlRandomisationCurve *rc = sweep->randomisation;
+      json_builder_begin_array (b);
+      for (gint st = 0; st < rc->n_steps; st++)
+        {
+          json_builder_begin_object (b);
+          pl_analysis_json_int (b, "step", st);
+          pl_analysis_json_string (b, "layer", rc->layer_names[st]);
+          json_builder_set_member_name (b, "spearman_abs");
+          json_summary (b, &sweep->randomisation_spearman_abs[st],
+                        rc->spearman_abs_all + (gint64) st * rc->n_inputs, rc->n_inputs);
+          pl_analysis_json_double (b, "topk_intersection", rc->topk[st]);
+          pl_analysis_json_double (b, "ssim", rc->ssim[st]);
+          pl_analysis_json_double (b, "pearson", rc->pearson[st]);
+          pl_analysis_json_double (b, "cosine", rc->cosine[st]);
+          pl_analysis_json_double (b, "kendall", rc->kendall[st]);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+    }
 
   json_builder_set_member_name (b, "inputs");
   json_builder_begin_array (b);
@@ -745,4 +931,57 @@ pl_sweep_save_json (const PlSweep *sweep, const char *path, GError **error)
   gsize length = 0;
   g_autofree char *data = pl_sweep_to_json (sweep, &length);
   return write_atomically (path, data, (gssize) length, error);
+}
+
+gboolean
+pl_sweep_save_reference_csv (const PlSweep *sweep, const char *path, GError **error)
+{
+  g_return_val_if_fail (sweep != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_autoptr (GString) s = g_string_new (NULL);
+  append_param (s, "generator", "PruneLens pl_sweep_run");
+  append_param (s, "dataset", sweep->dataset_name);
+  append_param (s, "method", METHOD_TEXT);
+  append_param (s, "faithfulness", sweep->options.faithfulness ? FAITH_TEXT : "off");
+  append_param (s, "randomisation", sweep->randomisation ? RANDOM_TEXT : "off");
+  char buf[64];
+  g_snprintf (buf, sizeof buf, "%" G_GUINT64_FORMAT, sweep->options.seed + 2);
+  append_param (s, "randomisation_seed", buf);
+  g_string_append (s, "curve,step,layer,metric,n,mean,ci_low,ci_high\n");
+  for (gint m = PL_SWEEP_DELETION; m < PL_SWEEP_N_METRICS; m++)
+    {
+      const PlSummary *su = &sweep->original[m];
+      g_string_append_printf (s, "original,,,%s,%" G_GINT64_FORMAT ",", metric_names[m],
+                              su->n);
+      pl_analysis_csv_double (s, su->mean);
+      g_string_append_c (s, ',');
+      pl_analysis_csv_double (s, su->ci_low);
+      g_string_append_c (s, ',');
+      pl_analysis_csv_double (s, su->ci_high);
+      g_string_append_c (s, '\n');
+    }
+  const PlRandomisationCurve *rc = sweep->randomisation;
+  for (gint st = 0; rc != NULL && st < rc->n_steps; st++)
+    {
+      const PlSummary *su = &sweep->randomisation_spearman_abs[st];
+      const char *names[5] = { "spearman_abs", "topk_intersection", "ssim", "pearson",
+                               "cosine" };
+      double means[5] = { su->mean, rc->topk[st], rc->ssim[st], rc->pearson[st],
+                          rc->cosine[st] };
+      for (int k = 0; k < 5; k++)
+        {
+          g_string_append_printf (s, "randomisation,%d,", st);
+          pl_analysis_csv_text (s, rc->layer_names[st]);
+          g_string_append_printf (s, ",%s,%" G_GINT64_FORMAT ",", names[k], rc->n_inputs);
+          pl_analysis_csv_double (s, means[k]);
+          g_string_append_c (s, ',');
+          if (k == 0)
+            pl_analysis_csv_double (s, su->ci_low);
+          g_string_append_c (s, ',');
+          if (k == 0)
+            pl_analysis_csv_double (s, su->ci_high);
+          g_string_append_c (s, '\n');
+        }
+    }
+  return write_atomically (path, s->str, (gssize) s->len, error);
 }

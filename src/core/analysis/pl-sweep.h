@@ -14,12 +14,17 @@
  *     similarity (pl_attribution_similarity_full: Spearman and Kendall τ-b of |φ|, top-k
  *     intersection of |φ|, Pearson, cosine, SSIM), summarised over the inputs as mean, sd,
  *     median and a percentile bootstrap CI of the mean (pl_summarise);
- *   - the pruned network's saliency of one chosen input (for a filmstrip).
+ *   - per input, the faithfulness of the pruned network's own saliency (deletion and
+ *     insertion AUC, pl_faithfulness_curve) and its complexity (entropy, Gini), with the
+ *     same summaries, and once the original network's;
+ *   - the pruned network's saliency of one chosen input (for a filmstrip);
+ *   - optionally, as a reference, the cascading randomisation curve of the original.
  * Everything, with every parameter and seed, exports to CSV and JSON.
  */
 #pragma once
 
 #include <glib.h>
+#include "analysis/pl-faithfulness.h"
 #include "analysis/pl-stats.h"
 #include "data/pl-dataset.h"
 #include "graph/pl-graph.h"
@@ -36,11 +41,17 @@ typedef enum {
   PL_SWEEP_PEARSON,        /* of the signed maps */
   PL_SWEEP_COSINE,
   PL_SWEEP_SSIM,           /* as PlSimilarityFull.ssim */
+  /* Additions: measured on the PRUNED network's own saliency of the same class (NaN when
+   * options.faithfulness is off). The original network's values are PlSweep.original. */
+  PL_SWEEP_DELETION,       /* deletion AUC (Petsiuk et al. 2018), lower = more faithful */
+  PL_SWEEP_INSERTION,      /* insertion AUC, higher = more faithful */
+  PL_SWEEP_ENTROPY,        /* entropy of normalised |φ| in nats (pl_attribution_entropy) */
+  PL_SWEEP_GINI,           /* Gini coefficient of normalised |φ| */
   PL_SWEEP_N_METRICS
 } PlSweepMetric;
 
-/* Stable snake_case names ("spearman_abs", "topk_intersection", ...): CSV columns and JSON
- * keys. */
+/* Stable snake_case names ("spearman_abs", "topk_intersection", ..., "deletion_auc",
+ * "insertion_auc", "entropy", "gini"): CSV columns and JSON keys. */
 const char *pl_sweep_metric_name (PlSweepMetric metric);
 /* Display names for axes and legends ("Spearman of |φ|", "top-10 % overlap" style). */
 const char *pl_sweep_metric_label (PlSweepMetric metric);
@@ -55,6 +66,16 @@ typedef struct {
   gint n_bootstrap;        /* default 2000 */
   double confidence;       /* default 0.95 */
   guint64 seed;            /* bootstrap seed, default 1 (pruning itself is deterministic) */
+  /* Additions. */
+  /* Deletion / insertion curves of every input's saliency on the pruned network (and once
+   * on the original): 2 × (⌈HW / step⌉ + 1) forward passes per input and sparsity.
+   * Default TRUE. Entropy and Gini are always measured. */
+  gboolean faithfulness;
+  PlFaithfulnessOptions faithfulness_options;   /* default pl_faithfulness_options_init */
+  /* The cascading randomisation sanity check (Adebayo et al. 2018) of the original
+   * network on the first randomisation_inputs of the inputs (default 0: off; seed: seed + 2),
+   * the reference curve beside the pruning curve. */
+  gint64 randomisation_inputs;
 } PlSweepOptions;
 
 void pl_sweep_options_init (PlSweepOptions *options);
@@ -94,6 +115,16 @@ typedef struct {
   gint n_points;
   PlSweepPoint *points;       /* [n_points] in the order requested */
   double seconds;             /* wall time of the run */
+  /* Additions. */
+  /* The original network's own values of the per-network metrics (DELETION, INSERTION,
+   * ENTROPY, GINI) over the inputs, with bootstrap CI; the comparison metrics are n = 0. */
+  PlSummary original[PL_SWEEP_N_METRICS];
+  double *original_values;    /* [PL_SWEEP_N_METRICS × n_indices] metric-major, NaN unused */
+  /* NULL unless options.randomisation_inputs > 0. */
+  PlRandomisationCurve *randomisation;
+  /* [randomisation->n_steps]: Spearman of |φ| over the randomisation inputs per step, mean
+   * and bootstrap CI (same bootstrap options as the points). */
+  PlSummary *randomisation_spearman_abs;
 } PlSweep;
 
 /* Runs the sweep. original: takes the dataset's images [N, C, H, W] (pixels / 255) and
@@ -120,5 +151,11 @@ gboolean pl_sweep_save_csv (const PlSweep *sweep, const char *path, GError **err
  * values), "film" (input, maps). Atomic. Errors: PL_ERROR_IO naming path. */
 gboolean pl_sweep_save_json (const PlSweep *sweep, const char *path, GError **error);
 char *pl_sweep_to_json (const PlSweep *sweep, gsize *length);
+/* Addition: the reference curves as CSV after the same "# key,value" lines: rows
+ * curve,step,layer,metric,n,mean,ci_low,ci_high — "original" rows with the original
+ * network's deletion / insertion AUC, entropy and Gini (the pruning curves' reference),
+ * then "randomisation" rows per step (Spearman of |φ| with its CI; top-k, SSIM, Pearson,
+ * cosine means). Atomic. Errors: PL_ERROR_IO naming path. */
+gboolean pl_sweep_save_reference_csv (const PlSweep *sweep, const char *path, GError **error);
 
 G_END_DECLS

@@ -9,6 +9,7 @@
 
 #include "analysis/pl-metrics.h"
 #include "analysis/pl-sweep.h"
+#include "exec/pl-executor.h"
 #include "onnx/pl-onnx.h"
 #include "prune/pl-prune.h"
 #include "pl-error.h"
@@ -37,6 +38,10 @@ load_fixtures (void)
   o.n_indices = 5;
   o.film_index = 3;
   o.n_bootstrap = 500;
+  ck_assert (o.faithfulness);
+  ck_assert_int_eq (o.randomisation_inputs, 0);
+  o.faithfulness_options.pixels_per_step = 49;   /* 17 points per curve: a short test */
+  o.randomisation_inputs = 3;
   sweep = pl_sweep_run (model, test_set, sparsities, 3, &o, NULL, &error);
   ck_assert_msg (sweep != NULL, "%s", error ? error->message : "");
 }
@@ -101,6 +106,105 @@ START_TEST (test_identity_at_zero)
   /* the film image is dataset pixels / 255 */
   ck_assert_float_eq_tol (sweep->film_image->data[400],
                           test_set->pixels[3 * 784 + 400] / 255.0f, 1e-6);
+}
+END_TEST
+
+START_TEST (test_faithfulness)
+{
+  /* At sparsity 0 the pruned network is the original: its own metrics are the original's. */
+  const PlSweepPoint *p0 = &sweep->points[0];
+  for (gint m = PL_SWEEP_DELETION; m < PL_SWEEP_N_METRICS; m++)
+    {
+      ck_assert_int_eq (sweep->original[m].n, 5);
+      ck_assert_int_eq (p0->summary[m].n, 5);
+      for (gint i = 0; i < 5; i++)
+        ck_assert_double_eq (p0->values[m * 5 + i], sweep->original_values[m * 5 + i]);
+    }
+  /* The comparison metrics have no "original" value. */
+  ck_assert_int_eq (sweep->original[PL_SWEEP_SPEARMAN_ABS].n, 0);
+
+  /* At 90 %: recomputed independently for input 3 (the film input, whose pruned map the
+   * sweep keeps) with the pruned network and the same curve options. */
+  const PlSweepPoint *p = &sweep->points[2];
+  GError *error = NULL;
+  g_autoptr (PlGraph) pruned = pl_prune_magnitude (model, 0.9, PL_PRUNE_SCOPE_GLOBAL, &error);
+  ck_assert_msg (pruned != NULL, "%s", error ? error->message : "");
+  PlExecutor *ex = pl_executor_new (pruned, &error);
+  ck_assert_msg (ex != NULL, "%s", error ? error->message : "");
+  gint64 idx = 3;
+  g_autoptr (PlTensor) image = pl_dataset_batch (test_set, &idx, 1, &error);
+  PlFaithfulnessOptions fo;
+  pl_faithfulness_options_init (&fo);
+  fo.pixels_per_step = 49;
+  g_autoptr (PlCurve) del = pl_faithfulness_curve (ex, image, sweep->targets[3], p->film_map,
+                                                   PL_CURVE_DELETION, &fo, NULL, &error);
+  g_autoptr (PlCurve) ins = pl_faithfulness_curve (ex, image, sweep->targets[3], p->film_map,
+                                                   PL_CURVE_INSERTION, &fo, NULL, &error);
+  pl_executor_free (ex);
+  ck_assert_msg (del != NULL && ins != NULL, "%s", error ? error->message : "");
+  ck_assert_int_eq (del->n_points, 17);
+  ck_assert_double_eq_tol (p->values[PL_SWEEP_DELETION * 5 + 3], del->auc, 1e-9);
+  ck_assert_double_eq_tol (p->values[PL_SWEEP_INSERTION * 5 + 3], ins->auc, 1e-9);
+  ck_assert_double_eq_tol (p->values[PL_SWEEP_ENTROPY * 5 + 3],
+                           pl_attribution_entropy (p->film_map->data, 784), 1e-12);
+  ck_assert_double_eq_tol (p->values[PL_SWEEP_GINI * 5 + 3],
+                           pl_attribution_gini (p->film_map->data, 784), 1e-12);
+  /* AUCs of a probability lie in [0, 1]; entropy of 784 values in [0, ln 784] */
+  for (gint k = 0; k < 3; k++)
+    for (gint i = 0; i < 5; i++)
+      {
+        double d = sweep->points[k].values[PL_SWEEP_DELETION * 5 + i];
+        double e = sweep->points[k].values[PL_SWEEP_ENTROPY * 5 + i];
+        ck_assert (d >= 0.0 && d <= 1.0);
+        ck_assert (e >= 0.0 && e <= log (784.0) + 1e-9);
+      }
+  /* a bootstrap CI brackets its mean */
+  const PlSummary *su = &p->summary[PL_SWEEP_DELETION];
+  ck_assert (su->ci_low <= su->mean && su->mean <= su->ci_high);
+}
+END_TEST
+
+START_TEST (test_randomisation_reference)
+{
+  const PlRandomisationCurve *rc = sweep->randomisation;
+  ck_assert_ptr_nonnull (rc);
+  ck_assert_int_eq (rc->n_inputs, 3);
+  ck_assert_int_eq (rc->n_steps, 5);
+  ck_assert_int_eq (rc->seed, 3);    /* bootstrap seed + 2 */
+  ck_assert_double_eq (sweep->randomisation_spearman_abs[0].mean, 1.0);
+  ck_assert_int_eq (sweep->randomisation_spearman_abs[0].n, 3);
+  /* everything randomised: far from the trained explanation, unlike 50 % pruning */
+  const PlSummary *last = &sweep->randomisation_spearman_abs[4];
+  ck_assert_msg (last->mean < 0.6, "%g", last->mean);
+  ck_assert (last->mean < sweep->points[1].summary[PL_SWEEP_SPEARMAN_ABS].mean);
+  ck_assert_double_eq_tol (last->mean, rc->spearman_abs[4], 1e-12);
+
+  GError *error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("pl-sweep-XXXXXX", &error);
+  g_autofree char *csv = g_build_filename (dir, "reference.csv", NULL);
+  ck_assert_msg (pl_sweep_save_reference_csv (sweep, csv, &error), "%s",
+                 error ? error->message : "");
+  g_autofree char *text = NULL;
+  ck_assert (g_file_get_contents (csv, &text, NULL, NULL));
+  ck_assert (strstr (text, "curve,step,layer,metric,n,mean,ci_low,ci_high\n") != NULL);
+  ck_assert (strstr (text, "\noriginal,,,deletion_auc,5,") != NULL);
+  ck_assert (strstr (text, "\nrandomisation,0,,spearman_abs,3,1,1,1\n") != NULL);
+  ck_assert (strstr (text, "\nrandomisation,4,") != NULL);
+  gsize len = 0;
+  g_autofree char *json = pl_sweep_to_json (sweep, &len);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  ck_assert (json_parser_load_from_data (parser, json, (gssize) len, NULL));
+  JsonObject *root = json_node_get_object (json_parser_get_root (parser));
+  JsonArray *ra = json_object_get_array_member (root, "randomisation");
+  ck_assert_int_eq (json_array_get_length (ra), 5);
+  JsonObject *orig = json_object_get_object_member (root, "original");
+  JsonObject *del = json_object_get_object_member (orig, "deletion_auc");
+  ck_assert_double_eq_tol (json_object_get_double_member (del, "mean"),
+                           sweep->original[PL_SWEEP_DELETION].mean, 1e-12);
+  JsonObject *params = json_object_get_object_member (root, "parameters");
+  ck_assert_int_eq (json_object_get_int_member (params, "faithfulness_pixels_per_step"), 49);
+  g_unlink (csv);
+  g_rmdir (dir);
 }
 END_TEST
 
@@ -275,6 +379,8 @@ START_TEST (test_progress)
   o.n_eval = 100;
   o.n_indices = 2;
   o.n_bootstrap = 100;
+  o.faithfulness = FALSE;
+  o.randomisation_inputs = 2;
   double s[2] = { 0.9, 0.0 };   /* any order */
   GError *error = NULL;
   g_autoptr (PlSweep) sw = pl_sweep_run (model, test_set, s, 2, &o, &progress, &error);
@@ -286,6 +392,11 @@ START_TEST (test_progress)
   ck_assert_double_eq (sw->points[1].summary[PL_SWEEP_SPEARMAN_ABS].mean, 1.0);
   ck_assert_int_eq (sw->indices[1], 1);     /* NULL indices: the first n_indices */
   ck_assert_int_eq (sw->film_index, 0);
+  /* without faithfulness: NaN, not a number that looks measured; entropy still there */
+  ck_assert (isnan (sw->points[0].values[PL_SWEEP_DELETION * 2]));
+  ck_assert_int_eq (sw->points[0].summary[PL_SWEEP_DELETION].n, 0);
+  ck_assert (isfinite (sw->points[0].values[PL_SWEEP_ENTROPY * 2]));
+  ck_assert_int_eq (sw->randomisation->n_inputs, 2);
 }
 END_TEST
 
@@ -298,6 +409,8 @@ main (void)
   tcase_add_unchecked_fixture (tc, load_fixtures, free_fixtures);
   tcase_add_test (tc, test_cost);
   tcase_add_test (tc, test_identity_at_zero);
+  tcase_add_test (tc, test_faithfulness);
+  tcase_add_test (tc, test_randomisation_reference);
   tcase_add_test (tc, test_accuracy);
   tcase_add_test (tc, test_export);
   tcase_add_test (tc, test_errors);
