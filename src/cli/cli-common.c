@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 gboolean opt_quiet = FALSE;
+char *opt_label = NULL;
 
 /* ---- JSON output (--json): one object on stdout, NaN and infinities as null ---- */
 
@@ -202,22 +203,108 @@ parse (GOptionContext *ctx, int *argc, char ***argv, int *status)
 /* Loads MODEL and the Fashion-MNIST split of data_dir (NULL: the default folder) and checks
  * that the model can classify it (pl_model_check_dataset): the start of every command
  * that runs a model on the dataset. */
+void
+add_dataset_options (GOptionContext *ctx)
+{
+  static const GOptionEntry entries[] = {
+    { "label", 0, 0, G_OPTION_ARG_STRING, &opt_label, N_("CSV datasets: the label column, by name or 0-based index (default: the last column)"), "COLUMN" },
+    { NULL }
+  };
+  g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
+}
+
+/* A table model takes [N, F] and gives [N, K] finite logits. */
+static gboolean
+check_table_model (PlGraph *graph, const char *model_name, const PlDataset *dataset,
+                   GError **error)
+{
+  gint64 shape[PL_TENSOR_MAX_DIMS];
+  gint nd = pl_graph_sample_shape (graph, shape);
+  if (nd >= 0 && (nd != 1 || shape[0] != dataset->n_features))
+    {
+      g_autofree char *got = pl_tensor_shape_string (nd, shape);
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   "%s: the model takes inputs of shape %s, but %s has rows of %d features",
+                   model_name, got, dataset->name, dataset->n_features);
+      return FALSE;
+    }
+  if (dataset->n_classes < 1)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_UNSUPPORTED,
+                   "%s: a regression table (no classes); PruneLens needs class labels",
+                   dataset->name);
+      return FALSE;
+    }
+  g_autoptr (GError) local = NULL;
+  g_autoptr (PlExecutor) ex = pl_executor_new (graph, &local);
+  g_autoptr (PlTensor) x = ex ? pl_dataset_range (dataset, 0, 1, &local) : NULL;
+  g_autoptr (PlTensor) logits = x ? pl_executor_predict (ex, x, 1, NULL, &local) : NULL;
+  if (logits == NULL)
+    {
+      g_set_error (error, PL_ERROR, local->domain == PL_ERROR ? local->code : PL_ERROR_FAILED,
+                   "%s: %s", model_name, local->message);
+      return FALSE;
+    }
+  if (logits->ndim != 2 || logits->shape[1] != dataset->n_classes)
+    {
+      g_autofree char *got = pl_tensor_shape_string (logits->ndim, logits->shape);
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   "%s: the model's first output has shape %s per batch, but %s has %d classes",
+                   model_name, got, dataset->name, dataset->n_classes);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+PlDataset *
+open_dataset (const char *data_path, const char *split, const char *label, GError **error)
+{
+  PlCsvOptions csv = PL_CSV_OPTIONS_INIT;
+  if (label && *label)
+    {
+      char *end = NULL;
+      gint64 idx = g_ascii_strtoll (label, &end, 10);
+      if (end && *end == '\0' && idx >= 0 && idx < G_MAXINT)
+        csv.label_index = (gint) idx;
+      else
+        csv.label_column = label;
+    }
+  return data_path ? pl_dataset_open (data_path, split, &csv, error)
+                   : pl_dataset_load_fashion_mnist (PL_DEFAULT_DATASET_DIR, split, error);
+}
+
 gboolean
-open_model_and_dataset (const char *model_path, const char *data_dir, const char *split,
-                        PlGraph **graph, PlDataset **dataset, GError **error)
+check_model_dataset (PlGraph *graph, const char *model_name, const PlDataset *dataset,
+                     GError **error)
+{
+  return dataset->kind == PL_DATASET_TABLE
+      ? check_table_model (graph, model_name, dataset, error)
+      : pl_model_check_dataset (graph, model_name, dataset, error);
+}
+
+gboolean
+open_model_and_dataset_full (const char *model_path, const char *data_path, const char *split,
+                             const char *label, PlGraph **graph, PlDataset **dataset,
+                             GError **error)
 {
   g_autoptr (PlGraph) g = pl_onnx_load_file (model_path, error);
   if (g == NULL)
     return FALSE;
-  g_autoptr (PlDataset) ds = pl_dataset_load_fashion_mnist (
-      data_dir ? data_dir : PL_DEFAULT_DATASET_DIR, split, error);
-  if (ds == NULL || !pl_model_check_dataset (g, model_path, ds, error))
+  g_autoptr (PlDataset) ds = open_dataset (data_path, split, label, error);
+  if (ds == NULL || !check_model_dataset (g, model_path, ds, error))
     return FALSE;
   *graph = g_steal_pointer (&g);
   *dataset = g_steal_pointer (&ds);
   return TRUE;
 }
 
+gboolean
+open_model_and_dataset (const char *model_path, const char *data_dir, const char *split,
+                        PlGraph **graph, PlDataset **dataset, GError **error)
+{
+  return open_model_and_dataset_full (model_path, data_dir, split, opt_label, graph, dataset,
+                                      error);
+}
 
 gboolean
 parse_sparsity (const char *text, double *out)

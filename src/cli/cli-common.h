@@ -61,10 +61,27 @@ int fail (GError *error);
 int fail_in (const char *what, GError *error);
 /* Parses the command's options plus --quiet; FALSE with *status set on a usage error. */
 gboolean parse (GOptionContext *ctx, int *argc, char ***argv, int *status);
-/* Loads MODEL and a Fashion-MNIST split of data_dir (NULL: the default folder) and checks
- * that the model can classify it. */
+/* --label COLUMN (every command): the label column of a CSV dataset, by name or 0-based
+ * index; NULL: the last column. */
+extern char *opt_label;
+/* Adds --label COLUMN to a command that opens datasets (call before parse). */
+void add_dataset_options (GOptionContext *ctx);
+/* Loads MODEL and the dataset at data_dir (NULL: the default Fashion-MNIST folder), opened
+ * by pl_dataset_open: a Fashion-MNIST / IDX folder (split "train" or "test"), a .csv / .tsv
+ * table (label column from --label) or a folder of PNGs by class; checks that the model
+ * can classify it (images: pl_model_check_dataset; tables: inputs [N, F], K logits). */
 gboolean open_model_and_dataset (const char *model_path, const char *data_dir, const char *split,
                                  PlGraph **graph, PlDataset **dataset, GError **error);
+/* The dataset alone (data_path NULL: Fashion-MNIST's split in the default folder). */
+PlDataset *open_dataset (const char *data_path, const char *split, const char *label,
+                         GError **error);
+/* Checks that graph can classify dataset (images or tables), as open_model_and_dataset. */
+gboolean check_model_dataset (PlGraph *graph, const char *model_name, const PlDataset *dataset,
+                              GError **error);
+/* The same with an explicit label column (name or 0-based index as text; NULL: last). */
+gboolean open_model_and_dataset_full (const char *model_path, const char *data_path,
+                                      const char *split, const char *label, PlGraph **graph,
+                                      PlDataset **dataset, GError **error);
 /* "0.9" or "90%" -> 0.9; FALSE unless in [0, 1]. */
 gboolean parse_sparsity (const char *text, double *out);
 gboolean has_suffix_ci (const char *s, const char *suffix);

@@ -45,13 +45,14 @@ cmd_compare (int argc, char **argv)
     { "topk", 0, 0, G_OPTION_ARG_DOUBLE, &topk, N_("Top-k fraction (default 0.1)"), "F" },
     { "bootstrap", 0, 0, G_OPTION_ARG_INT, &bootstrap, N_("Bootstrap resamples for the CIs (default 2000)"), "N" },
     { "randomisation-inputs", 0, 0, G_OPTION_ARG_INT64, &rand_inputs, N_("Inputs for the cascading randomisation (default 10, 0: off)"), "N" },
-    { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir, N_("Fashion-MNIST folder"), "DIR" },
+    { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir, N_("Dataset: a Fashion-MNIST / IDX folder, a CSV file (see --label) or a folder of PNGs by class (default: Fashion-MNIST test)"), "PATH" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, N_("Folder for per-input.csv, summary.csv, report.json"), "DIR" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the report as JSON instead of text"), NULL },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new (_("MODEL.onnx — original vs pruned saliency over N test inputs"));
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
+  add_dataset_options (ctx);
   g_option_context_set_description (ctx,
       _("Prunes MODEL by global magnitude pruning, explains N class-stratified test inputs\n"
         "with both networks (saliency of the original network's predicted class), and\n"
@@ -89,6 +90,14 @@ cmd_compare (int argc, char **argv)
   g_autoptr (PlDataset) ds = NULL;
   if (!open_model_and_dataset (model_path, data_dir, "test", &g, &ds, &error))
     return fail (g_steal_pointer (&error));
+  if (ds->kind == PL_DATASET_TABLE)
+    {
+      /* pl_compare_sample / pl_sweep_run explain images ([1, C, H, W]) only. */
+      fprintf (stderr, _("prunelens-cli compare: %s is a table: compare compares image explanations "
+                         "(saliency maps, patches); tables are supported by info, eval and "
+                         "explain --method\n"), ds->name);
+      return EXIT_FAILURE;
+    }
   if (!ensure_dir (output, &error))
     return fail (g_steal_pointer (&error));
 
@@ -97,6 +106,7 @@ cmd_compare (int argc, char **argv)
   w.options.n_samples = n;
   w.options.seed = (guint64) seed;
   w.options.grid_rows = w.options.grid_cols = grid;
+
   w.options.topk_fraction = topk;
   w.options.n_bootstrap = bootstrap;
   w.options.randomisation = rand_inputs > 0;

@@ -345,12 +345,10 @@ explain_raw (GOptionContext *ctx, const RawArgs *args, RawOptions *o)
       || (o->method == RAW_INTEGRATED_GRADIENTS && g_strcmp0 (o->baseline, "mean") == 0);
   if (need_data)
     {
-      ds = pl_dataset_load_fashion_mnist (args->data_dir ? args->data_dir
-                                                         : PL_DEFAULT_DATASET_DIR,
-                                          "test", &error);
+      ds = open_dataset (args->data_dir, "test", opt_label, &error);
       if (ds == NULL)
         return fail (g_steal_pointer (&error));
-      if (!pl_model_check_dataset (g, model_path, ds, &error))
+      if (!check_model_dataset (g, model_path, ds, &error))
         return fail (g_steal_pointer (&error));
     }
   g_autoptr (PlTensor) input = NULL;
@@ -517,12 +515,13 @@ cmd_explain (int argc, char **argv)
     { "budget", 0, 0, G_OPTION_ARG_INT, &budget, N_("KernelSHAP coalitions (default 2M + 2048)"), "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, N_("Seed (default 1)"), "S" },
     { "dpi", 0, 0, G_OPTION_ARG_DOUBLE, &dpi, N_("PNG resolution (default 150)"), "DPI" },
-    { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir, N_("Fashion-MNIST folder"), "DIR" },
+    { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir, N_("Dataset: a Fashion-MNIST / IDX folder, a CSV file (see --label) or a folder of PNGs by class (default: Fashion-MNIST test)"), "PATH" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, N_("Figure file: .png, .svg or .pdf; raw mode: .pb"), "FILE" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new (_("[MODEL.onnx] [INPUT.pb] — explanation figure, or one raw attribution"));
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
+  add_dataset_options (ctx);
   g_option_context_add_main_entries (ctx, raw_entries, GETTEXT_PACKAGE);
   g_option_context_set_description (ctx,
       _("Figure mode compares the original and the pruned network on one test image.\n"
@@ -635,6 +634,13 @@ cmd_explain (int argc, char **argv)
   g_autoptr (PlDataset) ds = NULL;
   if (!open_model_and_dataset (model_path, data_dir, "test", &g, &ds, &error))
     return fail (g_steal_pointer (&error));
+  if (ds->kind == PL_DATASET_TABLE)
+    {
+      fprintf (stderr, _("prunelens-cli explain: %s is a table: the comparison figures need "
+                         "images; use --method NAME -o FILE.pb for one attribution of a row\n"),
+               ds->name);
+      return EXIT_FAILURE;
+    }
   if (index < 0 || index >= ds->n)
     return usage_error (ctx, _("--index must be between 0 and %d for %s"), (int) ds->n - 1, ds->name);
   ExplainWork w = { .graph = g, .dataset = ds, .sparsity = sparsity, .index = index };

@@ -114,7 +114,7 @@ cmd_eval (int argc, char **argv)
   gint64 n = 0;
   gboolean json = FALSE;
   GOptionEntry entries[] = {
-    { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir, N_("Fashion-MNIST folder"), "DIR" },
+    { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir, N_("Dataset: a Fashion-MNIST / IDX folder, a CSV file (see --label) or a folder of PNGs by class (default: Fashion-MNIST test)"), "PATH" },
     { "split", 0, 0, G_OPTION_ARG_STRING, &split, N_("train or test (default test)"), "SPLIT" },
     { "samples", 'n', 0, G_OPTION_ARG_INT64, &n, N_("Evaluate the first N samples (default all)"), "N" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print a JSON object instead of text"), NULL },
@@ -122,6 +122,7 @@ cmd_eval (int argc, char **argv)
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new (_("MODEL.onnx — top-1 accuracy"));
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
+  add_dataset_options (ctx);
   int status = 0;
   if (!parse (ctx, &argc, &argv, &status))
     return status;

@@ -36,12 +36,13 @@ cmd_sweep (int argc, char **argv)
     { "inputs", 0, 0, G_OPTION_ARG_INT64, &inputs, N_("Compare saliency on the first K test images (default 20)"), "K" },
     { "index", 'i', 0, G_OPTION_ARG_INT64, &index, N_("Test image of the filmstrip (default 0)"), "I" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, N_("Bootstrap seed (default 1)"), "S" },
-    { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir, N_("Fashion-MNIST folder"), "DIR" },
+    { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir, N_("Dataset: a Fashion-MNIST / IDX folder, a CSV file (see --label) or a folder of PNGs by class (default: Fashion-MNIST test)"), "PATH" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, N_("Folder for sweep.csv, sweep.json, sweep.png, filmstrip.png"), "DIR" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new (_("[MODEL.onnx] — accuracy and explanation similarity against sparsity"));
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
+  add_dataset_options (ctx);
   g_option_context_set_description (ctx,
       _("Example:\n  prunelens-cli sweep --sparsities 0,50%,90%,99% -o sweep/\n"));
   int status = 0;
@@ -73,6 +74,14 @@ cmd_sweep (int argc, char **argv)
   g_autoptr (PlDataset) ds = NULL;
   if (!open_model_and_dataset (model_path, data_dir, "test", &g, &ds, &error))
     return fail (g_steal_pointer (&error));
+  if (ds->kind == PL_DATASET_TABLE)
+    {
+      /* pl_compare_sample / pl_sweep_run explain images ([1, C, H, W]) only. */
+      fprintf (stderr, _("prunelens-cli sweep: %s is a table: sweep compares image explanations "
+                         "(saliency maps, patches); tables are supported by info, eval and "
+                         "explain --method\n"), ds->name);
+      return EXIT_FAILURE;
+    }
   if (index >= ds->n)
     return usage_error (ctx, _("--index must be between 0 and %d for %s"), (int) ds->n - 1, ds->name);
   if (g_mkdir_with_parents (output, 0755) != 0)

@@ -8,6 +8,7 @@
 #include "cli-common.h"
 
 #include <locale.h>
+#include "exec/pl-cpu.h"
 
 /* ---- main ---- */
 
@@ -52,6 +53,7 @@ print_help (FILE *out)
 int
 main (int argc, char **argv)
 {
+  pl_engine_init_cpu (argc, argv);   /* may re-exec with faster OpenBLAS kernels */
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
