@@ -7,6 +7,7 @@
 int
 main (int argc, char **argv)
 {
+  pl_process_set_start_time (g_get_monotonic_time ());
   setlocale (LC_ALL, "");
   const char *localedir = g_getenv ("PRUNELENS_LOCALEDIR");
   bindtextdomain (GETTEXT_PACKAGE, localedir ? localedir : LOCALEDIR);

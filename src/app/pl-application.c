@@ -11,6 +11,7 @@ struct _PlApplication {
   char *dataset_dir;
   char *view;
   char *method;
+  char *pruning;
   double sparsity;
   gint64 index;
 };
@@ -27,6 +28,7 @@ open_window (PlApplication *self, const char *model_path)
     .index = self->index,
     .view = self->view,
     .method = self->method,
+    .pruning = self->pruning,
   };
   PlWindow *window = pl_window_new (GTK_APPLICATION (self), &options);
   gtk_window_present (GTK_WINDOW (window));
@@ -82,9 +84,9 @@ pl_application_handle_local_options (GApplication *app, GVariantDict *options)
     {
       if (g_strcmp0 (s, "saliency") != 0 && g_strcmp0 (s, "features") != 0 &&
           g_strcmp0 (s, "shap") != 0 && g_strcmp0 (s, "metrics") != 0 &&
-          g_strcmp0 (s, "sweep") != 0)
+          g_strcmp0 (s, "sweep") != 0 && g_strcmp0 (s, "model") != 0)
         {
-          g_printerr (_("prunelens: --view must be saliency, features, shap, metrics or sweep\n"));
+          g_printerr (_("prunelens: --view must be saliency, features, shap, sweep, model or metrics\n"));
           return 2;
         }
       g_free (self->view);
@@ -101,6 +103,18 @@ pl_application_handle_local_options (GApplication *app, GVariantDict *options)
         }
       g_free (self->method);
       self->method = g_strdup (s);
+    }
+  if (g_variant_dict_lookup (options, "pruning", "&s", &s))
+    {
+      if (!pl_window_pruning_from_string (s, NULL, NULL, NULL))
+        {
+          g_printerr (_("prunelens: --pruning must be CRITERION,GRANULARITY,SCOPE, e.g. "
+                        "l1,channels,global (criteria: magnitude, random, taylor, l1, l2; "
+                        "granularities: unstructured, 2:4, channels; scopes: global, layerwise)\n"));
+          return 2;
+        }
+      g_free (self->pruning);
+      self->pruning = g_strdup (s);
     }
   return -1;
 }
@@ -151,6 +165,7 @@ pl_application_finalize (GObject *object)
   g_free (self->dataset_dir);
   g_free (self->view);
   g_free (self->method);
+  g_free (self->pruning);
   G_OBJECT_CLASS (pl_application_parent_class)->finalize (object);
 }
 
@@ -172,7 +187,8 @@ pl_application_init (PlApplication *self)
     { "dataset", 'd', 0, G_OPTION_ARG_FILENAME, NULL, N_("Fashion-MNIST folder (IDX files) to open"), N_("DIR") },
     { "sparsity", 's', 0, G_OPTION_ARG_DOUBLE, NULL, N_("Start pruned to this sparsity, in percent"), N_("PERCENT") },
     { "index", 'i', 0, G_OPTION_ARG_INT64, NULL, N_("Test image to select at start"), N_("INDEX") },
-    { "view", 0, 0, G_OPTION_ARG_STRING, NULL, N_("View to show: saliency, features, shap, metrics or sweep"), N_("VIEW") },
+    { "view", 0, 0, G_OPTION_ARG_STRING, NULL, N_("View to show: saliency, features, shap, sweep, model or metrics"), N_("VIEW") },
+    { "pruning", 'p', 0, G_OPTION_ARG_STRING, NULL, N_("Pruning criterion, granularity and scope, e.g. l1,channels,global"), N_("C,G,S") },
     { "method", 'm', 0, G_OPTION_ARG_STRING, NULL, N_("Attribution: saliency, gradient-x-input, integrated-gradients, smoothgrad, occlusion or grad-cam"), N_("METHOD") },
     { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version and exit"), NULL },
     { NULL }
@@ -192,4 +208,18 @@ pl_application_new (void)
                        "flags", G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE,
                        "resource-base-path", "/org/prunelens/PruneLens",
                        NULL);
+}
+
+static gint64 process_start_time;
+
+void
+pl_process_set_start_time (gint64 usec)
+{
+  process_start_time = usec;
+}
+
+gint64
+pl_process_start_time (void)
+{
+  return process_start_time;
 }

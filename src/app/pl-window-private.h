@@ -33,4 +33,26 @@ double pl_window_get_achieved_sparsity (PlWindow *self);
 /* The last error shown to the user, or NULL. */
 const char *pl_window_get_last_error (PlWindow *self);
 
+/* The pruning history (pl-prune.h): number of steps (step 0 = original) and the current
+ * one; go to a step (drops an unapplied preview); the step compared with. */
+guint pl_window_history_n_steps (PlWindow *self);
+guint pl_window_history_current (PlWindow *self);
+void pl_window_history_go_to (PlWindow *self, guint index);
+void pl_window_set_reference (PlWindow *self, guint index);
+/* Activates a window action by name, e.g. "win.apply-step", "win.undo", "win.redo".
+ * FALSE if it does not exist. */
+gboolean pl_window_activate (PlWindow *self, const char *action);
+/* The Model view (a PlModelView) and the history's list box. */
+GtkWidget *pl_window_get_model_view (PlWindow *self);
+GtkWidget *pl_window_get_history_list (PlWindow *self);
+/* Shows a view: saliency, features, shap, sweep, model, metrics. */
+void pl_window_show_view (PlWindow *self, const char *name);
+
+/* Sessions (.prunelens, session/pl-recipe.h): save atomically; open (loads the model and
+ * dataset, then recomputes the steps: wait until not busy). The moved-aside autosave of a
+ * session that did not end cleanly, offered back with a toast (NULL if none). */
+gboolean pl_window_save_session (PlWindow *self, const char *path, GError **error);
+gboolean pl_window_open_session (PlWindow *self, const char *path, GError **error);
+const char *pl_window_get_recovered_session (PlWindow *self);
+
 G_END_DECLS

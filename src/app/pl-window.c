@@ -15,8 +15,15 @@
 #include "onnx/pl-onnx.h"
 #include "pl-error.h"
 #include "pl-figure-view.h"
+#include "pl-application.h"
+#include "pl-history-panel.h"
+#include "pl-info-popover.h"
+#include "pl-model-view.h"
+#include "pl-session-io.h"
+#include <glib/gstdio.h>
 
-typedef enum { JOB_LOAD, JOB_PRUNE, JOB_EXPLAIN, JOB_COMPARE, JOB_SWEEP, N_JOBS } JobKind;
+typedef enum { JOB_LOAD, JOB_PRUNE, JOB_EXPLAIN, JOB_COMPARE, JOB_SWEEP, JOB_RESTORE,
+               N_JOBS } JobKind;
 
 typedef struct {
   JobKind kind;
@@ -43,6 +50,10 @@ typedef struct {
   PlComparison *comparison;
   PlCompareReport *report;
   PlSweep *sweep;
+  /* JOB_RESTORE: the steps of a session to recompute, and the results */
+  GPtrArray *restore_configs;     /* of PlPruneConfig * (never NULL) */
+  GArray *restore_sparsities;     /* of double */
+  GPtrArray *restored;            /* of PlPruneStep * */
 } Job;
 
 struct _PlWindow {
@@ -85,6 +96,12 @@ struct _PlWindow {
   GtkLabel *status_label;
   GtkProgressBar *progress_bar;
   GtkButton *cancel_button;
+  PlModelView *model_view;
+  GtkListBox *history_list;
+  GtkMenuButton *history_button;
+  GtkDropDown *reference_dropdown;
+  GtkStringList *reference_model;
+  GtkLabel *method_info_label;
 
   /* owned references */
   GSettings *settings;            /* NULL when the schema is not installed */
@@ -93,7 +110,18 @@ struct _PlWindow {
   PlGraph *original;
   PlDataset *dataset;
   PlEvaluation *eval_original;
-  PlPruneStep *step;              /* NULL at sparsity 0 */
+  PlPruneStep *preview;           /* the slider's pruning of the current step; NULL: none */
+  PlPruneHistory *history;        /* applied steps; metrics slot: the PlPruneStep */
+  PlPruneConfig *preview_config;  /* the preview's configuration (NULL: default) */
+  char *model_sha256;             /* of the loaded model file, for sessions */
+  PlRecipe *pending_recipe;       /* a session being opened: applied once loaded */
+  char *recovered_path;           /* an autosave to offer back, or NULL */
+  guint reference;                /* history step compared with ("original" side) */
+  gboolean filling_history;
+  gint64 last_tick;               /* PL_MEASURE_LATENCY: previous frame-clock tick (µs) */
+  gint64 max_gap;                 /* the longest gap between ticks while busy (µs) */
+  gboolean measure_latency;
+  gboolean no_autosave;           /* PL_NO_AUTOSAVE=1 */
   PlComparison *comparison;
   PlCompareReport *report;
   PlSweep *sweep;
@@ -120,6 +148,66 @@ G_DEFINE_FINAL_TYPE (PlWindow, pl_window, ADW_TYPE_APPLICATION_WINDOW)
 
 static void start_job (PlWindow *self, JobKind kind);
 static void show_report (PlWindow *self);
+static void update_history (PlWindow *self);
+static void update_history_actions (PlWindow *self);
+static void history_moved (PlWindow *self);
+static void autosave (PlWindow *self);
+
+/* ----------------------------------------------------------------- history ---- *
+ * The model: the history holds the applied steps (step 0 = the original network). Every
+ * step is the ORIGINAL network pruned with the panel's settings at the slider's target
+ * sparsity — the configurations the user tried, as a session file (pl-recipe.h) stores
+ * them, so reopening a session recomputes the same networks. Moving the slider or a
+ * drop-down previews a step (shown as "pruned"); Apply records the preview as a new step
+ * after the current one (dropping any redo tail). Undo / Redo / a click in the history
+ * list move the current step and drop the preview. "Compare with" picks the step shown on
+ * the "original" side of every view. */
+
+/* The PlPruneStep shown as "pruned": the preview, else the current step's (NULL: step 0). */
+static const PlPruneStep *
+shown_step (PlWindow *self)
+{
+  if (self->preview != NULL)
+    return self->preview;
+  if (self->history == NULL)
+    return NULL;
+  return pl_prune_history_current (self->history)->metrics;
+}
+
+static PlGraph *
+shown_graph (PlWindow *self)
+{
+  const PlPruneStep *s = shown_step (self);
+  return s ? s->pruned : self->original;
+}
+
+static guint
+reference_index (PlWindow *self)
+{
+  if (self->history == NULL || self->reference >= pl_prune_history_n_steps (self->history))
+    return 0;
+  return self->reference;
+}
+
+static PlGraph *
+reference_graph (PlWindow *self)
+{
+  if (self->history == NULL)
+    return self->original;
+  return pl_prune_history_step (self->history, reference_index (self))->graph;
+}
+
+static const PlEvaluation *
+reference_evaluation (PlWindow *self)
+{
+  if (self->history != NULL)
+    {
+      const PlPruneStep *s = pl_prune_history_step (self->history, reference_index (self))->metrics;
+      if (s != NULL)
+        return s->evaluation;
+    }
+  return self->eval_original;
+}
 
 /* ---------------------------------------------------------------- settings ---- */
 
@@ -217,7 +305,8 @@ class_name (PlWindow *self, gint k)
 static double
 current_sparsity (PlWindow *self)
 {
-  return self->step ? self->step->achieved_sparsity : pl_graph_weight_sparsity (self->original);
+  const PlPruneStep *s = shown_step (self);
+  return s ? s->achieved_sparsity : pl_graph_weight_sparsity (self->original);
 }
 
 static void
@@ -226,9 +315,11 @@ update_metric_labels (PlWindow *self)
   g_autofree char *acc0 = NULL, *acc1 = NULL, *ach = NULL, *ev = NULL, *left = NULL;
   if (self->eval_original != NULL)
     {
-      acc0 = g_strdup_printf ("%.2f %%", 100.0 * self->eval_original->accuracy);
-      PlEvaluation *e1 = self->step ? self->step->evaluation : self->eval_original;
-      double delta = 100.0 * (e1->accuracy - self->eval_original->accuracy);
+      const PlEvaluation *e0 = reference_evaluation (self);
+      acc0 = g_strdup_printf ("%.2f %%", 100.0 * e0->accuracy);
+      const PlPruneStep *s = shown_step (self);
+      const PlEvaluation *e1 = s ? s->evaluation : self->eval_original;
+      double delta = 100.0 * (e1->accuracy - e0->accuracy);
       acc1 = g_strdup_printf ("%.2f %% (%+.2f)", 100.0 * e1->accuracy, delta);
       ev = g_strdup_printf (_("the first %d test images (top-1)"), (int) self->eval_original->n);
     }
@@ -330,7 +421,7 @@ rebuild_figures (PlWindow *self)
     .model_name = model_name,
     .dataset_name = self->dataset->name,
     .sparsity = current_sparsity (self),
-    .pruning = self->step ? self->step->description : NULL,
+    .pruning = shown_step (self) ? shown_step (self)->description : NULL,
     .class_names = (const char *const *) self->dataset->class_names,
     .n_classes = self->dataset->n_classes,
     .dark = adw_style_manager_get_dark (adw_style_manager_get_default ()),
@@ -365,6 +456,9 @@ job_free (Job *job)
   g_clear_pointer (&job->report, pl_compare_report_free);
   g_clear_pointer (&job->sweep, pl_sweep_free);
   g_clear_pointer (&job->prune_config, pl_prune_config_free);
+  g_clear_pointer (&job->restore_configs, g_ptr_array_unref);
+  g_clear_pointer (&job->restore_sparsities, g_array_unref);
+  g_clear_pointer (&job->restored, g_ptr_array_unref);
   g_mutex_clear (&job->lock);
   g_free (job->message);
   g_free (job);
@@ -443,6 +537,23 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
                                          &progress, &error);
         break;
       }
+    case JOB_RESTORE:
+      {
+        guint n = job->restore_configs->len;
+        job->restored = g_ptr_array_new_with_free_func ((GDestroyNotify) pl_prune_step_free);
+        for (guint i = 0; i < n && error == NULL; i++)
+          {
+            g_autofree char *msg = g_strdup_printf (_("Recomputing step %u of %u"), i + 1, n);
+            job_progress ((double) i / n, msg, job);
+            PlProgress sub = pl_progress_sub (&progress, (double) i / n, (double) (i + 1) / n);
+            PlPruneStep *step = pl_prune_step_run_config (
+                job->original, job->dataset, g_ptr_array_index (job->restore_configs, i),
+                g_array_index (job->restore_sparsities, double, i), job->n_eval, &sub, &error);
+            if (step != NULL)
+              g_ptr_array_add (job->restored, step);
+          }
+        break;
+      }
     case JOB_EXPLAIN:
     default:
       job_progress (0.0, _("Explaining both networks"), job);
@@ -505,6 +616,7 @@ update_busy (PlWindow *self)
     g_clear_handle_id (&self->progress_id, g_source_remove);
   if (busy)
     on_progress_tick (self);
+  update_history_actions (self);
 }
 
 static void
@@ -531,9 +643,12 @@ apply_load (PlWindow *self, Job *job)
   g_clear_pointer (&self->original, pl_graph_unref);
   g_clear_pointer (&self->dataset, pl_dataset_unref);
   g_clear_pointer (&self->eval_original, pl_evaluation_free);
-  g_clear_pointer (&self->step, pl_prune_step_free);
+  g_clear_pointer (&self->preview, pl_prune_step_free);
+  g_clear_pointer (&self->history, pl_prune_history_free);
   g_clear_pointer (&self->comparison, pl_comparison_free);
   self->original = g_steal_pointer (&job->loaded_graph);
+  self->history = pl_prune_history_new (self->original, 0);
+  self->reference = 0;
   self->dataset = g_steal_pointer (&job->loaded_dataset);
   self->eval_original = g_steal_pointer (&job->evaluation);
   g_free (self->model_path);
@@ -573,6 +688,17 @@ apply_load (PlWindow *self, Job *job)
   self->selected = -1;
   pl_window_select_sample (self, index);
   update_metric_labels (self);
+  update_history (self);
+
+  g_clear_pointer (&self->model_sha256, g_free);
+  self->model_sha256 = pl_file_sha256 (self->model_path, NULL);
+  if (self->pending_recipe != NULL && self->pending_recipe->steps->len > 0)
+    {
+      set_slider (self, 0.0);
+      start_job (self, JOB_RESTORE);
+      return;
+    }
+  g_clear_pointer (&self->pending_recipe, pl_recipe_free);
 
   double s = self->pending_sparsity;
   set_slider (self, 100.0 * s);
@@ -580,6 +706,31 @@ apply_load (PlWindow *self, Job *job)
     start_job (self, JOB_PRUNE);
   else
     start_job (self, JOB_EXPLAIN);
+}
+
+/* The steps of an opened session are recomputed: record them and go to its current step. */
+static void
+apply_restore (PlWindow *self, Job *job)
+{
+  g_autoptr (PlRecipe) recipe = g_steal_pointer (&self->pending_recipe);
+  /* The history takes the steps over. */
+  g_ptr_array_set_free_func (job->restored, NULL);
+  for (guint i = 0; i < job->restored->len; i++)
+    {
+      PlPruneStep *step = g_ptr_array_index (job->restored, i);
+      guint index = pl_prune_history_push (self->history,
+                                           g_ptr_array_index (job->restore_configs, i),
+                                           step->target_sparsity, step->pruned);
+      pl_prune_history_set_metrics (self->history, index, step,
+                                    (GDestroyNotify) pl_prune_step_free);
+    }
+  g_ptr_array_set_size (job->restored, 0);
+  gint current = recipe ? recipe->current_step : -1;
+  guint n = pl_prune_history_n_steps (self->history);
+  pl_prune_history_go_to (self->history, current < 0 ? 0 : MIN ((guint) current + 1, n - 1));
+  history_moved (self);
+  g_autofree char *msg = g_strdup_printf (_("Session restored: %u pruning steps"), n - 1);
+  toast (self, msg);
 }
 
 static void
@@ -599,11 +750,13 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!ok)
     {
+      if (job->kind == JOB_LOAD || job->kind == JOB_RESTORE)
+        g_clear_pointer (&self->pending_recipe, pl_recipe_free);
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
           gtk_label_set_label (self->status_label, _("Cancelled"));
           if (job->kind == JOB_PRUNE)
-            set_slider (self, 100.0 * (self->step ? self->step->target_sparsity : 0.0));
+            set_slider (self, 100.0 * (shown_step (self) ? shown_step (self)->target_sparsity : 0.0));
         }
       else
         {
@@ -611,6 +764,7 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
                               : job->kind == JOB_PRUNE ? _("Pruning failed")
                               : job->kind == JOB_COMPARE ? _("Comparing failed")
                               : job->kind == JOB_SWEEP ? _("The sweep failed")
+                              : job->kind == JOB_RESTORE ? _("Could not restore the session")
                                                          : _("Explaining failed");
           show_error (self, heading, error);
           gtk_label_set_label (self->status_label, error->message);
@@ -632,10 +786,16 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
     case JOB_LOAD:
       apply_load (self, job);
       break;
+    case JOB_RESTORE:
+      apply_restore (self, job);
+      break;
     case JOB_PRUNE:
-      g_clear_pointer (&self->step, pl_prune_step_free);
-      self->step = g_steal_pointer (&job->step);
+      g_clear_pointer (&self->preview, pl_prune_step_free);
+      g_clear_pointer (&self->preview_config, pl_prune_config_free);
+      self->preview = g_steal_pointer (&job->step);
+      self->preview_config = g_steal_pointer (&job->prune_config);
       update_metric_labels (self);
+      update_history (self);
       refresh_grid (self);
       start_job (self, JOB_EXPLAIN);
       break;
@@ -699,7 +859,10 @@ start_job (PlWindow *self, JobKind kind)
       cancel_job (self, JOB_COMPARE);
     }
   if (kind == JOB_LOAD)
-    cancel_job (self, JOB_PRUNE);
+    {
+      cancel_job (self, JOB_PRUNE);
+      cancel_job (self, JOB_RESTORE);
+    }
 
   Job *job = g_new0 (Job, 1);
   g_mutex_init (&job->lock);
@@ -724,18 +887,37 @@ start_job (PlWindow *self, JobKind kind)
       job->dataset = pl_dataset_ref (self->dataset);
       job->index = self->selected;
       break;
-    case JOB_COMPARE:
+    case JOB_RESTORE:
       job->model_path = g_strdup (self->model_path);
       job->original = pl_graph_ref (self->original);
-      job->pruned = pl_graph_ref (self->step ? self->step->pruned : self->original);
+      job->dataset = pl_dataset_ref (self->dataset);
+      job->restore_configs = g_ptr_array_new_with_free_func ((GDestroyNotify) pl_prune_config_free);
+      job->restore_sparsities = g_array_new (FALSE, FALSE, sizeof (double));
+      for (guint i = 0; self->pending_recipe && i < self->pending_recipe->steps->len; i++)
+        {
+          const PlRecipeStep *rs = g_ptr_array_index (self->pending_recipe->steps, i);
+          PlPruneConfig *c = pl_prune_config_copy (rs->config);
+          /* Taylor scores on images past the evaluation subset, as the panel does. */
+          if (c->criterion == PL_PRUNE_CRITERION_TAYLOR)
+            pl_prune_config_set_calibration (c, self->dataset,
+                                             MIN (job->n_eval, MAX (self->dataset->n - 64, 0)),
+                                             c->calibration_samples > 0 ? c->calibration_samples : 64);
+          g_ptr_array_add (job->restore_configs, c);
+          g_array_append_val (job->restore_sparsities, rs->sparsity);
+        }
+      break;
+    case JOB_COMPARE:
+      job->model_path = g_strdup (self->model_path);
+      job->original = pl_graph_ref (reference_graph (self));
+      job->pruned = pl_graph_ref (shown_graph (self));
       job->dataset = pl_dataset_ref (self->dataset);
       job->n_eval = (gint64) gtk_adjustment_get_value (self->compare_adjustment);
       break;
     case JOB_EXPLAIN:
     default:
       job->model_path = g_strdup (self->model_path);
-      job->original = pl_graph_ref (self->original);
-      job->pruned = pl_graph_ref (self->step ? self->step->pruned : self->original);
+      job->original = pl_graph_ref (reference_graph (self));
+      job->pruned = pl_graph_ref (shown_graph (self));
       job->dataset = pl_dataset_ref (self->dataset);
       job->index = self->selected;
       comparison_options (self, &job->options);
@@ -778,6 +960,7 @@ on_sparsity_changed (GtkAdjustment *adjustment, PlWindow *self)
   /* Wait until the slider rests (released or a key press done) before pruning. */
   g_clear_handle_id (&self->debounce_id, g_source_remove);
   self->debounce_id = g_timeout_add (250, on_debounce, self);
+  update_history_actions (self);
 }
 
 static void
@@ -789,8 +972,17 @@ on_selection_changed (GtkSingleSelection *selection, GParamSpec *pspec, PlWindow
 }
 
 static void
+update_method_info (PlWindow *self)
+{
+  g_autofree char *markup =
+      pl_info_method_markup ((PlMapMethod) gtk_drop_down_get_selected (self->method_dropdown));
+  gtk_label_set_markup (self->method_info_label, markup);
+}
+
+static void
 on_method_changed (GtkDropDown *dropdown, GParamSpec *pspec, PlWindow *self)
 {
+  update_method_info (self);
   if (self->settings != NULL)
     g_settings_set_string (self->settings, "attribution-method",
                            pl_map_method_id ((PlMapMethod) gtk_drop_down_get_selected (dropdown)));
@@ -839,7 +1031,7 @@ thumb_bind (GtkSignalListItemFactory *factory, GtkListItem *item, PlWindow *self
   if (self->eval_original != NULL && i < self->eval_original->n)
     {
       gint p0 = self->eval_original->predictions[i];
-      gint p1 = self->step ? self->step->evaluation->predictions[i] : p0;
+      gint p1 = shown_step (self) ? shown_step (self)->evaluation->predictions[i] : p0;
       wrong = p0 != label_k;
       changed = p1 != p0;
       tooltip = g_strdup_printf (_("#%d: %s\noriginal predicts %s\npruned predicts %s"),
@@ -871,10 +1063,12 @@ metric_label (PlCompareMetric m)
     case PL_METRIC_KENDALL: return _("Kendall τ-b");
     case PL_METRIC_PEARSON: return _("Pearson r");
     case PL_METRIC_COSINE: return _("Cosine similarity");
+    /* xgettext:no-c-format */
     case PL_METRIC_TOPK: return _("Top-10 % overlap of |φ|");
     case PL_METRIC_SSIM: return _("SSIM (11 × 11 Gaussian window)");
     case PL_METRIC_BARS_SPEARMAN: return _("Patch bars: Spearman ρ");
     case PL_METRIC_BARS_KENDALL: return _("Patch bars: Kendall τ-b");
+    /* xgettext:no-c-format */
     case PL_METRIC_BARS_TOPK: return _("Patch bars: top-10 % overlap");
     case PL_METRIC_DELETION_ORIG: return _("Deletion AUC, original (lower is more faithful)");
     case PL_METRIC_DELETION_PRUNED: return _("Deletion AUC, pruned");
@@ -956,7 +1150,10 @@ show_report (PlWindow *self)
   GtkWidget *grid = gtk_grid_new ();
   gtk_grid_set_column_spacing (GTK_GRID (grid), 24);
   gtk_grid_set_row_spacing (GTK_GRID (grid), 2);
-  const char *titles[] = { N_("Metric"), N_("Mean"), N_("95 % CI"), N_("Median"), N_("n") };
+  const char *titles[] = { N_("Metric"), N_("Mean"),
+                           /* xgettext:no-c-format */
+                           N_("95 % CI"),
+                           N_("Median"), N_("n") };
   for (guint c = 0; c < G_N_ELEMENTS (titles); c++)
     {
       GtkWidget *t = cell (_(titles[c]), FALSE, c == 0 ? 0.0f : 1.0f);
@@ -1254,12 +1451,330 @@ show_view (GtkWidget *widget, const char *action, GVariant *param)
   adw_view_stack_set_visible_child_name (self->view_stack, g_variant_get_string (param, NULL));
 }
 
+/* ------------------------------------------------------------ history UI ---- */
+
+static void
+update_history_actions (PlWindow *self)
+{
+  gboolean idle_prune = self->jobs[JOB_PRUNE] == NULL && self->debounce_id == 0;
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.apply-step",
+                                 self->preview != NULL && idle_prune);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.undo",
+                                 self->history != NULL &&
+                                 (self->preview != NULL || pl_prune_history_can_undo (self->history)));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.redo",
+                                 self->history != NULL && pl_prune_history_can_redo (self->history));
+}
+
+static void
+update_history (PlWindow *self)
+{
+  double acc0 = self->eval_original ? self->eval_original->accuracy : -1.0;
+  self->filling_history = TRUE;
+  pl_history_panel_fill (self->history_list, self->reference_model, self->history, acc0);
+  if (self->history != NULL)
+    gtk_drop_down_set_selected (self->reference_dropdown, reference_index (self));
+  self->filling_history = FALSE;
+  update_history_actions (self);
+  if (self->history != NULL)
+    {
+      g_autofree char *label = g_strdup_printf (_("_History (%u)"),
+                                                pl_prune_history_n_steps (self->history));
+      gtk_menu_button_set_label (self->history_button, label);
+    }
+  pl_model_view_set_graphs (self->model_view, self->original ? reference_graph (self) : NULL,
+                            self->original ? shown_graph (self) : NULL);
+  autosave (self);
+}
+
+/* After the current step moved: drop the preview, put the slider on the step's target and
+ * show the step. */
+static void
+history_moved (PlWindow *self)
+{
+  g_clear_handle_id (&self->debounce_id, g_source_remove);
+  cancel_job (self, JOB_PRUNE);
+  g_clear_pointer (&self->preview, pl_prune_step_free);
+  g_clear_pointer (&self->preview_config, pl_prune_config_free);
+  const PlPruneHistoryStep *step = pl_prune_history_current (self->history);
+  set_slider (self, 100.0 * step->sparsity);
+  update_metric_labels (self);
+  refresh_grid (self);
+  update_history (self);
+  start_job (self, JOB_EXPLAIN);
+}
+
+static void
+apply_step (GtkWidget *widget, const char *action, GVariant *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+  if (self->history == NULL || self->preview == NULL || self->jobs[JOB_PRUNE] != NULL)
+    {
+      toast (self, _("Move the sparsity slider to preview a step first"));
+      return;
+    }
+  PlPruneStep *step = g_steal_pointer (&self->preview);
+  guint index = pl_prune_history_push (self->history, self->preview_config,
+                                       step->target_sparsity, step->pruned);
+  pl_prune_history_set_metrics (self->history, index, step, (GDestroyNotify) pl_prune_step_free);
+  g_clear_pointer (&self->preview_config, pl_prune_config_free);
+  update_history (self);
+  g_autofree char *msg = g_strdup_printf (_("Step %u applied: %.1f %% sparsity, %.2f %% accuracy"),
+                                          index, 100.0 * step->achieved_sparsity,
+                                          100.0 * step->evaluation->accuracy);
+  toast (self, msg);
+}
+
+static void
+undo_step (GtkWidget *widget, const char *action, GVariant *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+  if (self->history != NULL && self->preview != NULL)
+    history_moved (self);   /* the first undo drops an unapplied preview */
+  else if (self->history != NULL && pl_prune_history_undo (self->history))
+    history_moved (self);
+}
+
+static void
+redo_step (GtkWidget *widget, const char *action, GVariant *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+  if (self->history != NULL && pl_prune_history_redo (self->history))
+    history_moved (self);
+}
+
+static void
+on_history_row_activated (GtkListBox *list, GtkListBoxRow *row, PlWindow *self)
+{
+  guint index = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (row), "step"));
+  gtk_menu_button_popdown (self->history_button);
+  pl_window_history_go_to (self, index);
+}
+
+static void
+on_reference_changed (GtkDropDown *dropdown, GParamSpec *pspec, PlWindow *self)
+{
+  if (self->filling_history || self->history == NULL)
+    return;
+  guint sel = gtk_drop_down_get_selected (dropdown);
+  if (sel == GTK_INVALID_LIST_POSITION || sel == self->reference)
+    return;
+  self->reference = sel;
+  update_metric_labels (self);
+  refresh_grid (self);
+  update_history (self);
+  start_job (self, JOB_EXPLAIN);
+}
+
+/* ------------------------------------------------------------- measuring ---- */
+
+static gboolean
+on_latency_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
+{
+  PlWindow *self = PL_WINDOW (widget);
+  gint64 now = g_get_monotonic_time ();
+  if (self->last_tick > 0 && pl_window_is_busy (self))
+    self->max_gap = MAX (self->max_gap, now - self->last_tick);
+  self->last_tick = now;
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_first_after_paint (GdkFrameClock *clock, PlWindow *self)
+{
+  g_signal_handlers_disconnect_by_func (clock, on_first_after_paint, self);
+  gint64 ms = (g_get_monotonic_time () - pl_process_start_time ()) / 1000;
+  g_print ("first-frame-ms %" G_GINT64_FORMAT "\n", ms);
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+  if (app != NULL)
+    g_application_quit (G_APPLICATION (app));
+}
+
+static void
+on_map_bench (GtkWidget *widget, gpointer user_data)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
+  if (clock != NULL)
+    g_signal_connect (clock, "after-paint", G_CALLBACK (on_first_after_paint), widget);
+}
+
+/* --------------------------------------------------------------- sessions ---- */
+
+static PlRecipe *
+session_recipe (PlWindow *self)
+{
+  if (self->history == NULL || self->model_path == NULL)
+    return NULL;
+  PlComparisonOptions options;
+  comparison_options (self, &options);
+  return pl_session_io_build (self->model_path, self->model_sha256, self->dataset_dir,
+                              setting_int (self, "eval-samples", 2000), self->history,
+                              pl_prune_history_current_index (self->history), &options,
+                              self->selected,
+                              adw_view_stack_get_visible_child_name (self->view_stack));
+}
+
+/* Writes the session to the autosave file after every change of the history (atomic);
+ * a clean close removes it. Only while no session is being restored. */
+static void
+autosave (PlWindow *self)
+{
+  if (self->history == NULL || self->pending_recipe != NULL || self->no_autosave)
+    return;
+  g_autoptr (PlRecipe) recipe = session_recipe (self);
+  if (recipe == NULL)
+    return;
+  g_autofree char *path = pl_session_io_autosave_path ();
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr (GError) error = NULL;
+  if (g_mkdir_with_parents (dir, 0700) != 0 || !pl_recipe_save_file (recipe, path, &error))
+    g_message ("autosave to %s failed: %s", path, error ? error->message : g_strerror (errno));
+}
+
+gboolean
+pl_window_save_session (PlWindow *self, const char *path, GError **error)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_autoptr (PlRecipe) recipe = session_recipe (self);
+  if (recipe == NULL)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   _("%s: nothing to save yet: the model is still loading"), path);
+      return FALSE;
+    }
+  return pl_recipe_save_file (recipe, path, error);
+}
+
+/* Opens a session: checks the model, then loads model and dataset; the steps are
+ * recomputed once they are loaded (JOB_RESTORE). */
+gboolean
+pl_window_open_session (PlWindow *self, const char *path, GError **error)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_autoptr (PlRecipe) recipe = pl_recipe_load_file (path, error);
+  if (recipe == NULL)
+    return FALSE;
+  g_autoptr (GError) check = NULL;
+  if (!pl_recipe_check_model (recipe, &check))
+    {
+      if (!g_error_matches (check, PL_ERROR, PL_ERROR_INVALID))
+        {
+          g_propagate_error (error, g_steal_pointer (&check));
+          return FALSE;
+        }
+      /* The model changed since: open anyway, and say so. */
+      toast (self, check->message);
+    }
+  g_free (self->model_path);
+  self->model_path = pl_recipe_model_file (recipe);
+  g_free (self->dataset_dir);
+  self->dataset_dir = recipe->dataset_path ? pl_recipe_resolve_path (recipe, recipe->dataset_path)
+                                           : g_strdup (PL_DEFAULT_DATASET_DIR);
+  if (recipe->explanations->len > 0)
+    {
+      PlMapMethod method = g_array_index (recipe->explanations, PlComparisonOptions, 0).method;
+      if (method < PL_MAP_N_METHODS)
+        gtk_drop_down_set_selected (self->method_dropdown, method);
+    }
+  if (recipe->inputs->len > 0)
+    self->selected = MAX (g_array_index (recipe->inputs, gint64, 0), 0);
+  const char *view = pl_session_io_view (recipe);
+  if (view != NULL)
+    adw_view_stack_set_visible_child_name (self->view_stack, view);
+  g_clear_pointer (&self->pending_recipe, pl_recipe_free);
+  self->pending_recipe = g_steal_pointer (&recipe);
+  self->pending_sparsity = 0.0;
+  start_job (self, JOB_LOAD);
+  return TRUE;
+}
+
+static void
+on_session_response (GtkNativeDialog *dialog, int response, PlWindow *self)
+{
+  gboolean save = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "save"));
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      g_autoptr (GError) error = NULL;
+      if (save && !g_str_has_suffix (path, ".prunelens"))
+        {
+          char *with = g_strconcat (path, ".prunelens", NULL);
+          g_free (path);
+          path = with;
+        }
+      if (save ? !pl_window_save_session (self, path, &error)
+               : !pl_window_open_session (self, path, &error))
+        show_error (self, save ? _("Could not save the session") : _("Could not open the session"),
+                    error);
+      else if (save)
+        {
+          g_autofree char *display = g_filename_display_basename (path);
+          g_autofree char *msg = g_strdup_printf (_("Session saved as “%s”"), display);
+          toast (self, msg);
+        }
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+}
+
+static void
+session_dialog (PlWindow *self, gboolean save)
+{
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new (
+      save ? _("Save Session") : _("Open Session"), GTK_WINDOW (self),
+      save ? GTK_FILE_CHOOSER_ACTION_SAVE : GTK_FILE_CHOOSER_ACTION_OPEN,
+      save ? _("_Save") : _("_Open"), _("_Cancel"));
+  GtkFileFilter *filter = gtk_file_filter_new ();
+  gtk_file_filter_set_name (filter, _("PruneLens sessions"));
+  gtk_file_filter_add_pattern (filter, "*.prunelens");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+  g_object_unref (filter);
+  if (save)
+    gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), _("session.prunelens"));
+  g_object_set_data (G_OBJECT (dialog), "save", GINT_TO_POINTER (save));
+  g_signal_connect (dialog, "response", G_CALLBACK (on_session_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+static void
+save_session_action (GtkWidget *widget, const char *action, GVariant *param)
+{
+  session_dialog (PL_WINDOW (widget), TRUE);
+}
+
+static void
+open_session_action (GtkWidget *widget, const char *action, GVariant *param)
+{
+  session_dialog (PL_WINDOW (widget), FALSE);
+}
+
+static void
+restore_autosave (GtkWidget *widget, const char *action, GVariant *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+  if (self->recovered_path == NULL)
+    return;
+  g_autoptr (GError) error = NULL;
+  if (!pl_window_open_session (self, self->recovered_path, &error))
+    show_error (self, _("Could not restore the session"), error);
+  g_clear_pointer (&self->recovered_path, g_free);
+}
+
 /* ------------------------------------------------------------------ object ---- */
 
 static gboolean
 pl_window_close_request (GtkWindow *window)
 {
   PlWindow *self = PL_WINDOW (window);
+  /* A clean close: no autosave to offer back next time. */
+  if (!self->no_autosave && self->history != NULL)
+    {
+      g_autofree char *path = pl_session_io_autosave_path ();
+      g_unlink (path);
+    }
   if (self->settings != NULL)
     {
       int w, h;
@@ -1281,6 +1796,11 @@ pl_window_dispose (GObject *object)
   for (gint k = 0; k < N_JOBS; k++)
     cancel_job (self, k);
   g_signal_handlers_disconnect_by_data (adw_style_manager_get_default (), self);
+  if (self->measure_latency)
+    {
+      g_print ("max-main-loop-gap-ms %.1f\n", self->max_gap / 1000.0);
+      self->measure_latency = FALSE;
+    }
   gtk_widget_dispose_template (GTK_WIDGET (self), PL_TYPE_WINDOW);
   G_OBJECT_CLASS (pl_window_parent_class)->dispose (object);
 }
@@ -1299,7 +1819,12 @@ pl_window_finalize (GObject *object)
   g_clear_pointer (&self->original, pl_graph_unref);
   g_clear_pointer (&self->dataset, pl_dataset_unref);
   g_clear_pointer (&self->eval_original, pl_evaluation_free);
-  g_clear_pointer (&self->step, pl_prune_step_free);
+  g_clear_pointer (&self->preview, pl_prune_step_free);
+  g_clear_pointer (&self->preview_config, pl_prune_config_free);
+  g_clear_pointer (&self->history, pl_prune_history_free);
+  g_clear_pointer (&self->pending_recipe, pl_recipe_free);
+  g_free (self->model_sha256);
+  g_free (self->recovered_path);
   g_clear_pointer (&self->comparison, pl_comparison_free);
   g_clear_pointer (&self->report, pl_compare_report_free);
   g_clear_pointer (&self->sweep_figure, pl_sweep_line_figure_free);
@@ -1320,6 +1845,7 @@ pl_window_class_init (PlWindowClass *klass)
   window_class->close_request = pl_window_close_request;
 
   g_type_ensure (PL_TYPE_FIGURE_VIEW);
+  g_type_ensure (PL_TYPE_MODEL_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/prunelens/PruneLens/pl-window.ui");
 #define BIND(name) gtk_widget_class_bind_template_child (widget_class, PlWindow, name)
   BIND (toast_overlay);
@@ -1358,6 +1884,12 @@ pl_window_class_init (PlWindowClass *klass)
   BIND (status_label);
   BIND (progress_bar);
   BIND (cancel_button);
+  BIND (model_view);
+  BIND (history_list);
+  BIND (history_button);
+  BIND (reference_dropdown);
+  BIND (reference_model);
+  BIND (method_info_label);
 #undef BIND
 
   gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model);
@@ -1367,6 +1899,22 @@ pl_window_class_init (PlWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.compare", NULL, compare);
   gtk_widget_class_install_action (widget_class, "win.sweep", NULL, sweep);
   gtk_widget_class_install_action (widget_class, "win.show-view", "s", show_view);
+  gtk_widget_class_install_action (widget_class, "win.apply-step", NULL, apply_step);
+  gtk_widget_class_install_action (widget_class, "win.save-session", NULL, save_session_action);
+  gtk_widget_class_install_action (widget_class, "win.open-session", NULL, open_session_action);
+  gtk_widget_class_install_action (widget_class, "win.restore-autosave", NULL, restore_autosave);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK, "win.save-session", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.open-session", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_O, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.open-session", NULL);
+  gtk_widget_class_install_action (widget_class, "win.undo", NULL, undo_step);
+  gtk_widget_class_install_action (widget_class, "win.redo", NULL, redo_step);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "win.apply-step", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_z, GDK_CONTROL_MASK, "win.undo", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_z, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.redo", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Z, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.redo", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_4, GDK_ALT_MASK, "win.show-view", "s", "sweep");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_5, GDK_ALT_MASK, "win.show-view", "s", "model");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_6, GDK_ALT_MASK, "win.show-view", "s", "metrics");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open-model", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.export-figure", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.cancel", NULL);
@@ -1411,6 +1959,7 @@ pl_window_init (PlWindow *self)
         gtk_drop_down_set_selected (self->method_dropdown, method);
     }
   g_signal_connect (self->method_dropdown, "notify::selected", G_CALLBACK (on_method_changed), self);
+  update_method_info (self);
   g_signal_connect (self->criterion_dropdown, "notify::selected", G_CALLBACK (on_prune_config_changed), self);
   g_signal_connect (self->granularity_dropdown, "notify::selected", G_CALLBACK (on_prune_config_changed), self);
   g_signal_connect (self->scope_dropdown, "notify::selected", G_CALLBACK (on_prune_config_changed), self);
@@ -1425,6 +1974,21 @@ pl_window_init (PlWindow *self)
     pl_figure_view_set_placeholder (figure_view (self, k), _("Loading the model and the dataset…"));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-figure", FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel", FALSE);
+  g_signal_connect (self->history_list, "row-activated", G_CALLBACK (on_history_row_activated), self);
+  g_signal_connect (self->reference_dropdown, "notify::selected", G_CALLBACK (on_reference_changed), self);
+  update_history (self);
+  if (g_strcmp0 (g_getenv ("PL_MEASURE_LATENCY"), "1") == 0)
+    {
+      self->measure_latency = TRUE;
+      gtk_widget_add_tick_callback (GTK_WIDGET (self), on_latency_tick, NULL, NULL);
+    }
+  if (g_strcmp0 (g_getenv ("PL_BENCH_FIRST_FRAME"), "1") == 0)
+    {
+      g_signal_connect (self, "map", G_CALLBACK (on_map_bench), NULL);
+      self->no_autosave = TRUE;
+    }
+  if (g_strcmp0 (g_getenv ("PL_NO_AUTOSAVE"), "1") == 0)
+    self->no_autosave = TRUE;
 }
 
 PlWindow *
@@ -1442,7 +2006,20 @@ pl_window_new (GtkApplication *application, const PlWindowOptions *options)
   PlMapMethod method;
   if (options && options->method && pl_map_method_from_id (options->method, &method))
     gtk_drop_down_set_selected (self->method_dropdown, method);
+  guint criterion, granularity, scope;
+  if (options && options->pruning &&
+      pl_window_pruning_from_string (options->pruning, &criterion, &granularity, &scope))
+    pl_window_set_pruning (self, criterion, granularity, scope);
   start_job (self, JOB_LOAD);
+  /* The last session did not end cleanly: offer it back. */
+  if (!self->no_autosave && (self->recovered_path = pl_session_io_take_autosave ()) != NULL)
+    {
+      AdwToast *t = adw_toast_new (_("The last session did not end cleanly"));
+      adw_toast_set_button_label (t, _("_Restore"));
+      adw_toast_set_action_name (t, "win.restore-autosave");
+      adw_toast_set_timeout (t, 0);
+      adw_toast_overlay_add_toast (self->toast_overlay, t);
+    }
   return self;
 }
 
@@ -1567,9 +2144,9 @@ pl_window_get_accuracy (PlWindow *self, gboolean pruned)
   g_return_val_if_fail (PL_IS_WINDOW (self), -1.0);
   if (self->eval_original == NULL)
     return -1.0;
-  if (pruned && self->step != NULL)
-    return self->step->evaluation->accuracy;
-  return self->eval_original->accuracy;
+  if (pruned && shown_step (self) != NULL)
+    return shown_step (self)->evaluation->accuracy;
+  return pruned ? self->eval_original->accuracy : reference_evaluation (self)->accuracy;
 }
 
 double
@@ -1584,4 +2161,106 @@ pl_window_get_last_error (PlWindow *self)
 {
   g_return_val_if_fail (PL_IS_WINDOW (self), NULL);
   return self->last_error;
+}
+
+guint
+pl_window_history_n_steps (PlWindow *self)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), 0);
+  return self->history ? pl_prune_history_n_steps (self->history) : 0;
+}
+
+guint
+pl_window_history_current (PlWindow *self)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), 0);
+  return self->history ? pl_prune_history_current_index (self->history) : 0;
+}
+
+void
+pl_window_history_go_to (PlWindow *self, guint index)
+{
+  g_return_if_fail (PL_IS_WINDOW (self));
+  if (self->history == NULL)
+    return;
+  if (index == pl_prune_history_current_index (self->history) && self->preview == NULL)
+    return;
+  if (index == pl_prune_history_current_index (self->history) ||
+      pl_prune_history_go_to (self->history, index))
+    history_moved (self);
+}
+
+void
+pl_window_set_reference (PlWindow *self, guint index)
+{
+  g_return_if_fail (PL_IS_WINDOW (self));
+  gtk_drop_down_set_selected (self->reference_dropdown, index);
+}
+
+gboolean
+pl_window_activate (PlWindow *self, const char *action)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), FALSE);
+  return gtk_widget_activate_action (GTK_WIDGET (self), action, NULL);
+}
+
+GtkWidget *
+pl_window_get_model_view (PlWindow *self)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), NULL);
+  return GTK_WIDGET (self->model_view);
+}
+
+GtkWidget *
+pl_window_get_history_list (PlWindow *self)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), NULL);
+  return GTK_WIDGET (self->history_list);
+}
+
+void
+pl_window_show_view (PlWindow *self, const char *name)
+{
+  g_return_if_fail (PL_IS_WINDOW (self));
+  adw_view_stack_set_visible_child_name (self->view_stack, name);
+}
+
+gboolean
+pl_window_pruning_from_string (const char *text, guint *criterion, guint *granularity,
+                               guint *scope)
+{
+  g_return_val_if_fail (text != NULL, FALSE);
+  static const char *const criteria[] = { "magnitude", "random", "taylor", "l1", "l2", NULL };
+  static const char *const granularities[] = { "unstructured", "2:4", "channels", NULL };
+  static const char *const scopes[] = { "global", "layerwise", NULL };
+  const char *const *lists[] = { criteria, granularities, scopes };
+  guint found[3] = { 0, 0, 0 };
+  g_auto (GStrv) parts = g_strsplit (text, ",", -1);
+  guint n = g_strv_length (parts);
+  if (n == 0 || n > 3)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    {
+      g_strstrip (parts[i]);
+      gboolean ok = FALSE;
+      for (guint k = 0; lists[i][k] != NULL && !ok; k++)
+        if (g_ascii_strcasecmp (parts[i], lists[i][k]) == 0)
+          {
+            found[i] = k;
+            ok = TRUE;
+          }
+      if (!ok)
+        return FALSE;
+    }
+  if (criterion) *criterion = found[0];
+  if (granularity) *granularity = found[1];
+  if (scope) *scope = found[2];
+  return TRUE;
+}
+
+const char *
+pl_window_get_recovered_session (PlWindow *self)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), NULL);
+  return self->recovered_path;
 }

@@ -13,9 +13,16 @@ typedef struct {
   const char *dataset_dir;   /* NULL: the default Fashion-MNIST folder */
   double sparsity;           /* initial sparsity in [0, 0.99] */
   gint64 index;              /* initial sample */
-  const char *view;          /* "saliency", "features", "shap" or NULL */
+  const char *view;          /* "saliency", "features", "shap", "sweep", "model", "metrics" or NULL */
   const char *method;        /* attribution method id (pl_map_method_id) or NULL */
+  const char *pruning;       /* "CRITERION,GRANULARITY,SCOPE" (pl_window_pruning_from_string) or NULL */
 } PlWindowOptions;
+
+/* Parses "l1,channels,global": criterion magnitude | random | taylor | l1 | l2, granularity
+ * unstructured | 2:4 | channels, scope global | layerwise (trailing parts may be left out)
+ * into the pruning panel's drop-down positions (any out pointer may be NULL). */
+gboolean pl_window_pruning_from_string (const char *text, guint *criterion,
+                                        guint *granularity, guint *scope);
 
 PlWindow *pl_window_new (GtkApplication *application, const PlWindowOptions *options);
 

@@ -1,0 +1,394 @@
+/* GUI test of the workbench's pruning history and Model view: apply, undo, redo, a click
+ * in the history list, "compare with", a structured step in the Model view, and the
+ * Model view of a hand-built MLP (per-pixel survival, MACs, removed neurons).
+ * Needs a display (run under xvfb-run); skipped (77) without one. */
+#include "config.h"
+
+#include <adwaita.h>
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include "pl-model-view.h"
+#include "pl-window-private.h"
+
+static void
+wait_until_idle (PlWindow *w, double seconds)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+  for (int i = 0; i < 10; i++)
+    g_main_context_iteration (NULL, FALSE);
+  while (pl_window_is_busy (w))
+    {
+      ck_assert_msg (g_get_monotonic_time () < end, "the window stayed busy for %.0f s", seconds);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  ck_assert_msg (pl_window_get_last_error (w) == NULL, "error shown: %s",
+                 pl_window_get_last_error (w));
+}
+
+static void
+spin (int n)
+{
+  for (int i = 0; i < n; i++)
+    g_main_context_iteration (NULL, FALSE);
+}
+
+/* Iterates the main loop until widget has been laid out with a size (at most 10 s). */
+static void
+wait_allocated (GtkWidget *widget)
+{
+  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while ((gtk_widget_get_width (widget) < 50 || gtk_widget_get_height (widget) < 50) &&
+         g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* Distinct colours of a widget as drawn (a blank area has one or two). */
+static guint
+distinct_colours (GtkWidget *widget)
+{
+  wait_allocated (widget);
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  ck_assert_int_gt (w, 50);
+  ck_assert_int_gt (h, 50);
+  GdkPaintable *paintable = gtk_widget_paintable_new (widget);
+  GskRenderNode *node = NULL;
+  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (node == NULL && g_get_monotonic_time () < end)
+    {
+      GtkSnapshot *snapshot = gtk_snapshot_new ();
+      gdk_paintable_snapshot (paintable, snapshot, w, h);
+      node = gtk_snapshot_free_to_node (snapshot);
+      if (node == NULL)
+        g_main_context_iteration (NULL, TRUE);
+    }
+  ck_assert_ptr_nonnull (node);
+  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  GdkTexture *texture = gsk_renderer_render_texture (renderer, node,
+                                                     &GRAPHENE_RECT_INIT (0, 0, w, h));
+  int tw = gdk_texture_get_width (texture), th = gdk_texture_get_height (texture);
+  guint32 *pixels = g_new (guint32, (gsize) tw * th);
+  gdk_texture_download (texture, (guchar *) pixels, (gsize) tw * 4);
+  GHashTable *set = g_hash_table_new (g_direct_hash, g_direct_equal);
+  for (int y = 0; y < th; y++)
+    for (int x = 0; x < tw; x++)
+      g_hash_table_add (set, GUINT_TO_POINTER (pixels[(gsize) y * tw + x]));
+  guint n = g_hash_table_size (set);
+  g_hash_table_unref (set);
+  g_free (pixels);
+  g_object_unref (texture);
+  gsk_render_node_unref (node);
+  g_object_unref (paintable);
+  return n;
+}
+
+static guint
+n_rows (GtkWidget *list)
+{
+  guint n = 0;
+  for (GtkWidget *c = gtk_widget_get_first_child (list); c; c = gtk_widget_get_next_sibling (c))
+    n++;
+  return n;
+}
+
+START_TEST (test_history_and_model_view)
+{
+  const char *src = g_getenv ("PL_SOURCE_DIR");
+  ck_assert_ptr_nonnull (src);
+  g_autofree char *model = g_build_filename (src, "data", "models", "fashion-cnn.onnx", NULL);
+  ck_assert_msg (g_file_test (PL_DEFAULT_DATASET_DIR, G_FILE_TEST_IS_DIR),
+                 "missing %s (Debian package dataset-fashion-mnist)", PL_DEFAULT_DATASET_DIR);
+  PlWindowOptions options = { .model_path = model, .dataset_dir = PL_DEFAULT_DATASET_DIR };
+  PlWindow *window = pl_window_new (NULL, &options);
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1400, 900);
+  gtk_window_present (GTK_WINDOW (window));
+  wait_until_idle (window, 120);
+
+  ck_assert_uint_eq (pl_window_history_n_steps (window), 1);
+  double acc0 = pl_window_get_accuracy (window, FALSE);
+  /* Nothing previewed: Apply does nothing (a toast says why). */
+  pl_window_activate (window, "win.apply-step");
+  ck_assert_uint_eq (pl_window_history_n_steps (window), 1);
+
+  /* Preview 50 %, apply; preview 90 % from there, apply. */
+  pl_window_set_sparsity (window, 0.50);
+  wait_until_idle (window, 120);
+  ck_assert_double_eq_tol (pl_window_get_achieved_sparsity (window), 0.50, 0.001);
+  ck_assert (pl_window_activate (window, "win.apply-step"));
+  ck_assert_uint_eq (pl_window_history_n_steps (window), 2);
+  ck_assert_uint_eq (pl_window_history_current (window), 1);
+  double acc50 = pl_window_get_accuracy (window, TRUE);
+  pl_window_set_sparsity (window, 0.90);
+  wait_until_idle (window, 120);
+  ck_assert_double_eq_tol (pl_window_get_achieved_sparsity (window), 0.90, 0.001);
+  pl_window_activate (window, "win.apply-step");
+  ck_assert_uint_eq (pl_window_history_n_steps (window), 3);
+  ck_assert_uint_eq (pl_window_history_current (window), 2);
+  double acc90 = pl_window_get_accuracy (window, TRUE);
+  ck_assert_double_lt (acc90, acc0);
+  spin (10);
+  ck_assert_uint_eq (n_rows (pl_window_get_history_list (window)), 3);
+
+  /* Undo goes back to 50 % with its accuracy, redo to 90 %. */
+  pl_window_activate (window, "win.undo");
+  wait_until_idle (window, 60);
+  ck_assert_uint_eq (pl_window_history_current (window), 1);
+  ck_assert_double_eq_tol (pl_window_get_achieved_sparsity (window), 0.50, 0.001);
+  ck_assert_double_eq_tol (pl_window_get_accuracy (window, TRUE), acc50, 1e-12);
+  pl_window_activate (window, "win.redo");
+  wait_until_idle (window, 60);
+  ck_assert_uint_eq (pl_window_history_current (window), 2);
+  ck_assert_double_eq_tol (pl_window_get_achieved_sparsity (window), 0.90, 0.001);
+
+  /* A click on the first row of the history list goes to the original. */
+  GtkWidget *row0 = gtk_widget_get_first_child (pl_window_get_history_list (window));
+  ck_assert_ptr_nonnull (row0);
+  g_signal_emit_by_name (pl_window_get_history_list (window), "row-activated", row0);
+  wait_until_idle (window, 60);
+  ck_assert_uint_eq (pl_window_history_current (window), 0);
+  ck_assert_double_eq_tol (pl_window_get_achieved_sparsity (window), 0.0, 1e-9);
+  const PlComparison *c = pl_window_get_comparison (window);
+  ck_assert_ptr_nonnull (c);
+  ck_assert_int_eq (c->pred[0], c->pred[1]);
+  pl_window_history_go_to (window, 2);
+  wait_until_idle (window, 60);
+
+  /* Compare with step 1: the "original" side is now the 50 % network. */
+  pl_window_set_reference (window, 1);
+  wait_until_idle (window, 60);
+  ck_assert_double_eq_tol (pl_window_get_accuracy (window, FALSE), acc50, 1e-12);
+  pl_window_set_reference (window, 0);
+  wait_until_idle (window, 60);
+  ck_assert_double_eq_tol (pl_window_get_accuracy (window, FALSE), acc0, 1e-12);
+
+  /* Model view at 90 %: four weight layers, their sparsity and MACs. */
+  pl_window_show_view (window, "model");
+  spin (20);
+  PlModelView *mv = PL_MODEL_VIEW (pl_window_get_model_view (window));
+  ck_assert_uint_eq (pl_model_view_get_n_layers (mv), 4);
+  const PlModelLayer *conv1 = pl_model_view_get_layer (mv, 0);
+  ck_assert_str_eq (conv1->op_type, "Conv");
+  ck_assert_int_eq (conv1->weights, 16 * 1 * 3 * 3);
+  ck_assert_int_eq (conv1->params, 16 * 9 + 16);
+  /* Conv(1→16, 3×3) keeps 28 × 28 outputs (padding 1): 784 uses of each weight. */
+  ck_assert_int_eq (conv1->macs_dense, 784 * 144);
+  ck_assert_int_eq (conv1->macs_effective, 784 * conv1->nonzero);
+  gint64 params, nz, macs, eff, total_w = 0, total_nz = 0;
+  pl_model_view_get_cost (mv, &params, &nz, &macs, &eff);
+  for (guint i = 0; i < 4; i++)
+    {
+      total_w += pl_model_view_get_layer (mv, i)->weights;
+      total_nz += pl_model_view_get_layer (mv, i)->nonzero;
+    }
+  ck_assert_double_eq_tol (1.0 - (double) total_nz / total_w, 0.90, 0.001);
+  ck_assert_int_lt (eff, macs);
+  ck_assert_int_eq (params - nz, total_w - total_nz);
+  ck_assert_int_eq (pl_model_view_get_first_layer_kind (mv), 1);
+  ck_assert_uint_gt (distinct_colours (pl_model_view_get_histogram_area (mv)), 20);
+  ck_assert_uint_gt (distinct_colours (pl_model_view_get_first_layer_area (mv)), 20);
+
+  /* A structured step (L1 norm of channels, global) removes whole channels. */
+  pl_window_history_go_to (window, 0);
+  wait_until_idle (window, 60);
+  pl_window_set_pruning (window, 3, 2, 0);
+  pl_window_set_sparsity (window, 0.5);
+  wait_until_idle (window, 120);
+  pl_window_activate (window, "win.apply-step");
+  /* Going to step 0 and applying dropped the redo tail (steps 1, 2). */
+  ck_assert_uint_eq (pl_window_history_n_steps (window), 2);
+  spin (10);
+  gint64 removed = 0;
+  for (guint i = 0; i < pl_model_view_get_n_layers (mv); i++)
+    {
+      const PlModelLayer *l = pl_model_view_get_layer (mv, i);
+      removed += l->removed_channels;
+      if (l->removed_channels > 0)
+        ck_assert_ptr_nonnull (l->removed);
+    }
+  ck_assert_int_gt (removed, 0);
+  pl_window_set_pruning (window, 0, 0, 0);
+  wait_until_idle (window, 120);
+
+  /* Every step was autosaved; save a session, change things, open it again. */
+  g_autofree char *autosave = g_build_filename (g_get_user_state_dir (), "prunelens",
+                                                "autosave.prunelens", NULL);
+  ck_assert_msg (g_file_test (autosave, G_FILE_TEST_IS_REGULAR), "no autosave at %s", autosave);
+  pl_window_set_sparsity (window, 0.8);
+  wait_until_idle (window, 120);
+  pl_window_activate (window, "win.apply-step");
+  ck_assert_uint_eq (pl_window_history_n_steps (window), 3);
+  pl_window_activate (window, "win.undo");
+  wait_until_idle (window, 60);
+  ck_assert_uint_eq (pl_window_history_current (window), 1);
+  double acc_channels = pl_window_get_accuracy (window, TRUE);
+  double sp_channels = pl_window_get_achieved_sparsity (window);
+  pl_window_select_sample (window, 3);
+  wait_until_idle (window, 60);
+  g_autofree char *dir = g_dir_make_tmp ("pl-session-XXXXXX", NULL);
+  g_autofree char *session = g_build_filename (dir, "s.prunelens", NULL);
+  g_autoptr (GError) error = NULL;
+  ck_assert_msg (pl_window_save_session (window, session, &error), "%s",
+                 error ? error->message : "");
+  pl_window_history_go_to (window, 0);
+  pl_window_select_sample (window, 5);
+  wait_until_idle (window, 60);
+  ck_assert_msg (pl_window_open_session (window, session, &error), "%s",
+                 error ? error->message : "");
+  wait_until_idle (window, 240);
+  ck_assert_uint_eq (pl_window_history_n_steps (window), 3);
+  ck_assert_uint_eq (pl_window_history_current (window), 1);
+  ck_assert_double_eq_tol (pl_window_get_achieved_sparsity (window), sp_channels, 1e-12);
+  ck_assert_double_eq_tol (pl_window_get_accuracy (window, TRUE), acc_channels, 1e-12);
+  ck_assert_int_eq (pl_window_get_comparison (window)->index, 3);
+  /* A broken session file is refused with a message naming it. */
+  g_autofree char *bad = g_build_filename (dir, "bad.prunelens", NULL);
+  g_file_set_contents (bad, "{ \"format\": 3", -1, NULL);
+  ck_assert (!pl_window_open_session (window, bad, &error));
+  ck_assert_ptr_nonnull (strstr (error->message, "bad.prunelens"));
+  g_clear_error (&error);
+
+  /* A clean close removes the autosave. */
+  gtk_window_close (GTK_WINDOW (window));
+  spin (50);
+  ck_assert_msg (window == NULL, "the window was not freed when closed");
+  ck_assert (!g_file_test (autosave, G_FILE_TEST_EXISTS));
+
+  /* An autosave left behind by a crash is offered back. */
+  g_file_set_contents (autosave, "{\"format\": \"prunelens-recipe\", \"version\": 1}\n", -1, NULL);
+  window = pl_window_new (NULL, &options);
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
+  gtk_window_present (GTK_WINDOW (window));
+  ck_assert_ptr_nonnull (pl_window_get_recovered_session (window));
+  ck_assert (!g_file_test (autosave, G_FILE_TEST_EXISTS));
+  pl_window_activate (window, "win.restore-autosave");
+  wait_until_idle (window, 120);
+  ck_assert_uint_eq (pl_window_history_n_steps (window), 1);
+  gtk_window_destroy (GTK_WINDOW (window));
+  spin (50);
+  ck_assert_msg (window == NULL, "the window was not freed when closed");
+  g_unlink (autosave);
+  g_unlink (session);
+  g_unlink (bad);
+  g_autofree char *recovered = g_build_filename (g_get_user_state_dir (), "prunelens",
+                                                 "recovered.prunelens", NULL);
+  g_unlink (recovered);
+}
+END_TEST
+
+/* A hand-built MLP: Flatten of a [1, 2, 2] input, Gemm W [3, 4] (transB = 1), B [3]. */
+static PlGraph *
+tiny_mlp (void)
+{
+  PlGraph *g = pl_graph_new ();
+  g->opset = 13;
+  gint64 in_shape[] = { -1, 1, 2, 2 };
+  pl_graph_add_input (g, "x", 4, in_shape);
+  PlTensor *w = pl_tensor_new_2d (3, 4);
+  for (int i = 0; i < 12; i++)
+    w->data[i] = (float) (i + 1);
+  pl_graph_add_initializer (g, "W", w);
+  pl_tensor_unref (w);
+  PlTensor *b = pl_tensor_new_1d (3);
+  pl_graph_add_initializer (g, "B", b);
+  pl_tensor_unref (b);
+  const char *fin[] = { "x" }, *fout[] = { "f" };
+  pl_graph_add_node (g, "Flatten", "flatten", 1, fin, 1, fout);
+  const char *gin[] = { "f", "W", "B" }, *gout[] = { "y" };
+  PlNode *n = pl_graph_add_node (g, "Gemm", "fc1", 3, gin, 1, gout);
+  pl_node_set_int (n, "transB", 1);
+  pl_graph_add_output (g, "y");
+  return g;
+}
+
+START_TEST (test_model_view_mlp)
+{
+  g_autoptr (PlGraph) g = tiny_mlp ();
+  g_autoptr (PlGraph) p = pl_graph_copy (g);
+  float *w = pl_graph_value (p, pl_graph_find_value (p, "W"))->init->data;
+  /* Zero W[0][0], W[1][0], W[0][1] and the whole neuron 2. */
+  w[0] = w[4] = w[1] = 0.0f;
+  w[8] = w[9] = w[10] = w[11] = 0.0f;
+
+  GtkWidget *win = gtk_window_new ();
+  GtkWidget *view = pl_model_view_new ();
+  gtk_window_set_child (GTK_WINDOW (win), view);
+  gtk_window_set_default_size (GTK_WINDOW (win), 900, 600);
+  gtk_window_present (GTK_WINDOW (win));
+  PlModelView *mv = PL_MODEL_VIEW (view);
+  pl_model_view_set_graphs (mv, g, p);
+  ck_assert_uint_eq (pl_model_view_get_n_layers (mv), 1);
+  const PlModelLayer *l = pl_model_view_get_layer (mv, 0);
+  ck_assert_str_eq (l->name, "fc1");
+  ck_assert_int_eq (l->weights, 12);
+  ck_assert_int_eq (l->params, 15);
+  ck_assert_int_eq (l->nonzero, 5);
+  ck_assert_int_eq (l->macs_dense, 12);
+  ck_assert_int_eq (l->macs_effective, 5);
+  ck_assert_int_eq (l->channels, 3);
+  ck_assert_int_eq (l->removed_channels, 1);
+  ck_assert_str_eq (l->removed, "2");
+  ck_assert_str_eq (l->output_shape, "[1, 3]");
+  gint64 params, nz, macs, eff;
+  pl_model_view_get_cost (mv, &params, &nz, &macs, &eff);
+  ck_assert_int_eq (params, 15);
+  ck_assert_int_eq (nz, 8);
+  ck_assert_int_eq (macs, 12);
+  ck_assert_int_eq (eff, 5);
+  ck_assert_int_eq (pl_model_view_get_first_layer_kind (mv), 2);
+  gint h, wd;
+  const double *s = pl_model_view_get_pixel_survival (mv, &h, &wd);
+  ck_assert_ptr_nonnull (s);
+  ck_assert_int_eq (h, 2);
+  ck_assert_int_eq (wd, 2);
+  /* Pixel k keeps the non-zero weights of column k: 0/3, 1/3, 2/3, 2/3. */
+  ck_assert_double_eq_tol (s[0], 0.0, 1e-12);
+  ck_assert_double_eq_tol (s[1], 1.0 / 3.0, 1e-12);
+  ck_assert_double_eq_tol (s[2], 2.0 / 3.0, 1e-12);
+  ck_assert_double_eq_tol (s[3], 2.0 / 3.0, 1e-12);
+  spin (30);
+  ck_assert_uint_gt (distinct_colours (pl_model_view_get_first_layer_area (mv)), 3);
+
+  /* Unpruned: nothing removed, every pixel keeps all its weights. */
+  pl_model_view_set_graphs (mv, g, g);
+  l = pl_model_view_get_layer (mv, 0);
+  ck_assert_int_eq (l->removed_channels, 0);
+  ck_assert_ptr_null (l->removed);
+  s = pl_model_view_get_pixel_survival (mv, NULL, NULL);
+  for (int i = 0; i < 4; i++)
+    ck_assert_double_eq_tol (s[i], 1.0, 1e-12);
+  pl_model_view_set_graphs (mv, NULL, NULL);
+  ck_assert_uint_eq (pl_model_view_get_n_layers (mv), 0);
+  gtk_window_destroy (GTK_WINDOW (win));
+  spin (10);
+}
+END_TEST
+
+int
+main (void)
+{
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      g_print ("no display: skipping the GUI test (run it under xvfb-run)\n");
+      return 77;
+    }
+  /* Autosaves go to a fresh state folder, not the user's. */
+  g_autofree char *state = g_dir_make_tmp ("pl-state-XXXXXX", NULL);
+  g_setenv ("XDG_STATE_HOME", state, TRUE);
+  gtk_init ();
+  adw_init ();
+  Suite *suite = suite_create ("workbench");
+  TCase *tc = tcase_create ("workbench");
+  tcase_set_timeout (tc, 300);
+  tcase_add_test (tc, test_model_view_mlp);
+  tcase_add_test (tc, test_history_and_model_view);
+  suite_add_tcase (suite, tc);
+  SRunner *runner = srunner_create (suite);
+  srunner_set_fork_status (runner, CK_NOFORK);
+  srunner_run_all (runner, CK_NORMAL);
+  int failed = srunner_ntests_failed (runner);
+  srunner_free (runner);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
