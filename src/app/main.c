@@ -3,10 +3,12 @@
 #include <glib/gi18n.h>
 #include <locale.h>
 #include "pl-application.h"
+#include "exec/pl-cpu.h"
 
 int
 main (int argc, char **argv)
 {
+  pl_engine_init_cpu (argc, argv);   /* may re-exec once with faster OpenBLAS kernels */
   pl_process_set_start_time (g_get_monotonic_time ());
   setlocale (LC_ALL, "");
   const char *localedir = g_getenv ("PRUNELENS_LOCALEDIR");
