@@ -57,8 +57,11 @@ cmd_compare (int argc, char **argv)
       _("Prunes MODEL by global magnitude pruning, explains N class-stratified test inputs\n"
         "with both networks (saliency of the original network's predicted class), and\n"
         "writes the similarity, faithfulness and complexity of the explanations with\n"
-        "bootstrap CIs and paired tests.\n\n"
-        "Example:\n  prunelens-cli compare data/models/fashion-cnn.onnx --sparsity 90% -n 100 -o report\n"));
+        "bootstrap CIs and paired tests.\n"
+        "On a CSV table (--data FILE.csv) the inputs are rows and the explanation is the\n"
+        "signed gradient per feature; deletion / insertion replace features by their mean.\n\n"
+        "Examples:\n  prunelens-cli compare data/models/fashion-cnn.onnx --sparsity 90% -n 100 -o report\n"
+        "  prunelens-cli compare iris.onnx --data data/datasets/iris.csv --sparsity 50% -n 30 -o report\n"));
   int status = 0;
   if (!parse (ctx, &argc, &argv, &status))
     return status;
@@ -90,14 +93,8 @@ cmd_compare (int argc, char **argv)
   g_autoptr (PlDataset) ds = NULL;
   if (!open_model_and_dataset (model_path, data_dir, "test", &g, &ds, &error))
     return fail (g_steal_pointer (&error));
-  if (ds->kind == PL_DATASET_TABLE)
-    {
-      /* pl_compare_sample / pl_sweep_run explain images ([1, C, H, W]) only. */
-      fprintf (stderr, _("prunelens-cli compare: %s is a table: compare compares image explanations "
-                         "(saliency maps, patches); tables are supported by info, eval and "
-                         "explain --method\n"), ds->name);
-      return EXIT_FAILURE;
-    }
+  /* Tables: rows [1, F], the signed gradient per feature; --grid does not apply (the bars
+   * are the features). */
   if (!ensure_dir (output, &error))
     return fail (g_steal_pointer (&error));
 

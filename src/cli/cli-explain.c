@@ -634,13 +634,6 @@ cmd_explain (int argc, char **argv)
   g_autoptr (PlDataset) ds = NULL;
   if (!open_model_and_dataset (model_path, data_dir, "test", &g, &ds, &error))
     return fail (g_steal_pointer (&error));
-  if (ds->kind == PL_DATASET_TABLE)
-    {
-      fprintf (stderr, _("prunelens-cli explain: %s is a table: the comparison figures need "
-                         "images; use --method NAME -o FILE.pb for one attribution of a row\n"),
-               ds->name);
-      return EXIT_FAILURE;
-    }
   if (index < 0 || index >= ds->n)
     return usage_error (ctx, _("--index must be between 0 and %d for %s"), (int) ds->n - 1, ds->name);
   ExplainWork w = { .graph = g, .dataset = ds, .sparsity = sparsity, .index = index };
@@ -664,6 +657,7 @@ cmd_explain (int argc, char **argv)
     .dark = FALSE,
     .caption = TRUE,
   };
+  /* A table row gives grouped bars per feature (pl-table-figure.h). */
   g_autoptr (PlComparisonFigure) fig = pl_comparison_figure_new (kind, cmp, &fctx);
   if (!pl_comparison_figure_save (fig, output, dpi, &error))
     return fail (g_steal_pointer (&error));

@@ -74,14 +74,7 @@ cmd_sweep (int argc, char **argv)
   g_autoptr (PlDataset) ds = NULL;
   if (!open_model_and_dataset (model_path, data_dir, "test", &g, &ds, &error))
     return fail (g_steal_pointer (&error));
-  if (ds->kind == PL_DATASET_TABLE)
-    {
-      /* pl_compare_sample / pl_sweep_run explain images ([1, C, H, W]) only. */
-      fprintf (stderr, _("prunelens-cli sweep: %s is a table: sweep compares image explanations "
-                         "(saliency maps, patches); tables are supported by info, eval and "
-                         "explain --method\n"), ds->name);
-      return EXIT_FAILURE;
-    }
+  /* Tables: rows [1, F], the signed gradient per feature (pl_sweep_run). */
   if (index >= ds->n)
     return usage_error (ctx, _("--index must be between 0 and %d for %s"), (int) ds->n - 1, ds->name);
   if (g_mkdir_with_parents (output, 0755) != 0)
@@ -114,8 +107,12 @@ cmd_sweep (int argc, char **argv)
     return fail (g_steal_pointer (&error));
   if (!opt_quiet)
     {
-      printf ("top-1 accuracy on the first %d images of %s; saliency compared on %d images\n",
-              (int) MIN (n_eval, ds->n), ds->name, (int) w.options.n_indices);
+      if (ds->kind == PL_DATASET_TABLE)
+        printf ("top-1 accuracy on the first %d rows of %s; gradients compared on %d rows\n",
+                (int) MIN (n_eval, ds->n), ds->name, (int) w.options.n_indices);
+      else
+        printf ("top-1 accuracy on the first %d images of %s; saliency compared on %d images\n",
+                (int) MIN (n_eval, ds->n), ds->name, (int) w.options.n_indices);
       for (gint i = 0; i < sweep->n_points; i++)
         printf ("sparsity %.4f: accuracy %.4f\n", sweep->points[i].sparsity,
                 sweep->points[i].accuracy);

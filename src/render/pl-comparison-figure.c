@@ -4,6 +4,7 @@
 #include <glib/gi18n-lib.h>
 #include <math.h>
 #include "pl-error.h"
+#include "pl-table-figure.h"
 
 struct _PlComparisonFigure {
   PlFigureKind kind;
@@ -14,6 +15,7 @@ struct _PlComparisonFigure {
   double *bar_values;
   char *description;
   double width_in, height_in;
+  PlTableFigure *table;    /* a table row's comparison (image [1, F]): feature bars */
 };
 
 static const char *
@@ -255,6 +257,14 @@ pl_comparison_figure_new (PlFigureKind kind, const PlComparison *comparison,
   fig->kind = kind;
   fig->tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) pl_tensor_unref);
   fig->strings = g_ptr_array_new_with_free_func (g_free);
+  if (comparison->image != NULL && comparison->image->ndim == 2)
+    {
+      /* A table row: grouped bars per feature whatever the kind (pl-table-figure.h). */
+      fig->table = pl_table_figure_new (kind, comparison, context);
+      fig->description = g_strdup (pl_table_figure_description (fig->table));
+      pl_table_figure_size (fig->table, &fig->width_in, &fig->height_in);
+      return fig;
+    }
   switch (kind)
     {
     case PL_FIGURE_SALIENCY:
@@ -294,6 +304,7 @@ pl_comparison_figure_free (PlComparisonFigure *fig)
 {
   if (fig == NULL)
     return;
+  g_clear_pointer (&fig->table, pl_table_figure_free);
   g_ptr_array_unref (fig->tensors);
   g_ptr_array_unref (fig->strings);
   g_free (fig->bar_values);
@@ -305,7 +316,9 @@ void
 pl_comparison_figure_draw (cairo_t *cr, double width, double height, gconstpointer data)
 {
   const PlComparisonFigure *fig = data;
-  if (fig->kind == PL_FIGURE_FEATURES)
+  if (fig->table != NULL)
+    pl_table_figure_draw (cr, width, height, fig->table);
+  else if (fig->kind == PL_FIGURE_FEATURES)
     pl_bar_figure_draw (cr, width, height, &fig->bars);
   else
     pl_heatmap_figure_draw (cr, width, height, &fig->heatmap);
@@ -321,6 +334,8 @@ pl_comparison_figure_size (const PlComparisonFigure *fig, double *width_in, doub
 const char *
 pl_comparison_figure_title (const PlComparisonFigure *fig)
 {
+  if (fig->table != NULL)
+    return pl_table_figure_title (fig->table);
   return fig->kind == PL_FIGURE_FEATURES ? fig->bars.title : fig->heatmap.title;
 }
 
@@ -335,6 +350,8 @@ pl_comparison_figure_save (const PlComparisonFigure *fig, const char *path, doub
                            GError **error)
 {
   g_return_val_if_fail (fig != NULL && path != NULL, FALSE);
+  if (fig->table != NULL)
+    return pl_table_figure_save (fig->table, path, dpi, error);
   g_autofree char *lower = g_ascii_strdown (path, -1);
   /* Files are light whatever the screen shows. */
   PlComparisonFigure copy = *fig;

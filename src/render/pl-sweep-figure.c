@@ -30,10 +30,15 @@ pl_sweep_line_figure_new (const PlSweep *sweep, gboolean log_axis)
   PlLineFigure *f = &sf->figure;
   sf->strings[0] = g_strdup ("Accuracy and explanation similarity against sparsity");
   sf->strings[1] = g_strdup_printf (
-      "Global magnitude pruning · vanilla-gradient saliency of the class the original "
-      "predicts, original vs pruned on %" G_GINT64_FORMAT " input%s: mean and %g %% "
-      "bootstrap CI (%d resamples, seed %" G_GUINT64_FORMAT ") · top-1 accuracy on the "
-      "first %" G_GINT64_FORMAT " images of %s",
+      sweep->table
+      ? "Global magnitude pruning · signed gradient per feature of the class the original "
+        "predicts, original vs pruned on %" G_GINT64_FORMAT " row%s: mean and %g %% "
+        "bootstrap CI (%d resamples, seed %" G_GUINT64_FORMAT ") · top-1 accuracy on the "
+        "first %" G_GINT64_FORMAT " rows of %s"
+      : "Global magnitude pruning · vanilla-gradient saliency of the class the original "
+        "predicts, original vs pruned on %" G_GINT64_FORMAT " input%s: mean and %g %% "
+        "bootstrap CI (%d resamples, seed %" G_GUINT64_FORMAT ") · top-1 accuracy on the "
+        "first %" G_GINT64_FORMAT " images of %s",
       sweep->n_indices, sweep->n_indices == 1 ? "" : "s", 100.0 * o->confidence,
       o->n_bootstrap, o->seed, o->n_eval, sweep->dataset_name ? sweep->dataset_name : "");
   sf->strings[2] = g_strdup (log_axis ? "sparsity (log scale of 1 − sparsity)" : "sparsity");
@@ -103,6 +108,39 @@ pl_sweep_filmstrip_new (const PlSweep *sweep, gboolean underlay)
   f->scale.colormap = PL_COLORMAP_MAGMA;
   f->scale.vmin = f->scale.vmax = 0.0;   /* automatic: 0 … max over the frames */
   f->scale.label = "|∂logit/∂x|";
+  if (sweep->table)
+    {
+      /* A table row: the signed gradient per feature (one cell each) on a diverging
+       * scale, without the raw row as an underlay. */
+      g_free (sf->strings[0]);
+      g_free (sf->strings[1]);
+      sf->strings[0] = *label != '\0'
+          ? g_strdup_printf ("Gradient per feature of row %" G_GINT64_FORMAT " (%s) as the "
+                             "network is pruned", sweep->film_index, label)
+          : g_strdup_printf ("Gradient per feature of row %" G_GINT64_FORMAT " as the network "
+                             "is pruned", sweep->film_index);
+      sf->strings[1] = g_strdup_printf (
+          "∂logit/∂x (signed) of the class the original predicts (%s), one cell per feature "
+          "in column order · global magnitude pruning · one colour scale · top-1 accuracy on "
+          "the first %" G_GINT64_FORMAT " rows",
+          *target != '\0' ? target : "class", sweep->options.n_eval);
+      f->title = sf->strings[0];
+      f->caption = sf->strings[1];
+      double m = 0.0;
+      for (gint k = 0; k < f->n_frames; k++)
+        {
+          f->frames[k].underlay = NULL;
+          f->frames[k].overlay_alpha = 1.0;
+          if (f->frames[k].map != NULL)
+            m = MAX (m, pl_tensor_max_abs (f->frames[k].map));
+        }
+      if (!(m > 0.0) || !isfinite (m))
+        m = 1.0;
+      f->scale.colormap = PL_COLORMAP_DIVERGING;
+      f->scale.vmin = -m;
+      f->scale.vmax = m;
+      f->scale.label = "∂logit/∂x";
+    }
   return sf;
 }
 

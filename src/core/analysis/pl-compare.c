@@ -145,6 +145,7 @@ attribute (PlExecutor *ex, const PlTensor *image, gint target, const PlCompareOp
            gint64 H, gint64 W, GError **error)
 {
   PlTensor *map = o->method != NULL ? o->method (ex, image, target, o->method_data, error)
+                 : image->ndim == 2 ? pl_table_saliency (ex, image, target, NULL, error)
                                     : pl_saliency (ex, image, target, error);
   if (map != NULL && map->numel != H * W)
     {
@@ -198,10 +199,12 @@ change_compare (const void *pa, const void *pb)
 /* Compares one input; fills in->metrics and adds its curves to curve_sum. */
 static gboolean
 compare_one (PlExecutor *ex_o, PlExecutor *ex_p, const PlTensor *image, PlCompareInput *in,
-             const PlCompareOptions *o, const PlSegmentation *grid, double *curve_sum,
-             gint n_points, const PlProgress *progress, GError **error)
+             const PlCompareOptions *o, const PlSegmentation *grid, const float *reference,
+             double *curve_sum, gint n_points, const PlProgress *progress, GError **error)
 {
-  gint64 H = image->shape[2], W = image->shape[3];
+  /* reference != NULL: a table row [1, F] (H = 1, W = F), see PlCompareReport.table. */
+  gboolean table = reference != NULL;
+  gint64 H = table ? 1 : image->shape[2], W = table ? image->shape[1] : image->shape[3];
   g_autoptr (PlTensor) map_o = attribute (ex_o, image, in->target, o, H, W, error);
   if (map_o == NULL)
     return FALSE;
@@ -219,10 +222,11 @@ compare_one (PlExecutor *ex_o, PlExecutor *ex_p, const PlTensor *image, PlCompar
   m[PL_METRIC_PEARSON] = sim.basic.pearson;
   m[PL_METRIC_COSINE] = sim.basic.cosine;
   m[PL_METRIC_TOPK] = sim.basic.topk_intersection;
-  m[PL_METRIC_SSIM] = sim.ssim;
+  m[PL_METRIC_SSIM] = table ? NAN : sim.ssim;
 
-  g_autoptr (PlTensor) bars_o = pl_segment_sum (map_o, grid);
-  g_autoptr (PlTensor) bars_p = pl_segment_sum (map_p, grid);
+  /* Tables: the bars are the features. */
+  g_autoptr (PlTensor) bars_o = table ? pl_tensor_ref (map_o) : pl_segment_sum (map_o, grid);
+  g_autoptr (PlTensor) bars_p = table ? pl_tensor_ref (map_p) : pl_segment_sum (map_p, grid);
   PlSimilarityFull bsim;
   pl_attribution_similarity_full (bars_o->data, bars_p->data, 1, (gint) bars_o->numel,
                                   o->topk_fraction, &bsim);
@@ -245,8 +249,11 @@ compare_one (PlExecutor *ex_o, PlExecutor *ex_p, const PlTensor *image, PlCompar
       const PlTensor *map = (c % 2 == 0) ? map_o : map_p;
       PlCurveKind kind = c < 2 ? PL_CURVE_DELETION : PL_CURVE_INSERTION;
       PlProgress part = pl_progress_sub (progress, 0.2 * (c + 1), 0.2 * (c + 2));
-      g_autoptr (PlCurve) curve = pl_faithfulness_curve (ex, image, in->target, map, kind,
-                                                         &o->faithfulness, &part, error);
+      g_autoptr (PlCurve) curve = table
+          ? pl_faithfulness_curve_table (ex, image, in->target, map, reference, kind,
+                                         &o->faithfulness, &part, error)
+          : pl_faithfulness_curve (ex, image, in->target, map, kind, &o->faithfulness, &part,
+                                   error);
       if (curve == NULL)
         return FALSE;
       g_assert (curve->n_points == n_points);
@@ -261,11 +268,11 @@ compare_one (PlExecutor *ex_o, PlExecutor *ex_p, const PlTensor *image, PlCompar
 static gboolean
 compare_inputs (PlCompareReport *report, PlExecutor *ex_o, PlExecutor *ex_p,
                 const PlTensor *images, const gint64 *indices, const PlDataset *dataset,
-                const PlSegmentation *grid, double share, const PlProgress *progress,
-                GError **error)
+                const PlSegmentation *grid, const float *reference, double share,
+                const PlProgress *progress, GError **error)
 {
   const PlCompareOptions *opts = &report->options;
-  gint64 n = report->n, H = images->shape[2], W = images->shape[3];
+  gint64 n = report->n;
   gint n_points = report->n_curve_points;
   g_autofree gint *pred_o = predict_classes (ex_o, images, "original", error);
   if (pred_o == NULL)
@@ -283,11 +290,13 @@ compare_inputs (PlCompareReport *report, PlExecutor *ex_o, PlExecutor *ex_p,
       in->target = pred_o[i];
       in->pred_original = pred_o[i];
       in->pred_pruned = pred_p[i];
-      g_autoptr (PlTensor) image = pl_tensor_new_4d (1, images->shape[1], H, W);
+      g_autoptr (PlTensor) image = images->ndim == 2
+          ? pl_tensor_new_2d (1, images->shape[1])
+          : pl_tensor_new_4d (1, images->shape[1], images->shape[2], images->shape[3]);
       memcpy (image->data, images->data + i * image->numel, sizeof (float) * image->numel);
       PlProgress sub = pl_progress_sub (progress, share * i / n, share * (i + 1) / n);
-      if (!compare_one (ex_o, ex_p, image, in, opts, grid, report->mean_curves, n_points,
-                        &sub, error))
+      if (!compare_one (ex_o, ex_p, image, in, opts, grid, reference, report->mean_curves,
+                        n_points, &sub, error))
         return FALSE;
       g_autofree char *msg = g_strdup_printf ("Compared input %" G_GINT64_FORMAT " of %"
                                               G_GINT64_FORMAT, i + 1, n);
@@ -416,7 +425,15 @@ pl_compare_sample (PlGraph *original, PlGraph *pruned, const PlDataset *dataset,
       return NULL;
     }
   gint64 H = dataset->height, W = dataset->width;
-  if (o.grid_rows > H || o.grid_cols > W)
+  gboolean table = dataset->kind == PL_DATASET_TABLE;
+  if (table && dataset->n_features < 1)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   "The table “%s” has no feature columns to compare",
+                   dataset->name ? dataset->name : "");
+      return NULL;
+    }
+  if (!table && (o.grid_rows > H || o.grid_cols > W))
     {
       g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
                    "A %d × %d grid of bars does not fit images of %" G_GINT64_FORMAT " × %"
@@ -431,6 +448,25 @@ pl_compare_sample (PlGraph *original, PlGraph *pruned, const PlDataset *dataset,
   report->dataset_size = dataset->n;
   report->sparsity_original = pl_graph_weight_sparsity (original);
   report->sparsity_pruned = pl_graph_weight_sparsity (pruned);
+  report->table = table;
+  if (table)
+    {
+      /* as used: the bars are the F features, the curves change one feature per step */
+      report->options.grid_rows = 1;
+      report->options.grid_cols = dataset->n_features;
+      report->options.faithfulness.pixels_per_step = 1;
+    }
+  g_autofree float *reference = NULL;
+  if (table)
+    {
+      /* deletion / insertion towards / from the feature means */
+      reference = g_new (float, dataset->n_features);
+      g_autofree float *sd = g_new (float, dataset->n_features);
+      if (!pl_dataset_feature_stats (dataset, reference, sd, error))
+        return NULL;
+      H = 1;
+      W = dataset->n_features;
+    }
 
   gint64 n = 0;
   g_autofree gint64 *indices = pl_stratified_sample (dataset, o.n_samples, o.seed, &n);
@@ -450,9 +486,9 @@ pl_compare_sample (PlGraph *original, PlGraph *pruned, const PlDataset *dataset,
       pl_executor_free (ex_o);
       return NULL;
     }
-  g_autoptr (PlSegmentation) grid = pl_segmentation_grid ((gint) H, (gint) W, o.grid_rows,
-                                                          o.grid_cols);
-  gint64 step = o.faithfulness.pixels_per_step;
+  g_autoptr (PlSegmentation) grid = table ? NULL
+      : pl_segmentation_grid ((gint) H, (gint) W, o.grid_rows, o.grid_cols);
+  gint64 step = table ? 1 : o.faithfulness.pixels_per_step;
   gint n_points = (gint) ((H * W + step - 1) / step + 1);
   report->n_curve_points = n_points;
   report->curve_fraction = g_new (double, n_points);
@@ -461,8 +497,8 @@ pl_compare_sample (PlGraph *original, PlGraph *pruned, const PlDataset *dataset,
   report->mean_curves = g_new0 (double, 4 * n_points);
 
   double share = o.randomisation ? 0.85 : 1.0;
-  gboolean ok = compare_inputs (report, ex_o, ex_p, images, indices, dataset, grid, share,
-                                progress, error);
+  gboolean ok = compare_inputs (report, ex_o, ex_p, images, indices, dataset, grid, reference,
+                                share, progress, error);
   pl_executor_free (ex_o);
   pl_executor_free (ex_p);
   if (!ok)
@@ -472,7 +508,8 @@ pl_compare_sample (PlGraph *original, PlGraph *pruned, const PlDataset *dataset,
   if (o.randomisation)
     {
       gint64 r = MIN (o.randomisation_inputs, report->n);
-      g_autoptr (PlTensor) sub_images = pl_tensor_new_4d (r, images->shape[1], H, W);
+      g_autoptr (PlTensor) sub_images = table ? pl_tensor_new_2d (r, W)
+                                              : pl_tensor_new_4d (r, images->shape[1], H, W);
       memcpy (sub_images->data, images->data, sizeof (float) * sub_images->numel);
       PlProgress sub = pl_progress_sub (progress, share, 1.0);
       report->randomisation = pl_cascading_randomisation (original, sub_images, o.method,
@@ -536,6 +573,11 @@ parameter_pairs (const PlCompareReport *r)
   PAIR ("randomisation_inputs",
         g_strdup_printf ("%" G_GINT64_FORMAT, r->randomisation ? r->randomisation->n_inputs
                                                                 : 0));
+  if (r->table)
+    PAIR ("table", g_strdup ("rows [1, F]; default method: signed gradient; bars = the "
+                             "features; SSIM does not apply (empty); deletion / insertion: "
+                             "one feature per step, towards / from the dataset's feature "
+                             "means, most important first"));
 #undef PAIR
 #undef DBL
   return p;
@@ -796,6 +838,11 @@ pl_compare_report_to_json (const PlCompareReport *report, gsize *length)
   pl_analysis_json_string (b, "entropy_units", "nats");
   json_builder_set_member_name (b, "randomisation");
   json_builder_add_boolean_value (b, o->randomisation);
+  if (report->table)
+    pl_analysis_json_string (b, "table", "rows [1, F]; default method: signed gradient; bars "
+                             "= the features; SSIM does not apply (null); deletion / "
+                             "insertion: one feature per step, towards / from the dataset's "
+                             "feature means, most important first");
   json_builder_end_object (b);
 
   json_builder_set_member_name (b, "summary");

@@ -109,6 +109,14 @@ typedef struct {
   gint64 *ranked;
 
   PlRandomisationCurve *randomisation;   /* NULL unless options.randomisation */
+  /* Added (tables): TRUE for a table dataset (PL_DATASET_TABLE). Then the inputs are rows
+   * [1, F] and the "maps" F-vectors of the method (NULL: pl_table_saliency, the signed
+   * gradient); SSIM is NaN (it does not apply to vectors); the bars are the features
+   * themselves (bars_* = the rank measures of the F-vectors, top-k at least 1 feature);
+   * deletion / insertion change one feature per step towards / from the dataset's feature
+   * means (pl_faithfulness_curve_table), so curves have F + 1 points; the randomisation
+   * explains rows [1, F]. */
+  gboolean table;
 } PlCompareReport;
 
 /* Seeded class-stratified sample of n of the dataset's indices (proportional allocation by
@@ -118,7 +126,8 @@ typedef struct {
 gint64 *pl_stratified_sample (const PlDataset *dataset, gint64 n, guint64 seed,
                               gint64 *n_out);
 
-/* original and pruned must take the dataset's images ([N, C, H, W], pixels / 255) and give
+/* original and pruned must take the dataset's images ([N, C, H, W], pixels / 255) — or,
+ * added, a table's rows ([N, F] raw values; see PlCompareReport.table) — and give
  * logits [N, K]; neither is modified. options NULL: defaults. Progress: the inputs take
  * 85 % of the range (100 % without randomisation), the randomisation the rest; cancellation
  * is checked before every input and every batch of curve images. Cost per input: two

@@ -4,6 +4,7 @@
 #include "analysis/pl-faithfulness.h"
 #include "analysis/pl-analysis-private.h"
 #include "explain/pl-explain.h"
+#include "explain/pl-attribution.h"
 #include "pl-error.h"
 
 #include <math.h>
@@ -248,6 +249,149 @@ pl_faithfulness_curve (PlExecutor *executor, const PlTensor *image, gint target,
   return g_steal_pointer (&curve);
 }
 
+/* ---- tables --------------------------------------------------------------------- */
+
+PlTensor *
+pl_table_saliency (PlExecutor *executor, const PlTensor *row, gint target,
+                   gpointer user_data G_GNUC_UNUSED, GError **error)
+{
+  g_return_val_if_fail (executor != NULL, NULL);
+  g_return_val_if_fail (row != NULL, NULL);
+  PlSaliencyOptions so;
+  pl_saliency_options_init (&so);
+  so.absolute = FALSE;
+  g_autoptr (PlAttribution) a = pl_attribution_saliency (executor, row, target, &so, NULL,
+                                                         error);
+  if (a == NULL)
+    return NULL;
+  PlTensor *out = pl_tensor_new_2d (1, a->attribution->numel);
+  memcpy (out->data, a->attribution->data, sizeof (float) * out->numel);
+  return out;
+}
+
+PlCurve *
+pl_faithfulness_curve_table (PlExecutor *executor, const PlTensor *row, gint target,
+                             const PlTensor *attribution, const float *reference,
+                             PlCurveKind kind, const PlFaithfulnessOptions *options,
+                             const PlProgress *progress, GError **error)
+{
+  g_return_val_if_fail (executor != NULL, NULL);
+  g_return_val_if_fail (row != NULL, NULL);
+  g_return_val_if_fail (attribution != NULL, NULL);
+  g_return_val_if_fail (reference != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  PlFaithfulnessOptions defaults;
+  pl_faithfulness_options_init (&defaults);
+  if (options == NULL)
+    options = &defaults;
+  if (row->ndim != 2 || row->shape[0] != 1 || row->shape[1] < 1)
+    {
+      g_autofree char *s = pl_tensor_shape_string (row->ndim, row->shape);
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   "A deletion or insertion curve of a table needs one row of shape [1, F]; "
+                   "got %s", s);
+      return NULL;
+    }
+  gint64 F = row->shape[1];
+  if (attribution->numel != F)
+    {
+      g_autofree char *s = pl_tensor_shape_string (attribution->ndim, attribution->shape);
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   "The attribution has shape %s; the row needs %" G_GINT64_FORMAT
+                   " values, one per feature", s, F);
+      return NULL;
+    }
+  if (target < 0)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   "A deletion or insertion curve needs a target class ≥ 0; got %d", target);
+      return NULL;
+    }
+  gint64 n_points = F + 1;
+  g_autofree PixelRank *order = g_new (PixelRank, F);
+  for (gint64 i = 0; i < F; i++)
+    {
+      float v = attribution->data[i];
+      order[i].key = isnan (v) ? -INFINITY : v;
+      order[i].index = i;
+    }
+  qsort (order, F, sizeof (PixelRank), pixel_rank_compare);
+
+  g_autoptr (PlTensor) ref = pl_tensor_new_2d (1, F);
+  memcpy (ref->data, reference, sizeof (float) * F);
+  const PlTensor *start = kind == PL_CURVE_DELETION ? row : ref;
+  const PlTensor *finish = kind == PL_CURVE_DELETION ? ref : row;
+
+  g_autoptr (PlCurve) curve = g_new0 (PlCurve, 1);
+  curve->kind = kind;
+  curve->n_points = (gint) n_points;
+  curve->fraction = g_new (double, n_points);
+  curve->score = g_new (double, n_points);
+
+  gint64 bs = options->batch_size > 0 ? options->batch_size : 128;
+  g_autoptr (PlTensor) current = pl_tensor_dup (start);
+  gint64 changed = 0;
+  for (gint64 first = 0; first < n_points; first += bs)
+    {
+      if (pl_progress_cancelled (progress, error))
+        return NULL;
+      gint64 count = MIN (bs, n_points - first);
+      g_autoptr (PlTensor) batch = pl_tensor_new (2, (gint64[]) { count, F }, error);
+      if (batch == NULL)
+        return NULL;
+      for (gint64 b = 0; b < count; b++)
+        {
+          gint64 m = first + b;
+          for (; changed < m; changed++)
+            {
+              gint64 p = order[changed].index;
+              current->data[p] = finish->data[p];
+            }
+          memcpy (batch->data + b * F, current->data, sizeof (float) * F);
+          curve->fraction[first + b] = (double) m / (double) F;
+        }
+      if (!pl_executor_forward (executor, batch, error))
+        return NULL;
+      const PlTensor *logits = pl_executor_output (executor, 0);
+      if (logits == NULL || logits->ndim != 2 || logits->shape[0] != count)
+        {
+          g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                       "The model's first output should be logits of shape [N, classes]");
+          return NULL;
+        }
+      gint64 K = logits->shape[1];
+      if (target >= K)
+        {
+          g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                       "Class %d does not exist: the model has %" G_GINT64_FORMAT " classes",
+                       target, K);
+          return NULL;
+        }
+      for (gint64 b = 0; b < count; b++)
+        {
+          const float *lr = logits->data + b * K;
+          double s;
+          if (options->score == PL_CURVE_SCORE_LOGIT)
+            s = lr[target];
+          else
+            {
+              double mx = lr[0];
+              for (gint64 j = 1; j < K; j++)
+                mx = MAX (mx, (double) lr[j]);
+              double z = 0.0;
+              for (gint64 j = 0; j < K; j++)
+                z += exp ((double) lr[j] - mx);
+              s = exp ((double) lr[target] - mx) / z;
+            }
+          curve->score[first + b] = s;
+        }
+      pl_progress_report (progress, (double) (first + count) / (double) n_points, NULL);
+    }
+  curve->auc = pl_auc_trapezoid (curve->fraction, curve->score, curve->n_points);
+  return g_steal_pointer (&curve);
+}
+
 /* ---- cascading randomisation --------------------------------------------------- */
 
 void
@@ -276,14 +420,18 @@ attribute (PlExecutor *ex, const PlTensor *image, gint target, PlAttributionFunc
 {
   if (method != NULL)
     return method (ex, image, target, data, error);
+  if (image->ndim == 2)
+    return pl_table_saliency (ex, image, target, NULL, error);
   return pl_saliency (ex, image, target, error);
 }
 
-/* Row i of images as a new [1, C, H, W] tensor. */
+/* Row i of images as a new [1, C, H, W] tensor (tables [N, F]: [1, F]). */
 static PlTensor *
 image_row (const PlTensor *images, gint64 i)
 {
-  PlTensor *t = pl_tensor_new_4d (1, images->shape[1], images->shape[2], images->shape[3]);
+  PlTensor *t = images->ndim == 2
+      ? pl_tensor_new_2d (1, images->shape[1])
+      : pl_tensor_new_4d (1, images->shape[1], images->shape[2], images->shape[3]);
   memcpy (t->data, images->data + i * t->numel, sizeof (float) * t->numel);
   return t;
 }
@@ -354,11 +502,13 @@ pl_cascading_randomisation (PlGraph *graph, const PlTensor *images, PlAttributio
   g_return_val_if_fail (images != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (images->ndim != 4 || images->shape[0] < 1)
+  gboolean table = images->ndim == 2;
+  if ((images->ndim != 4 && !table) || images->shape[0] < 1)
     {
       g_autofree char *s = pl_tensor_shape_string (images->ndim, images->shape);
       g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
-                   "The randomisation check needs images of shape [N, C, H, W]; got %s", s);
+                   "The randomisation check needs images of shape [N, C, H, W] or table "
+                   "rows [N, F]; got %s", s);
       return NULL;
     }
   g_autoptr (GArray) layers = g_array_new (FALSE, FALSE, sizeof (gint));
@@ -372,7 +522,8 @@ pl_cascading_randomisation (PlGraph *graph, const PlTensor *images, PlAttributio
                    "weights; this one has none");
       return NULL;
     }
-  gint64 N = images->shape[0], H = images->shape[2], W = images->shape[3];
+  gint64 N = images->shape[0];
+  gint64 H = table ? 1 : images->shape[2], W = table ? images->shape[1] : images->shape[3];
   gint n_steps = (gint) layers->len + 1;
 
   g_autoptr (PlRandomisationCurve) curve = g_new0 (PlRandomisationCurve, 1);
@@ -460,7 +611,7 @@ pl_cascading_randomisation (PlGraph *graph, const PlTensor *images, PlAttributio
           vals[3 * N + i] = sim.basic.pearson;
           vals[4 * N + i] = sim.basic.cosine;
           vals[5 * N + i] = sim.basic.topk_intersection;
-          vals[6 * N + i] = sim.ssim;
+          vals[6 * N + i] = table ? NAN : sim.ssim;
           curve->spearman_abs_all[(gsize) s * N + i] = sim.spearman_abs;
           pl_progress_report (progress, ((double) s * N + i + 1) / ((double) n_steps * N),
                               NULL);

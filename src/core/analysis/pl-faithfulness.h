@@ -67,6 +67,26 @@ PlCurve *pl_faithfulness_curve (PlExecutor *executor, const PlTensor *image, gin
                                 const PlTensor *attribution, PlCurveKind kind,
                                 const PlFaithfulnessOptions *options,
                                 const PlProgress *progress, GError **error);
+/* Added (tables): the deletion / insertion curve of a table row [1, F] (a CSV row, an MLP
+ * input). Features are ranked by attribution [F] descending (signed, as for images; ties by
+ * lower index) and changed ONE feature per step: deletion replaces them by reference[j]
+ * (e.g. the dataset's feature means, pl_dataset_feature_stats), most important first;
+ * insertion starts from the reference row and puts the row's values back in the same
+ * order. n_points = F + 1, fraction[i] = i / F. options: only score and batch_size are used
+ * (pixels_per_step, baseline, blur_sigma apply to images). Errors as
+ * pl_faithfulness_curve. */
+PlCurve *pl_faithfulness_curve_table (PlExecutor *executor, const PlTensor *row, gint target,
+                                      const PlTensor *attribution, const float *reference,
+                                      PlCurveKind kind, const PlFaithfulnessOptions *options,
+                                      const PlProgress *progress, GError **error);
+
+/* Added (tables): the signed vanilla gradient ∂f_t/∂x of a table row [1, F] as a new
+ * [1, F] tensor (pl_attribution_saliency, absolute FALSE): the default attribution of the
+ * comparison, sweep and randomisation code for table datasets. A PlAttributionFunc
+ * (user_data unused). */
+PlTensor *pl_table_saliency (PlExecutor *executor, const PlTensor *row, gint target,
+                             gpointer user_data, GError **error);
+
 void pl_curve_free (PlCurve *curve);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlCurve, pl_curve_free)
 
@@ -99,7 +119,9 @@ typedef struct {
   double *spearman_abs_all; /* [n_steps × n_inputs] row-major per step */
 } PlRandomisationCurve;
 
-/* images: [N, C, H, W]. method NULL: saliency. Errors: PL_ERROR_INVALID (no layers with
+/* images: [N, C, H, W]; added: or table rows [N, F] (each explained as [1, F]; method NULL
+ * then means pl_table_saliency; SSIM is NaN, it does not apply to vectors). method NULL:
+ * saliency. Errors: PL_ERROR_INVALID (no layers with
  * weights, shapes), executor errors, cancellation. */
 PlRandomisationCurve *pl_cascading_randomisation (PlGraph *graph, const PlTensor *images,
                                                   PlAttributionFunc method,

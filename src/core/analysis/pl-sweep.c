@@ -166,7 +166,9 @@ static PlTensor *
 saliency_of (PlExecutor *ex, const PlTensor *image, gint target, gint64 H, gint64 W,
              GError **error)
 {
-  PlTensor *map = pl_saliency (ex, image, target, error);
+  /* Tables (rows [1, F], H = 1, W = F): the signed gradient. */
+  PlTensor *map = image->ndim == 2 ? pl_table_saliency (ex, image, target, NULL, error)
+                                   : pl_saliency (ex, image, target, error);
   if (map == NULL)
     return NULL;
   if (map->numel != H * W)
@@ -201,8 +203,10 @@ predict_one (PlExecutor *ex, const PlTensor *image, GError **error)
  * (metric-major, n inputs). */
 static gboolean
 own_metrics (const PlSweepOptions *o, PlExecutor *ex, const PlTensor *image, gint target,
-             const PlTensor *map, double *values, gint64 n, gint64 i, GError **error)
+             const PlTensor *map, const float *reference, double *values, gint64 n, gint64 i,
+             GError **error)
 {
+  /* reference != NULL: a table row; curves over features towards the feature means */
   values[PL_SWEEP_ENTROPY * n + i] = pl_attribution_entropy (map->data, map->numel);
   values[PL_SWEEP_GINI * n + i] = pl_attribution_gini (map->data, map->numel);
   if (!o->faithfulness)
@@ -211,8 +215,11 @@ own_metrics (const PlSweepOptions *o, PlExecutor *ex, const PlTensor *image, gin
   const PlSweepMetric metrics[2] = { PL_SWEEP_DELETION, PL_SWEEP_INSERTION };
   for (int k = 0; k < 2; k++)
     {
-      g_autoptr (PlCurve) c = pl_faithfulness_curve (ex, image, target, map, kinds[k],
-                                                     &o->faithfulness_options, NULL, error);
+      g_autoptr (PlCurve) c = reference != NULL
+          ? pl_faithfulness_curve_table (ex, image, target, map, reference, kinds[k],
+                                         &o->faithfulness_options, NULL, error)
+          : pl_faithfulness_curve (ex, image, target, map, kinds[k],
+                                   &o->faithfulness_options, NULL, error);
       if (c == NULL)
         return FALSE;
       values[metrics[k] * n + i] = c->auc;
@@ -223,7 +230,7 @@ own_metrics (const PlSweepOptions *o, PlExecutor *ex, const PlTensor *image, gin
 static gboolean
 run_point (PlSweep *sweep, PlGraph *original, const PlDataset *dataset, double sparsity,
            PlSweepPoint *p, PlTensor **images, PlTensor **orig_maps, const PlTensor *film_img,
-           const PlProgress *progress, GError **error)
+           const float *reference, const PlProgress *progress, GError **error)
 {
   const PlSweepOptions *o = &sweep->options;
   gint64 n = sweep->n_indices;
@@ -296,8 +303,9 @@ run_point (PlSweep *sweep, PlGraph *original, const PlDataset *dataset, double s
       p->values[PL_SWEEP_KENDALL_ABS * n + i] = sim.kendall_abs;
       p->values[PL_SWEEP_PEARSON * n + i] = sim.basic.pearson;
       p->values[PL_SWEEP_COSINE * n + i] = sim.basic.cosine;
-      p->values[PL_SWEEP_SSIM * n + i] = sim.ssim;
-      if (!own_metrics (o, ex, images[i], sweep->targets[i], map, p->values, n, i, error))
+      p->values[PL_SWEEP_SSIM * n + i] = reference != NULL ? NAN : sim.ssim;
+      if (!own_metrics (o, ex, images[i], sweep->targets[i], map, reference, p->values, n, i,
+                        error))
         {
           ok = FALSE;
           break;
@@ -334,8 +342,9 @@ run_randomisation (PlSweep *sweep, PlGraph *original, PlTensor **images,
   gint64 r = MIN (o->randomisation_inputs, sweep->n_indices);
   const PlTensor *first = images[0];
   gint64 per = first->numel;
-  g_autoptr (PlTensor) batch = pl_tensor_new_4d (r, first->shape[1], first->shape[2],
-                                                 first->shape[3]);
+  g_autoptr (PlTensor) batch = first->ndim == 2
+      ? pl_tensor_new_2d (r, first->shape[1])
+      : pl_tensor_new_4d (r, first->shape[1], first->shape[2], first->shape[3]);
   for (gint64 i = 0; i < r; i++)
     memcpy (batch->data + i * per, images[i]->data, sizeof (float) * per);
   pl_progress_report (progress, 0.0, "Cascading randomisation");
@@ -449,10 +458,24 @@ pl_sweep_run (PlGraph *original, const PlDataset *dataset, const double *sparsit
     }
   if (o.n_eval <= 0 || o.n_eval > dataset->n)
     o.n_eval = dataset->n;
+  sweep->table = dataset->kind == PL_DATASET_TABLE;
+  if (sweep->table)
+    o.faithfulness_options.pixels_per_step = 1;   /* as used: one feature per step */
   sweep->options = o;
   sweep->film_index = o.film_index;
 
   gint64 H = dataset->height, W = dataset->width;
+  g_autofree float *reference = NULL;
+  if (dataset->kind == PL_DATASET_TABLE)
+    {
+      /* rows [1, F]: H = 1, W = F; deletion / insertion towards / from the feature means */
+      H = 1;
+      W = dataset->n_features;
+      reference = g_new (float, MAX (W, 1));
+      g_autofree float *sd = g_new (float, MAX (W, 1));
+      if (!pl_dataset_feature_stats (dataset, reference, sd, error))
+        return NULL;
+    }
   sweep->labels = g_new (gint, n);
   sweep->targets = g_new (gint, n);
   g_autofree PlTensor **images = g_new0 (PlTensor *, n);
@@ -489,7 +512,7 @@ pl_sweep_run (PlGraph *original, const PlDataset *dataset, const double *sparsit
           ok = orig_maps[i] != NULL;
         }
       if (ok)
-        ok = own_metrics (&o, ex, images[i], sweep->targets[i], orig_maps[i],
+        ok = own_metrics (&o, ex, images[i], sweep->targets[i], orig_maps[i], reference,
                           sweep->original_values, n, i, error);
     }
   if (ok)
@@ -529,7 +552,7 @@ pl_sweep_run (PlGraph *original, const PlDataset *dataset, const double *sparsit
           double to = (1.5 + k) / (n_sparsities + 0.5);
           PlProgress sub = pl_progress_sub (progress, from, to);
           ok = run_point (sweep, original, dataset, sparsities[k], &sweep->points[k], images,
-                          orig_maps, film_img, &sub, error);
+                          orig_maps, film_img, reference, &sub, error);
         }
     }
   if (ok && o.randomisation_inputs > 0)
@@ -592,6 +615,15 @@ indices_text (const PlSweep *sw)
                     "weights, biases 0 (Adebayo et al. 2018)"
 #define METHOD_TEXT "saliency max_c |d logit_t / dx| (Simonyan et al. 2014), " \
                     "t = class predicted by the original network"
+#define TABLE_METHOD_TEXT "table rows: signed gradient d logit_t / dx per feature (Simonyan " \
+                          "et al. 2014), t = class predicted by the original network; SSIM " \
+                          "does not apply to vectors (empty)"
+#define TABLE_FAITH_TEXT "deletion and insertion AUC of each network's own gradient " \
+                         "(Petsiuk et al. 2018) over features: one feature per step, " \
+                         "replaced by / restored from the dataset's feature mean, most " \
+                         "important first; trapezoid rule over the fraction of features changed"
+#define METHOD(sweep) ((sweep)->table ? TABLE_METHOD_TEXT : METHOD_TEXT)
+#define FAITH(sweep) ((sweep)->table ? TABLE_FAITH_TEXT : FAITH_TEXT)
 
 static void
 append_param (GString *s, const char *key, const char *value)
@@ -616,7 +648,7 @@ pl_sweep_save_csv (const PlSweep *sweep, const char *path, GError **error)
   g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, sweep->dataset_size);
   append_param (s, "dataset_size", buf);
   append_param (s, "pruning", PRUNING_TEXT);
-  append_param (s, "method", METHOD_TEXT);
+  append_param (s, "method", METHOD (sweep));
   g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, o->n_eval);
   append_param (s, "n_eval", buf);
   append_param (s, "eval_samples", "the first n_eval samples of the dataset");
@@ -633,7 +665,7 @@ pl_sweep_save_csv (const PlSweep *sweep, const char *path, GError **error)
   g_snprintf (buf, sizeof buf, "%" G_GUINT64_FORMAT, o->seed);
   append_param (s, "bootstrap_seed", buf);
   append_param (s, "ci", "percentile bootstrap of the mean (Efron & Tibshirani 1993)");
-  append_param (s, "faithfulness", o->faithfulness ? FAITH_TEXT : "off");
+  append_param (s, "faithfulness", o->faithfulness ? FAITH (sweep) : "off");
   if (o->faithfulness)
     {
       g_snprintf (buf, sizeof buf, "%d", o->faithfulness_options.pixels_per_step);
@@ -761,7 +793,7 @@ pl_sweep_to_json (const PlSweep *sweep, gsize *length)
   pl_analysis_json_string (b, "dataset", sweep->dataset_name);
   pl_analysis_json_int (b, "dataset_size", sweep->dataset_size);
   pl_analysis_json_string (b, "pruning", PRUNING_TEXT);
-  pl_analysis_json_string (b, "method", METHOD_TEXT);
+  pl_analysis_json_string (b, "method", METHOD (sweep));
   pl_analysis_json_int (b, "n_eval", o->n_eval);
   pl_analysis_json_string (b, "eval_samples", "the first n_eval samples of the dataset");
   json_builder_set_member_name (b, "indices");
@@ -776,7 +808,7 @@ pl_sweep_to_json (const PlSweep *sweep, gsize *length)
   pl_analysis_json_int (b, "bootstrap_seed", (gint64) o->seed);
   pl_analysis_json_string (b, "ci", "percentile bootstrap of the mean (Efron & Tibshirani 1993)");
   pl_analysis_json_double (b, "seconds", sweep->seconds);
-  pl_analysis_json_string (b, "faithfulness", o->faithfulness ? FAITH_TEXT : "off");
+  pl_analysis_json_string (b, "faithfulness", o->faithfulness ? FAITH (sweep) : "off");
   pl_analysis_json_int (b, "faithfulness_pixels_per_step",
                         o->faithfulness_options.pixels_per_step);
   pl_analysis_json_double (b, "deletion_baseline", o->faithfulness_options.baseline);
@@ -941,8 +973,8 @@ pl_sweep_save_reference_csv (const PlSweep *sweep, const char *path, GError **er
   g_autoptr (GString) s = g_string_new (NULL);
   append_param (s, "generator", "PruneLens pl_sweep_run");
   append_param (s, "dataset", sweep->dataset_name);
-  append_param (s, "method", METHOD_TEXT);
-  append_param (s, "faithfulness", sweep->options.faithfulness ? FAITH_TEXT : "off");
+  append_param (s, "method", METHOD (sweep));
+  append_param (s, "faithfulness", sweep->options.faithfulness ? FAITH (sweep) : "off");
   append_param (s, "randomisation", sweep->randomisation ? RANDOM_TEXT : "off");
   char buf[64];
   g_snprintf (buf, sizeof buf, "%" G_GUINT64_FORMAT, sweep->options.seed + 2);

@@ -125,10 +125,17 @@ typedef struct {
   /* [randomisation->n_steps]: Spearman of |φ| over the randomisation inputs per step, mean
    * and bootstrap CI (same bootstrap options as the points). */
   PlSummary *randomisation_spearman_abs;
+  /* Added (tables): TRUE for a PL_DATASET_TABLE dataset. The inputs are rows [1, F]
+   * (H = 1, W = F in every [H, W] map); the saliency is the SIGNED gradient per feature
+   * (pl_table_saliency); SSIM is NaN (it does not apply to vectors); deletion / insertion
+   * change one feature per step towards / from the dataset's feature means
+   * (pl_faithfulness_curve_table; options.faithfulness_options.pixels_per_step reads 1);
+   * film_image is the raw row [1, F]. */
+  gboolean table;
 } PlSweep;
 
-/* Runs the sweep. original: takes the dataset's images [N, C, H, W] (pixels / 255) and
- * gives logits [N, K]; not modified. sparsities: n_sparsities values in [0, 1] (any order,
+/* Runs the sweep. original: takes the dataset's images [N, C, H, W] (pixels / 255) — or,
+ * added, a table's rows [N, F] (see PlSweep.table) — and gives logits [N, K]; not modified. sparsities: n_sparsities values in [0, 1] (any order,
  * repeats allowed). options NULL: defaults. Progress: one equal share per sparsity;
  * cancellation is checked before every pruning, evaluation and input.
  * Errors: PL_ERROR_INVALID (no sparsities, a sparsity outside [0, 1] or not finite, an

@@ -2,6 +2,7 @@
 #include "pl-session.h"
 
 #include <math.h>
+#include <string.h>
 #include "exec/pl-executor.h"
 #include "explain/pl-attribution.h"
 #include "pl-error.h"
@@ -365,6 +366,206 @@ difference (const PlTensor *a, const PlTensor *b)
   return d;
 }
 
+/* ---- tables ------------------------------------------------------------------- */
+
+/* The [1, F] attribution of table row [1, F] by method (see PlComparison). reference: the
+ * dataset's feature means [1, F] (IG baseline, occlusion value). */
+static PlTensor *
+compute_table_map (PlExecutor *ex, const PlTensor *row, gint target, PlMapMethod method,
+                   const PlTensor *reference, char **parameters, double *residual,
+                   const PlProgress *progress, GError **error)
+{
+  *residual = NAN;
+  g_autoptr (PlAttribution) a = NULL;
+  switch (method)
+    {
+    case PL_MAP_SALIENCY:
+      {
+        PlSaliencyOptions o;
+        pl_saliency_options_init (&o);
+        o.absolute = FALSE;
+        a = pl_attribution_saliency (ex, row, target, &o, progress, error);
+        break;
+      }
+    case PL_MAP_GRADIENT_X_INPUT:
+      a = pl_attribution_gradient_x_input (ex, row, target, progress, error);
+      break;
+    case PL_MAP_INTEGRATED_GRADIENTS:
+      {
+        PlIntegratedGradientsOptions o;
+        pl_integrated_gradients_options_init (&o);
+        o.baseline = PL_BASELINE_TENSOR;
+        o.baseline_tensor = reference;
+        o.baseline_name = "dataset-mean";
+        a = pl_attribution_integrated_gradients (ex, row, target, &o, progress, error);
+        break;
+      }
+    case PL_MAP_SMOOTHGRAD:
+      {
+        PlSmoothGradOptions o;
+        pl_smoothgrad_options_init (&o);
+        a = pl_attribution_smoothgrad (ex, row, target, &o, progress, error);
+        break;
+      }
+    case PL_MAP_OCCLUSION:
+      {
+        PlOcclusionOptions o;
+        pl_occlusion_options_init (&o);
+        o.window_w = 1;
+        o.stride_w = 1;
+        o.baseline_tensor = reference;
+        a = pl_attribution_occlusion (ex, row, target, &o, progress, error);
+        break;
+      }
+    case PL_MAP_GRAD_CAM:
+    default:
+      g_set_error (error, PL_ERROR, PL_ERROR_UNSUPPORTED,
+                   "Grad-CAM needs a convolution layer; a table model has none. Choose "
+                   "saliency, gradient × input, integrated gradients, SmoothGrad or occlusion");
+      return NULL;
+    }
+  if (a == NULL)
+    return NULL;
+  gint64 F = row->shape[1];
+  if (a->attribution->numel != F)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_FAILED, "%s returned %" G_GINT64_FORMAT
+                   " values for a row of %" G_GINT64_FORMAT " features", a->method,
+                   a->attribution->numel, F);
+      return NULL;
+    }
+  PlTensor *map = pl_tensor_new_2d (1, F);
+  memcpy (map->data, a->attribution->data, sizeof (float) * F);
+  if (parameters != NULL && *parameters == NULL)
+    *parameters = g_strdup (a->parameters);
+  *residual = a->residual;
+  return map;
+}
+
+/* pl_comparison_compute for a table dataset: see PlComparison. */
+static PlComparison *
+comparison_compute_table (PlGraph *original, PlGraph *pruned, const PlDataset *dataset,
+                          gint64 index, const PlComparisonOptions *options,
+                          const PlProgress *progress, GError **error)
+{
+  gint F = dataset->n_features;
+  if (F < 1)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID, "The table “%s” has no feature columns",
+                   dataset->name ? dataset->name : "");
+      return NULL;
+    }
+  g_autoptr (PlTensor) reference = pl_tensor_new_2d (1, F);
+  {
+    g_autofree float *sd = g_new (float, F);
+    if (!pl_dataset_feature_stats (dataset, reference->data, sd, error))
+      return NULL;
+  }
+
+  g_autoptr (PlComparison) cmp = g_new0 (PlComparison, 1);
+  cmp->index = index;
+  cmp->label = dataset->labels[index];
+  cmp->options = *options;
+  cmp->image = pl_dataset_range (dataset, index, 1, error);
+  if (cmp->image == NULL)
+    return NULL;
+  /* One segment per feature, named after it: the bars are the features. */
+  cmp->grid = pl_segmentation_grid (1, F, 1, F);
+  for (gint j = 0; j < F; j++)
+    if (dataset->feature_names != NULL && dataset->feature_names[j] != NULL)
+      {
+        g_free (cmp->grid->names[j]);
+        cmp->grid->names[j] = g_strdup (dataset->feature_names[j]);
+      }
+
+  PlGraph *graphs[2] = { original, pruned };
+  PlExecutor *executors[2] = { NULL, NULL };
+  gboolean ok = FALSE;
+
+  for (gint g = 0; g < 2; g++)
+    {
+      executors[g] = pl_executor_new (graphs[g], error);
+      if (executors[g] == NULL)
+        goto out;
+      g_autoptr (PlTensor) logits = pl_executor_predict (executors[g], cmp->image, 1, NULL,
+                                                         error);
+      if (logits == NULL)
+        goto out;
+      gint k = (gint) logits->shape[1];
+      cmp->prob[g] = top_probability (logits->data, k, &cmp->pred[g]);
+      if (g == 0)
+        cmp->target = cmp->pred[0];
+      if (cmp->target >= k)
+        {
+          g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                       "The pruned network has %d classes; class %d does not exist", k,
+                       cmp->target);
+          goto out;
+        }
+      cmp->target_logit[g] = logits->data[cmp->target];
+    }
+
+  for (gint g = 0; g < 2; g++)
+    {
+      if (pl_progress_cancelled (progress, error))
+        goto out;
+      PlProgress sub = pl_progress_sub (progress, 0.25 * g, 0.25 * (g + 1));
+      cmp->saliency[g] = compute_table_map (executors[g], cmp->image, cmp->target,
+                                            options->method, reference, &cmp->map_parameters,
+                                            &cmp->map_residual[g], &sub, error);
+      if (cmp->saliency[g] == NULL)
+        goto out;
+      cmp->patch[g] = pl_segment_sum (cmp->saliency[g], cmp->grid);
+    }
+
+  PlKernelShapOptions shap_options = {
+    .budget = options->shap_budget,
+    .seed = options->seed,
+    .batch = 0,
+  };
+  for (gint g = 0; g < 2; g++)
+    {
+      if (pl_progress_cancelled (progress, error))
+        goto out;
+      PlProgress sub = pl_progress_sub (progress, 0.5 + 0.25 * g, 0.75 + 0.25 * g);
+      g_autoptr (PlAttribution) a = pl_attribution_kernel_shap_table (executors[g], cmp->image,
+                                                                      cmp->target, reference,
+                                                                      &shap_options, &sub,
+                                                                      error);
+      if (a == NULL)
+        goto out;
+      if (a->attribution->numel != F)
+        {
+          g_set_error (error, PL_ERROR, PL_ERROR_FAILED, "KernelSHAP returned %" G_GINT64_FORMAT
+                       " values for a row of %d features", a->attribution->numel, F);
+          goto out;
+        }
+      cmp->shap[g] = pl_tensor_new_1d (F);
+      memcpy (cmp->shap[g]->data, a->attribution->data, sizeof (float) * F);
+      cmp->shap_phi0[g] = a->f_baseline;
+      cmp->shap_map[g] = pl_segment_paint (cmp->shap[g], cmp->grid);
+    }
+  {
+    gint64 full = (F < 31) ? ((G_GINT64_CONSTANT (1) << F) - 2) : G_MAXINT64;
+    gint budget = options->shap_budget > 0 ? options->shap_budget : 2 * F + 2048;
+    cmp->shap_evaluations = (gint) MIN ((gint64) budget, full) + 2;
+  }
+
+  cmp->saliency_diff = difference (cmp->saliency[0], cmp->saliency[1]);
+  cmp->shap_diff = difference (cmp->shap_map[0], cmp->shap_map[1]);
+  similarity (cmp->saliency[0], cmp->saliency[1], options->topk_fraction,
+              &cmp->saliency_similarity);
+  similarity (cmp->patch[0], cmp->patch[1], options->topk_fraction, &cmp->patch_similarity);
+  similarity (cmp->shap[0], cmp->shap[1], options->topk_fraction, &cmp->shap_similarity);
+  pl_progress_report (progress, 1.0, NULL);
+  ok = TRUE;
+
+out:
+  for (gint g = 0; g < 2; g++)
+    g_clear_pointer (&executors[g], pl_executor_free);
+  return ok ? g_steal_pointer (&cmp) : NULL;
+}
+
 PlComparison *
 pl_comparison_compute (PlGraph *original, PlGraph *pruned, const PlDataset *dataset,
                        gint64 index, const PlComparisonOptions *options,
@@ -385,6 +586,9 @@ pl_comparison_compute (PlGraph *original, PlGraph *pruned, const PlDataset *data
                    index, dataset->n - 1);
       return NULL;
     }
+  if (dataset->kind == PL_DATASET_TABLE)
+    return comparison_compute_table (original, pruned, dataset, index, options, progress,
+                                     error);
   if (options->grid < 1 || options->grid > MIN (dataset->height, dataset->width))
     {
       g_set_error (error, PL_ERROR, PL_ERROR_INVALID,

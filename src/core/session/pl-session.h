@@ -124,7 +124,17 @@ typedef struct {
   gint shap_evaluations;      /* coalitions evaluated per network */
 } PlComparison;
 
-/* Computes the comparison of sample index. pruned may equal original (sparsity 0). */
+/* Computes the comparison of sample index. pruned may equal original (sparsity 0).
+ * Added (tables): for a PL_DATASET_TABLE dataset, image is the row [1, F] (raw values);
+ * saliency[g] and saliency_diff are [1, F] attributions of the method — saliency: the
+ * SIGNED gradient ∂f/∂x; gradient-x-input; integrated gradients from the dataset's feature
+ * means (50 Gauss–Legendre steps); SmoothGrad with its defaults (|·|, σ = 15 % of the row's
+ * range); occlusion of one feature at a time by its mean; Grad-CAM is refused
+ * (PL_ERROR_UNSUPPORTED: no convolution) —; grid is 1 × F with one segment per feature,
+ * named after the feature (options.grid and options.baseline are ignored); patch[g] = the
+ * attribution per feature [F]; shap[g] = table KernelSHAP [F]
+ * (pl_attribution_kernel_shap_table) with the feature means as the reference row,
+ * shap_phi0 = v(∅); shap_map = shap as [1, F]. */
 PlComparison *pl_comparison_compute (PlGraph *original, PlGraph *pruned,
                                      const PlDataset *dataset, gint64 index,
                                      const PlComparisonOptions *options,
