@@ -184,7 +184,7 @@ static void
 pl_application_init (PlApplication *self)
 {
   static const GOptionEntry entries[] = {
-    { "dataset", 'd', 0, G_OPTION_ARG_FILENAME, NULL, N_("Fashion-MNIST folder (IDX files) to open"), N_("DIR") },
+    { "dataset", 'd', 0, G_OPTION_ARG_FILENAME, NULL, N_("Dataset to open: a Fashion-MNIST folder (IDX files), a folder of PNGs by class, or a CSV / TSV table (label: the last column)"), N_("PATH") },
     { "sparsity", 's', 0, G_OPTION_ARG_DOUBLE, NULL, N_("Start pruned to this sparsity, in percent"), N_("PERCENT") },
     { "index", 'i', 0, G_OPTION_ARG_INT64, NULL, N_("Test image to select at start"), N_("INDEX") },
     { "view", 0, 0, G_OPTION_ARG_STRING, NULL, N_("View to show: saliency, features, shap, sweep, model or metrics"), N_("VIEW") },

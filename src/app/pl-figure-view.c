@@ -8,6 +8,7 @@ struct _PlFigureView {
 
   /* owned */
   PlComparisonFigure *figure;
+  PlTableFigure *table_figure;
   char *placeholder;
 };
 
@@ -24,6 +25,8 @@ pl_figure_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
   if (self->figure != NULL)
     pl_comparison_figure_draw (cr, width, height, self->figure);
+  else if (self->table_figure != NULL)
+    pl_table_figure_draw (cr, width, height, self->table_figure);
   else if (self->placeholder != NULL)
     {
       GdkRGBA fg;
@@ -39,6 +42,7 @@ pl_figure_view_finalize (GObject *object)
 {
   PlFigureView *self = PL_FIGURE_VIEW (object);
   g_clear_pointer (&self->figure, pl_comparison_figure_free);
+  g_clear_pointer (&self->table_figure, pl_table_figure_free);
   g_clear_pointer (&self->placeholder, g_free);
   G_OBJECT_CLASS (pl_figure_view_parent_class)->finalize (object);
 }
@@ -73,6 +77,7 @@ pl_figure_view_set_figure (PlFigureView *self, PlComparisonFigure *figure)
 {
   g_return_if_fail (PL_IS_FIGURE_VIEW (self));
   g_clear_pointer (&self->figure, pl_comparison_figure_free);
+  g_clear_pointer (&self->table_figure, pl_table_figure_free);
   self->figure = figure;
   if (figure != NULL)
     gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
@@ -94,4 +99,24 @@ pl_figure_view_set_placeholder (PlFigureView *self, const char *text)
   g_free (self->placeholder);
   self->placeholder = g_strdup (text);
   gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+pl_figure_view_set_table_figure (PlFigureView *self, PlTableFigure *figure)
+{
+  g_return_if_fail (PL_IS_FIGURE_VIEW (self));
+  g_clear_pointer (&self->figure, pl_comparison_figure_free);
+  g_clear_pointer (&self->table_figure, pl_table_figure_free);
+  self->table_figure = figure;
+  if (figure != NULL)
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                    pl_table_figure_description (figure), -1);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+const PlTableFigure *
+pl_figure_view_get_table_figure (PlFigureView *self)
+{
+  g_return_val_if_fail (PL_IS_FIGURE_VIEW (self), NULL);
+  return self->table_figure;
 }

@@ -3,6 +3,7 @@
 
 #include <gtk/gtk.h>
 #include "pl-comparison-figure.h"
+#include "pl-table-figure.h"
 
 G_BEGIN_DECLS
 
@@ -13,6 +14,10 @@ GtkWidget *pl_figure_view_new (void);
 /* Takes ownership of figure (may be NULL: shows the placeholder). */
 void pl_figure_view_set_figure (PlFigureView *self, PlComparisonFigure *figure);
 const PlComparisonFigure *pl_figure_view_get_figure (PlFigureView *self);
+/* Added: a table row's figure (pl-table-figure.h) instead; takes ownership (NULL: the
+ * placeholder). Setting either kind of figure drops the other. */
+void pl_figure_view_set_table_figure (PlFigureView *self, PlTableFigure *figure);
+const PlTableFigure *pl_figure_view_get_table_figure (PlFigureView *self);
 void pl_figure_view_set_placeholder (PlFigureView *self, const char *text);
 
 G_END_DECLS

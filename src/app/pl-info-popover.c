@@ -80,3 +80,46 @@ pl_info_method_markup (PlMapMethod method)
   return g_strdup_printf (_("<b>%s</b>\n\n%s\n\n<tt>%s</tt>\n\n<small>%s</small>"), title,
                           what, formula, source);
 }
+
+static const Info topic_info[PL_INFO_N_TOPICS] = {
+  [PL_INFO_CONFUSION] = {
+    N_("Confusion matrix"),
+    N_("How often each true class (row) is predicted as each class (column) on the evaluated "
+       "samples; the diagonal holds the correct predictions. Comparing the original and the "
+       "pruned matrix shows which classes pruning confuses."),
+    N_("Cᵢⱼ = #{n : yₙ = i, argmaxₖ f_k(xₙ) = j};  accuracy = Σᵢ Cᵢᵢ / Σᵢⱼ Cᵢⱼ"),
+    N_("K. Pearson (1904); S. V. Stehman: “Selecting and interpreting measures of thematic "
+       "classification accuracy”, Remote Sensing of Environment 62, 1997."),
+  },
+  [PL_INFO_LAYER_SPARSITY] = {
+    N_("Sparsity per layer"),
+    N_("The share of each prunable layer's weights that are zero or masked, before and after "
+       "pruning. Global pruning spreads the sparsity unevenly: large layers usually lose most."),
+    N_("sparsity(l) = #{w ∈ W_l : w = 0 or mask(w) = 0} / |W_l|"),
+    N_("S. Han, J. Pool, J. Tran, W. J. Dally: “Learning both Weights and Connections for "
+       "Efficient Neural Networks”, NeurIPS 2015 (Table 2)."),
+  },
+  [PL_INFO_CLASS_BARS] = {
+    N_("Explanation similarity per class"),
+    N_("The mean Spearman rank correlation of |φ| between the original and the pruned "
+       "network's saliency maps over the compared images of each class, with percentile "
+       "bootstrap confidence intervals: which classes' explanations pruning changed most."),
+    N_("ρ = 1 − 6 Σᵢ dᵢ² / (n (n² − 1))  (dᵢ: rank differences of |φᵢ|, ties averaged)"),
+    N_("C. Spearman (1904); B. Efron, R. Tibshirani: “An Introduction to the Bootstrap”, "
+       "1993; J. Adebayo et al.: “Sanity Checks for Saliency Maps”, NeurIPS 2018."),
+  },
+};
+
+char *
+pl_info_topic_markup (PlInfoTopic topic)
+{
+  if ((guint) topic >= PL_INFO_N_TOPICS)
+    topic = PL_INFO_CONFUSION;
+  const Info *info = &topic_info[topic];
+  g_autofree char *title = g_markup_escape_text (_(info->title), -1);
+  g_autofree char *what = g_markup_escape_text (_(info->what), -1);
+  g_autofree char *formula = g_markup_escape_text (_(info->formula), -1);
+  g_autofree char *source = g_markup_escape_text (_(info->source), -1);
+  return g_strdup_printf (_("<b>%s</b>\n\n%s\n\n<tt>%s</tt>\n\n<small>%s</small>"), title,
+                          what, formula, source);
+}

@@ -11,4 +11,15 @@ G_BEGIN_DECLS
  * Free with g_free. */
 char *pl_info_method_markup (PlMapMethod method);
 
+/* Added: the metrics and figures of the Metrics view. */
+typedef enum {
+  PL_INFO_CONFUSION,
+  PL_INFO_LAYER_SPARSITY,
+  PL_INFO_CLASS_BARS,
+  PL_INFO_N_TOPICS
+} PlInfoTopic;
+
+/* The same markup for a metric or figure. Free with g_free. */
+char *pl_info_topic_markup (PlInfoTopic topic);
+
 G_END_DECLS

@@ -56,3 +56,43 @@ gboolean pl_window_open_session (PlWindow *self, const char *path, GError **erro
 const char *pl_window_get_recovered_session (PlWindow *self);
 
 G_END_DECLS
+
+G_BEGIN_DECLS
+/* Datasets (pl-dataset-io.h): loads path (an IDX / PNG folder or a CSV / TSV table with
+ * label_column, NULL = the last column) with the current model, as Open Dataset does. */
+void pl_window_open_dataset (PlWindow *self, const char *path, const char *label_column);
+/* Opens a model, dataset, table (asks the label column) or session, as a drop does. */
+void pl_window_open_path (PlWindow *self, const char *path);
+/* TRUE when the loaded dataset is a table. */
+gboolean pl_window_is_table (PlWindow *self);
+/* The "Open Recent" submenu. */
+GMenuModel *pl_window_get_recent_menu (PlWindow *self);
+G_END_DECLS
+
+G_BEGIN_DECLS
+/* The Protected Layers popover (pl-protect-popover.h); setting the protected layers is a
+ * user edit (NULL: the unedited default, nothing protected) and re-runs the preview. */
+void pl_window_set_protected (PlWindow *self, const char *const *names);
+GtkWidget *pl_window_get_protect_popover (PlWindow *self);
+G_END_DECLS
+
+G_BEGIN_DECLS
+/* The pruning panel's schedule (0 one-shot, 1 iterative, 2 polynomial, 3 rewind), its
+ * steps k and fine-tuning epochs; Apply ("win.apply-step") then runs it as a job. */
+void pl_window_set_schedule (PlWindow *self, guint kind, gint steps, gint finetune_epochs);
+/* The schedule description of history step index (NULL: none / one-shot preview). */
+const char *pl_window_history_schedule (PlWindow *self, guint index);
+G_END_DECLS
+
+#include "pl-export-dialog.h"
+G_BEGIN_DECLS
+/* The export dialog's choice (also stored in GSettings); captions apply to the views at
+ * once. Exports the visible figure view (saliency, features, shap) as the dialog would. */
+void pl_window_set_export_options (PlWindow *self, const PlExportOptions *options);
+gboolean pl_window_export_view (PlWindow *self, const char *path, GError **error);
+G_END_DECLS
+
+G_BEGIN_DECLS
+/* The Metrics view's figure cards (pl-metrics-figures.h; "n-figures" data), or NULL. */
+GtkWidget *pl_window_get_metrics_figures (PlWindow *self);
+G_END_DECLS

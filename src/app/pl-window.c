@@ -20,16 +20,22 @@
 #include "pl-info-popover.h"
 #include "pl-model-view.h"
 #include "pl-session-io.h"
+#include "pl-dataset-io.h"
+#include "pl-protect-popover.h"
+#include "pl-export-dialog.h"
+#include "pl-metrics-figures.h"
+#include "prune/pl-prune-schedule.h"
 #include <glib/gstdio.h>
 
 typedef enum { JOB_LOAD, JOB_PRUNE, JOB_EXPLAIN, JOB_COMPARE, JOB_SWEEP, JOB_RESTORE,
-               N_JOBS } JobKind;
+               JOB_SCHEDULE, N_JOBS } JobKind;
 
 typedef struct {
   JobKind kind;
   /* inputs (owned) */
   char *model_path;
   char *dataset_dir;
+  char *label_column;             /* JOB_LOAD of a table: its label column (NULL: last) */
   PlGraph *original;
   PlGraph *pruned;
   PlDataset *dataset;
@@ -38,6 +44,9 @@ typedef struct {
   gint64 index;
   PlComparisonOptions options;
   PlPruneConfig *prune_config;   /* NULL: global magnitude */
+  PlPruneSchedule *schedule;      /* JOB_SCHEDULE (train data loaded in the thread) */
+  gint64 finetune_samples;
+  gboolean train_split;           /* an IDX folder: fine-tune on its "train" split */
   /* progress, written by the worker */
   GMutex lock;
   double fraction;
@@ -102,11 +111,21 @@ struct _PlWindow {
   GtkDropDown *reference_dropdown;
   GtkStringList *reference_model;
   GtkLabel *method_info_label;
+  GMenu *primary_menu;
 
   /* owned references */
   GSettings *settings;            /* NULL when the schema is not installed */
   char *model_path;
-  char *dataset_dir;
+  char *dataset_dir;              /* an IDX / PNG folder or a CSV / TSV file */
+  char *label_column;             /* a table's label column (NULL: the last) */
+  GMenu *recent_menu;             /* "Open Recent" */
+  char *metrics_intro;            /* the Metrics view's placeholder text */
+  GtkWidget *protect_popover;     /* pl-protect-popover.h */
+  GtkDropDown *schedule_dropdown; /* one-shot, iterative, polynomial, rewind */
+  GtkSpinButton *schedule_steps;
+  GtkSpinButton *finetune_epochs;
+  PlExportOptions export_options; /* the export dialog's last choice */
+  GtkWidget *metrics_figures;     /* borrowed: pl-metrics-figures.h inside metrics_box */
   PlGraph *original;
   PlDataset *dataset;
   PlEvaluation *eval_original;
@@ -238,7 +257,8 @@ prune_config (PlWindow *self, gint64 n_eval)
   guint criterion = gtk_drop_down_get_selected (self->criterion_dropdown);
   guint granularity = gtk_drop_down_get_selected (self->granularity_dropdown);
   guint scope = gtk_drop_down_get_selected (self->scope_dropdown);
-  if (criterion == 0 && granularity == 0 && scope == 0)
+  gboolean edited = pl_protect_popover_is_edited (GTK_POPOVER (self->protect_popover));
+  if (criterion == 0 && granularity == 0 && scope == 0 && !edited)
     return NULL;
   PlPruneConfig *config = pl_prune_config_new ();
   static const PlPruneCriterion criteria[] = {
@@ -251,8 +271,10 @@ prune_config (PlWindow *self, gint64 n_eval)
   config->criterion = criteria[MIN (criterion, G_N_ELEMENTS (criteria) - 1)];
   config->granularity = granularities[MIN (granularity, G_N_ELEMENTS (granularities) - 1)];
   config->scope = scope == 1 ? PL_PRUNE_SCOPE_LAYERWISE : PL_PRUNE_SCOPE_GLOBAL;
-  const char *none[] = { NULL };
-  pl_prune_config_set_protected (config, none);
+  /* Nothing protected until the user edits the Protected Layers popover. */
+  g_auto (GStrv) names = edited ? pl_protect_popover_get_protected (GTK_POPOVER (self->protect_popover))
+                                : g_new0 (char *, 1);
+  pl_prune_config_set_protected (config, (const char *const *) names);
   /* Taylor scores on test images past the evaluation subset, so the accuracy shown is
    * not measured on the images that chose the weights. */
   if (config->criterion == PL_PRUNE_CRITERION_TAYLOR && self->dataset != NULL)
@@ -261,11 +283,51 @@ prune_config (PlWindow *self, gint64 n_eval)
   return config;
 }
 
+/* The pruning panel's schedule; NULL for one-shot without fine-tuning (the preview). */
+static PlPruneSchedule *
+panel_schedule (PlWindow *self)
+{
+  static const PlScheduleKind kinds[] = { PL_SCHEDULE_ONE_SHOT, PL_SCHEDULE_ITERATIVE,
+                                          PL_SCHEDULE_POLYNOMIAL, PL_SCHEDULE_REWIND };
+  guint k = gtk_drop_down_get_selected (self->schedule_dropdown);
+  gint epochs = gtk_spin_button_get_value_as_int (self->finetune_epochs);
+  if (k >= G_N_ELEMENTS (kinds) || (k == 0 && epochs == 0))
+    return NULL;
+  PlPruneSchedule *schedule = pl_prune_schedule_new (kinds[k]);
+  schedule->steps = gtk_spin_button_get_value_as_int (self->schedule_steps);
+  schedule->finetune_epochs = epochs;
+  if (self->settings != NULL)
+    schedule->train.seed = g_settings_get_uint64 (self->settings, "seed");
+  return schedule;
+}
+
+/* An IDX folder with training files (pl_dataset_open's "train" split). */
+static gboolean
+dataset_has_train_split (const char *dir)
+{
+  g_autofree char *a = g_build_filename (dir, "train-images-idx3-ubyte.gz", NULL);
+  g_autofree char *b = g_build_filename (dir, "train-images-idx3-ubyte", NULL);
+  return g_file_test (a, G_FILE_TEST_EXISTS) || g_file_test (b, G_FILE_TEST_EXISTS);
+}
+
+static void
+on_schedule_changed (PlWindow *self)
+{
+  guint k = gtk_drop_down_get_selected (self->schedule_dropdown);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->schedule_steps), k != 0);
+}
+
 static void
 on_prune_config_changed (GtkDropDown *dropdown, GParamSpec *pspec, PlWindow *self)
 {
   if (self->original != NULL)
     start_job (self, JOB_PRUNE);
+}
+
+static void
+on_protect_changed (gpointer user_data)
+{
+  on_prune_config_changed (NULL, NULL, user_data);
 }
 
 /* ------------------------------------------------------------------ errors ---- */
@@ -302,11 +364,33 @@ class_name (PlWindow *self, gint k)
   return "?";
 }
 
+static gboolean
+is_table (PlWindow *self)
+{
+  return self->dataset != NULL && self->dataset->kind == PL_DATASET_TABLE;
+}
+
 static double
 current_sparsity (PlWindow *self)
 {
   const PlPruneStep *s = shown_step (self);
   return s ? s->achieved_sparsity : pl_graph_weight_sparsity (self->original);
+}
+
+/* The Metrics view's figures for the compared and the shown step (and the report). */
+static void
+refresh_metrics_figures (PlWindow *self)
+{
+  if (self->metrics_figures != NULL)
+    gtk_box_remove (self->metrics_box, self->metrics_figures);
+  self->metrics_figures = NULL;
+  if (self->original == NULL || self->eval_original == NULL || self->dataset == NULL)
+    return;
+  const PlPruneStep *s = shown_step (self);
+  self->metrics_figures = pl_metrics_figures_new (
+      self->dataset, reference_evaluation (self), s ? s->evaluation : self->eval_original,
+      reference_graph (self), shown_graph (self), self->report);
+  gtk_box_append (self->metrics_box, self->metrics_figures);
 }
 
 static void
@@ -321,7 +405,9 @@ update_metric_labels (PlWindow *self)
       const PlEvaluation *e1 = s ? s->evaluation : self->eval_original;
       double delta = 100.0 * (e1->accuracy - e0->accuracy);
       acc1 = g_strdup_printf ("%.2f %% (%+.2f)", 100.0 * e1->accuracy, delta);
-      ev = g_strdup_printf (_("the first %d test images (top-1)"), (int) self->eval_original->n);
+      ev = is_table (self)
+             ? g_strdup_printf (_("the first %d rows (top-1)"), (int) self->eval_original->n)
+             : g_strdup_printf (_("the first %d test images (top-1)"), (int) self->eval_original->n);
     }
   if (self->original != NULL)
     {
@@ -338,6 +424,7 @@ update_metric_labels (PlWindow *self)
   gtk_label_set_label (self->achieved_label, ach ? ach : "—");
   gtk_label_set_label (self->weights_label, left ? left : "—");
   gtk_label_set_label (self->eval_label, ev ? ev : "—");
+  refresh_metrics_figures (self);
 }
 
 static void
@@ -346,12 +433,28 @@ update_sample_labels (PlWindow *self)
   if (self->dataset == NULL || self->selected < 0)
     return;
   gint64 i = self->selected;
-  g_autofree char *title = g_strdup_printf (_("Test image #%d"), (int) i);
+  g_autofree char *title = is_table (self) ? g_strdup_printf (_("Row #%d"), (int) i)
+                                           : g_strdup_printf (_("Test image #%d"), (int) i);
   gtk_label_set_label (self->sample_title, title);
   gtk_label_set_label (self->truth_label, class_name (self, self->dataset->labels[i]));
 
   const PlComparison *c = self->comparison;
-  if (c != NULL && c->index == i)
+  if (is_table (self))
+    {
+      /* No explanations for tables: the evaluations' predictions. */
+      const PlPruneStep *s = shown_step (self);
+      const PlEvaluation *e0 = self->eval_original ? reference_evaluation (self) : NULL;
+      const PlEvaluation *e1 = s ? s->evaluation : self->eval_original;
+      gboolean known = e0 != NULL && e1 != NULL && i < e0->n && i < e1->n;
+      gtk_label_set_label (self->pred_original_label,
+                           known ? class_name (self, e0->predictions[i]) : "—");
+      gtk_label_set_label (self->pred_pruned_label,
+                           known ? class_name (self, e1->predictions[i]) : "—");
+      gtk_label_set_label (self->similarity_label, "—");
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->similarity_label),
+                                   _("Explanations need an image dataset"));
+    }
+  else if (c != NULL && c->index == i)
     {
       g_autofree char *p0 = g_strdup_printf ("%s (%.1f %%)", class_name (self, c->pred[0]),
                                              100.0 * c->prob[0]);
@@ -425,11 +528,15 @@ rebuild_figures (PlWindow *self)
     .class_names = (const char *const *) self->dataset->class_names,
     .n_classes = self->dataset->n_classes,
     .dark = adw_style_manager_get_dark (adw_style_manager_get_default ()),
-    .caption = TRUE,
+    .caption = self->settings ? g_settings_get_boolean (self->settings, "captions") : TRUE,
   };
   for (gint k = 0; k < PL_FIGURE_N_KINDS; k++)
-    pl_figure_view_set_figure (figure_view (self, k),
-                               pl_comparison_figure_new (k, self->comparison, &ctx));
+    if (is_table (self))
+      pl_figure_view_set_table_figure (figure_view (self, k),
+                                       pl_table_figure_new (k, self->comparison, &ctx));
+    else
+      pl_figure_view_set_figure (figure_view (self, k),
+                                 pl_comparison_figure_new (k, self->comparison, &ctx));
 }
 
 static void
@@ -445,6 +552,7 @@ job_free (Job *job)
 {
   g_free (job->model_path);
   g_free (job->dataset_dir);
+  g_free (job->label_column);
   g_clear_pointer (&job->original, pl_graph_unref);
   g_clear_pointer (&job->pruned, pl_graph_unref);
   g_clear_pointer (&job->dataset, pl_dataset_unref);
@@ -456,6 +564,7 @@ job_free (Job *job)
   g_clear_pointer (&job->report, pl_compare_report_free);
   g_clear_pointer (&job->sweep, pl_sweep_free);
   g_clear_pointer (&job->prune_config, pl_prune_config_free);
+  g_clear_pointer (&job->schedule, pl_prune_schedule_free);
   g_clear_pointer (&job->restore_configs, g_ptr_array_unref);
   g_clear_pointer (&job->restore_sparsities, g_array_unref);
   g_clear_pointer (&job->restored, g_ptr_array_unref);
@@ -495,13 +604,16 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
         if (job->loaded_graph == NULL)
           break;
         job_progress (0.05, _("Loading the dataset"), job);
-        job->loaded_dataset = pl_dataset_load_fashion_mnist (job->dataset_dir, "test", &error);
+        PlCsvOptions csv;
+        pl_csv_options_init (&csv);
+        csv.label_column = job->label_column;
+        job->loaded_dataset = pl_dataset_open (job->dataset_dir, "test", &csv, &error);
         if (job->loaded_dataset == NULL)
           break;
         {
           g_autofree char *model_name = g_path_get_basename (job->model_path);
-          if (!pl_model_check_dataset (job->loaded_graph, model_name, job->loaded_dataset,
-                                       &error))
+          if (!pl_dataset_io_check_model (job->loaded_graph, model_name, job->loaded_dataset,
+                                          &error))
             break;
         }
         job_progress (0.2, _("Evaluating the original network"), job);
@@ -515,6 +627,27 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
       job->step = pl_prune_step_run_config (job->original, job->dataset, job->prune_config,
                                             job->sparsity, job->n_eval, &progress, &error);
       break;
+    case JOB_SCHEDULE:
+      {
+        if (job->schedule->finetune_epochs > 0)
+          {
+            job_progress (0.0, _("Loading the training data"), job);
+            PlDataset *train = NULL;
+            if (job->train_split)
+              train = pl_dataset_open (job->dataset_dir, "train", NULL, &error);
+            else
+              train = pl_dataset_ref (job->dataset);
+            if (train == NULL)
+              break;
+            pl_prune_schedule_set_train_data (job->schedule, train, job->finetune_samples);
+            pl_dataset_unref (train);
+          }
+        job_progress (0.0, _("Pruning on a schedule"), job);
+        job->step = pl_prune_step_run_schedule (job->original, job->dataset, job->prune_config,
+                                                job->schedule, job->sparsity, job->n_eval,
+                                                NULL, &progress, &error);
+        break;
+      }
     case JOB_SWEEP:
       {
         job_progress (0.0, _("Pruning to each sparsity and measuring"), job);
@@ -649,6 +782,7 @@ apply_load (PlWindow *self, Job *job)
   self->original = g_steal_pointer (&job->loaded_graph);
   self->history = pl_prune_history_new (self->original, 0);
   self->reference = 0;
+  pl_protect_popover_set_graph (GTK_POPOVER (self->protect_popover), self->original);
   self->dataset = g_steal_pointer (&job->loaded_dataset);
   self->eval_original = g_steal_pointer (&job->evaluation);
   g_free (self->model_path);
@@ -677,6 +811,30 @@ apply_load (PlWindow *self, Job *job)
   guint old = g_list_model_get_n_items (G_LIST_MODEL (self->sample_model));
   gtk_string_list_splice (self->sample_model, 0, old, (const char *const *) items);
   gtk_adjustment_set_upper (self->index_adjustment, (double) (self->dataset->n - 1));
+  gtk_grid_view_set_min_columns (self->sample_grid, is_table (self) ? 1 : 2);
+  gtk_grid_view_set_max_columns (self->sample_grid, is_table (self) ? 1 : 8);
+  if (is_table (self))
+    {
+      g_clear_pointer (&self->comparison, pl_comparison_free);
+      g_clear_pointer (&self->report, pl_compare_report_free);
+      show_report (self);
+      g_autofree char *text = g_strdup_printf (
+          _("Comparing explanations over a sample and the sweep need an image dataset: "
+            "“%s” is a table. The confusion matrices and the sparsity per layer below work "
+            "on it, and the Saliency, Features and SHAP views explain the selected row."),
+          self->dataset->name);
+      for (gint k = 0; k < PL_FIGURE_N_KINDS; k++)
+        {
+          pl_figure_view_set_figure (figure_view (self, k), NULL);
+          pl_figure_view_set_placeholder (figure_view (self, k), _("Explaining the row…"));
+        }
+      gtk_label_set_label (GTK_LABEL (self->metrics_placeholder), text);
+      gtk_widget_set_visible (self->metrics_placeholder, TRUE);
+    }
+  else if (self->metrics_intro != NULL)
+    gtk_label_set_label (GTK_LABEL (self->metrics_placeholder), self->metrics_intro);
+  pl_dataset_io_add_recent (self->model_path);
+  pl_dataset_io_add_recent (self->dataset_dir);
 
   gint64 index = CLAMP (self->selected, 0, self->dataset->n - 1);
   if (index != self->selected)
@@ -706,6 +864,39 @@ apply_load (PlWindow *self, Job *job)
     start_job (self, JOB_PRUNE);
   else
     start_job (self, JOB_EXPLAIN);
+}
+
+/* A schedule ran: its final network becomes a new step after the current one. */
+static void
+apply_schedule (PlWindow *self, Job *job)
+{
+  PlPruneStep *step = g_steal_pointer (&job->step);
+  g_clear_pointer (&self->preview, pl_prune_step_free);
+  g_clear_pointer (&self->preview_config, pl_prune_config_free);
+  guint index = pl_prune_history_push (self->history, job->prune_config, step->target_sparsity,
+                                       step->pruned);
+  g_autofree char *schedule = pl_prune_schedule_describe (job->schedule);
+  if (job->schedule->finetune_epochs > 0 && !job->train_split)
+    {
+      char *with = g_strconcat (schedule, _(", fine-tuned on the evaluated data"), NULL);
+      g_free (schedule);
+      schedule = with;
+    }
+  pl_prune_history_set_info (self->history, index, job->prune_config ? job->prune_config->seed : 1,
+                             schedule);
+  pl_prune_history_set_metrics (self->history, index, step, (GDestroyNotify) pl_prune_step_free);
+  set_slider (self, 100.0 * step->target_sparsity);
+  update_metric_labels (self);
+  refresh_grid (self);
+  update_history (self);
+  if (is_table (self))
+    update_sample_labels (self);
+  gtk_label_set_label (self->status_label, "");
+  g_autofree char *msg = g_strdup_printf (_("Step %u applied (%s): %.1f %% sparsity, %.2f %% accuracy"),
+                                          index, schedule, 100.0 * step->achieved_sparsity,
+                                          100.0 * step->evaluation->accuracy);
+  toast (self, msg);
+  start_job (self, JOB_EXPLAIN);
 }
 
 /* The steps of an opened session are recomputed: record them and go to its current step. */
@@ -765,6 +956,7 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
                               : job->kind == JOB_COMPARE ? _("Comparing failed")
                               : job->kind == JOB_SWEEP ? _("The sweep failed")
                               : job->kind == JOB_RESTORE ? _("Could not restore the session")
+                              : job->kind == JOB_SCHEDULE ? _("The pruning schedule failed")
                                                          : _("Explaining failed");
           show_error (self, heading, error);
           gtk_label_set_label (self->status_label, error->message);
@@ -789,6 +981,9 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
     case JOB_RESTORE:
       apply_restore (self, job);
       break;
+    case JOB_SCHEDULE:
+      apply_schedule (self, job);
+      break;
     case JOB_PRUNE:
       g_clear_pointer (&self->preview, pl_prune_step_free);
       g_clear_pointer (&self->preview_config, pl_prune_config_free);
@@ -797,6 +992,9 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
       update_metric_labels (self);
       update_history (self);
       refresh_grid (self);
+      update_sample_labels (self);
+      if (is_table (self))
+        gtk_label_set_label (self->status_label, "");
       start_job (self, JOB_EXPLAIN);
       break;
     case JOB_SWEEP:
@@ -851,6 +1049,11 @@ start_job (PlWindow *self, JobKind kind)
     return;
   if (kind == JOB_EXPLAIN && self->jobs[JOB_PRUNE] != NULL)
     return;   /* the prune job starts an explanation when it is done */
+  if ((kind == JOB_COMPARE || kind == JOB_SWEEP) && is_table (self))
+    {
+      toast (self, _("This view needs an image dataset"));
+      return;   /* the comparison over a sample and the sweep work on images */
+    }
 
   cancel_job (self, kind);
   if (kind == JOB_LOAD || kind == JOB_PRUNE)
@@ -862,6 +1065,7 @@ start_job (PlWindow *self, JobKind kind)
     {
       cancel_job (self, JOB_PRUNE);
       cancel_job (self, JOB_RESTORE);
+      cancel_job (self, JOB_SCHEDULE);
     }
 
   Job *job = g_new0 (Job, 1);
@@ -873,6 +1077,7 @@ start_job (PlWindow *self, JobKind kind)
     case JOB_LOAD:
       job->model_path = g_strdup (self->model_path);
       job->dataset_dir = g_strdup (self->dataset_dir);
+      job->label_column = g_strdup (self->label_column);
       break;
     case JOB_PRUNE:
       job->model_path = g_strdup (self->model_path);
@@ -886,6 +1091,20 @@ start_job (PlWindow *self, JobKind kind)
       job->original = pl_graph_ref (self->original);
       job->dataset = pl_dataset_ref (self->dataset);
       job->index = self->selected;
+      break;
+    case JOB_SCHEDULE:
+      job->model_path = g_strdup (self->model_path);
+      job->dataset_dir = g_strdup (self->dataset_dir);
+      job->original = pl_graph_ref (self->original);
+      job->dataset = pl_dataset_ref (self->dataset);
+      job->sparsity = gtk_adjustment_get_value (self->sparsity_adjustment) / 100.0;
+      job->prune_config = prune_config (self, job->n_eval);
+      job->schedule = panel_schedule (self);
+      job->finetune_samples = setting_int (self, "finetune-samples", 10000);
+      job->train_split = !is_table (self) &&
+                         pl_dataset_io_classify (self->dataset_dir) == PL_PATH_DATASET &&
+                         g_file_test (self->dataset_dir, G_FILE_TEST_IS_DIR) &&
+                         dataset_has_train_split (self->dataset_dir);
       break;
     case JOB_RESTORE:
       job->model_path = g_strdup (self->model_path);
@@ -1021,10 +1240,27 @@ thumb_bind (GtkSignalListItemFactory *factory, GtkListItem *item, PlWindow *self
   gint64 i = g_ascii_strtoll (gtk_string_object_get_string (obj), NULL, 10);
   if (self->dataset == NULL || i < 0 || i >= self->dataset->n)
     return;
-  g_autoptr (GdkTexture) texture = sample_texture (self->dataset, i, 2);
-  gtk_picture_set_paintable (GTK_PICTURE (picture), GDK_PAINTABLE (texture));
   gint label_k = self->dataset->labels[i];
-  gtk_label_set_label (GTK_LABEL (label), class_name (self, label_k));
+  if (is_table (self))
+    {
+      /* A row: index, label and the first features. */
+      gtk_widget_set_visible (picture, FALSE);
+      gtk_label_set_max_width_chars (GTK_LABEL (label), 40);
+      g_autofree char *values = pl_dataset_io_row_text (self->dataset, i, 4);
+      g_autofree char *text = g_strdup_printf ("#%d  %s  ·  %s", (int) i,
+                                               class_name (self, label_k), values);
+      gtk_label_set_label (GTK_LABEL (label), text);
+      gtk_label_set_xalign (GTK_LABEL (label), 0.0f);
+    }
+  else
+    {
+      gtk_widget_set_visible (picture, TRUE);
+      gtk_label_set_max_width_chars (GTK_LABEL (label), 9);
+      gtk_label_set_xalign (GTK_LABEL (label), 0.5f);
+      g_autoptr (GdkTexture) texture = sample_texture (self->dataset, i, 2);
+      gtk_picture_set_paintable (GTK_PICTURE (picture), GDK_PAINTABLE (texture));
+      gtk_label_set_label (GTK_LABEL (label), class_name (self, label_k));
+    }
 
   gboolean wrong = FALSE, changed = FALSE;
   g_autofree char *tooltip = NULL;
@@ -1210,6 +1446,7 @@ show_report (PlWindow *self)
   gtk_widget_set_visible (self->metrics_placeholder, FALSE);
   gtk_box_append (self->metrics_box, box);
   self->metrics_content = box;
+  refresh_metrics_figures (self);
 }
 
 static void
@@ -1260,10 +1497,10 @@ on_export_response (GtkNativeDialog *dialog, int response, PlWindow *self)
           g_autofree char *film = g_strconcat (stem, "-filmstrip.png", NULL);
           g_autofree char *json = g_strconcat (stem, ".json", NULL);
           gboolean ok = pl_render_png ((PlDrawFunc) pl_line_figure_draw, &self->sweep_figure->figure,
-                                       6.5, 3.6, 150.0, png, _("Sparsity sweep"),
+                                       6.5, 3.6, self->export_options.dpi, png, _("Sparsity sweep"),
                                        self->sweep_figure->figure.caption, &error)
                         && pl_render_png ((PlDrawFunc) pl_filmstrip_figure_draw,
-                                          &self->film_figure->figure, 6.5, 1.9, 150.0, film,
+                                          &self->film_figure->figure, 6.5, 1.9, self->export_options.dpi, film,
                                           _("Filmstrip"), self->film_figure->figure.caption, &error)
                         && pl_sweep_save_json (self->sweep, json, &error);
           if (!ok)
@@ -1299,14 +1536,31 @@ on_export_response (GtkNativeDialog *dialog, int response, PlWindow *self)
       PlFigureKind kind = PL_FIGURE_SALIENCY;
       pl_figure_kind_from_name (name, &kind);
       const PlComparisonFigure *fig = pl_figure_view_get_figure (figure_view (self, kind));
+      const PlTableFigure *table_fig = pl_figure_view_get_table_figure (figure_view (self, kind));
       g_autoptr (GError) error = NULL;
+      /* The size, resolution and captions chosen in the export dialog. */
       g_autofree char *target = NULL;
       /* Without an extension the figure is written as PNG. */
       g_autofree char *base = g_path_get_basename (path);
       target = strchr (base, '.') ? g_strdup (path) : g_strconcat (path, ".png", NULL);
-      if (fig == NULL)
+      if (fig == NULL && table_fig != NULL)
+        {
+          if (!pl_export_draw_file (pl_table_figure_draw, table_fig, &self->export_options, target,
+                                    pl_table_figure_title (table_fig),
+                                    pl_table_figure_description (table_fig), &error))
+            show_error (self, _("Could not export the figure"), error);
+          else
+            {
+              g_autofree char *display = g_filename_display_basename (target);
+              g_autofree char *msg = g_strdup_printf (_("Figure saved as “%s”"), display);
+              toast (self, msg);
+            }
+        }
+      else if (fig == NULL)
         toast (self, _("Nothing to export yet"));
-      else if (!pl_comparison_figure_save (fig, target, 150.0, &error))
+      else if (!pl_export_draw_file (pl_comparison_figure_draw, fig, &self->export_options, target,
+                                     pl_comparison_figure_title (fig),
+                                     pl_comparison_figure_description (fig), &error))
         show_error (self, _("Could not export the figure"), error);
       else
         {
@@ -1318,6 +1572,8 @@ on_export_response (GtkNativeDialog *dialog, int response, PlWindow *self)
   gtk_native_dialog_destroy (dialog);
   g_object_unref (dialog);
 }
+
+static void on_export_options (const PlExportOptions *options, gpointer user_data);
 
 static void
 export_figure (GtkWidget *widget, const char *action, GVariant *param)
@@ -1356,6 +1612,20 @@ export_figure (GtkWidget *widget, const char *action, GVariant *param)
       gtk_native_dialog_show (GTK_NATIVE_DIALOG (d));
       return;
     }
+  pl_export_dialog_run (GTK_WINDOW (self), self->settings, on_export_options, self);
+}
+
+/* The export options were chosen: captions apply at once, then the file is chosen. */
+static void
+on_export_options (const PlExportOptions *options, gpointer user_data)
+{
+  PlWindow *self = user_data;
+  gboolean captions_changed = options->captions != self->export_options.captions;
+  self->export_options = *options;
+  if (captions_changed)
+    rebuild_figures (self);
+  if (self->comparison == NULL)
+    return;
   GtkFileChooserNative *dialog = gtk_file_chooser_native_new (_("Export Figure"), GTK_WINDOW (self),
                                                               GTK_FILE_CHOOSER_ACTION_SAVE,
                                                               _("_Export"), _("_Cancel"));
@@ -1435,6 +1705,156 @@ open_dataset (GtkWidget *widget, const char *action, GVariant *param)
   open_file (PL_WINDOW (widget), TRUE);
 }
 
+/* ----------------------------------------------------- datasets, recent, drop ---- */
+
+static void
+on_label_column_chosen (const char *path, const char *label_column, gpointer user_data)
+{
+  PlWindow *self = user_data;
+  if (label_column != NULL)
+    pl_window_open_dataset (self, path, label_column);
+  g_object_unref (self);
+}
+
+/* Opens a dataset path: tables ask for their label column first. */
+static void
+open_dataset_path (PlWindow *self, const char *path)
+{
+  if (pl_dataset_io_classify (path) != PL_PATH_TABLE)
+    {
+      pl_window_open_dataset (self, path, NULL);
+      return;
+    }
+  g_autoptr (GError) error = NULL;
+  if (!pl_dataset_io_ask_label_column (GTK_WINDOW (self), path, on_label_column_chosen,
+                                       g_object_ref (self), &error))
+    {
+      g_object_unref (self);
+      show_error (self, _("Could not open the dataset"), error);
+    }
+}
+
+static void
+open_path (PlWindow *self, const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  switch (pl_dataset_io_classify (path))
+    {
+    case PL_PATH_MODEL:
+      g_free (self->model_path);
+      self->model_path = g_strdup (path);
+      self->pending_sparsity = gtk_adjustment_get_value (self->sparsity_adjustment) / 100.0;
+      start_job (self, JOB_LOAD);
+      break;
+    case PL_PATH_TABLE:
+    case PL_PATH_DATASET:
+      open_dataset_path (self, path);
+      break;
+    case PL_PATH_SESSION:
+      if (!pl_window_open_session (self, path, &error))
+        show_error (self, _("Could not open the session"), error);
+      else
+        pl_dataset_io_add_recent (path);
+      break;
+    case PL_PATH_UNKNOWN:
+    default:
+      {
+        g_autoptr (GError) unknown = g_error_new (
+            PL_ERROR, PL_ERROR_UNSUPPORTED,
+            _("%s: not a model (.onnx), a table (.csv, .tsv), a dataset folder or a session "
+              "(.prunelens)"), path);
+        show_error (self, _("Could not open the file"), unknown);
+      }
+      break;
+    }
+}
+
+static void
+on_table_response (GtkNativeDialog *dialog, int response, PlWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      if (path != NULL)
+        open_dataset_path (self, path);
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+}
+
+static void
+open_table (GtkWidget *widget, const char *action, GVariant *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new (
+      _("Open Dataset"), GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"),
+      _("_Cancel"));
+  GtkFileFilter *filter = gtk_file_filter_new ();
+  gtk_file_filter_set_name (filter, _("Tables (CSV, TSV)"));
+  gtk_file_filter_add_suffix (filter, "csv");
+  gtk_file_filter_add_suffix (filter, "tsv");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+  g_object_unref (filter);
+  g_signal_connect (dialog, "response", G_CALLBACK (on_table_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+static void
+open_recent (GtkWidget *widget, const char *action, GVariant *param)
+{
+  open_path (PL_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
+static void
+on_recent_changed (GtkRecentManager *manager, PlWindow *self)
+{
+  pl_dataset_io_fill_recent_menu (self->recent_menu, 8);
+}
+
+/* Dropped files: a session opens alone; a model and a dataset dropped together load
+ * together. */
+static gboolean
+on_drop (GtkDropTarget *target, const GValue *value, double x, double y, PlWindow *self)
+{
+  if (!G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
+    return FALSE;
+  GSList *files = g_value_get_boxed (value);
+  g_autofree char *model = NULL, *dataset = NULL, *session = NULL, *other = NULL;
+  for (GSList *l = files; l != NULL; l = l->next)
+    {
+      g_autofree char *path = g_file_get_path (l->data);
+      if (path == NULL)
+        continue;
+      switch (pl_dataset_io_classify (path))
+        {
+        case PL_PATH_MODEL: g_free (model); model = g_steal_pointer (&path); break;
+        case PL_PATH_TABLE:
+        case PL_PATH_DATASET: g_free (dataset); dataset = g_steal_pointer (&path); break;
+        case PL_PATH_SESSION: g_free (session); session = g_steal_pointer (&path); break;
+        case PL_PATH_UNKNOWN:
+        default: g_free (other); other = g_steal_pointer (&path); break;
+        }
+    }
+  if (session != NULL)
+    open_path (self, session);
+  else if (model != NULL && dataset != NULL)
+    {
+      g_free (self->model_path);
+      self->model_path = g_steal_pointer (&model);
+      open_dataset_path (self, dataset);
+    }
+  else if (model != NULL)
+    open_path (self, model);
+  else if (dataset != NULL)
+    open_path (self, dataset);
+  else if (other != NULL)
+    open_path (self, other);
+  else
+    return FALSE;
+  return TRUE;
+}
+
 static void
 cancel_all (GtkWidget *widget, const char *action, GVariant *param)
 {
@@ -1456,9 +1876,15 @@ show_view (GtkWidget *widget, const char *action, GVariant *param)
 static void
 update_history_actions (PlWindow *self)
 {
-  gboolean idle_prune = self->jobs[JOB_PRUNE] == NULL && self->debounce_id == 0;
+  gboolean idle_prune = self->jobs[JOB_PRUNE] == NULL && self->debounce_id == 0 &&
+                        self->jobs[JOB_SCHEDULE] == NULL;
+  gboolean scheduled = self->schedule_dropdown != NULL &&
+                       (gtk_drop_down_get_selected (self->schedule_dropdown) != 0 ||
+                        gtk_spin_button_get_value_as_int (self->finetune_epochs) > 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.apply-step",
-                                 self->preview != NULL && idle_prune);
+                                 (self->preview != NULL || (scheduled && self->history != NULL &&
+                                                            gtk_adjustment_get_value (self->sparsity_adjustment) > 0))
+                                 && idle_prune);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.undo",
                                  self->history != NULL &&
                                  (self->preview != NULL || pl_prune_history_can_undo (self->history)));
@@ -1501,6 +1927,8 @@ history_moved (PlWindow *self)
   update_metric_labels (self);
   refresh_grid (self);
   update_history (self);
+  if (is_table (self))
+    update_sample_labels (self);
   start_job (self, JOB_EXPLAIN);
 }
 
@@ -1508,6 +1936,15 @@ static void
 apply_step (GtkWidget *widget, const char *action, GVariant *param)
 {
   PlWindow *self = PL_WINDOW (widget);
+  g_autoptr (PlPruneSchedule) schedule = self->history ? panel_schedule (self) : NULL;
+  if (schedule != NULL)
+    {
+      /* A schedule trains (minutes): it runs as its own job with progress and Cancel. */
+      g_clear_handle_id (&self->debounce_id, g_source_remove);
+      cancel_job (self, JOB_PRUNE);
+      start_job (self, JOB_SCHEDULE);
+      return;
+    }
   if (self->history == NULL || self->preview == NULL || self->jobs[JOB_PRUNE] != NULL)
     {
       toast (self, _("Move the sparsity slider to preview a step first"));
@@ -1814,6 +2251,9 @@ pl_window_finalize (GObject *object)
   g_clear_object (&self->sample_model);
   g_free (self->model_path);
   g_free (self->dataset_dir);
+  g_free (self->label_column);
+  g_free (self->metrics_intro);
+  g_clear_object (&self->recent_menu);
   g_free (self->last_error);
   g_free (self->initial_view);
   g_clear_pointer (&self->original, pl_graph_unref);
@@ -1890,10 +2330,14 @@ pl_window_class_init (PlWindowClass *klass)
   BIND (reference_dropdown);
   BIND (reference_model);
   BIND (method_info_label);
+  BIND (primary_menu);
 #undef BIND
 
   gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model);
   gtk_widget_class_install_action (widget_class, "win.open-dataset", NULL, open_dataset);
+  gtk_widget_class_install_action (widget_class, "win.open-table", NULL, open_table);
+  gtk_widget_class_install_action (widget_class, "win.open-recent", "s", open_recent);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_d, GDK_CONTROL_MASK, "win.open-table", NULL);
   gtk_widget_class_install_action (widget_class, "win.export-figure", NULL, export_figure);
   gtk_widget_class_install_action (widget_class, "win.cancel", NULL, cancel_all);
   gtk_widget_class_install_action (widget_class, "win.compare", NULL, compare);
@@ -1963,6 +2407,71 @@ pl_window_init (PlWindow *self)
   g_signal_connect (self->criterion_dropdown, "notify::selected", G_CALLBACK (on_prune_config_changed), self);
   g_signal_connect (self->granularity_dropdown, "notify::selected", G_CALLBACK (on_prune_config_changed), self);
   g_signal_connect (self->scope_dropdown, "notify::selected", G_CALLBACK (on_prune_config_changed), self);
+  /* Protected layers: a menu button after the scope drop-down. */
+  self->protect_popover = pl_protect_popover_new (on_protect_changed, self);
+  GtkWidget *protect_button = gtk_menu_button_new ();
+  gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (protect_button), "changes-prevent-symbolic");
+  gtk_menu_button_set_popover (GTK_MENU_BUTTON (protect_button), self->protect_popover);
+  gtk_widget_set_tooltip_text (protect_button, _("Protected layers"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (protect_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Protected layers"), -1);
+  GtkWidget *scope_parent = gtk_widget_get_parent (GTK_WIDGET (self->scope_dropdown));
+  if (GTK_IS_BOX (scope_parent))
+    gtk_box_insert_child_after (GTK_BOX (scope_parent), protect_button,
+                                GTK_WIDGET (self->scope_dropdown));
+  /* Schedule and fine-tuning: a row under the drop-downs. Apply runs them. */
+  {
+    const char *const schedules[] = { _("One-shot"), _("Iterative"), _("Polynomial"),
+                                      _("Rewind"), NULL };
+    GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+    self->schedule_dropdown = GTK_DROP_DOWN (gtk_drop_down_new_from_strings (schedules));
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self->schedule_dropdown),
+        _("How Apply reaches the target: in one step; in k steps, each keeping the same share "
+          "(Han et al. 2015); gradually on a cubic curve (Zhu & Gupta 2017); or k steps, then "
+          "the surviving weights rewound to the original ones and retrained (Frankle & Carbin "
+          "2019). The slider previews one-shot pruning."));
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->schedule_dropdown),
+                                    GTK_ACCESSIBLE_PROPERTY_LABEL, _("Schedule"), -1);
+    self->schedule_steps = GTK_SPIN_BUTTON (gtk_spin_button_new_with_range (1, 20, 1));
+    gtk_spin_button_set_value (self->schedule_steps, 3);
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self->schedule_steps),
+                                 _("Pruning steps of the schedule (k)"));
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->schedule_steps),
+                                    GTK_ACCESSIBLE_PROPERTY_LABEL, _("Schedule steps"), -1);
+    self->finetune_epochs = GTK_SPIN_BUTTON (gtk_spin_button_new_with_range (0, 50, 1));
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self->finetune_epochs),
+        _("Epochs of fine-tuning after every pruning step (0: none). Image folders with a "
+          "training split fine-tune on it; tables and PNG folders on their own rows."));
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->finetune_epochs),
+                                    GTK_ACCESSIBLE_PROPERTY_LABEL, _("Fine-tuning epochs"), -1);
+    GtkWidget *steps_label = gtk_label_new (_("steps"));
+    GtkWidget *ft_label = gtk_label_new (_("Fine-tune"));
+    GtkWidget *epochs_label = gtk_label_new (_("epochs"));
+    gtk_widget_add_css_class (steps_label, "dim-label");
+    gtk_widget_add_css_class (ft_label, "dim-label");
+    gtk_widget_add_css_class (epochs_label, "dim-label");
+    gtk_box_append (GTK_BOX (row), GTK_WIDGET (self->schedule_dropdown));
+    gtk_box_append (GTK_BOX (row), GTK_WIDGET (self->schedule_steps));
+    gtk_box_append (GTK_BOX (row), steps_label);
+    gtk_box_append (GTK_BOX (row), ft_label);
+    gtk_box_append (GTK_BOX (row), GTK_WIDGET (self->finetune_epochs));
+    gtk_box_append (GTK_BOX (row), epochs_label);
+    GtkWidget *panel = scope_parent ? gtk_widget_get_parent (scope_parent) : NULL;
+    if (GTK_IS_BOX (panel))
+      gtk_box_insert_child_after (GTK_BOX (panel), row, scope_parent);
+    else
+      {
+        g_object_ref_sink (row);
+        g_object_unref (row);
+      }
+    g_signal_connect_swapped (self->schedule_dropdown, "notify::selected",
+                              G_CALLBACK (on_schedule_changed), self);
+    g_signal_connect_swapped (self->schedule_dropdown, "notify::selected",
+                              G_CALLBACK (update_history_actions), self);
+    g_signal_connect_swapped (self->finetune_epochs, "value-changed",
+                              G_CALLBACK (update_history_actions), self);
+    on_schedule_changed (self);
+  }
   gtk_drawing_area_set_draw_func (self->sweep_area, draw_sweep, self, NULL);
   gtk_drawing_area_set_draw_func (self->film_area, draw_sweep, self, NULL);
   g_signal_connect (self->index_adjustment, "value-changed", G_CALLBACK (on_index_changed), self);
@@ -1977,6 +2486,23 @@ pl_window_init (PlWindow *self)
   g_signal_connect (self->history_list, "row-activated", G_CALLBACK (on_history_row_activated), self);
   g_signal_connect (self->reference_dropdown, "notify::selected", G_CALLBACK (on_reference_changed), self);
   update_history (self);
+  pl_export_options_load (&self->export_options, self->settings);
+  self->metrics_intro = g_strdup (gtk_label_get_label (GTK_LABEL (self->metrics_placeholder)));
+
+  /* Open Recent, after the first section's "Open" items. */
+  self->recent_menu = g_menu_new ();
+  pl_dataset_io_fill_recent_menu (self->recent_menu, 8);
+  g_autoptr (GMenuModel) first = g_menu_model_get_item_link (G_MENU_MODEL (self->primary_menu), 0,
+                                                             G_MENU_LINK_SECTION);
+  if (G_IS_MENU (first))
+    g_menu_insert_submenu (G_MENU (first), 4, _("Open _Recent"), G_MENU_MODEL (self->recent_menu));
+  g_signal_connect_object (gtk_recent_manager_get_default (), "changed",
+                           G_CALLBACK (on_recent_changed), self, 0);
+
+  GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+  g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
+
   if (g_strcmp0 (g_getenv ("PL_MEASURE_LATENCY"), "1") == 0)
     {
       self->measure_latency = TRUE;
@@ -2066,8 +2592,20 @@ pl_window_select_sample (PlWindow *self, gint64 index)
   if (self->dataset == NULL || index < 0 || index >= self->dataset->n || index == self->selected)
     return;
   self->selected = index;
-  g_autoptr (GdkTexture) texture = sample_texture (self->dataset, index, 4);
-  gtk_picture_set_paintable (self->sample_picture, GDK_PAINTABLE (texture));
+  if (is_table (self))
+    {
+      g_autofree char *details = pl_dataset_io_row_details (self->dataset, index);
+      gtk_picture_set_paintable (self->sample_picture, NULL);
+      gtk_widget_set_visible (GTK_WIDGET (self->sample_picture), FALSE);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->sample_title), details);
+    }
+  else
+    {
+      g_autoptr (GdkTexture) texture = sample_texture (self->dataset, index, 4);
+      gtk_widget_set_visible (GTK_WIDGET (self->sample_picture), TRUE);
+      gtk_picture_set_paintable (self->sample_picture, GDK_PAINTABLE (texture));
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->sample_title), NULL);
+    }
   if (gtk_single_selection_get_selected (self->selection) != (guint) index)
     {
       gtk_single_selection_set_selected (self->selection, (guint) index);
@@ -2256,6 +2794,115 @@ pl_window_pruning_from_string (const char *text, guint *criterion, guint *granul
   if (granularity) *granularity = found[1];
   if (scope) *scope = found[2];
   return TRUE;
+}
+
+void
+pl_window_set_schedule (PlWindow *self, guint kind, gint steps, gint finetune_epochs)
+{
+  g_return_if_fail (PL_IS_WINDOW (self));
+  gtk_drop_down_set_selected (self->schedule_dropdown, MIN (kind, 3));
+  gtk_spin_button_set_value (self->schedule_steps, steps);
+  gtk_spin_button_set_value (self->finetune_epochs, finetune_epochs);
+}
+
+const char *
+pl_window_history_schedule (PlWindow *self, guint index)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), NULL);
+  if (self->history == NULL || index >= pl_prune_history_n_steps (self->history))
+    return NULL;
+  return pl_prune_history_step (self->history, index)->schedule;
+}
+
+void
+pl_window_set_export_options (PlWindow *self, const PlExportOptions *options)
+{
+  g_return_if_fail (PL_IS_WINDOW (self));
+  g_return_if_fail (options != NULL);
+  pl_export_options_save (options, self->settings);
+  gboolean captions_changed = options->captions != self->export_options.captions;
+  self->export_options = *options;
+  if (captions_changed)
+    rebuild_figures (self);
+}
+
+gboolean
+pl_window_export_view (PlWindow *self, const char *path, GError **error)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  PlFigureKind kind = PL_FIGURE_SALIENCY;
+  pl_figure_kind_from_name (adw_view_stack_get_visible_child_name (self->view_stack), &kind);
+  const PlComparisonFigure *fig = pl_figure_view_get_figure (figure_view (self, kind));
+  const PlTableFigure *table_fig = pl_figure_view_get_table_figure (figure_view (self, kind));
+  if (fig == NULL && table_fig != NULL)
+    return pl_export_draw_file (pl_table_figure_draw, table_fig, &self->export_options, path,
+                                pl_table_figure_title (table_fig),
+                                pl_table_figure_description (table_fig), error);
+  if (fig == NULL)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID, _("%s: nothing to export yet"), path);
+      return FALSE;
+    }
+  return pl_export_draw_file (pl_comparison_figure_draw, fig, &self->export_options, path,
+                              pl_comparison_figure_title (fig),
+                              pl_comparison_figure_description (fig), error);
+}
+
+GtkWidget *
+pl_window_get_metrics_figures (PlWindow *self)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), NULL);
+  return self->metrics_figures;
+}
+
+void
+pl_window_set_protected (PlWindow *self, const char *const *names)
+{
+  g_return_if_fail (PL_IS_WINDOW (self));
+  pl_protect_popover_set_protected (GTK_POPOVER (self->protect_popover), names);
+}
+
+GtkWidget *
+pl_window_get_protect_popover (PlWindow *self)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), NULL);
+  return self->protect_popover;
+}
+
+void
+pl_window_open_dataset (PlWindow *self, const char *path, const char *label_column)
+{
+  g_return_if_fail (PL_IS_WINDOW (self));
+  g_return_if_fail (path != NULL);
+  g_free (self->dataset_dir);
+  self->dataset_dir = g_strdup (path);
+  g_free (self->label_column);
+  self->label_column = g_strdup (label_column);
+  self->pending_sparsity = gtk_adjustment_get_value (self->sparsity_adjustment) / 100.0;
+  start_job (self, JOB_LOAD);
+}
+
+void
+pl_window_open_path (PlWindow *self, const char *path)
+{
+  g_return_if_fail (PL_IS_WINDOW (self));
+  g_return_if_fail (path != NULL);
+  open_path (self, path);
+}
+
+gboolean
+pl_window_is_table (PlWindow *self)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), FALSE);
+  return is_table (self);
+}
+
+GMenuModel *
+pl_window_get_recent_menu (PlWindow *self)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), NULL);
+  return G_MENU_MODEL (self->recent_menu);
 }
 
 const char *
