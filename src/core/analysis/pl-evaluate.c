@@ -1,8 +1,12 @@
 /* pl-evaluate.c — top-1 accuracy of a classifier over a dataset, in parallel batches.
  *
- * Batches of 256 consecutive samples are handed out to worker threads (each with its
- * own PlExecutor on the shared, immutable graph). Every batch is computed the same way
- * whichever thread takes it, so the result does not depend on the number of threads.
+ * The first n samples are cut into equal batches of at most 256 consecutive samples
+ * (1000 → 4 × 250, so one plan serves every batch) and run one after the other by a
+ * single PlExecutor on the calling thread: the executor spreads each batch over the
+ * engine's worker threads itself (micro-batches, pl-parallel.c). One executor instead of
+ * one per thread halves the activation buffers that have to be allocated and faulted in
+ * for every new (pruned) graph, and avoids two callers competing for the same pool.
+ * n_threads is kept for the API; the result does not depend on it.
  */
 #include "analysis/pl-metrics.h"
 #include "exec/pl-executor.h"
@@ -10,13 +14,14 @@
 
 #include <string.h>
 
-#define PL_EVAL_BATCH 256
+#define PL_EVAL_BATCH 32
 
 typedef struct {
   PlGraph *graph;
   const PlDataset *dataset;
   gint64 n;
   gint64 n_batches;
+  gint64 batch;              /* samples per batch (the last may have fewer) */
   gint *predictions;
   gboolean keep_logits;
   float *logits;             /* [n, k] when keep_logits; allocated by the first batch */
@@ -65,8 +70,8 @@ eval_worker (EvalJob *job, gboolean report_progress)
       gint64 b = g_atomic_int_add (&job->next_batch, 1);
       if (b >= job->n_batches)
         break;
-      gint64 start = b * PL_EVAL_BATCH;
-      gint64 count = MIN ((gint64) PL_EVAL_BATCH, job->n - start);
+      gint64 start = b * job->batch;
+      gint64 count = MIN (job->batch, job->n - start);
       PlTensor *batch = pl_dataset_range (job->dataset, start, count, &error);
       if (batch == NULL)
         {
@@ -134,13 +139,6 @@ eval_worker (EvalJob *job, gboolean report_progress)
   pl_executor_free (executor);
 }
 
-static gpointer
-eval_thread (gpointer data)
-{
-  eval_worker (data, FALSE);
-  return NULL;
-}
-
 static PlEvaluation *
 evaluate (PlGraph *graph, const PlDataset *dataset, gint64 n, gint n_threads,
           PlTensor **logits_out, const PlProgress *progress, GError **error)
@@ -164,8 +162,7 @@ evaluate (PlGraph *graph, const PlDataset *dataset, gint64 n, gint n_threads,
                    "The dataset “%s” has no labels", dataset->name ? dataset->name : "");
       return NULL;
     }
-  if (n_threads <= 0)
-    n_threads = 2;
+  (void) n_threads;
 
   EvalJob job = {
     .graph = graph, .dataset = dataset, .n = n,
@@ -179,17 +176,10 @@ evaluate (PlGraph *graph, const PlDataset *dataset, gint64 n, gint n_threads,
                    "Too many samples to evaluate (%" G_GINT64_FORMAT ")", n);
       return NULL;
     }
+  job.batch = (n + job.n_batches - 1) / job.n_batches;
   job.predictions = g_new0 (gint, n);
   g_mutex_init (&job.lock);
-
-  n_threads = (gint) MIN ((gint64) n_threads, job.n_batches);
-  GThread **threads = g_new0 (GThread *, n_threads);
-  for (gint t = 1; t < n_threads; t++)
-    threads[t] = g_thread_new ("pl-evaluate", eval_thread, &job);
   eval_worker (&job, TRUE);
-  for (gint t = 1; t < n_threads; t++)
-    g_thread_join (threads[t]);
-  g_free (threads);
   g_mutex_clear (&job.lock);
 
   if (job.error != NULL)

@@ -16,11 +16,12 @@ typedef struct {
 } PlEvaluation;
 
 /* Top-1 accuracy of graph on the first n samples of dataset (n ≤ 0 or > size: all).
- * Runs batches of 256 over threads. Free the result with pl_evaluation_free. */
+ * Runs equal batches of at most 32 samples through one executor, which spreads each batch
+ * over the engine's worker threads. Free the result with pl_evaluation_free. */
 PlEvaluation *pl_evaluate_classifier (PlGraph *graph, const PlDataset *dataset, gint64 n,
                                       const PlProgress *progress, GError **error);
-/* As pl_evaluate_classifier with an explicit number of worker threads (≤ 0: 2). The
- * result does not depend on n_threads. (Addition.) */
+/* As pl_evaluate_classifier; n_threads is ignored (kept for compatibility: the executor
+ * chooses its threads, PL_NUM_THREADS). (Addition.) */
 PlEvaluation *pl_evaluate_classifier_threads (PlGraph *graph, const PlDataset *dataset,
                                               gint64 n, gint n_threads,
                                               const PlProgress *progress, GError **error);

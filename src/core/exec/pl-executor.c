@@ -1626,6 +1626,47 @@ fail:
 
 /* ------------------------------------------------------------------ construction */
 
+/* For a graph whose static checks fail with a symbolic batch taken as 1: whether they pass
+ * for another batch size. The candidates are the dimensions of the initializers (a batch
+ * that makes such a model valid has to match one of them: Gemm transA, Concat, Add with a
+ * fixed-shape operand), at most 16 distinct values up to 4096. */
+static gboolean
+some_batch_fits (PlExecutor *ex, const Shape *in)
+{
+  gint64 cand[16];
+  gint n_cand = 0;
+  for (guint v = 0; v < ex->n_values && n_cand < 16; v++)
+    {
+      const PlTensor *t = pl_graph_value (ex->graph, v)->init;
+      for (gint d = 0; t != NULL && d < t->ndim && n_cand < 16; d++)
+        {
+          gint64 c = t->shape[d];
+          gboolean seen = c <= 1 || c > 4096;
+          for (gint i = 0; i < n_cand && !seen; i++)
+            seen = cand[i] == c;
+          if (!seen)
+            cand[n_cand++] = c;
+        }
+    }
+  g_autofree Shape *try = g_memdup2 (in, sizeof (Shape) * (gsize) ex->n_inputs);
+  for (gint c = 0; c < n_cand; c++)
+    {
+      for (gint i = 0; i < ex->n_inputs; i++)
+        {
+          const PlValue *iv = pl_graph_value (ex->graph, ex->input_ids[i]);
+          if (iv->ndim >= 1 && iv->shape[0] < 0)
+            try[i].d[0] = cand[c];
+        }
+      Plan *p = plan_build (ex, try, NULL, NULL);
+      if (p != NULL)
+        {
+          plan_free (p, ex->n_values, ex->n_nodes);
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
 PlExecutor *
 pl_executor_new (PlGraph *graph, GError **error)
 {
@@ -1819,8 +1860,13 @@ pl_executor_new (PlGraph *graph, GError **error)
   ex->req = g_new0 (gboolean, MAX (n_values, 1));
   ex->input_grad_enabled = TRUE;
 
-  /* Check shapes now when every input shape is declared (a symbolic batch taken as 1). */
-  gboolean static_shape = TRUE;
+  /* Check shapes now when every input shape is declared. A symbolic batch dimension is
+   * tried as 1; if the checks fail only because of that guess (e.g. Gemm transA = 1 on
+   * [N, K], or Concat of [N, 3, 4] with a fixed [2, 3, 2] initializer, both valid for one
+   * particular N — some_batch_fits), the symbolic dimension is treated as unknown: the
+   * model is accepted and the shapes are checked at run time against the real batch
+   * (select_plan). A model that fits no batch is refused here with the batch-1 error. */
+  gboolean static_shape = TRUE, symbolic = FALSE;
   g_autofree Shape *in = g_new0 (Shape, ex->n_inputs);
   for (gint i = 0; i < ex->n_inputs; i++)
     {
@@ -1831,15 +1877,25 @@ pl_executor_new (PlGraph *graph, GError **error)
       in[i].nd = MAX (iv->ndim, 0);
       memcpy (in[i].d, iv->shape, sizeof in[i].d);
       if (iv->ndim >= 1 && in[i].d[0] < 0)
-        in[i].d[0] = 1;
+        {
+          in[i].d[0] = 1;
+          symbolic = TRUE;
+        }
     }
   if (static_shape && !ex->any_shape_in)
     {
-      ex->plans[0] = plan_build (ex, in, NULL, error);
+      GError *plan_error = NULL;
+      ex->plans[0] = plan_build (ex, in, NULL, &plan_error);
       if (ex->plans[0] == NULL)
         {
-          pl_executor_free (ex);
-          return NULL;
+          if (symbolic && some_batch_fits (ex, in))
+            g_error_free (plan_error);     /* decided at run time, with the real batch */
+          else
+            {
+              g_propagate_error (error, plan_error);
+              pl_executor_free (ex);
+              return NULL;
+            }
         }
     }
   return ex;

@@ -91,7 +91,7 @@ pl_kernel_shap_image (PlExecutor *executor, const PlTensor *image, gint target,
   ImageGame game = {
     .executor = executor, .image = image, .segmentation = segmentation,
     .baseline = baseline, .target = target,
-    .batch = options && options->batch > 0 ? options->batch : 256,
+    .batch = options && options->batch > 0 ? options->batch : 64,  /* 2146 coalitions: chunks that keep the plans' buffers small */
   };
   double ve = 0.0, vf = 0.0;
   PlTensor *phi = pl_kernel_shap (image_game_func, &game, M, options, &ve, &vf, progress,

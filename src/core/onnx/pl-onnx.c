@@ -453,6 +453,15 @@ graph_from_model (const Onnx__ModelProto *model, const char *src, GError **error
       if (op->domain == NULL || op->domain[0] == '\0' || g_str_equal (op->domain, "ai.onnx"))
         g->opset = op->has_version ? op->version : 0;
     }
+  if (g->opset > PL_ONNX_MAX_OPSET)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_UNSUPPORTED,
+                   "%s: the model uses ONNX opset %" G_GINT64_FORMAT " (default domain); "
+                   "PruneLens knows the operator semantics up to opset %d — export the model "
+                   "again with opset_version=%d or lower", src, (gint64) g->opset,
+                   PL_ONNX_MAX_OPSET, PL_ONNX_MAX_OPSET);
+      return NULL;
+    }
   g_free (g->name);
   g->name = g_strdup (gp->name ? gp->name : "");
   g_free (g->producer_name);

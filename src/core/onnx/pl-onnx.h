@@ -23,6 +23,11 @@ G_BEGIN_DECLS
  * x.view (x.size (0), -1) is folded into a constant Reshape shape [0, -1]
  * (pl_graph_fold_shape_subgraphs). Files above 2 GiB: PL_ERROR_TOO_LARGE. */
 PlGraph *pl_onnx_load_file (const char *path, GError **error);
+/* Added: the newest default-domain ("" / "ai.onnx") opset the loader accepts. Opsets 18–21
+ * changed the operators PruneLens runs only by new element types or by optional inputs and
+ * modes the executor refuses by name (Pad's axes input, Pad mode "wrap"); a newer opset is
+ * refused with PL_ERROR_UNSUPPORTED naming the file and the opset. */
+#define PL_ONNX_MAX_OPSET 21
 /* name is used in error messages (e.g. the file name). */
 PlGraph *pl_onnx_load_data (const guint8 *data, gsize length, const char *name,
                             GError **error);

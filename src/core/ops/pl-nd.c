@@ -43,12 +43,31 @@ pl_unary_backward (PlUnaryOp op, float p0, float p1, gsize n, const float *x, co
         dx[i] += x[i] > 0.f ? dy[i] : p0 * dy[i];
       break;
     case PL_UNARY_SIGMOID:
-      for (gsize i = 0; i < n; i++)
-        dx[i] += dy[i] * y[i] * (1.f - y[i]);
+      /* σ'(x) = σ(x) σ(−x) = e / (1 + e)² with e = exp (−|x|): exact to float precision
+       * even in saturation, where y (1 − y) computed from a rounded y is not. */
+      if (x != NULL)
+        for (gsize i = 0; i < n; i++)
+          {
+            float e = expf (-fabsf (x[i]));
+            float d = 1.f + e;
+            dx[i] += dy[i] * (e / (d * d));
+          }
+      else
+        for (gsize i = 0; i < n; i++)
+          dx[i] += dy[i] * y[i] * (1.f - y[i]);
       break;
     case PL_UNARY_TANH:
-      for (gsize i = 0; i < n; i++)
-        dx[i] += dy[i] * (1.f - y[i] * y[i]);
+      /* tanh'(x) = 1 − tanh² x = sech² x = 4e / (1 + e)² with e = exp (−2|x|). */
+      if (x != NULL)
+        for (gsize i = 0; i < n; i++)
+          {
+            float e = expf (-2.f * fabsf (x[i]));
+            float d = 1.f + e;
+            dx[i] += dy[i] * (4.f * e / (d * d));
+          }
+      else
+        for (gsize i = 0; i < n; i++)
+          dx[i] += dy[i] * (1.f - y[i] * y[i]);
       break;
     case PL_UNARY_CLIP:
       for (gsize i = 0; i < n; i++)

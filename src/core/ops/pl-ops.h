@@ -184,7 +184,8 @@ void pl_binary_backward (PlBinaryOp op, gint nd, const gint64 *out_shape,
 
 /* ---- Elementwise unary ----------------------------------------------------------------
  * LeakyRelu (p0 = alpha): y = x > 0 ? x : alpha x; gradient 1 for x > 0, alpha otherwise
- * (PyTorch's convention at 0). Sigmoid, Tanh (gradients from y). Clip (p0 = min,
+ * (PyTorch's convention at 0). Sigmoid, Tanh (gradients from x when x != NULL —
+ * σ(x)σ(−x) and sech² x, accurate in saturation — else from y). Clip (p0 = min,
  * p1 = max): y = min (max (x, lo), hi); gradient 1 where lo <= x <= hi, else 0. */
 typedef enum { PL_UNARY_LEAKY_RELU, PL_UNARY_SIGMOID, PL_UNARY_TANH, PL_UNARY_CLIP } PlUnaryOp;
 void pl_unary_forward (PlUnaryOp op, float p0, float p1, gsize n, const float *x, float *y);

@@ -70,6 +70,97 @@ small_graph (void)
   return g;
 }
 
+/* A symbolic batch dimension is unknown to the static checks: models valid only for one
+ * batch size (Gemm transA = 1 on [N, K]; Concat with a fixed-shape initializer) load, run
+ * with that batch, and fail with a clear error at run time for another one. */
+START_TEST (test_symbolic_batch_checked_at_run_time)
+{
+  g_autoptr (GError) error = NULL;
+  /* Y = Xᵀ B with X [N, 3], B [2, 4]: valid for N = 2 only; Y [3, 4] */
+  {
+    g_autoptr (PlGraph) g = pl_graph_new ();
+    g->opset = 13;
+    pl_graph_add_input (g, "x", 2, (const gint64[]) { -1, 3 });
+    const float bd[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+    g_autoptr (PlTensor) b = tensor_from (2, (const gint64[]) { 2, 4 }, bd);
+    pl_graph_add_initializer (g, "B", b);
+    const char *in[] = { "x", "B" }, *out[] = { "y" };
+    PlNode *n = pl_graph_add_node (g, "Gemm", "gemm", 2, in, 1, out);
+    pl_node_set_int (n, "transA", 1);
+    pl_graph_add_output (g, "y");
+    PlExecutor *ex = pl_executor_new (g, &error);
+    ck_assert_msg (ex != NULL, "%s", error ? error->message : "");
+    const float xd[6] = { 1, 0, -1, 2, 1, 0.5f };   /* rows (1, 0, -1), (2, 1, 0.5) */
+    g_autoptr (PlTensor) x = tensor_from (2, (const gint64[]) { 2, 3 }, xd);
+    ck_assert (pl_executor_forward (ex, x, &error));
+    const PlTensor *y = pl_executor_output (ex, 0);
+    ck_assert_int_eq (y->ndim, 2);
+    ck_assert_int_eq (y->shape[0], 3);
+    ck_assert_int_eq (y->shape[1], 4);
+    /* Y[i][j] = Σ_n X[n][i] B[n][j] */
+    for (gint i = 0; i < 3; i++)
+      for (gint j = 0; j < 4; j++)
+        ck_assert_float_eq_tol (y->data[i * 4 + j],
+                                xd[i] * bd[j] + xd[3 + i] * bd[4 + j], 1e-6);
+    g_autoptr (PlTensor) x5 = pl_tensor_new (2, (const gint64[]) { 5, 3 }, NULL);
+    ck_assert (!pl_executor_forward (ex, x5, &error));
+    ck_assert (g_error_matches (error, PL_ERROR, PL_ERROR_INVALID));
+    ck_assert_ptr_nonnull (strstr (error->message, "gemm"));
+    g_clear_error (&error);
+    pl_executor_free (ex);
+  }
+  /* Concat ([N, 3, 4], C [2, 3, 2], axis 2) -> [2, 3, 6] */
+  {
+    g_autoptr (PlGraph) g = pl_graph_new ();
+    g->opset = 13;
+    pl_graph_add_input (g, "x", 3, (const gint64[]) { -1, 3, 4 });
+    g_autoptr (PlTensor) c = pl_tensor_new (3, (const gint64[]) { 2, 3, 2 }, NULL);
+    for (gint64 i = 0; i < c->numel; i++)
+      c->data[i] = 100.f + (float) i;
+    pl_graph_add_initializer (g, "C", c);
+    const char *in[] = { "x", "C" }, *out[] = { "y" };
+    PlNode *n = pl_graph_add_node (g, "Concat", "cat", 2, in, 1, out);
+    pl_node_set_int (n, "axis", 2);
+    pl_graph_add_output (g, "y");
+    PlExecutor *ex = pl_executor_new (g, &error);
+    ck_assert_msg (ex != NULL, "%s", error ? error->message : "");
+    g_autoptr (PlTensor) x = pl_tensor_new (3, (const gint64[]) { 2, 3, 4 }, NULL);
+    for (gint64 i = 0; i < x->numel; i++)
+      x->data[i] = (float) i;
+    ck_assert (pl_executor_forward (ex, x, &error));
+    const PlTensor *y = pl_executor_output (ex, 0);
+    ck_assert_int_eq (y->ndim, 3);
+    ck_assert_int_eq (y->shape[2], 6);
+    for (gint a = 0; a < 2; a++)
+      for (gint b = 0; b < 3; b++)
+        for (gint k = 0; k < 6; k++)
+          ck_assert_float_eq (y->data[(a * 3 + b) * 6 + k],
+                              k < 4 ? (float) ((a * 3 + b) * 4 + k)
+                                    : 100.f + (float) ((a * 3 + b) * 2 + k - 4));
+    g_autoptr (PlTensor) x1 = pl_tensor_new (3, (const gint64[]) { 1, 3, 4 }, NULL);
+    ck_assert (!pl_executor_forward (ex, x1, &error));
+    ck_assert (g_error_matches (error, PL_ERROR, PL_ERROR_INVALID));
+    g_clear_error (&error);
+    pl_executor_free (ex);
+  }
+  /* no batch size fits: [N, 3] + [5, 4] is refused when the executor is made */
+  {
+    g_autoptr (PlGraph) g = pl_graph_new ();
+    g->opset = 13;
+    pl_graph_add_input (g, "x", 2, (const gint64[]) { -1, 3 });
+    g_autoptr (PlTensor) c = pl_tensor_new (2, (const gint64[]) { 5, 4 }, NULL);
+    pl_graph_add_initializer (g, "C", c);
+    const char *in[] = { "x", "C" }, *out[] = { "y" };
+    pl_graph_add_node (g, "Add", "add", 2, in, 1, out);
+    pl_graph_add_output (g, "y");
+    ck_assert_ptr_null (pl_executor_new (g, &error));
+    ck_assert (g_error_matches (error, PL_ERROR, PL_ERROR_INVALID));
+    ck_assert_ptr_nonnull (strstr (error->message, "add"));
+    g_clear_error (&error);
+  }
+}
+END_TEST
+
 START_TEST (test_small_graph_forward)
 {
   g_autoptr (PlGraph) g = small_graph ();
@@ -444,6 +535,7 @@ main (void)
   TCase *tc = tcase_create ("executor");
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_small_graph_forward);
+  tcase_add_test (tc, test_symbolic_batch_checked_at_run_time);
   tcase_add_test (tc, test_unsupported_operator);
   tcase_add_test (tc, test_conv_group_and_shape_errors);
   tcase_add_test (tc, test_model_build_shapes);

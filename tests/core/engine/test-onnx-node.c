@@ -93,12 +93,47 @@ START_TEST (test_node_case)
 }
 END_TEST
 
+/* The loader refuses a default-domain opset newer than PL_ONNX_MAX_OPSET (21), naming the
+ * file and the opset; 21 itself loads. */
+START_TEST (test_newer_opset_refused)
+{
+  for (gint64 opset = 21; opset <= 22; opset++)
+    {
+      g_autoptr (PlGraph) g = pl_graph_new ();
+      g->opset = opset;
+      pl_graph_add_input (g, "x", 2, (const gint64[]) { -1, 3 });
+      const char *in[] = { "x" }, *out[] = { "y" };
+      pl_graph_add_node (g, "Relu", "relu", 1, in, 1, out);
+      pl_graph_add_output (g, "y");
+      g_autoptr (GError) error = NULL;
+      gsize len = 0;
+      g_autofree guint8 *data = pl_onnx_save_data (g, &len, &error);
+      ck_assert_ptr_nonnull (data);
+      g_autoptr (PlGraph) h = pl_onnx_load_data (data, len, "future.onnx", &error);
+      if (opset == 21)
+        {
+          ck_assert_msg (h != NULL, "%s", error ? error->message : "");
+          ck_assert_int_eq (h->opset, 21);
+        }
+      else
+        {
+          ck_assert_ptr_null (h);
+          ck_assert (g_error_matches (error, PL_ERROR, PL_ERROR_UNSUPPORTED));
+          ck_assert_ptr_nonnull (strstr (error->message, "future.onnx"));
+          ck_assert_ptr_nonnull (strstr (error->message, "opset 22"));
+          ck_assert_ptr_nonnull (strstr (error->message, "21"));
+        }
+    }
+}
+END_TEST
+
 int
 main (void)
 {
   Suite *s = suite_create ("onnx-node");
   TCase *tc = tcase_create ("onnx-node");
   tcase_add_loop_test (tc, test_node_case, 0, G_N_ELEMENTS (cases));
+  tcase_add_test (tc, test_newer_opset_refused);
   suite_add_tcase (s, tc);
   SRunner *sr = srunner_create (s);
   srunner_run_all (sr, CK_NORMAL);
