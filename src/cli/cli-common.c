@@ -213,49 +213,6 @@ add_dataset_options (GOptionContext *ctx)
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
 }
 
-/* A table model takes [N, F] and gives [N, K] finite logits. */
-static gboolean
-check_table_model (PlGraph *graph, const char *model_name, const PlDataset *dataset,
-                   GError **error)
-{
-  gint64 shape[PL_TENSOR_MAX_DIMS];
-  gint nd = pl_graph_sample_shape (graph, shape);
-  if (nd >= 0 && (nd != 1 || shape[0] != dataset->n_features))
-    {
-      g_autofree char *got = pl_tensor_shape_string (nd, shape);
-      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
-                   "%s: the model takes inputs of shape %s, but %s has rows of %d features",
-                   model_name, got, dataset->name, dataset->n_features);
-      return FALSE;
-    }
-  if (dataset->n_classes < 1)
-    {
-      g_set_error (error, PL_ERROR, PL_ERROR_UNSUPPORTED,
-                   "%s: a regression table (no classes); PruneLens needs class labels",
-                   dataset->name);
-      return FALSE;
-    }
-  g_autoptr (GError) local = NULL;
-  g_autoptr (PlExecutor) ex = pl_executor_new (graph, &local);
-  g_autoptr (PlTensor) x = ex ? pl_dataset_range (dataset, 0, 1, &local) : NULL;
-  g_autoptr (PlTensor) logits = x ? pl_executor_predict (ex, x, 1, NULL, &local) : NULL;
-  if (logits == NULL)
-    {
-      g_set_error (error, PL_ERROR, local->domain == PL_ERROR ? local->code : PL_ERROR_FAILED,
-                   "%s: %s", model_name, local->message);
-      return FALSE;
-    }
-  if (logits->ndim != 2 || logits->shape[1] != dataset->n_classes)
-    {
-      g_autofree char *got = pl_tensor_shape_string (logits->ndim, logits->shape);
-      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
-                   "%s: the model's first output has shape %s per batch, but %s has %d classes",
-                   model_name, got, dataset->name, dataset->n_classes);
-      return FALSE;
-    }
-  return TRUE;
-}
-
 PlDataset *
 open_dataset (const char *data_path, const char *split, const char *label, GError **error)
 {
@@ -277,9 +234,7 @@ gboolean
 check_model_dataset (PlGraph *graph, const char *model_name, const PlDataset *dataset,
                      GError **error)
 {
-  return dataset->kind == PL_DATASET_TABLE
-      ? check_table_model (graph, model_name, dataset, error)
-      : pl_model_check_dataset (graph, model_name, dataset, error);
+  return pl_model_check_dataset (graph, model_name, dataset, error);
 }
 
 gboolean

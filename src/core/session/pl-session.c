@@ -33,7 +33,26 @@ pl_model_check_dataset (PlGraph *graph, const char *model_name, const PlDataset 
   gint64 shape[PL_TENSOR_MAX_DIMS];
   gint nd = pl_graph_sample_shape (graph, shape);
   gint64 want[3] = { dataset->channels, dataset->height, dataset->width };
-  if (nd >= 0 && (nd != 3 || shape[0] != want[0] || shape[1] != want[1] || shape[2] != want[2]))
+  if (dataset->kind == PL_DATASET_TABLE)
+    {
+      if (nd >= 0 && (nd != 1 || shape[0] != dataset->n_features))
+        {
+          g_autofree char *got = pl_tensor_shape_string (nd, shape);
+          g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                       "%s: the model takes inputs of shape %s, but %s has rows of %d features",
+                       model_name, got, dataset->name, dataset->n_features);
+          return FALSE;
+        }
+      if (dataset->n_classes < 1)
+        {
+          g_set_error (error, PL_ERROR, PL_ERROR_UNSUPPORTED,
+                       "%s: a regression table (no classes); PruneLens needs class labels",
+                       dataset->name);
+          return FALSE;
+        }
+    }
+  else if (nd >= 0
+           && (nd != 3 || shape[0] != want[0] || shape[1] != want[1] || shape[2] != want[2]))
     {
       g_autofree char *got = pl_tensor_shape_string (nd, shape);
       g_autofree char *ds = pl_tensor_shape_string (3, want);

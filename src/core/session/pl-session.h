@@ -26,7 +26,7 @@ G_BEGIN_DECLS
 char *pl_default_model_path (void);
 
 /* Checks that graph can classify dataset before any long work: its input takes the
- * dataset's [C, H, W] images, its first output has one logit per class of the dataset,
+ * dataset's [C, H, W] images (for a table, [F] rows; a regression table is refused), its first output has one logit per class of the dataset,
  * and the logits of the first sample are finite. model_name and the dataset's name appear
  * in every message. Errors: PL_ERROR_INVALID, or the executor's error prefixed with the
  * model name. */
