@@ -12,28 +12,7 @@ src=$2
 make_table_model=$3
 model="$src/data/models/fashion-cnn.onnx"
 iris="$src/data/datasets/iris.csv"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-
-expect() {  # expect NAME EXIT_CODE -- COMMAND...
-  local name=$1 want=$2; shift 3
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [ "$got" -eq "$want" ]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL $name: exit $got, expected $want"
-    sed 's/^/  stdout: /' "$tmp/out" | head -5
-    sed 's/^/  stderr: /' "$tmp/err" | head -5
-  fi
-}
-check() {  # check NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL $name"; fi
-}
+. "$(dirname "$0")/cli-test-lib.sh"
 
 # ---- report: byte-identical twice ----
 recipe="$src/data/recipes/fashion-demo.json"
