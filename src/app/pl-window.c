@@ -1049,12 +1049,6 @@ start_job (PlWindow *self, JobKind kind)
     return;
   if (kind == JOB_EXPLAIN && self->jobs[JOB_PRUNE] != NULL)
     return;   /* the prune job starts an explanation when it is done */
-  if ((kind == JOB_COMPARE || kind == JOB_SWEEP) && is_table (self))
-    {
-      toast (self, _("This view needs an image dataset"));
-      return;   /* the comparison over a sample and the sweep work on images */
-    }
-
   cancel_job (self, kind);
   if (kind == JOB_LOAD || kind == JOB_PRUNE)
     {
