@@ -22,4 +22,10 @@ typedef enum {
 
 GQuark pl_error_quark (void);
 
+/* TRUE if path is a regular file (following links). Otherwise FALSE with PL_ERROR_IO naming
+ * the file and what it is instead — missing, a folder, or a device, pipe or socket, which
+ * would block or never end if read — e.g. "'x' is a folder, not a recipe"; what names the
+ * expected kind of file ("a recipe", "a CSV table"). */
+gboolean pl_check_regular_file (const char *path, const char *what, GError **error);
+
 G_END_DECLS

@@ -646,6 +646,20 @@ pl_dataset_load_csv_data (const char *text, gsize length, const char *name,
     }
   }
 
+  {
+    /* Names become figure labels and JSON strings: the text must be UTF-8. */
+    const char *bad = NULL;
+    if (!g_utf8_validate_len (text, length, &bad)) {
+      gsize line = 1;
+      for (const char *p = text; p < bad; p++)
+        line += *p == '\n';
+      g_set_error (error, PL_ERROR, PL_ERROR_PARSE,
+                   "%s: line %" G_GSIZE_FORMAT ": not valid UTF-8 text (byte %" G_GSIZE_FORMAT
+                   "); save the table as UTF-8", name, line, (gsize) (bad - text) + 1);
+      return NULL;
+    }
+  }
+
   Cells cells = { 0 };
   if (!split_cells (text, length, name, o.delimiter, &cells, error)) {
     cells_clear (&cells);
@@ -667,6 +681,8 @@ pl_dataset_load_csv (const char *path, const PlCsvOptions *options, GError **err
     g_set_error (error, PL_ERROR, PL_ERROR_IO, "%s: no such file", path);
     return NULL;
   }
+  if (!pl_check_regular_file (path, "a CSV table", error))
+    return NULL;
   if ((guint64) st.st_size > PL_CSV_MAX_BYTES) {
     g_set_error (error, PL_ERROR, PL_ERROR_TOO_LARGE,
                  "%s: the file has %" G_GUINT64_FORMAT " bytes; tables above 2 GiB are "

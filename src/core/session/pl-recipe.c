@@ -874,6 +874,8 @@ pl_recipe_load_file (const char *path, GError **error)
   g_autofree char *data = NULL;
   gsize len = 0;
   g_autoptr (GError) local = NULL;
+  if (!pl_check_regular_file (path, "a recipe", error))
+    return NULL;
   if (!g_file_get_contents (path, &data, &len, &local))
     {
       g_set_error (error, PL_ERROR, PL_ERROR_IO, "%s: cannot read the recipe: %s", path,
@@ -1146,6 +1148,8 @@ char *
 pl_file_sha256 (const char *path, GError **error)
 {
   g_return_val_if_fail (path != NULL, NULL);
+  if (!pl_check_regular_file (path, "a model file", error))
+    return NULL;
   FILE *f = fopen (path, "rb");
   if (!f)
     {
