@@ -1,5 +1,7 @@
 /* pl-histogram-figure.c — overlaid histograms on shared bins (matplotlib's histtype
  * "stepfilled" with alpha plus a step outline), e.g. original and pruned weights. */
+#include "config.h"
+#include <glib/gi18n-lib.h>
 #include "pl-figure-util.h"
 
 #include <math.h>
@@ -112,8 +114,8 @@ pl_histogram_figure_draw (cairo_t *cr, double width, double height,
     pl_text_extents (cr, txt, ts, FALSE, 0, &w, &h);
     ytw = MAX (ytw, w);
   }
-  const char *ylab = fig->y_label != NULL ? fig->y_label : (fig->log_y ? "count (log scale)"
-                                                                        : "count");
+  const char *ylab = fig->y_label != NULL ? fig->y_label
+                     : (fig->log_y ? _("count (log scale)") : _("count"));
   double ylab_h = 0.0, xlab_h = 0.0;
   if (*ylab != '\0')
     pl_text_extents (cr, ylab, 0.9 * s, FALSE, 0, &w, &ylab_h);
@@ -128,7 +130,10 @@ pl_histogram_figure_draw (cairo_t *cr, double width, double height,
   for (gint k = 0; k < n_sets; k++) {
     const char *nm = fig->names[k] != NULL ? fig->names[k] : "";
     if (fig->exclude_zeros && zeros[k] > 0)
-      labels[k] = g_strdup_printf ("%s (%" G_GINT64_FORMAT " zeros not shown)", nm, zeros[k]);
+      {
+        g_autofree char *count = g_strdup_printf ("%" G_GINT64_FORMAT, zeros[k]);
+        labels[k] = g_strdup_printf (_("%s (%s zeros not shown)"), nm, count);
+      }
     else
       labels[k] = g_strdup (nm);
     if (*labels[k] == '\0')
