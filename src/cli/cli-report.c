@@ -8,6 +8,10 @@
  */
 #include "cli-common.h"
 
+#include <errno.h>
+#include <signal.h>
+#include <glib/gstdio.h>
+
 #include "pl-report.h"
 #include "session/pl-recipe.h"
 
@@ -303,6 +307,55 @@ histogram_new (const PlGraph *original, const PlGraph *pruned, const char *what)
 
 /* ---- output helpers ---- */
 
+/* The files are written into a staging folder inside DIR and moved into DIR only when all
+ * of them are complete, so a failure or Ctrl-C while writing leaves no partial report. */
+static volatile sig_atomic_t write_cancelled = 0;
+
+static void
+on_sigint_while_writing (int sig)
+{
+  (void) sig;
+  write_cancelled = 1;
+}
+
+/* Removes the staging folder and what was written into it. */
+static void
+stage_discard (const char *stage)
+{
+  g_autoptr (GDir) dir = g_dir_open (stage, 0, NULL);
+  const char *name;
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (stage, name, NULL);
+      g_unlink (path);
+    }
+  g_rmdir (stage);
+}
+
+/* Moves every file of the staging folder into dir, then removes the folder. */
+static gboolean
+stage_commit (const char *stage, const char *dir, GError **error)
+{
+  g_autoptr (GDir) d = g_dir_open (stage, 0, error);
+  if (d == NULL)
+    return FALSE;
+  const char *name;
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *from = g_build_filename (stage, name, NULL);
+      g_autofree char *to = g_build_filename (dir, name, NULL);
+      if (g_rename (from, to) != 0)
+        {
+          int e = errno;
+          g_set_error (error, PL_ERROR, PL_ERROR_IO, "Cannot move %s to %s: %s", from, to,
+                       g_strerror (e));
+          return FALSE;
+        }
+    }
+  g_rmdir (stage);
+  return TRUE;
+}
+
 static char *
 num (double v)
 {
@@ -493,7 +546,17 @@ cmd_report (int argc, char **argv)
       return fail_in (recipe_path, g_steal_pointer (&error));
     }
 
-  /* ---- report, figures, metrics ---- */
+  /* ---- report, figures, metrics: into a staging folder, then moved into output ---- */
+  g_autofree char *stage = g_build_filename (output, ".report-XXXXXX", NULL);
+  if (g_mkdtemp (stage) == NULL)
+    {
+      int e = errno;
+      report_work_clear (&w);
+      fprintf (stderr, "prunelens-cli: %s: cannot write there: %s\n", output, g_strerror (e));
+      return EXIT_FAILURE;
+    }
+  write_cancelled = 0;
+  void (*previous_sigint) (int) = signal (SIGINT, on_sigint_while_writing);
   g_autofree char *model_name = basename_of (model_path);
   g_autofree char *recipe_name = basename_of (recipe_path);
   g_autoptr (PlReport) pdf = pl_report_new (r->title ? r->title : _("PruneLens report"));
@@ -599,12 +662,20 @@ cmd_report (int argc, char **argv)
           wi = 6.5, hi = 3.2;
           name = g_strdup_printf ("figure-%02u-histogram-step%d.png", i + 1, st + 1);
         }
-      g_autofree char *png = g_build_filename (output, name, NULL);
-      if (!pl_render_png (draw, fig, wi, hi, dpi, png, name, desc, &error))
+      g_autofree char *png = g_build_filename (stage, name, NULL);
+      if (write_cancelled
+          || !pl_render_png (draw, fig, wi, hi, dpi, png, name, desc, &error))
         {
           destroy (fig);
           g_ptr_array_unref (written);
           report_work_clear (&w);
+          stage_discard (stage);
+          signal (SIGINT, previous_sigint);
+          if (write_cancelled)
+            {
+              fprintf (stderr, "prunelens-cli: %s\n", _("Operation was cancelled"));
+              return EXIT_FAILURE;
+            }
           return fail (g_steal_pointer (&error));
         }
       g_ptr_array_add (written, g_steal_pointer (&name));
@@ -763,15 +834,28 @@ cmd_report (int argc, char **argv)
   g_autofree char *pdf_path = g_build_filename (output, "report.pdf", NULL);
   g_autofree char *csv_path = g_build_filename (output, "metrics.csv", NULL);
   g_autofree char *json_path = g_build_filename (output, "metrics.json", NULL);
-  gboolean ok = write_text (csv_path, m.csv->str, m.csv->len, &error)
-                && write_text (json_path, jtext_nl, jlen + 1, &error)
-                && pl_report_write_pdf (pdf, pdf_path, &error);
+  g_autofree char *pdf_stage = g_build_filename (stage, "report.pdf", NULL);
+  g_autofree char *csv_stage = g_build_filename (stage, "metrics.csv", NULL);
+  g_autofree char *json_stage = g_build_filename (stage, "metrics.json", NULL);
+  gboolean ok = !write_cancelled && write_text (csv_stage, m.csv->str, m.csv->len, &error)
+                && write_text (json_stage, jtext_nl, jlen + 1, &error)
+                && pl_report_write_pdf (pdf, pdf_stage, &error)
+                && !write_cancelled && stage_commit (stage, output, &error);
   g_string_free (m.csv, TRUE);
   guint n_figures = written->len;
   g_ptr_array_unref (written);
   report_work_clear (&w);
+  signal (SIGINT, previous_sigint);
   if (!ok)
-    return fail (g_steal_pointer (&error));
+    {
+      stage_discard (stage);
+      if (error == NULL)
+        {
+          fprintf (stderr, "prunelens-cli: %s\n", _("Operation was cancelled"));
+          return EXIT_FAILURE;
+        }
+      return fail (g_steal_pointer (&error));
+    }
   if (json)
     fputs (jtext_nl, stdout);
   else if (!opt_quiet)
