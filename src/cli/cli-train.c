@@ -299,6 +299,13 @@ cmd_train (int argc, char **argv)
     return usage_error (ctx, _("--regression needs a CSV table, “%s” holds images"), dpath);
   if (regression && train->targets == NULL)
     return usage_error (ctx, _("“%s” has no numeric target column"), dpath);
+  if (!regression && train->n_classes < 2)
+    {
+      fprintf (stderr, _("prunelens-cli: %s: the labels hold %d class; a classifier needs at "
+                         "least 2 (for a numeric target use --regression)\n"),
+               dpath, train->n_classes);
+      return EXIT_FAILURE;
+    }
   const char *arch_name = arch ? arch : table ? "mlp" : "cnn";
   if (table && !g_str_equal (arch_name, "mlp"))
     return usage_error (ctx, _("tables train the “mlp” architecture only, not “%s”"), arch_name);

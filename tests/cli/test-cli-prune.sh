@@ -124,5 +124,9 @@ else
   echo "SKIP ONNX Runtime comparison (no tools/ort/node_modules, node or python3-onnx)"
 fi
 
+# A protected layer that does not exist is an error, not silently nothing protected.
+expect protect-unknown 1 -- "$cli" prune "$model" -s 0.5 --protect nosuch -n 50
+check protect-unknown-named grep -q 'nosuch' "$tmp/err"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -571,8 +571,25 @@ prepare_layers (PlGraph *copy, const PlPruneConfig *config, gint *n_layers_out,
         L->mask->data[i] = 1.0f;
     }
 
+  /* Protected layers named by the caller must exist: a typo would silently protect
+   * nothing. */
+  for (gint i = 0; config->protected_layers && config->protected_layers[i] && ok; i++)
+    {
+      gboolean found = FALSE;
+      for (gint l = 0; l < n_layers && !found; l++)
+        found = names_layer (&layers[l], config->protected_layers[i]);
+      if (!found)
+        {
+          g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                       "The protected layer “%s” is no prunable layer (Conv, Gemm or MatMul "
+                       "with a weight initializer) of the model",
+                       config->protected_layers[i]);
+          ok = FALSE;
+        }
+    }
+
   /* Overrides must name layers and lie in [0, 1]. */
-  if (config->overrides)
+  if (ok && config->overrides)
     {
       GHashTableIter it;
       gpointer k, val;
