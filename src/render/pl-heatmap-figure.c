@@ -466,14 +466,29 @@ pl_heatmap_figure_draw (cairo_t *cr, double width, double height,
   }
 
   /* panel titles wider than their panel (plus most of the gap) get a smaller font,
-   * down to 70 %, then wrap */
+   * down to 40 % (narrow report pages) */
   double title_size = s;
   for (gint i = 0; i < n_panels; i++) {
     double tw, tht;
     pl_text_extents (cr, figure->panels[i].title, s, FALSE, 0, &tw, &tht);
     double room = ph * aspect[i] + 0.6 * gap;
     if (tw > room)
-      title_size = MIN (title_size, MAX (0.55 * s, s * room / tw));
+      title_size = MIN (title_size, MAX (0.4 * s, s * room / tw));
+  }
+  /* Text width is not proportional to the size (hinted metrics): measure again at the
+   * chosen size and shrink until every title fits. */
+  for (gint pass = 0; pass < 6; pass++) {
+    double worst = 1.0;
+    for (gint i = 0; i < n_panels; i++) {
+      double tw, tht;
+      pl_text_extents (cr, figure->panels[i].title, title_size, FALSE, 0, &tw, &tht);
+      double room = ph * aspect[i] + 0.6 * gap;
+      if (tw > room)
+        worst = MIN (worst, room / tw);
+    }
+    if (worst >= 1.0 || title_size <= 0.4 * s)
+      break;
+    title_size = MAX (0.4 * s, title_size * worst * 0.97);
   }
 
   for (gint i = 0; i < n_panels; i++) {
