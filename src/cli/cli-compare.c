@@ -1,6 +1,8 @@
 /* cli-compare.c — prunelens-cli compare: original vs pruned explanations over N inputs. */
 #include "cli-common.h"
 
+#include <math.h>
+
 #include <errno.h>
 
 /* ---- compare ---- */
@@ -144,8 +146,11 @@ cmd_compare (int argc, char **argv)
   for (gint m = 0; m < PL_N_METRICS; m++)
     {
       const PlSummary *s = &r->summary[m];
-      printf ("%-22s %9.4f  [%.4f, %.4f]\n", pl_compare_metric_name ((PlCompareMetric) m),
-              s->mean, s->ci_low, s->ci_high);
+      if (!isfinite (s->mean))   /* e.g. SSIM of table rows: does not apply */
+        printf ("%-22s %9s\n", pl_compare_metric_name ((PlCompareMetric) m), "—");
+      else
+        printf ("%-22s %9.4f  [%.4f, %.4f]\n", pl_compare_metric_name ((PlCompareMetric) m),
+                s->mean, s->ci_low, s->ci_high);
     }
   printf ("deletion AUC, pruned - original: mean %+.4f, paired t p = %.3g, Wilcoxon p = %.3g\n",
           r->deletion_t.mean_diff, r->deletion_t.p_value, r->deletion_wilcoxon.p_value);

@@ -621,6 +621,10 @@ cmd_explain (int argc, char **argv)
     return usage_error (ctx, _("unknown figure “%s” (saliency, features or shap)"), figure_name);
   if (output == NULL)
     return usage_error (ctx, _("explain needs --output FILE"));
+  if (!has_suffix_ci (output, ".png") && !has_suffix_ci (output, ".svg")
+      && !has_suffix_ci (output, ".pdf"))
+    return usage_error (ctx, _("%s: unknown figure format; use a name ending in .png, .svg or .pdf"),
+                        output);
   if (grid < 1 || grid > 7)
     return usage_error (ctx, _("--grid must be between 1 and 7"));
   if (!(dpi >= 10 && dpi <= 2400))

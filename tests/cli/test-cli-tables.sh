@@ -101,7 +101,7 @@ expect explain-raw 0 -- "$cli" explain "$tmp/iris.onnx" --data "$iris" --index 3
 # ---- errors ----
 expect explain-index-outside 2 -- "$cli" explain "$tmp/iris.onnx" --data "$iris" --index 150 \
   -o "$tmp/y.png"
-expect explain-bad-ext 1 -- "$cli" explain "$tmp/iris.onnx" --data "$iris" -o "$tmp/y.gif"
+expect explain-bad-ext 2 -- "$cli" explain "$tmp/iris.onnx" --data "$iris" -o "$tmp/y.gif"
 check explain-bad-ext-none test ! -e "$tmp/y.gif"
 expect compare-no-sparsity 2 -- "$cli" compare "$tmp/iris.onnx" --data "$iris" -o "$tmp/z"
 expect compare-wrong-table 1 -- "$cli" compare "$tmp/iris.onnx" --data "$wine" --sparsity 0.5 \
