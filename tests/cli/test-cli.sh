@@ -41,7 +41,7 @@ expect explain-png 0 -- "$cli" --quiet explain "$model" --sparsity 50% --index 2
 check explain-png-magic bash -c "head -c 8 '$tmp/f.png' | od -An -tx1 | grep -q '89 50 4e 47 0d 0a 1a 0a'"
 expect explain-svg 0 -- "$cli" --quiet explain "$model" --figure shap --budget 300 -o "$tmp/s.svg"
 check explain-svg-text grep -q '<svg' "$tmp/s.svg"
-expect explain-bad-format 1 -- "$cli" --quiet explain "$model" -o "$tmp/f.txt"
+expect explain-bad-format 2 -- "$cli" --quiet explain "$model" -o "$tmp/f.txt"
 check explain-bad-format-says grep -q 'f.txt' "$tmp/err"
 expect explain-bad-index 2 -- "$cli" --quiet explain "$model" --index 10000 -o "$tmp/g.png"
 check no-partial-file test ! -e "$tmp/g.png"
