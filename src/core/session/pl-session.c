@@ -462,6 +462,25 @@ compute_table_map (PlExecutor *ex, const PlTensor *row, gint target, PlMapMethod
 }
 
 /* pl_comparison_compute for a table dataset: see PlComparison. */
+/* The end of a comparison, for images and table rows alike: the KernelSHAP evaluation
+ * count for M segments or features (enumeration when 2^M − 2 fits the budget, plus the
+ * empty and full coalitions), the difference maps and the similarities. */
+static void
+comparison_finish (PlComparison *cmp, gint M, const PlComparisonOptions *options,
+                   const PlProgress *progress)
+{
+  gint64 full = (M < 31) ? ((G_GINT64_CONSTANT (1) << M) - 2) : G_MAXINT64;
+  gint budget = options->shap_budget > 0 ? options->shap_budget : 2 * M + 2048;
+  cmp->shap_evaluations = (gint) MIN ((gint64) budget, full) + 2;
+  cmp->saliency_diff = difference (cmp->saliency[0], cmp->saliency[1]);
+  cmp->shap_diff = difference (cmp->shap_map[0], cmp->shap_map[1]);
+  similarity (cmp->saliency[0], cmp->saliency[1], options->topk_fraction,
+              &cmp->saliency_similarity);
+  similarity (cmp->patch[0], cmp->patch[1], options->topk_fraction, &cmp->patch_similarity);
+  similarity (cmp->shap[0], cmp->shap[1], options->topk_fraction, &cmp->shap_similarity);
+  pl_progress_report (progress, 1.0, NULL);
+}
+
 static PlComparison *
 comparison_compute_table (PlGraph *original, PlGraph *pruned, const PlDataset *dataset,
                           gint64 index, const PlComparisonOptions *options,
@@ -564,19 +583,7 @@ comparison_compute_table (PlGraph *original, PlGraph *pruned, const PlDataset *d
       cmp->shap_phi0[g] = a->f_baseline;
       cmp->shap_map[g] = pl_segment_paint (cmp->shap[g], cmp->grid);
     }
-  {
-    gint64 full = (F < 31) ? ((G_GINT64_CONSTANT (1) << F) - 2) : G_MAXINT64;
-    gint budget = options->shap_budget > 0 ? options->shap_budget : 2 * F + 2048;
-    cmp->shap_evaluations = (gint) MIN ((gint64) budget, full) + 2;
-  }
-
-  cmp->saliency_diff = difference (cmp->saliency[0], cmp->saliency[1]);
-  cmp->shap_diff = difference (cmp->shap_map[0], cmp->shap_map[1]);
-  similarity (cmp->saliency[0], cmp->saliency[1], options->topk_fraction,
-              &cmp->saliency_similarity);
-  similarity (cmp->patch[0], cmp->patch[1], options->topk_fraction, &cmp->patch_similarity);
-  similarity (cmp->shap[0], cmp->shap[1], options->topk_fraction, &cmp->shap_similarity);
-  pl_progress_report (progress, 1.0, NULL);
+  comparison_finish (cmp, F, options, progress);
   ok = TRUE;
 
 out:
@@ -675,20 +682,7 @@ pl_comparison_compute (PlGraph *original, PlGraph *pruned, const PlDataset *data
         goto out;
       cmp->shap_map[g] = pl_segment_paint (cmp->shap[g], cmp->grid);
     }
-  {
-    gint M = cmp->grid->n_segments;
-    gint64 full = (M < 31) ? ((G_GINT64_CONSTANT (1) << M) - 2) : G_MAXINT64;
-    gint budget = options->shap_budget > 0 ? options->shap_budget : 2 * M + 2048;
-    cmp->shap_evaluations = (gint) MIN ((gint64) budget, full) + 2;
-  }
-
-  cmp->saliency_diff = difference (cmp->saliency[0], cmp->saliency[1]);
-  cmp->shap_diff = difference (cmp->shap_map[0], cmp->shap_map[1]);
-  similarity (cmp->saliency[0], cmp->saliency[1], options->topk_fraction,
-              &cmp->saliency_similarity);
-  similarity (cmp->patch[0], cmp->patch[1], options->topk_fraction, &cmp->patch_similarity);
-  similarity (cmp->shap[0], cmp->shap[1], options->topk_fraction, &cmp->shap_similarity);
-  pl_progress_report (progress, 1.0, NULL);
+  comparison_finish (cmp, cmp->grid->n_segments, options, progress);
   ok = TRUE;
 
 out:
