@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 #include "pl-window.h"
+#include "pl-render.h"
 #include "session/pl-session.h"
 
 struct _PlApplication {
@@ -14,6 +15,7 @@ struct _PlApplication {
   char *pruning;
   double sparsity;
   gint64 index;
+  GSettings *settings;   /* NULL when the schema is not installed */
 };
 
 G_DEFINE_FINAL_TYPE (PlApplication, pl_application, ADW_TYPE_APPLICATION)
@@ -144,9 +146,21 @@ quit (GSimpleAction *action, GVariant *param, gpointer user_data)
   g_application_quit (G_APPLICATION (user_data));
 }
 
+/* The "colormap" setting: the colormap of unsigned maps in every figure built from now
+ * on (signed maps stay blue–white–red). */
+static void
+colormap_changed (GSettings *settings, const char *key, gpointer user_data)
+{
+  g_autofree char *name = g_settings_get_string (settings, "colormap");
+  PlColormap colormap;
+  if (pl_colormap_from_name (name, &colormap))
+    pl_render_set_sequential_colormap (colormap);
+}
+
 static void
 pl_application_startup (GApplication *app)
 {
+  PlApplication *self = PL_APPLICATION (app);
   G_APPLICATION_CLASS (pl_application_parent_class)->startup (app);
   static const GActionEntry entries[] = {
     { "about", about, NULL, NULL, NULL, { 0 } },
@@ -156,6 +170,16 @@ pl_application_startup (GApplication *app)
   const char *quit_accels[] = { "<Control>q", NULL };
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
   gtk_window_set_default_icon_name (APP_ID);
+
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr (GSettingsSchema) schema = source ? g_settings_schema_source_lookup (source, APP_ID, TRUE)
+                                              : NULL;
+  if (schema != NULL && g_settings_schema_has_key (schema, "colormap"))
+    {
+      self->settings = g_settings_new (APP_ID);
+      g_signal_connect (self->settings, "changed::colormap", G_CALLBACK (colormap_changed), NULL);
+      colormap_changed (self->settings, "colormap", NULL);
+    }
 }
 
 static void
@@ -166,6 +190,7 @@ pl_application_finalize (GObject *object)
   g_free (self->view);
   g_free (self->method);
   g_free (self->pruning);
+  g_clear_object (&self->settings);
   G_OBJECT_CLASS (pl_application_parent_class)->finalize (object);
 }
 

@@ -5,6 +5,11 @@
 
 #include <gtk/gtk.h>
 #include "pl-render.h"
+#include "pl-comparison-figure.h"
+#include "analysis/pl-compare.h"
+#include "analysis/pl-metrics.h"
+#include "analysis/pl-sweep.h"
+#include "data/pl-dataset.h"
 
 G_BEGIN_DECLS
 
@@ -28,6 +33,36 @@ void pl_export_options_size_in (const PlExportOptions *options, double *width_in
 gboolean pl_export_draw_file (PlDrawFunc draw, gconstpointer figure,
                               const PlExportOptions *options, const char *path,
                               const char *title, const char *description, GError **error);
+
+/* Added (session 3): everything the workbench can show, for "Export All Figures…". Any
+ * member may be NULL / FALSE: what is missing is skipped. */
+typedef struct {
+  const PlComparison *comparison;   /* the selected sample: saliency, features, SHAP */
+  const PlFigureContext *context;   /* their context (model, dataset, sparsity, captions) */
+  gboolean table;                   /* the comparison is of a table row (bar figures) */
+  const PlDataset *dataset;         /* with e0 and e1: the two confusion matrices */
+  const PlEvaluation *e0, *e1;      /* reference ("original") and shown ("pruned") network */
+  const PlGraph *g0, *g1;           /* layer sparsity bars and weight histograms */
+  const PlCompareReport *report;    /* the Metrics view's comparison over a sample */
+  const PlSweep *sweep;             /* the Sweep view */
+} PlExportAllInput;
+
+/* Writes every available figure into folder (created when missing) as format "png",
+ * "svg" or "pdf" at the options' size, each with the data behind it:
+ *   saliency, features, shap .FORMAT + comparison.json (sample, predictions, similarity,
+ *     per-patch attributions and SHAP values) + saliency-maps.csv (y, x, original, pruned,
+ *     difference; for a table: feature, original, pruned, difference);
+ *   confusion-original, confusion-pruned .FORMAT + confusion.csv (network, true, predicted,
+ *     count);
+ *   layer-sparsity .FORMAT + layer-sparsity.csv (layer, weights, original, pruned);
+ *     weights .FORMAT (histograms of the non-zero weights);
+ *   compare-classes .FORMAT + compare.csv + compare.json (pl_compare_report_save_*);
+ *   sweep, sweep-filmstrip, sweep-sanity .FORMAT + sweep.csv + sweep.json.
+ * Returns the number of files written, -1 on the first error (PL_ERROR_INVALID for an
+ * unknown format, PL_ERROR_IO naming the file); written (optional) receives their base
+ * names (free with g_ptr_array_unref), also on error (what was written before). */
+gint pl_export_all (const char *folder, const char *format, const PlExportAllInput *input,
+                    const PlExportOptions *options, GPtrArray **written, GError **error);
 
 typedef void (*PlExportOptionsFunc) (const PlExportOptions *options, gpointer user_data);
 /* Asks for the options (initialised from settings); on "Choose File…" saves them to

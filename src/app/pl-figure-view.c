@@ -2,6 +2,7 @@
 #include "pl-figure-view.h"
 
 #include <adwaita.h>
+#include <glib/gi18n.h>
 
 struct _PlFigureView {
   GtkWidget parent_instance;
@@ -64,6 +65,23 @@ pl_figure_view_init (PlFigureView *self)
   gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
   gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
   gtk_widget_set_size_request (GTK_WIDGET (self), 480, 240);
+  /* Named generically until a figure gives its title; the window may name it better. */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Figure"), -1);
+}
+
+/* The figure's title as the accessible name, its method and parameters as description. */
+static void
+update_accessible (PlFigureView *self, const char *title, const char *description)
+{
+  if (title != NULL && title[0] != '\0')
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                    title, -1);
+  if (description != NULL)
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                    description, -1);
+  else
+    gtk_accessible_reset_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
 }
 
 GtkWidget *
@@ -80,8 +98,10 @@ pl_figure_view_set_figure (PlFigureView *self, PlComparisonFigure *figure)
   g_clear_pointer (&self->table_figure, pl_table_figure_free);
   self->figure = figure;
   if (figure != NULL)
-    gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
-                                    pl_comparison_figure_description (figure), -1);
+    update_accessible (self, pl_comparison_figure_title (figure),
+                       pl_comparison_figure_description (figure));
+  else
+    update_accessible (self, NULL, self->placeholder);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -98,6 +118,8 @@ pl_figure_view_set_placeholder (PlFigureView *self, const char *text)
   g_return_if_fail (PL_IS_FIGURE_VIEW (self));
   g_free (self->placeholder);
   self->placeholder = g_strdup (text);
+  if (self->figure == NULL && self->table_figure == NULL)
+    update_accessible (self, NULL, text);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -109,8 +131,9 @@ pl_figure_view_set_table_figure (PlFigureView *self, PlTableFigure *figure)
   g_clear_pointer (&self->table_figure, pl_table_figure_free);
   self->table_figure = figure;
   if (figure != NULL)
-    gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
-                                    pl_table_figure_description (figure), -1);
+    update_accessible (self, pl_table_figure_title (figure), pl_table_figure_description (figure));
+  else
+    update_accessible (self, NULL, self->placeholder);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 

@@ -77,25 +77,53 @@ card (FigKind kind, gpointer figure, int width, int height, PlInfoTopic topic,
 
   GtkWidget *overlay = gtk_overlay_new ();
   gtk_overlay_set_child (GTK_OVERLAY (overlay), area);
-  GtkWidget *info = gtk_menu_button_new ();
-  gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (info), "help-about-symbolic");
-  gtk_widget_add_css_class (info, "flat");
-  gtk_widget_add_css_class (info, "circular");
+  GtkWidget *info = pl_info_button_new (topic);
   gtk_widget_set_halign (info, GTK_ALIGN_END);
   gtk_widget_set_valign (info, GTK_ALIGN_START);
   gtk_widget_set_tooltip_text (info, _("What this figure shows"));
-  GtkWidget *popover = gtk_popover_new ();
-  GtkWidget *label = gtk_label_new (NULL);
-  g_autofree char *markup = pl_info_topic_markup (topic);
-  gtk_label_set_markup (GTK_LABEL (label), markup);
-  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-  gtk_label_set_max_width_chars (GTK_LABEL (label), 50);
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
-  gtk_popover_set_child (GTK_POPOVER (popover), label);
-  gtk_menu_button_set_popover (GTK_MENU_BUTTON (info), popover);
   gtk_overlay_add_overlay (GTK_OVERLAY (overlay), info);
   return overlay;
+}
+
+/* A card listing every metric, statistic and method of the views with its ⓘ popover
+ * (what it computes, the formula, the paper): the teaching glossary of the workbench. */
+static GtkWidget *
+glossary_card (void)
+{
+  static const PlInfoTopic topics[] = {
+    PL_INFO_ACCURACY, PL_INFO_COST, PL_INFO_SPEARMAN, PL_INFO_KENDALL, PL_INFO_PEARSON,
+    PL_INFO_COSINE, PL_INFO_TOPK, PL_INFO_SSIM, PL_INFO_PATCH_BARS, PL_INFO_DELETION,
+    PL_INFO_INSERTION, PL_INFO_ENTROPY, PL_INFO_GINI, PL_INFO_BOOTSTRAP, PL_INFO_TESTS,
+    PL_INFO_SANITY, PL_INFO_KERNEL_SHAP, PL_INFO_LIME, PL_INFO_PRUNING_CRITERIA,
+    PL_INFO_PRUNING_SCHEDULES, PL_INFO_CONFUSION, PL_INFO_LAYER_SPARSITY, PL_INFO_CLASS_BARS,
+  };
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  GtkWidget *title = gtk_label_new (_("What the numbers mean"));
+  gtk_widget_add_css_class (title, "heading");
+  gtk_label_set_xalign (GTK_LABEL (title), 0);
+  gtk_box_append (GTK_BOX (box), title);
+  GtkWidget *flow = gtk_flow_box_new ();
+  gtk_flow_box_set_selection_mode (GTK_FLOW_BOX (flow), GTK_SELECTION_NONE);
+  gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (flow), 4);
+  gtk_flow_box_set_homogeneous (GTK_FLOW_BOX (flow), TRUE);
+  for (guint i = 0; i < G_N_ELEMENTS (topics); i++)
+    {
+      GtkWidget *item = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
+      GtkWidget *name = gtk_label_new (pl_info_topic_title (topics[i]));
+      gtk_label_set_xalign (GTK_LABEL (name), 0);
+      gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_END);
+      gtk_widget_set_hexpand (name, TRUE);
+      gtk_box_append (GTK_BOX (item), name);
+      gtk_box_append (GTK_BOX (item), pl_info_button_new (topics[i]));
+      gtk_flow_box_append (GTK_FLOW_BOX (flow), item);
+    }
+  /* The flow box's children are not activatable: keyboard focus goes to the ⓘ buttons. */
+  for (GtkWidget *c = gtk_widget_get_first_child (flow); c; c = gtk_widget_get_next_sibling (c))
+    gtk_widget_set_focusable (c, FALSE);
+  gtk_box_append (GTK_BOX (box), flow);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (box), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("What the numbers mean"), -1);
+  return box;
 }
 
 double *
@@ -177,6 +205,7 @@ pl_metrics_figures_new (const PlDataset *dataset, const PlEvaluation *e0,
           n++;
         }
     }
+  gtk_box_append (GTK_BOX (box), glossary_card ());   /* not a figure: not counted */
   g_object_set_data (G_OBJECT (box), "n-figures", GINT_TO_POINTER (n));
   return box;
 }

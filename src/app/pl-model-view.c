@@ -468,7 +468,7 @@ draw_survival (PlModelView *self, cairo_t *cr, int width, int height, gboolean d
     for (gint x = 0; x < w; x++)
       {
         double rgb[3];
-        pl_colormap_lookup (PL_COLORMAP_VIRIDIS, self->survival[y * w + x], rgb);
+        pl_colormap_lookup (pl_render_get_sequential_colormap (), self->survival[y * w + x], rgb);
         cairo_set_source_rgb (cr, rgb[0], rgb[1], rgb[2]);
         cairo_rectangle (cr, cx + x * px, cy + y * px, px + 0.5, px + 0.5);
         cairo_fill (cr);
@@ -478,7 +478,7 @@ draw_survival (PlModelView *self, cairo_t *cr, int width, int height, gboolean d
   for (gint i = 0; i < 100; i++)
     {
       double rgb[3];
-      pl_colormap_lookup (PL_COLORMAP_VIRIDIS, 1.0 - i / 99.0, rgb);
+      pl_colormap_lookup (pl_render_get_sequential_colormap (), 1.0 - i / 99.0, rgb);
       cairo_set_source_rgb (cr, rgb[0], rgb[1], rgb[2]);
       cairo_rectangle (cr, bx, cy + i * h * px / 100.0, 14, h * px / 100.0 + 0.5);
       cairo_fill (cr);
@@ -667,6 +667,8 @@ pl_model_view_init (PlModelView *self)
   GtkBox *box = GTK_BOX (self);
   gtk_orientable_set_orientation (GTK_ORIENTABLE (self), GTK_ORIENTATION_VERTICAL);
   gtk_box_set_spacing (box, 8);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Model: layers, weights and filters"), -1);
 
   self->cost_label = GTK_LABEL (gtk_label_new (NULL));
   gtk_label_set_xalign (self->cost_label, 0);

@@ -1,6 +1,8 @@
 /* pl-analysis-figures.c — ready-made figures of analysis results: the per-class breakdown
  * of a comparison (bars with bootstrap CIs), a confusion matrix, and the weight histograms
  * of the original and the pruned network. */
+#include "config.h"
+#include <glib/gi18n-lib.h>
 #include "pl-figure-util.h"
 
 #include <math.h>
@@ -93,24 +95,25 @@ pl_compare_class_figure_new (const PlCompareReport *report, PlCompareMetric metr
     labels[c] = own (of->owned, name != NULL
                          ? g_strdup_printf ("%s (%" G_GINT64_FORMAT ")", name,
                                             report->class_count[c])
-                         : g_strdup_printf ("class %d (%" G_GINT64_FORMAT ")", c,
-                                            report->class_count[c]));
+                         : g_strdup_printf (_("class %d (%lld)"), c,
+                                            (long long) report->class_count[c]));
   }
   const char *mname = pl_compare_metric_name (metric);
   PlBarFigure *b = &of->figure;
   b->title = own (of->owned, partner >= 0
-                      ? g_strdup_printf ("%s per class, original and pruned", mname)
-                      : g_strdup_printf ("%s per class, original vs pruned", mname));
+                      ? g_strdup_printf (_("%s per class, original and pruned"), mname)
+                      : g_strdup_printf (_("%s per class, original vs pruned"), mname));
   b->caption = own (of->owned, g_strdup_printf (
-      "mean over each class's inputs with its %g %% percentile bootstrap CI (%d resamples, "
-      "seed %" G_GUINT64_FORMAT ") · %" G_GINT64_FORMAT " inputs of %s, %s",
+      _("mean over each class's inputs with its %g %% percentile bootstrap CI (%d resamples, "
+        "seed %llu) · %lld inputs of %s, %s"),
       100.0 * report->options.confidence, report->options.n_bootstrap,
-      report->options.seed + 1, report->n, report->dataset_name ? report->dataset_name : "",
+      (unsigned long long) (report->options.seed + 1), (long long) report->n,
+      report->dataset_name ? report->dataset_name : "",
       report->options.method_name ? report->options.method_name : "saliency"));
   b->value_label = (char *) mname;
   b->n_groups = groups;
-  b->group_names[0] = groups == 2 ? "original" : "";
-  b->group_names[1] = "pruned";
+  b->group_names[0] = groups == 2 ? _("original") : "";
+  b->group_names[1] = _("pruned");
   b->n_bars = K;
   b->bar_labels = labels;
   b->values = values;
@@ -144,17 +147,17 @@ pl_confusion_figure_new (const gint *labels, const gint *predictions, gint64 n, 
     names[c] = own (of->owned, class_names != NULL && class_names[c] != NULL
                                    ? g_strdup (class_names[c]) : g_strdup_printf ("%d", c));
   PlMatrixFigure *m = &of->figure;
-  m->title = own (of->owned, g_strdup (title != NULL ? title : "Confusion matrix"));
+  m->title = own (of->owned, g_strdup (title != NULL ? title : _("Confusion matrix")));
   m->caption = own (of->owned, g_strdup_printf (
-      "%" G_GINT64_FORMAT " images, top-1 accuracy %.2f %% · rows: true class, columns: "
-      "predicted class", used, used > 0 ? 100.0 * correct / used : 0.0));
-  m->row_label = "true class";
-  m->col_label = "predicted class";
+      _("%lld images, top-1 accuracy %.2f %% · rows: true class, columns: predicted class"),
+      (long long) used, used > 0 ? 100.0 * correct / used : 0.0));
+  m->row_label = (char *) _("true class");
+  m->col_label = (char *) _("predicted class");
   m->n_rows = m->n_cols = K;
   m->row_names = (const char *const *) names;
   m->col_names = (const char *const *) names;
   m->values = counts;
-  m->scale = (PlColorScale) { PL_COLORMAP_VIRIDIS, 0.0, 0.0, "images" };
+  m->scale = (PlColorScale) { PL_COLORMAP_VIRIDIS, 0.0, 0.0, (char *) _("images") };
   m->show_values = TRUE;
   m->decimals = 0;
   return of;
@@ -192,7 +195,7 @@ pl_weight_histogram_figure_new (const PlGraph *original, const PlGraph *pruned)
   of->owned = g_ptr_array_new_with_free_func (g_free);
   PlHistogramFigure *h = &of->figure;
   const PlGraph *graphs[2] = { original, pruned };
-  const char *names[2] = { "original", "pruned" };
+  const char *names[2] = { _("original"), _("pruned") };
   for (gint k = 0; k < 2; k++) {
     if (graphs[k] == NULL)
       continue;
@@ -203,12 +206,12 @@ pl_weight_histogram_figure_new (const PlGraph *original, const PlGraph *pruned)
     h->n[h->n_sets] = n;
     h->n_sets++;
   }
-  h->title = "Weights of the original and the pruned network";
+  h->title = (char *) _("Weights of the original and the pruned network");
   if (pruned == NULL)
-    h->title = "Weights of the network";
-  h->caption = "all Conv, Gemm and MatMul weights (biases not included); pruned weights "
-               "(zero or masked) left out";
-  h->x_label = "weight value";
+    h->title = (char *) _("Weights of the network");
+  h->caption = (char *) _("all Conv, Gemm and MatMul weights (biases not included); pruned "
+                          "weights (zero or masked) left out");
+  h->x_label = (char *) _("weight value");
   h->n_bins = 60;
   h->exclude_zeros = TRUE;
   return of;

@@ -4,6 +4,8 @@
  * safe for the common colour-vision deficiencies: blue, vermillion, bluish green,
  * reddish purple.
  */
+#include "config.h"
+#include <glib/gi18n-lib.h>
 #include "pl-render-private.h"
 
 #include <math.h>
@@ -114,7 +116,7 @@ pl_bar_figure_draw (cairo_t *cr, double width, double height, const PlBarFigure 
       }
     others_text = figure->others_label != NULL
         ? g_strdup (figure->others_label)
-        : g_strdup_printf ("others (%d)", n_bars - n_show);
+        : g_strdup_printf (_("others (%d)"), n_bars - n_show);
   }
   gint n_rows = n_show + (others ? 1 : 0);
 

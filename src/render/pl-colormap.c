@@ -326,3 +326,36 @@ pl_colormap_lookup (PlColormap colormap, double t, double rgb[3])
     return;
   }
 }
+
+static gint sequential_colormap = PL_COLORMAP_VIRIDIS;
+
+void
+pl_render_set_sequential_colormap (PlColormap colormap)
+{
+  if (colormap == PL_COLORMAP_VIRIDIS || colormap == PL_COLORMAP_MAGMA
+      || colormap == PL_COLORMAP_GREY)
+    g_atomic_int_set (&sequential_colormap, (gint) colormap);
+}
+
+PlColormap
+pl_render_get_sequential_colormap (void)
+{
+  return (PlColormap) g_atomic_int_get (&sequential_colormap);
+}
+
+gboolean
+pl_colormap_from_name (const char *name, PlColormap *colormap)
+{
+  static const struct { const char *name; PlColormap colormap; } names[] = {
+    { "viridis", PL_COLORMAP_VIRIDIS }, { "magma", PL_COLORMAP_MAGMA },
+    { "grey", PL_COLORMAP_GREY }, { "gray", PL_COLORMAP_GREY },
+  };
+  for (guint i = 0; name != NULL && i < G_N_ELEMENTS (names); i++)
+    if (g_strcmp0 (name, names[i].name) == 0)
+      {
+        if (colormap != NULL)
+          *colormap = names[i].colormap;
+        return TRUE;
+      }
+  return FALSE;
+}

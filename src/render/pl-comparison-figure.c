@@ -41,7 +41,7 @@ fmt_stat (double v, const char *fmt)
   return g_strdup_printf (fmt, v);
 }
 
-#define PRUNING(ctx) ((ctx)->pruning ? (ctx)->pruning : "global magnitude pruning")
+#define PRUNING(ctx) ((ctx)->pruning ? (ctx)->pruning : _("global magnitude pruning"))
 
 static const char *
 class_name (const PlFigureContext *ctx, gint k)
@@ -139,12 +139,12 @@ build_heatmaps (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigure
     }
   else if (cmp->options.method == PL_MAP_SALIENCY)
     {
-      h->scales[0] = (PlColorScale) { PL_COLORMAP_VIRIDIS, 0.0, m,
+      h->scales[0] = (PlColorScale) { pl_render_get_sequential_colormap (), 0.0, m,
                                       (char *) keep_string (fig, g_strdup (_("saliency |∂logit/∂x|"))) };
     }
   else
     {
-      h->scales[0] = (PlColorScale) { PL_COLORMAP_VIRIDIS, 0.0, m,
+      h->scales[0] = (PlColorScale) { pl_render_get_sequential_colormap (), 0.0, m,
                                       (char *) keep_string (fig, g_strdup (_("attribution"))) };
     }
   h->scales[1] = (PlColorScale) { PL_COLORMAP_DIVERGING, -d, d,

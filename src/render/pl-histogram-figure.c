@@ -126,7 +126,8 @@ pl_histogram_figure_draw (cairo_t *cr, double width, double height,
   /* legend: one row of swatches and names right-aligned above the plot */
   gint n_legend = 0;
   double legend_w = 0.0;
-  g_autofree char **labels = g_new0 (char *, MAX (n_sets, 1));
+  /* NULL-terminated, freed on every return (also the early one for a tiny area) */
+  g_auto (GStrv) labels = g_new0 (char *, n_sets + 1);
   for (gint k = 0; k < n_sets; k++) {
     const char *nm = fig->names[k] != NULL ? fig->names[k] : "";
     if (fig->exclude_zeros && zeros[k] > 0)
@@ -258,8 +259,6 @@ pl_histogram_figure_draw (cairo_t *cr, double width, double height,
       lx += w + 1.1 * s;
     }
   }
-  for (gint k = 0; k < n_sets; k++)
-    g_free (labels[k]);
 #undef UX
 #undef UY
   cairo_restore (cr);

@@ -1,4 +1,6 @@
 /* pl-layer-figure.c — per-layer sparsity bars and the per-layer sensitivity curves. */
+#include "config.h"
+#include <glib/gi18n-lib.h>
 #include "pl-figure-util.h"
 
 #include <math.h>
@@ -19,17 +21,17 @@ pl_layer_sparsity_figure_new (const PlLayerSparsity *original, const PlLayerSpar
     if (pruned != NULL)
       lf->values[n + i] = i < pruned->n_layers ? pruned->sparsity[i] : NAN;
   }
-  lf->strings[0] = g_strdup ("Sparsity per layer");
-  lf->strings[1] = g_strdup ("share of zero weights (Conv / Gemm / MatMul weights; "
-                             "biases not counted)");
-  lf->strings[2] = g_strdup ("sparsity");
+  lf->strings[0] = g_strdup (_("Sparsity per layer"));
+  lf->strings[1] = g_strdup (_("share of zero weights (Conv / Gemm / MatMul weights; "
+                               "biases not counted)"));
+  lf->strings[2] = g_strdup (_("sparsity"));
   PlBarFigure *b = &lf->figure;
   b->title = lf->strings[0];
   b->caption = lf->strings[1];
   b->value_label = lf->strings[2];
   b->n_groups = groups;
-  b->group_names[0] = "original";
-  b->group_names[1] = "pruned";
+  b->group_names[0] = _("original");
+  b->group_names[1] = _("pruned");
   b->n_bars = n;
   b->bar_labels = lf->labels;
   b->values = lf->values;
@@ -67,14 +69,14 @@ pl_sensitivity_figure_new (const PlLayerSensitivity *sn)
     base[j] = sn->baseline_accuracy;
   }
   PlLineFigure *f = &of->figure;
-  f->title = "Sensitivity of the accuracy to pruning one layer";
-  char *cap = g_strdup_printf ("each layer alone pruned by magnitude to the sparsity on the "
-                               "x axis, the others unchanged · top-1 accuracy on the first %"
-                               G_GINT64_FORMAT " images", sn->n_eval);
+  f->title = (char *) _("Sensitivity of the accuracy to pruning one layer");
+  char *cap = g_strdup_printf (_("each layer alone pruned by magnitude to the sparsity on the "
+                                 "x axis, the others unchanged · top-1 accuracy on the first "
+                                 "%lld images"), (long long) sn->n_eval);
   g_ptr_array_add (of->strings, cap);
   f->caption = cap;
-  f->x_label = "sparsity of the pruned layer";
-  f->y_label = "top-1 accuracy";
+  f->x_label = (char *) _("sparsity of the pruned layer");
+  f->y_label = (char *) _("top-1 accuracy");
   f->x_percent = TRUE;
   f->y_percent = TRUE;
   f->n_series = 0;
@@ -86,7 +88,7 @@ pl_sensitivity_figure_new (const PlLayerSensitivity *sn)
     g_ptr_array_add (of->strings, name);
     f->series[f->n_series++] = (PlLineSeries) { name, n, x, y, NULL, NULL, FALSE, TRUE, l };
   }
-  f->series[f->n_series++] = (PlLineSeries) { "unpruned", n, x, base, NULL, NULL, TRUE, FALSE,
+  f->series[f->n_series++] = (PlLineSeries) { _("unpruned"), n, x, base, NULL, NULL, TRUE, FALSE,
                                               7 };
   return of;
 }

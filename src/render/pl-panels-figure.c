@@ -1,5 +1,7 @@
 /* pl-panels-figure.c — line plots side by side under one title and caption, the owned
  * figure wrappers, and the training-curves figure. */
+#include "config.h"
+#include <glib/gi18n-lib.h>
 #include "pl-figure-util.h"
 
 #include <math.h>
@@ -137,14 +139,14 @@ pl_training_figure_new (gint n_epochs, const double *train_loss, const double *t
     x[i] = i + 1;
 
   PlLinePanelsFigure *f = &of->figure;
-  f->title = keep (of->strings, g_strdup ("Training curves"));
+  f->title = keep (of->strings, g_strdup (_("Training curves")));
   f->caption = caption != NULL ? keep (of->strings, g_strdup (caption)) : NULL;
   f->n_panels = 2;
   for (gint p = 0; p < 2; p++) {
     PlLineFigure *lf = &of->panels[p];
-    lf->title = p == 0 ? "loss" : "top-1 accuracy";
-    lf->x_label = "epoch";
-    lf->y_label = p == 0 ? "cross-entropy loss (nats)" : NULL;
+    lf->title = (char *) (p == 0 ? _("loss") : _("top-1 accuracy"));
+    lf->x_label = (char *) _("epoch");
+    lf->y_label = p == 0 ? (char *) _("cross-entropy loss (nats)") : NULL;
     lf->x_scale = PL_AXIS_LINEAR;
     lf->y_scale = p == 0 && log_loss ? PL_AXIS_LOG : PL_AXIS_LINEAR;
     lf->y_percent = p == 1;
@@ -152,7 +154,7 @@ pl_training_figure_new (gint n_epochs, const double *train_loss, const double *t
     for (gint k = 2 * p; k < 2 * p + 2; k++) {
       if (src[k] == NULL)
         continue;
-      lf->series[ns++] = (PlLineSeries) { (k % 2) == 0 ? "training" : "test", n, x, dst[k],
+      lf->series[ns++] = (PlLineSeries) { (k % 2) == 0 ? _("training") : _("test"), n, x, dst[k],
                                           NULL, NULL, (k % 2) == 1, n <= 30, k % 2 };
     }
     lf->n_series = ns;

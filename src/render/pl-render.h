@@ -23,6 +23,23 @@ typedef enum {
 /* t in [0, 1] (clamped) -> rgb in [0, 1]. */
 void pl_colormap_lookup (PlColormap colormap, double t, double rgb[3]);
 
+/* Addition: the colormap of unsigned (sequential) attribution maps in comparison figures
+ * and of the workbench's sequential images, for the whole process (the app sets it from
+ * its "colormap" setting). Default PL_COLORMAP_VIRIDIS; signed maps stay DIVERGING. Only
+ * VIRIDIS, MAGMA and GREY are accepted (others are ignored). Thread-safe. */
+void pl_render_set_sequential_colormap (PlColormap colormap);
+PlColormap pl_render_get_sequential_colormap (void);
+/* Parses "viridis", "magma", "grey"; FALSE otherwise. */
+gboolean pl_colormap_from_name (const char *name, PlColormap *colormap);
+
+/* Addition: the folder of the compiled message catalogues for bindtextdomain
+ * (<dir>/<lang>/LC_MESSAGES/prunelens.mo): $PRUNELENS_LOCALEDIR when set; else the build
+ * tree's po folder when the running executable (/proc/self/exe) lies in the build tree it
+ * was compiled in and that folder holds a catalogue, so build/src/app/prunelens and
+ * build/src/cli/prunelens-cli speak the user's language uninstalled; else the installed
+ * LOCALEDIR. Never NULL; owned by the library. */
+const char *pl_locale_dir (void);
+
 typedef struct {
   PlColormap colormap;
   double vmin, vmax;       /* colour scale; for DIVERGING use vmin = -vmax */

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include "pl-error.h"
 #include "pl-render-private.h"
@@ -73,7 +74,7 @@ PlReport *
 pl_report_new (const char *title)
 {
   PlReport *r = g_new0 (PlReport, 1);
-  r->title = g_strdup (title ? title : "PruneLens report");
+  r->title = g_strdup (title ? title : _("PruneLens report"));
   r->facts = g_array_new (FALSE, TRUE, sizeof (Fact));
   g_array_set_clear_func (r->facts, fact_clear);
   r->steps = g_array_new (FALSE, TRUE, sizeof (Step));
@@ -165,8 +166,8 @@ static void
 page_footer (Layout *l)
 {
   cairo_set_source_rgb (l->cr, 0.35, 0.35, 0.35);
-  g_autofree char *text = l->total > 0 ? g_strdup_printf ("page %d of %d", l->page, l->total)
-                                       : g_strdup_printf ("page %d", l->page);
+  g_autofree char *text = l->total > 0 ? g_strdup_printf (_("page %d of %d"), l->page, l->total)
+                                       : g_strdup_printf (_("page %d"), l->page);
   pl_draw_text (l->cr, PAGE_W / 2, PAGE_H - MARGIN + 6, text, 8.0, 0.5, 0.0);
 }
 
@@ -362,7 +363,7 @@ layout (const PlReport *r, Layout *l)
         }
       else if (date)
         {
-          name = "Date";
+          name = _("Date");
           value = date;
         }
       else
@@ -380,11 +381,12 @@ layout (const PlReport *r, Layout *l)
       l->y += 18;
       ensure_room (l, 60);
       black (cr);
-      l->y += pl_draw_text_full (cr, MARGIN, l->y, "Pruning history", 13.0, TRUE, TEXT_W, 0.0,
+      l->y += pl_draw_text_full (cr, MARGIN, l->y, _("Pruning history"), 13.0, TRUE, TEXT_W, 0.0,
                                  0.0);
       l->y += 6;
-      static const char *const header[] = {
-        "Step", "Configuration", "Target sparsity", "Achieved sparsity", "Top-1 accuracy", NULL
+      const char *const header[] = {
+        _("Step"), _("Configuration"), _("Target sparsity"), _("Achieved sparsity"),
+        _("Top-1 accuracy"), NULL
       };
       const double widths[] = { 36, 201, 70, 70, 110 };
       draw_table (l, 5, widths, header, r->steps->len, step_cells, (gpointer) r);
@@ -432,7 +434,7 @@ layout (const PlReport *r, Layout *l)
     {
       new_page (l);
       black (cr);
-      l->y += pl_draw_text_full (cr, MARGIN, l->y, "Metrics", 13.0, TRUE, TEXT_W, 0.0, 0.0);
+      l->y += pl_draw_text_full (cr, MARGIN, l->y, _("Metrics"), 13.0, TRUE, TEXT_W, 0.0, 0.0);
       l->y += 6;
       gint n_cols = (gint) g_strv_length (r->header);
       g_autofree double *widths = g_new (double, n_cols);

@@ -1,4 +1,6 @@
 /* pl-sweep-figure.c — the line figure and the filmstrip of a sparsity sweep. */
+#include "config.h"
+#include <glib/gi18n-lib.h>
 #include "pl-figure-util.h"
 
 #include <math.h>
@@ -28,21 +30,30 @@ pl_sweep_line_figure_new (const PlSweep *sweep, gboolean log_axis)
   }
   const PlSweepOptions *o = &sweep->options;
   PlLineFigure *f = &sf->figure;
-  sf->strings[0] = g_strdup ("Accuracy and explanation similarity against sparsity");
+  sf->strings[0] = g_strdup (_("Accuracy and explanation similarity against sparsity"));
   sf->strings[1] = g_strdup_printf (
       sweep->table
-      ? "Global magnitude pruning · signed gradient per feature of the class the original "
-        "predicts, original vs pruned on %" G_GINT64_FORMAT " row%s: mean and %g %% "
-        "bootstrap CI (%d resamples, seed %" G_GUINT64_FORMAT ") · top-1 accuracy on the "
-        "first %" G_GINT64_FORMAT " rows of %s"
-      : "Global magnitude pruning · vanilla-gradient saliency of the class the original "
-        "predicts, original vs pruned on %" G_GINT64_FORMAT " input%s: mean and %g %% "
-        "bootstrap CI (%d resamples, seed %" G_GUINT64_FORMAT ") · top-1 accuracy on the "
-        "first %" G_GINT64_FORMAT " images of %s",
-      sweep->n_indices, sweep->n_indices == 1 ? "" : "s", 100.0 * o->confidence,
-      o->n_bootstrap, o->seed, o->n_eval, sweep->dataset_name ? sweep->dataset_name : "");
-  sf->strings[2] = g_strdup (log_axis ? "sparsity (log scale of 1 − sparsity)" : "sparsity");
-  sf->strings[3] = g_strdup_printf ("top-%g %% overlap of |φ|", 100.0 * o->topk_fraction);
+      ? dngettext (GETTEXT_PACKAGE,
+          "Global magnitude pruning · signed gradient per feature of the class the original "
+          "predicts, original vs pruned on %lld row: mean and %g %% bootstrap CI (%d "
+          "resamples, seed %llu) · top-1 accuracy on the first %lld rows of %s",
+          "Global magnitude pruning · signed gradient per feature of the class the original "
+          "predicts, original vs pruned on %lld rows: mean and %g %% bootstrap CI (%d "
+          "resamples, seed %llu) · top-1 accuracy on the first %lld rows of %s",
+          (unsigned long) sweep->n_indices)
+      : dngettext (GETTEXT_PACKAGE,
+          "Global magnitude pruning · vanilla-gradient saliency of the class the original "
+          "predicts, original vs pruned on %lld input: mean and %g %% bootstrap CI (%d "
+          "resamples, seed %llu) · top-1 accuracy on the first %lld images of %s",
+          "Global magnitude pruning · vanilla-gradient saliency of the class the original "
+          "predicts, original vs pruned on %lld inputs: mean and %g %% bootstrap CI (%d "
+          "resamples, seed %llu) · top-1 accuracy on the first %lld images of %s",
+          (unsigned long) sweep->n_indices),
+      (long long) sweep->n_indices, 100.0 * o->confidence, o->n_bootstrap,
+      (unsigned long long) o->seed, (long long) o->n_eval,
+      sweep->dataset_name ? sweep->dataset_name : "");
+  sf->strings[2] = g_strdup (log_axis ? _("sparsity (log scale of 1 − sparsity)") : _("sparsity"));
+  sf->strings[3] = g_strdup_printf (_("top-%g %% overlap of |φ|"), 100.0 * o->topk_fraction);
   f->title = sf->strings[0];
   f->caption = sf->strings[1];
   f->x_label = sf->strings[2];
@@ -56,8 +67,8 @@ pl_sweep_line_figure_new (const PlSweep *sweep, gboolean log_axis)
     if (isfinite (lo[0][k]) && lo[0][k] < 0.0)
       f->y_min = MIN (f->y_min, floor (lo[0][k] * 10.0) / 10.0);
   f->n_series = 3;
-  f->series[0] = (PlLineSeries) { "top-1 accuracy", n, x, acc, NULL, NULL, FALSE, TRUE, 0 };
-  f->series[1] = (PlLineSeries) { "Spearman of |φ|", n, x, mean[0], lo[0], hi[0], FALSE,
+  f->series[0] = (PlLineSeries) { _("top-1 accuracy"), n, x, acc, NULL, NULL, FALSE, TRUE, 0 };
+  f->series[1] = (PlLineSeries) { _("Spearman of |φ|"), n, x, mean[0], lo[0], hi[0], FALSE,
                                   TRUE, 1 };
   f->series[2] = (PlLineSeries) { sf->strings[3], n, x, mean[1], lo[1], hi[1], TRUE, TRUE, 2 };
   return sf;
@@ -80,17 +91,20 @@ pl_sweep_filmstrip_new (const PlSweep *sweep, gboolean underlay)
   g_return_val_if_fail (sweep != NULL, NULL);
   PlSweepFilmstrip *sf = g_new0 (PlSweepFilmstrip, 1);
   PlFilmstripFigure *f = &sf->figure;
+  /* Class names are translated like everywhere else (the dataset's names are msgids). */
   const char *label = pl_sweep_class_name (sweep, sweep->film_label);
+  label = *label != '\0' ? _(label) : label;
   sf->strings[0] = *label != '\0'
-      ? g_strdup_printf ("Saliency of image %" G_GINT64_FORMAT " (%s) as the network is pruned",
-                         sweep->film_index, label)
-      : g_strdup_printf ("Saliency of image %" G_GINT64_FORMAT " as the network is pruned",
-                         sweep->film_index);
+      ? g_strdup_printf (_("Saliency of image %lld (%s) as the network is pruned"),
+                         (long long) sweep->film_index, label)
+      : g_strdup_printf (_("Saliency of image %lld as the network is pruned"),
+                         (long long) sweep->film_index);
   const char *target = pl_sweep_class_name (sweep, sweep->film_target);
+  target = *target != '\0' ? _(target) : target;
   sf->strings[1] = g_strdup_printf (
-      "max_c |∂logit/∂x| of the class the original predicts (%s) · global magnitude pruning · "
-      "one colour scale · top-1 accuracy on the first %" G_GINT64_FORMAT " images",
-      *target != '\0' ? target : "class", sweep->options.n_eval);
+      _("max_c |∂logit/∂x| of the class the original predicts (%s) · global magnitude "
+        "pruning · one colour scale · top-1 accuracy on the first %lld images"),
+      *target != '\0' ? target : _("class"), (long long) sweep->options.n_eval);
   f->title = sf->strings[0];
   f->caption = sf->strings[1];
   f->n_frames = MIN (sweep->n_points, PL_FILMSTRIP_MAX_FRAMES);
@@ -98,7 +112,7 @@ pl_sweep_filmstrip_new (const PlSweep *sweep, gboolean underlay)
     const PlSweepPoint *p = &sweep->points[k];
     sf->strings[2 + 2 * k] = g_strdup_printf ("%g %%", round (p->sparsity_requested * 1000.0)
                                                        / 10.0);
-    sf->strings[3 + 2 * k] = g_strdup_printf ("acc. %.1f %%", 100.0 * p->accuracy);
+    sf->strings[3 + 2 * k] = g_strdup_printf (_("acc. %.1f %%"), 100.0 * p->accuracy);
     f->frames[k].title = sf->strings[2 + 2 * k];
     f->frames[k].subtitle = sf->strings[3 + 2 * k];
     f->frames[k].map = p->film_map;
@@ -115,15 +129,15 @@ pl_sweep_filmstrip_new (const PlSweep *sweep, gboolean underlay)
       g_free (sf->strings[0]);
       g_free (sf->strings[1]);
       sf->strings[0] = *label != '\0'
-          ? g_strdup_printf ("Gradient per feature of row %" G_GINT64_FORMAT " (%s) as the "
-                             "network is pruned", sweep->film_index, label)
-          : g_strdup_printf ("Gradient per feature of row %" G_GINT64_FORMAT " as the network "
-                             "is pruned", sweep->film_index);
+          ? g_strdup_printf (_("Gradient per feature of row %lld (%s) as the network is "
+                               "pruned"), (long long) sweep->film_index, label)
+          : g_strdup_printf (_("Gradient per feature of row %lld as the network is pruned"),
+                             (long long) sweep->film_index);
       sf->strings[1] = g_strdup_printf (
-          "∂logit/∂x (signed) of the class the original predicts (%s), one cell per feature "
-          "in column order · global magnitude pruning · one colour scale · top-1 accuracy on "
-          "the first %" G_GINT64_FORMAT " rows",
-          *target != '\0' ? target : "class", sweep->options.n_eval);
+          _("∂logit/∂x (signed) of the class the original predicts (%s), one cell per feature "
+            "in column order · global magnitude pruning · one colour scale · top-1 accuracy "
+            "on the first %lld rows"),
+          *target != '\0' ? target : _("class"), (long long) sweep->options.n_eval);
       f->title = sf->strings[0];
       f->caption = sf->strings[1];
       double m = 0.0;
@@ -163,11 +177,25 @@ is_similarity (PlSweepMetric m)
 }
 
 static const char *const original_labels[PL_SWEEP_N_METRICS] = {
-  [PL_SWEEP_DELETION] = "deletion AUC, original",
-  [PL_SWEEP_INSERTION] = "insertion AUC, original",
-  [PL_SWEEP_ENTROPY] = "entropy, original",
-  [PL_SWEEP_GINI] = "Gini, original",
+  [PL_SWEEP_DELETION] = N_("deletion AUC, original"),
+  [PL_SWEEP_INSERTION] = N_("insertion AUC, original"),
+  [PL_SWEEP_ENTROPY] = N_("entropy, original"),
+  [PL_SWEEP_GINI] = N_("Gini, original"),
 };
+
+/* The translations of pl_sweep_metric_label (src/core/analysis/pl-sweep.c: keep in step). */
+static const char *const metric_labels[] G_GNUC_UNUSED = {
+  N_("Spearman of |φ|"), N_("top-k overlap of |φ|"), N_("Kendall τ-b of |φ|"), N_("Pearson"),
+  N_("cosine"), N_("SSIM"), N_("deletion AUC"), N_("insertion AUC"),
+  N_("entropy of |φ| (nats)"), N_("Gini of |φ|"),
+};
+
+static const char *
+metric_label (PlSweepMetric m)
+{
+  const char *label = pl_sweep_metric_label (m);
+  return label != NULL ? _(label) : "";
+}
 
 static char *
 sweep_caption (const PlSweep *sweep)
@@ -175,20 +203,25 @@ sweep_caption (const PlSweep *sweep)
   const PlSweepOptions *o = &sweep->options;
   g_autofree char *faith = NULL;
   if (o->faithfulness)
-    faith = g_strdup_printf (" · deletion / insertion (Petsiuk et al. 2018): %d pixels per "
-                             "step, deletion to %g, insertion from a Gaussian blur σ = %g px, "
-                             "%s of the class",
+    faith = g_strdup_printf (_(" · deletion / insertion (Petsiuk et al. 2018): %d pixels per "
+                               "step, deletion to %g, insertion from a Gaussian blur σ = %g px, "
+                               "%s of the class"),
                              o->faithfulness_options.pixels_per_step,
                              (double) o->faithfulness_options.baseline,
                              o->faithfulness_options.blur_sigma,
                              o->faithfulness_options.score == PL_CURVE_SCORE_LOGIT
-                                 ? "logit" : "probability");
+                                 ? _("logit") : _("probability"));
   return g_strdup_printf (
-      "Global magnitude pruning · vanilla-gradient saliency of the class the original "
-      "predicts on %" G_GINT64_FORMAT " input%s: mean and %g %% bootstrap CI (%d resamples, "
-      "seed %" G_GUINT64_FORMAT ")%s",
-      sweep->n_indices, sweep->n_indices == 1 ? "" : "s", 100.0 * o->confidence,
-      o->n_bootstrap, o->seed, faith ? faith : "");
+      dngettext (GETTEXT_PACKAGE,
+                 "Global magnitude pruning · vanilla-gradient saliency of the class the "
+                 "original predicts on %lld input: mean and %g %% bootstrap CI (%d resamples, "
+                 "seed %llu)%s",
+                 "Global magnitude pruning · vanilla-gradient saliency of the class the "
+                 "original predicts on %lld inputs: mean and %g %% bootstrap CI (%d resamples, "
+                 "seed %llu)%s",
+                 (unsigned long) sweep->n_indices),
+      (long long) sweep->n_indices, 100.0 * o->confidence, o->n_bootstrap,
+      (unsigned long long) o->seed, faith ? faith : "");
 }
 
 PlOwnedLineFigure *
@@ -223,27 +256,28 @@ pl_sweep_metrics_figure_new (const PlSweep *sweep, const PlSweepMetric *metrics,
       hi[k] = su->ci_high;
       orig[k] = sweep->original[m].mean;
     }
-    const char *label = pl_sweep_metric_label (m);
-    g_string_append_printf (title, "%s%s", title->len ? ", " : "", label);
+    const char *label = metric_label (m);
+    g_string_append_printf (title, "%s%s", title->len ? _(", ") : "", label);
     if (m == PL_SWEEP_TOPK) {
-      label = g_strdup_printf ("top-%g %% overlap of |φ|", 100.0 * sweep->options.topk_fraction);
+      label = g_strdup_printf (_("top-%g %% overlap of |φ|"), 100.0 * sweep->options.topk_fraction);
       g_ptr_array_add (of->strings, (char *) label);
     }
     if (f->n_series < PL_LINE_FIGURE_MAX_SERIES)
       f->series[f->n_series++] = (PlLineSeries) { label, n, x, mean, lo, hi, FALSE, TRUE, j };
     if (!is_similarity (m) && f->n_series < PL_LINE_FIGURE_MAX_SERIES &&
         isfinite (sweep->original[m].mean))
-      f->series[f->n_series++] = (PlLineSeries) { original_labels[m], n, x, orig, NULL, NULL,
+      f->series[f->n_series++] = (PlLineSeries) { _(original_labels[m]), n, x, orig, NULL, NULL,
                                                   TRUE, FALSE, j };
   }
-  g_string_append (title, " against sparsity");
   if (title->len > 0)
     title->str[0] = g_ascii_toupper (title->str[0]);
-  f->title = g_string_free (title, FALSE);
+  /* Translators: %s lists the metrics, e.g. "Spearman of |φ|, SSIM". */
+  f->title = g_strdup_printf (_("%s against sparsity"), title->str);
+  g_string_free (title, TRUE);
   g_ptr_array_add (of->strings, f->title);
   f->caption = sweep_caption (sweep);
   g_ptr_array_add (of->strings, f->caption);
-  f->x_label = log_axis ? "sparsity (log scale of 1 − sparsity)" : "sparsity";
+  f->x_label = (char *) (log_axis ? _("sparsity (log scale of 1 − sparsity)") : _("sparsity"));
   f->x_scale = log_axis ? PL_AXIS_LOG_COMPLEMENT : PL_AXIS_LINEAR;
   f->x_percent = TRUE;
   if (all_sim && nm > 0) {
@@ -290,7 +324,7 @@ pl_sweep_sanity_figure_new (const PlSweep *sweep, gboolean log_axis)
     rhi[s] = sweep->randomisation_spearman_abs[s].ci_high;
     rtk[s] = rc->topk[s];
     rss[s] = rc->ssim[s];
-    ticks[s] = s == 0 ? "trained" : rc->layer_names[s];
+    ticks[s] = s == 0 ? _("trained") : rc->layer_names[s];
   }
   /* one y scale for both panels */
   double ymin = 0.0;
@@ -308,46 +342,53 @@ pl_sweep_sanity_figure_new (const PlSweep *sweep, gboolean log_axis)
       if (isfinite (sss[p][k]) && sss[p][k] < ymin)
         ymin = floor (sss[p][k] * 10.0) / 10.0;
     }
-  char *topk_name = g_strdup_printf ("top-%g %% overlap", 100.0 * sweep->options.topk_fraction);
+  char *topk_name = g_strdup_printf (_("top-%g %% overlap"), 100.0 * sweep->options.topk_fraction);
   g_ptr_array_add (of->strings, topk_name);
 
   PlLinePanelsFigure *f = &of->figure;
-  f->title = "Pruning against the randomisation sanity check";
+  f->title = (char *) _("Pruning against the randomisation sanity check");
   char *cap = g_strdup_printf (
-      "similarity of the vanilla-gradient saliency to the trained network's on %" G_GINT64_FORMAT
-      " input%s (left) and, as a reference, after cascading randomisation of the layers from "
-      "the output (Adebayo et al. 2018) on %" G_GINT64_FORMAT " (right); band: %g %% bootstrap "
-      "CI of the mean Spearman of |φ|", sweep->n_indices, sweep->n_indices == 1 ? "" : "s",
-      rc != NULL ? rc->n_inputs : (gint64) 0, 100.0 * sweep->options.confidence);
+      dngettext (GETTEXT_PACKAGE,
+                 "similarity of the vanilla-gradient saliency to the trained network's on %lld "
+                 "input (left) and, as a reference, after cascading randomisation of the layers "
+                 "from the output (Adebayo et al. 2018) on %lld (right); band: %g %% bootstrap "
+                 "CI of the mean Spearman of |φ|",
+                 "similarity of the vanilla-gradient saliency to the trained network's on %lld "
+                 "inputs (left) and, as a reference, after cascading randomisation of the layers "
+                 "from the output (Adebayo et al. 2018) on %lld (right); band: %g %% bootstrap "
+                 "CI of the mean Spearman of |φ|",
+                 (unsigned long) sweep->n_indices),
+      (long long) sweep->n_indices, (long long) (rc != NULL ? rc->n_inputs : 0),
+      100.0 * sweep->options.confidence);
   g_ptr_array_add (of->strings, cap);
   f->caption = cap;
   f->n_panels = rc != NULL ? 2 : 1;
 
   PlLineFigure *l = &of->panels[0];
-  l->title = "pruned";
-  l->x_label = log_axis ? "sparsity (log scale of 1 − sparsity)" : "sparsity";
+  l->title = (char *) _("pruned");
+  l->x_label = (char *) (log_axis ? _("sparsity (log scale of 1 − sparsity)") : _("sparsity"));
   l->x_scale = log_axis ? PL_AXIS_LOG_COMPLEMENT : PL_AXIS_LINEAR;
   l->x_percent = TRUE;
-  l->y_label = "similarity to the original";
+  l->y_label = (char *) _("similarity to the original");
   l->y_min = ymin;
   l->y_max = 1.0;
   l->n_series = 3;
-  l->series[0] = (PlLineSeries) { "Spearman of |φ|", n, x, sp, splo, sphi, FALSE, TRUE, 1 };
+  l->series[0] = (PlLineSeries) { _("Spearman of |φ|"), n, x, sp, splo, sphi, FALSE, TRUE, 1 };
   l->series[1] = (PlLineSeries) { topk_name, n, x, tk, NULL, NULL, TRUE, TRUE, 2 };
-  l->series[2] = (PlLineSeries) { "SSIM", n, x, ss, NULL, NULL, FALSE, TRUE, 3 };
+  l->series[2] = (PlLineSeries) { _("SSIM"), n, x, ss, NULL, NULL, FALSE, TRUE, 3 };
   f->panels[0] = l;
   if (rc != NULL) {
     PlLineFigure *r = &of->panels[1];
-    r->title = "randomised (reference)";
-    r->x_label = "layers randomised, from the output (last named)";
+    r->title = (char *) _("randomised (reference)");
+    r->x_label = (char *) _("layers randomised, from the output (last named)");
     r->x_tick_labels = ticks;
     r->n_x_tick_labels = ns;
     r->y_min = ymin;
     r->y_max = 1.0;
     r->n_series = 3;
-    r->series[0] = (PlLineSeries) { "Spearman of |φ|", ns, rx, rsp, rlo, rhi, FALSE, TRUE, 1 };
+    r->series[0] = (PlLineSeries) { _("Spearman of |φ|"), ns, rx, rsp, rlo, rhi, FALSE, TRUE, 1 };
     r->series[1] = (PlLineSeries) { topk_name, ns, rx, rtk, NULL, NULL, TRUE, TRUE, 2 };
-    r->series[2] = (PlLineSeries) { "SSIM", ns, rx, rss, NULL, NULL, FALSE, TRUE, 3 };
+    r->series[2] = (PlLineSeries) { _("SSIM"), ns, rx, rss, NULL, NULL, FALSE, TRUE, 3 };
     f->panels[1] = r;
   }
   return of;

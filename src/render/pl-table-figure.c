@@ -68,7 +68,7 @@ pl_table_figure_new (PlFigureKind kind, const PlComparison *cmp, const PlFigureC
   b->sort = TRUE;
   b->top_k = 0;
 
-  const char *pruning = ctx->pruning ? ctx->pruning : "global magnitude pruning";
+  const char *pruning = ctx->pruning ? ctx->pruning : _("global magnitude pruning");
   const PlSimilarity *sim = shap ? &cmp->shap_similarity : &cmp->patch_similarity;
   g_autofree char *rho = fmt_stat (sim->spearman, "%.3f");
   g_autofree char *overlap = fmt_stat (sim->topk_intersection, "%.2f");

@@ -596,6 +596,29 @@ START_TEST (test_draw_text)
 }
 END_TEST
 
+/* The process-wide colormap of unsigned maps (the app's "colormap" setting). */
+START_TEST (test_sequential_colormap_setting)
+{
+  ck_assert_int_eq (pl_render_get_sequential_colormap (), PL_COLORMAP_VIRIDIS);
+  PlColormap c = PL_COLORMAP_DIVERGING;
+  ck_assert (pl_colormap_from_name ("magma", &c));
+  ck_assert_int_eq (c, PL_COLORMAP_MAGMA);
+  ck_assert (pl_colormap_from_name ("grey", &c));
+  ck_assert_int_eq (c, PL_COLORMAP_GREY);
+  ck_assert (pl_colormap_from_name ("viridis", &c));
+  ck_assert_int_eq (c, PL_COLORMAP_VIRIDIS);
+  ck_assert (!pl_colormap_from_name ("jet", &c));
+  ck_assert (!pl_colormap_from_name (NULL, &c));
+  pl_render_set_sequential_colormap (PL_COLORMAP_MAGMA);
+  ck_assert_int_eq (pl_render_get_sequential_colormap (), PL_COLORMAP_MAGMA);
+  /* A diverging map is not sequential: refused, the setting stays. */
+  pl_render_set_sequential_colormap (PL_COLORMAP_DIVERGING);
+  ck_assert_int_eq (pl_render_get_sequential_colormap (), PL_COLORMAP_MAGMA);
+  pl_render_set_sequential_colormap (PL_COLORMAP_VIRIDIS);
+  ck_assert_int_eq (pl_render_get_sequential_colormap (), PL_COLORMAP_VIRIDIS);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -604,6 +627,7 @@ main (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_colormap_endpoints);
+  tcase_add_test (tc, test_sequential_colormap_setting);
   tcase_add_test (tc, test_ticks);
   tcase_add_test (tc, test_heatmap_hot_pixel);
   tcase_add_test (tc, test_heatmap_degenerate);
