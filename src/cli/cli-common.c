@@ -7,6 +7,8 @@
 
 gboolean opt_quiet = FALSE;
 char *opt_label = NULL;
+gboolean cli_allow_regression = FALSE;
+const char *cli_regression_alternative = NULL;
 
 /* ---- JSON output (--json): one object on stdout, NaN and infinities as null ---- */
 
@@ -214,9 +216,11 @@ add_dataset_options (GOptionContext *ctx)
 }
 
 PlDataset *
-open_dataset (const char *data_path, const char *split, const char *label, GError **error)
+open_dataset_full (const char *data_path, const char *split, const char *label,
+                   gboolean regression, GError **error)
 {
   PlCsvOptions csv = PL_CSV_OPTIONS_INIT;
+  csv.regression = regression;
   if (label && *label)
     {
       char *end = NULL;
@@ -226,8 +230,107 @@ open_dataset (const char *data_path, const char *split, const char *label, GErro
       else
         csv.label_column = label;
     }
-  return data_path ? pl_dataset_open (data_path, split, &csv, error)
-                   : pl_dataset_load_fashion_mnist (PL_DEFAULT_DATASET_DIR, split, error);
+  PlDataset *ds = data_path ? pl_dataset_open (data_path, split, &csv, error)
+                            : pl_dataset_load_fashion_mnist (PL_DEFAULT_DATASET_DIR, split,
+                                                             error);
+  if (ds != NULL && ds->warning != NULL && !opt_quiet)
+    fprintf (stderr, _("prunelens-cli: warning: %s\n"), ds->warning);
+  return ds;
+}
+
+PlDataset *
+open_dataset (const char *data_path, const char *split, const char *label, GError **error)
+{
+  return open_dataset_full (data_path, split, label, FALSE, error);
+}
+
+gboolean
+is_table_path (const char *path)
+{
+  return path != NULL && (has_suffix_ci (path, ".csv") || has_suffix_ci (path, ".tsv"));
+}
+
+gboolean
+model_is_regression (PlGraph *graph)
+{
+  gint64 shape[PL_TENSOR_MAX_DIMS];
+  if (pl_graph_sample_shape (graph, shape) != 1 || shape[0] < 1 || shape[0] > (1 << 20))
+    return FALSE;
+  g_autoptr (PlExecutor) ex = pl_executor_new (graph, NULL);
+  if (ex == NULL)
+    return FALSE;
+  g_autoptr (PlTensor) x = pl_tensor_new_2d (1, shape[0]);
+  g_autoptr (PlTensor) y = pl_executor_predict (ex, x, 1, NULL, NULL);
+  return y != NULL && y->ndim == 2 && y->shape[0] == 1 && y->shape[1] == 1;
+}
+
+/* A regression model against a regression table: rows of the right width, one finite
+ * output per row. */
+gboolean
+check_regression (PlGraph *graph, const char *model_name, const PlDataset *ds, GError **error)
+{
+  gint64 shape[PL_TENSOR_MAX_DIMS];
+  gint nd = pl_graph_sample_shape (graph, shape);
+  if (ds->kind != PL_DATASET_TABLE || ds->targets == NULL
+      || (nd >= 0 && (nd != 1 || shape[0] != ds->n_features)))
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   "%s: a regression model on rows of %" G_GINT64_FORMAT " features, but %s "
+                   "is not a table of such rows with a numeric target column", model_name,
+                   nd == 1 ? shape[0] : (gint64) -1, ds->name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+apply_protect (PlPruneConfig *config, const char *text)
+{
+  if (text == NULL || g_ascii_strcasecmp (text, "default") == 0)
+    {
+      pl_prune_config_set_protected (config, NULL);
+      return;
+    }
+  if (g_ascii_strcasecmp (text, "none") == 0)
+    {
+      pl_prune_config_set_protected (config, (const char *const[]) { NULL });
+      return;
+    }
+  g_auto (GStrv) names = g_strsplit (text, ",", -1);
+  for (gchar **p = names; *p; p++)
+    g_strstrip (*p);
+  pl_prune_config_set_protected (config, (const char *const *) names);
+}
+
+char *opt_protect = NULL;
+
+void
+add_protect_option (GOptionContext *ctx)
+{
+  static const GOptionEntry entries[] = {
+    { "protect", 0, 0, G_OPTION_ARG_STRING, &opt_protect, N_("Layers never pruned, comma-separated; \"default\" (the default: the first Conv and the last Gemm / MatMul) or \"none\""), "LAYER,…" },
+    { NULL }
+  };
+  g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
+}
+
+PlPruneStep *
+cli_prune_step (PlGraph *graph, const PlDataset *dataset, double sparsity, gint64 n_eval,
+                const PlProgress *progress, GError **error)
+{
+  g_autoptr (PlPruneConfig) config = pl_prune_config_new ();
+  apply_protect (config, opt_protect);
+  return pl_prune_step_run_config (graph, dataset, config, sparsity, n_eval, progress, error);
+}
+
+char *
+protected_description (const PlPruneConfig *config, const PlGraph *graph)
+{
+  g_auto (GStrv) def = config->protected_layers ? NULL : pl_prune_default_protected (graph);
+  char **names = config->protected_layers ? config->protected_layers : def;
+  if (names == NULL || names[0] == NULL)
+    return g_strdup (_("none"));
+  return g_strjoinv (", ", names);
 }
 
 gboolean
@@ -245,8 +348,25 @@ open_model_and_dataset_full (const char *model_path, const char *data_path, cons
   g_autoptr (PlGraph) g = pl_onnx_load_file (model_path, error);
   if (g == NULL)
     return FALSE;
-  g_autoptr (PlDataset) ds = open_dataset (data_path, split, label, error);
-  if (ds == NULL || !check_model_dataset (g, model_path, ds, error))
+  /* A regression model needs its table loaded with numeric targets. */
+  gboolean regression = is_table_path (data_path) && model_is_regression (g);
+  if (regression && !cli_allow_regression)
+    {
+      g_auto (GStrv) words = g_strsplit (g_get_prgname (), " ", 2);
+      const char *cmd = words[0] && words[1] ? words[1] : words[0];
+      g_set_error (error, PL_ERROR, PL_ERROR_UNSUPPORTED,
+                   _("%s: a regression model (one numeric output per row); regression models "
+                     "are not supported by %s; use %s"),
+                   model_path, cmd ? cmd : "this command",
+                   cli_regression_alternative ? cli_regression_alternative
+                                              : _("eval or prune (RMSE, MAE, R²)"));
+      return FALSE;
+    }
+  g_autoptr (PlDataset) ds = open_dataset_full (data_path, split, label, regression, error);
+  if (ds == NULL)
+    return FALSE;
+  if (regression ? !check_regression (g, model_path, ds, error)
+                 : !check_model_dataset (g, model_path, ds, error))
     return FALSE;
   *graph = g_steal_pointer (&g);
   *dataset = g_steal_pointer (&ds);

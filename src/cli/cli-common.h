@@ -82,6 +82,35 @@ gboolean check_model_dataset (PlGraph *graph, const char *model_name, const PlDa
 gboolean open_model_and_dataset_full (const char *model_path, const char *data_path,
                                       const char *split, const char *label, PlGraph **graph,
                                       PlDataset **dataset, GError **error);
+/* Regression models (a table model with one output per row, trained with
+ * `train --regression`): commands that support them (eval, prune) set this to TRUE before
+ * opening the model and dataset; then the CSV table is loaded with numeric targets
+ * (dataset->targets). Other commands refuse them with a message naming the command. */
+extern gboolean cli_allow_regression;
+/* What the refusal suggests instead (NULL: "eval or prune (RMSE, MAE, R²)"). */
+extern const char *cli_regression_alternative;
+/* TRUE when graph takes table rows [N, F] and gives one output per row ([N, 1]). */
+gboolean model_is_regression (PlGraph *graph);
+/* TRUE when path names a CSV / TSV table (by its suffix). */
+gboolean is_table_path (const char *path);
+/* open_dataset with the CSV label loaded as a numeric target when regression. */
+PlDataset *open_dataset_full (const char *data_path, const char *split, const char *label,
+                              gboolean regression, GError **error);
+/* Checks that a regression model fits a regression table (row width). */
+gboolean check_regression (PlGraph *graph, const char *model_name, const PlDataset *dataset,
+                           GError **error);
+/* --protect TEXT (prune, compare, explain): NULL or "default": the first Conv and the
+ * last Gemm / MatMul (the default); "none": no layer; else comma-separated layer names. */
+void apply_protect (PlPruneConfig *config, const char *text);
+/* --protect for compare and explain (add_protect_option before parse); NULL: default. */
+extern char *opt_protect;
+void add_protect_option (GOptionContext *ctx);
+/* Global magnitude pruning to sparsity with opt_protect's protection, evaluated on the
+ * first n_eval samples (pl_prune_step_run_config). */
+PlPruneStep *cli_prune_step (PlGraph *graph, const PlDataset *dataset, double sparsity,
+                             gint64 n_eval, const PlProgress *progress, GError **error);
+/* The layers config protects in graph, comma-separated ("none" when none). */
+char *protected_description (const PlPruneConfig *config, const PlGraph *graph);
 /* "0.9" or "90%" -> 0.9; FALSE unless in [0, 1]. */
 gboolean parse_sparsity (const char *text, double *out);
 gboolean has_suffix_ci (const char *s, const char *suffix);

@@ -21,7 +21,7 @@ compare_work (gpointer data, const PlProgress *progress, GError **error)
 {
   CompareWork *w = data;
   PlProgress a = pl_progress_sub (progress, 0.0, 0.05);
-  w->step = pl_prune_step_run (w->graph, w->dataset, w->sparsity, 1, &a, error);
+  w->step = cli_prune_step (w->graph, w->dataset, w->sparsity, 1, &a, error);
   if (w->step == NULL)
     return FALSE;
   PlProgress b = pl_progress_sub (progress, 0.05, 1.0);
@@ -55,6 +55,7 @@ cmd_compare (int argc, char **argv)
   g_autoptr (GOptionContext) ctx = g_option_context_new (_("MODEL.onnx — original vs pruned saliency over N test inputs"));
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
   add_dataset_options (ctx);
+  add_protect_option (ctx);
   g_option_context_set_description (ctx,
       _("Prunes MODEL by global magnitude pruning, explains N class-stratified test inputs\n"
         "with both networks (saliency of the original network's predicted class), and\n"

@@ -129,7 +129,7 @@ raw_work (gpointer data, const PlProgress *progress, GError **error)
   if (w->prune)
     {
       PlProgress a = pl_progress_sub (progress, 0.0, 0.1);
-      w->step = pl_prune_step_run (w->graph, w->dataset, w->sparsity, 1, &a, error);
+      w->step = cli_prune_step (w->graph, w->dataset, w->sparsity, 1, &a, error);
       if (w->step == NULL)
         return FALSE;
       model = w->step->pruned;
@@ -343,12 +343,26 @@ explain_raw (GOptionContext *ctx, const RawArgs *args, RawOptions *o)
   g_autoptr (PlDataset) ds = NULL;
   gboolean need_data = args->input_path == NULL || args->prune
       || (o->method == RAW_INTEGRATED_GRADIENTS && g_strcmp0 (o->baseline, "mean") == 0);
+  /* A regression model (one output per row): its output 0 is the explained target. */
+  const gboolean regression = is_table_path (args->data_dir) && model_is_regression (g);
+  if (regression && args->prune)
+    {
+      fprintf (stderr, _("prunelens-cli: %s: regression models are not supported by explain "
+                         "--sparsity (its pruning step measures class accuracy); use prune -o "
+                         "PRUNED.onnx, then explain PRUNED.onnx\n"), model_path);
+      return EXIT_FAILURE;
+    }
+  if (regression && o->target > 0)
+    return usage_error (ctx, _("a regression model has one output: --target must be 0"));
+  if (regression)
+    o->target = 0;
   if (need_data)
     {
-      ds = open_dataset (args->data_dir, "test", opt_label, &error);
+      ds = open_dataset_full (args->data_dir, "test", opt_label, regression, &error);
       if (ds == NULL)
         return fail (g_steal_pointer (&error));
-      if (!check_model_dataset (g, model_path, ds, &error))
+      if (regression ? !check_regression (g, model_path, ds, &error)
+                     : !check_model_dataset (g, model_path, ds, &error))
         return fail (g_steal_pointer (&error));
     }
   g_autoptr (PlTensor) input = NULL;
@@ -466,7 +480,7 @@ explain_work (gpointer data, const PlProgress *progress, GError **error)
 {
   ExplainWork *w = data;
   PlProgress a = pl_progress_sub (progress, 0.0, 0.5);
-  w->step = pl_prune_step_run (w->graph, w->dataset, w->sparsity, 1, &a, error);
+  w->step = cli_prune_step (w->graph, w->dataset, w->sparsity, 1, &a, error);
   if (w->step == NULL)
     return FALSE;
   PlProgress b = pl_progress_sub (progress, 0.5, 1.0);
@@ -522,6 +536,7 @@ cmd_explain (int argc, char **argv)
   g_autoptr (GOptionContext) ctx = g_option_context_new (_("[MODEL.onnx] [INPUT.pb] — explanation figure, or one raw attribution"));
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
   add_dataset_options (ctx);
+  add_protect_option (ctx);
   g_option_context_add_main_entries (ctx, raw_entries, GETTEXT_PACKAGE);
   g_option_context_set_description (ctx,
       _("Figure mode compares the original and the pruned network on one test image.\n"
@@ -636,6 +651,8 @@ cmd_explain (int argc, char **argv)
   g_autofree char *model_path = argc == 2 ? g_strdup (argv[1]) : pl_default_model_path ();
   g_autoptr (PlGraph) g = NULL;
   g_autoptr (PlDataset) ds = NULL;
+  cli_regression_alternative = _("explain --method METHOD -o FILE.pb (attributions of the "
+                                  "model's output 0)");
   if (!open_model_and_dataset (model_path, data_dir, "test", &g, &ds, &error))
     return fail (g_steal_pointer (&error));
   if (index < 0 || index >= ds->n)

@@ -2,6 +2,7 @@
 #include "cli-common.h"
 
 #include <errno.h>
+#include "analysis/pl-regression.h"
 
 /* ---- info ---- */
 
@@ -96,12 +97,15 @@ typedef struct {
   PlDataset *dataset;
   gint64 n;
   PlEvaluation *result;
+  PlRegressionMetrics regression;   /* regression tables (dataset->targets) */
 } EvalWork;
 
 static gboolean
 eval_work (gpointer data, const PlProgress *progress, GError **error)
 {
   EvalWork *w = data;
+  if (w->dataset->targets != NULL)
+    return pl_regression_evaluate (w->graph, w->dataset, w->n, progress, &w->regression, error);
   w->result = pl_evaluate_classifier (w->graph, w->dataset, w->n, progress, error);
   return w->result != NULL;
 }
@@ -135,11 +139,33 @@ cmd_eval (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (PlGraph) g = NULL;
   g_autoptr (PlDataset) ds = NULL;
+  cli_allow_regression = TRUE;
   if (!open_model_and_dataset (argv[1], data_dir, split ? split : "test", &g, &ds, &error))
     return fail (g_steal_pointer (&error));
-  EvalWork w = { g, ds, n, NULL };
+  EvalWork w = { g, ds, n, NULL, { 0, NAN, NAN, NAN } };
   if (!run_job (eval_work, &w, &error))
     return fail (g_steal_pointer (&error));
+  if (ds->targets != NULL)
+    {
+      const PlRegressionMetrics *r = &w.regression;
+      if (json)
+        {
+          g_autoptr (JsonBuilder) b = json_builder_new ();
+          json_builder_begin_object (b);
+          jb_string (b, "model", argv[1]);
+          jb_string (b, "dataset", ds->name);
+          jb_string (b, "task", "regression");
+          jb_int (b, "n", r->n);
+          jb_double (b, "rmse", r->rmse);
+          jb_double (b, "mae", r->mae);
+          jb_double (b, "r2", r->r2);
+          jb_print (b);
+        }
+      else
+        printf (_("regression: RMSE %.6g, MAE %.6g, R² %.4f on %lld rows of %s\n"),
+                r->rmse, r->mae, r->r2, (long long) r->n, ds->name);
+      return 0;
+    }
   if (json)
     {
       g_autoptr (JsonBuilder) b = json_builder_new ();

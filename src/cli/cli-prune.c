@@ -3,6 +3,7 @@
  * model (physically smaller for structured pruning). */
 #include "cli-common.h"
 
+#include "analysis/pl-regression.h"
 #include "analysis/pl-step-metrics.h"
 #include "prune/pl-prune-schedule.h"
 
@@ -104,12 +105,53 @@ typedef struct {
   PlGraph *small;            /* physically removed (structured), else NULL */
   PlStepMetrics *pruned;     /* of small when structured, else of final */
   PlCost *masked_cost;       /* structured: cost of the masked graph (file size, latency) */
+  /* regression tables (dataset->targets): no classification metrics */
+  PlRegressionMetrics reg_original, reg_pruned;
+  PlCost *cost_original, *cost_pruned;
 } PruneWork;
+
+/* Regression: RMSE, MAE, R² and cost of the original and the pruned network. */
+static gboolean
+prune_regression_work (PruneWork *w, const PlProgress *progress, GError **error)
+{
+  gint n_steps = pl_prune_schedule_n_steps (w->schedule);
+  PlProgress p0 = pl_progress_sub (progress, 0.0, 0.1);
+  pl_progress_report (&p0, 0.0, _("Evaluating the original network"));
+  if (!pl_regression_evaluate (w->graph, w->dataset, w->n, &p0, &w->reg_original, error))
+    return FALSE;
+  w->cost_original = pl_cost_compute (w->graph, TRUE, w->latency_runs, error);
+  if (w->cost_original == NULL)
+    return FALSE;
+  w->history = pl_prune_history_new (w->graph, (guint) n_steps + 2);
+  PlProgress p1 = pl_progress_sub (progress, 0.1, 0.8);
+  g_autoptr (PlScheduleResult) r = pl_prune_schedule_run (w->graph, w->config, w->schedule,
+                                                          w->sparsity, w->history, &p1, error);
+  if (r == NULL)
+    return FALSE;
+  w->final = pl_graph_ref (r->final);
+  if (w->config->granularity == PL_PRUNE_GRANULARITY_CHANNELS)
+    {
+      w->small = pl_prune_physically_remove (w->final, error);
+      if (w->small == NULL)
+        return FALSE;
+      w->masked_cost = pl_cost_compute (w->final, TRUE, w->latency_runs, error);
+      if (w->masked_cost == NULL)
+        return FALSE;
+    }
+  PlGraph *out = w->small ? w->small : w->final;
+  PlProgress pf = pl_progress_sub (progress, 0.8, 1.0);
+  if (!pl_regression_evaluate (out, w->dataset, w->n, &pf, &w->reg_pruned, error))
+    return FALSE;
+  w->cost_pruned = pl_cost_compute (out, TRUE, w->latency_runs, error);
+  return w->cost_pruned != NULL;
+}
 
 static gboolean
 prune_work (gpointer data, const PlProgress *progress, GError **error)
 {
   PruneWork *w = data;
+  if (w->dataset->targets != NULL)
+    return prune_regression_work (w, progress, error);
   PlStepMetricsOptions o;
   pl_step_metrics_options_init (&o);
   o.n_eval = w->n;
@@ -196,8 +238,8 @@ pct_change (double from, double to)
 static void
 print_changed (const PlStepMetrics *m)
 {
-  printf (_("agreement with the original %.4f (%" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
-            " predictions changed"), m->agreement, m->n_changed, m->n);
+  printf (_("agreement with the original %.4f (%lld of %lld"
+            " predictions changed"), m->agreement, (long long) m->n_changed, (long long) m->n);
   if (m->n_changed > 0)
     {
       printf (": ");
@@ -228,6 +270,103 @@ print_confusion (const PlStepMetrics *m)
 }
 
 static void
+print_cost_rows (const PlCost *ca, const PlCost *cb, gint latency_runs)
+{
+  printf ("%-34s %14" G_GINT64_FORMAT " %14" G_GINT64_FORMAT "\n", _("parameters"),
+          ca->params_total, cb->params_total);
+  printf ("%-34s %14" G_GINT64_FORMAT " %14" G_GINT64_FORMAT "\n", _("non-zero parameters"),
+          ca->params_nonzero, cb->params_nonzero);
+  printf ("%-34s %14" G_GINT64_FORMAT " %14" G_GINT64_FORMAT "\n", _("MACs per sample, dense"),
+          ca->macs_dense, cb->macs_dense);
+  printf ("%-34s %14" G_GINT64_FORMAT " %14" G_GINT64_FORMAT "\n",
+          _("MACs per sample, effective"), ca->macs_effective, cb->macs_effective);
+  printf ("%-34s %14" G_GINT64_FORMAT " %14" G_GINT64_FORMAT "\n", _("ONNX file size (bytes)"),
+          ca->file_size, cb->file_size);
+  if (latency_runs > 0)
+    printf ("%-34s %14.3f %14.3f\n", _("latency, batch 1 (ms, median)"), ca->latency_ms,
+            cb->latency_ms);
+}
+
+static void
+print_regression_text (const PruneWork *w, const char *output)
+{
+  const PlRegressionMetrics *a = &w->reg_original, *b = &w->reg_pruned;
+  const PlCost *ca = w->cost_original, *cb = w->cost_pruned;
+  printf (_("sparsity %.4f of %lld weights, RMSE %.6g on %lld rows of %s (regression)\n"),
+          pl_graph_weight_sparsity (w->final), (long long) ca->prunable_weights, b->rmse,
+          (long long) b->n, w->dataset->name);
+  g_autofree char *cd = pl_prune_config_describe (w->config);
+  g_autofree char *sd = pl_prune_schedule_describe (w->schedule);
+  g_autofree char *pd = protected_description (w->config, w->graph);
+  printf (_("pruning: %s; schedule: %s; seed %llu\n"), cd, sd,
+          (unsigned long long) w->config->seed);
+  printf (_("protected layers: %s\n"), pd);
+  printf (_("%-34s %14s %14s\n"), "", _("original"), _("pruned"));
+  printf ("%-34s %14.6g %14.6g\n", _("RMSE"), a->rmse, b->rmse);
+  printf ("%-34s %14.6g %14.6g\n", _("MAE"), a->mae, b->mae);
+  printf ("%-34s %14.4f %14.4f\n", _("R²"), a->r2, b->r2);
+  print_cost_rows (ca, cb, w->latency_runs);
+  printf (_("(1 MAC = one multiply-add; Gemm = M·N·K; effective MACs count non-zero weights "
+            "only)\n"));
+  if (output != NULL)
+    printf (_("wrote %s\n"), output);
+}
+
+static void
+jb_regression (JsonBuilder *b, const char *name, const PlRegressionMetrics *m, const PlCost *c)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_begin_object (b);
+  jb_int (b, "n", m->n);
+  jb_double (b, "rmse", m->rmse);
+  jb_double (b, "mae", m->mae);
+  jb_double (b, "r2", m->r2);
+  jb_int (b, "params_total", c->params_total);
+  jb_int (b, "params_nonzero", c->params_nonzero);
+  jb_double (b, "weight_sparsity", c->weight_sparsity);
+  jb_int (b, "macs_dense", c->macs_dense);
+  jb_int (b, "macs_effective", c->macs_effective);
+  jb_int (b, "file_size", c->file_size);
+  jb_double (b, "latency_ms", c->latency_ms);
+  json_builder_end_object (b);
+}
+
+static void
+jb_protected (JsonBuilder *b, const PlPruneConfig *config, const PlGraph *graph)
+{
+  g_auto (GStrv) def = config->protected_layers ? NULL : pl_prune_default_protected (graph);
+  char **names = config->protected_layers ? config->protected_layers : def;
+  json_builder_set_member_name (b, "protected");
+  json_builder_begin_array (b);
+  for (gchar **p = names; p && *p; p++)
+    json_builder_add_string_value (b, *p);
+  json_builder_end_array (b);
+}
+
+static void
+print_regression_json (const PruneWork *w, const char *model, const char *output)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  jb_string (b, "model", model);
+  jb_string (b, "task", "regression");
+  jb_double (b, "target_sparsity", w->sparsity);
+  jb_double (b, "achieved_sparsity", pl_graph_weight_sparsity (w->final));
+  jb_int (b, "n_weights", w->cost_original->prunable_weights);
+  jb_string (b, "dataset", w->dataset->name);
+  jb_string (b, "output", output);
+  g_autofree char *cd = pl_prune_config_describe (w->config);
+  g_autofree char *sd = pl_prune_schedule_describe (w->schedule);
+  jb_string (b, "pruning", cd);
+  jb_string (b, "schedule", sd);
+  jb_int (b, "seed", (gint64) w->config->seed);
+  jb_protected (b, w->config, w->graph);
+  jb_regression (b, "original", &w->reg_original, w->cost_original);
+  jb_regression (b, "pruned", &w->reg_pruned, w->cost_pruned);
+  jb_print (b);
+}
+
+static void
 print_text (const PruneWork *w, const char *output)
 {
   const PlStepMetrics *a = w->original, *b = w->pruned;
@@ -238,8 +377,10 @@ print_text (const PruneWork *w, const char *output)
           b->top1, b->n, w->dataset->name);
   g_autofree char *cd = pl_prune_config_describe (w->config);
   g_autofree char *sd = pl_prune_schedule_describe (w->schedule);
-  printf (_("pruning: %s; schedule: %s; seed %" G_GUINT64_FORMAT "\n"), cd, sd,
-          w->config->seed);
+  printf (_("pruning: %s; schedule: %s; seed %llu\n"), cd, sd,
+          (unsigned long long) w->config->seed);
+  g_autofree char *pd = protected_description (w->config, w->graph);
+  printf (_("protected layers: %s\n"), pd);
   guint n_steps = pl_prune_history_n_steps (w->history);
   if (n_steps > 2)
     for (guint s = 1; s < n_steps; s++)
@@ -291,8 +432,8 @@ print_text (const PruneWork *w, const char *output)
       printf (_("structured: file %s → %s (%s)"), fa, fb, pf);
       if (w->latency_runs > 0)
         printf (_(", latency %.3f → %.3f ms (%s)"), ca->latency_ms, cb->latency_ms, pl);
-      printf (_(", parameters %" G_GINT64_FORMAT " → %" G_GINT64_FORMAT "\n"),
-              ca->params_total, cb->params_total);
+      printf (_(", parameters %lld → %lld\n"),
+              (long long) ca->params_total, (long long) cb->params_total);
     }
   printf (_("confusion matrix of the pruned network (rows: true class, columns: predicted):\n"));
   print_confusion (b);
@@ -381,6 +522,7 @@ print_json (const PruneWork *w, const char *model, const char *output)
   jb_string (b, "pruning", cd);
   jb_string (b, "schedule", sd);
   jb_int (b, "seed", (gint64) w->config->seed);
+  jb_protected (b, w->config, w->graph);
   jb_string (b, "mac_convention", "one MAC = one multiply-add; Conv = Cout*Hout*Wout*(Cin/groups)*Kh*Kw; "
              "Gemm = M*N*K; effective MACs count non-zero weights only; per sample");
   jb_metrics (b, "original", w->original, NULL);
@@ -430,6 +572,8 @@ prune_work_clear (PruneWork *w)
   g_clear_pointer (&w->final, pl_graph_unref);
   g_clear_pointer (&w->small, pl_graph_unref);
   g_clear_pointer (&w->masked_cost, pl_cost_free);
+  g_clear_pointer (&w->cost_original, pl_cost_free);
+  g_clear_pointer (&w->cost_pruned, pl_cost_free);
 }
 
 int
@@ -455,8 +599,8 @@ cmd_prune (int argc, char **argv)
     { "criterion", 'c', 0, G_OPTION_ARG_STRING, &criterion_text, N_("magnitude (default), random, taylor, l1 or l2"), "C" },
     { "granularity", 'g', 0, G_OPTION_ARG_STRING, &granularity_text, N_("unstructured (default), channels, or N:M such as 2:4"), "G" },
     { "scope", 0, 0, G_OPTION_ARG_STRING, &scope_text, N_("global (default) or layerwise"), "SCOPE" },
-    { "protect", 0, 0, G_OPTION_ARG_STRING, &protect_text, N_("Layers never pruned, comma-separated, or \"default\" (the first Conv and the last Gemm / MatMul)"), "LAYER,…" },
-    { "no-protect", 0, 0, G_OPTION_ARG_NONE, &no_protect, N_("Protect no layer (the default)"), NULL },
+    { "protect", 0, 0, G_OPTION_ARG_STRING, &protect_text, N_("Layers never pruned, comma-separated; \"default\" (the default: the first Conv and the last Gemm / MatMul) or \"none\""), "LAYER,…" },
+    { "no-protect", 0, 0, G_OPTION_ARG_NONE, &no_protect, N_("Protect no layer (as --protect none)"), NULL },
     { "override", 0, 0, G_OPTION_ARG_STRING_ARRAY, &overrides, N_("Per-layer sparsity, e.g. fc1=0.95 (repeatable)"), "LAYER=S" },
     { "schedule", 0, 0, G_OPTION_ARG_STRING, &schedule_text, N_("oneshot (default), iterative[:K], polynomial[:N] or rewind[:K]"), "SCHEDULE" },
     { "linear", 0, 0, G_OPTION_ARG_NONE, &linear, N_("iterative / rewind: linear sparsity steps instead of geometric"), NULL },
@@ -513,15 +657,7 @@ cmd_prune (int argc, char **argv)
     }
   if (no_protect && protect_text != NULL)
     return usage_error (ctx, _("--protect and --no-protect exclude each other"));
-  if (protect_text != NULL && g_ascii_strcasecmp (protect_text, "default") == 0)
-    pl_prune_config_set_protected (cfg, NULL);
-  else
-    {
-      g_auto (GStrv) names = protect_text ? g_strsplit (protect_text, ",", -1) : g_new0 (char *, 1);
-      for (gchar **p = names; *p; p++)
-        g_strstrip (*p);
-      pl_prune_config_set_protected (cfg, (const char *const *) names);
-    }
+  apply_protect (cfg, no_protect ? "none" : protect_text);
   for (gchar **o = overrides; o && *o; o++)
     {
       const char *eq = strrchr (*o, '=');
@@ -547,8 +683,9 @@ cmd_prune (int argc, char **argv)
     return usage_error (ctx, _("--finetune-epochs must be between 0 and 1000"));
   if (latency_runs < 0 || latency_runs > 10000)
     return usage_error (ctx, _("--latency-runs must be between 0 and 10000"));
-  if (calibration < 1)
-    return usage_error (ctx, _("--calibration must be 1 or more"));
+  if (calibration < 1 || calibration > 1000000)
+    return usage_error (ctx, _("--calibration must be between 1 and 1000000 (and at most "
+                               "the training set's size)"));
   if (batch_size < 1)
     return usage_error (ctx, _("--batch-size must be 1 or more"));
   if (!(lr > 0 && isfinite (lr)))
@@ -580,16 +717,34 @@ cmd_prune (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (PlGraph) g = NULL;
   g_autoptr (PlDataset) ds = NULL;
+  cli_allow_regression = TRUE;
   if (!open_model_and_dataset (model, data_dir, "test", &g, &ds, &error))
     return fail (g_steal_pointer (&error));
+  const gboolean regression = ds->targets != NULL;
+  if (regression && cfg->criterion == PL_PRUNE_CRITERION_TAYLOR)
+    return usage_error (ctx, _("regression models are not supported by --criterion taylor "
+                               "(its gradients are of the class loss); use magnitude, l1 or "
+                               "l2"));
+  if (regression)
+    schedule->train.loss = PL_LOSS_MSE;
   if (finetune_epochs > 0 || cfg->criterion == PL_PRUNE_CRITERION_TAYLOR)
     {
       g_autoptr (PlGraph) g2 = NULL;
       g_autoptr (PlDataset) train = NULL;
-      if (!open_model_and_dataset (model, data_dir, "train", &g2, &train, &error))
+      gboolean q = opt_quiet;
+      opt_quiet = TRUE;   /* the test split's loading already warned */
+      gboolean ok = open_model_and_dataset (model, data_dir, "train", &g2, &train, &error);
+      opt_quiet = q;
+      if (!ok)
         return fail (g_steal_pointer (&error));
       if (cfg->criterion == PL_PRUNE_CRITERION_TAYLOR)
-        pl_prune_config_set_calibration (cfg, train, 0, MIN (calibration, train->n));
+        {
+          if (calibration > train->n)
+            return usage_error (ctx, _("--calibration %lld is more than the %lld samples "
+                                       "of %s; use at most %lld"), (long long) calibration,
+                                (long long) train->n, train->name, (long long) train->n);
+          pl_prune_config_set_calibration (cfg, train, 0, calibration);
+        }
       pl_prune_schedule_set_train_data (schedule, train, train_samples);
     }
   if (rewind_path != NULL)
@@ -613,9 +768,15 @@ cmd_prune (int argc, char **argv)
       prune_work_clear (&w);
       return fail_in (output, g_steal_pointer (&error));
     }
-  if (json)
+  /* --json prints its object even with --quiet (asked for explicitly); --quiet alone
+   * prints nothing but errors. */
+  if (json && regression)
+    print_regression_json (&w, model, output);
+  else if (json)
     print_json (&w, model, output);
-  else
+  else if (!opt_quiet && regression)
+    print_regression_text (&w, output);
+  else if (!opt_quiet)
     print_text (&w, output);
   prune_work_clear (&w);
   return 0;

@@ -48,9 +48,14 @@ report_work_clear (ReportWork *w)
   g_clear_pointer (&w->sweep, pl_sweep_free);
 }
 
+/* The recipe's figure step (an index into steps, -1: the last, PL_RECIPE_STEP_ORIGINAL)
+ * as the report's index: -1 = the original (reported as step 0), i = steps[i] (reported as
+ * step i + 1). */
 static gint
 resolve_step (const PlRecipe *r, gint step)
 {
+  if (step == PL_RECIPE_STEP_ORIGINAL)
+    return -1;
   return step < 0 ? (gint) r->steps->len - 1 : step;
 }
 
@@ -230,8 +235,8 @@ confusion_new (const PlDataset *ds, const PlEvaluation *ev, const char *what)
     c->names[i] = g_strdup (ds->class_names && i < (gint) g_strv_length (ds->class_names)
                             ? ds->class_names[i] : "?");
   c->figure.title = g_strdup_printf (_("Confusion matrix, %s"), what);
-  c->figure.caption = g_strdup_printf (_("%s, first %" G_GINT64_FORMAT " samples; accuracy %.2f %%"),
-                                       ds->name, ev->n, 100.0 * ev->accuracy);
+  c->figure.caption = g_strdup_printf (_("%s, first %lld samples; accuracy %.2f %%"),
+                                       ds->name, (long long) ev->n, 100.0 * ev->accuracy);
   c->figure.row_label = g_strdup (_("true class"));
   c->figure.col_label = g_strdup (_("predicted class"));
   c->figure.n_rows = c->figure.n_cols = k;
@@ -332,9 +337,97 @@ stage_discard (const char *stage)
   g_rmdir (stage);
 }
 
-/* Moves every file of the staging folder into dir, then removes the folder. */
+/* The names of the files a report writes: report.pdf, metrics.csv, metrics.json and
+ * figure-NN-….png. Only such files are ever replaced or removed in the output folder. */
 static gboolean
-stage_commit (const char *stage, const char *dir, GError **error)
+is_report_file (const char *name)
+{
+  if (g_str_equal (name, "report.pdf") || g_str_equal (name, "metrics.csv")
+      || g_str_equal (name, "metrics.json"))
+    return TRUE;
+  return g_str_has_prefix (name, "figure-") && strlen (name) > 11
+         && g_ascii_isdigit (name[7]) && g_ascii_isdigit (name[8]) && name[9] == '-'
+         && g_str_has_suffix (name, ".png");
+}
+
+/* TRUE when dir/metrics.json is a report's metrics (a JSON object with "recipe", "steps"
+ * and "comparisons"). */
+static gboolean
+holds_earlier_report (const char *dir)
+{
+  g_autofree char *path = g_build_filename (dir, "metrics.json", NULL);
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    return FALSE;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  if (!json_parser_load_from_file (parser, path, NULL))
+    return FALSE;
+  JsonNode *root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return FALSE;
+  JsonObject *o = json_node_get_object (root);
+  return json_object_has_member (o, "recipe") && json_object_has_member (o, "steps")
+         && json_object_has_member (o, "comparisons");
+}
+
+/* May the report write into dir? Yes when dir does not exist, holds no file with a report's
+ * name, or holds an earlier report (then *earlier is TRUE: its report files that the new
+ * run does not write are removed after the new ones are in place). A folder with
+ * report-named files but no earlier report's metrics.json is refused (nothing is removed
+ * or replaced there). */
+static gboolean
+check_report_folder (const char *dir, gboolean *earlier, GError **error)
+{
+  *earlier = FALSE;
+  if (!g_file_test (dir, G_FILE_TEST_EXISTS))
+    return TRUE;
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   _("%s: not a folder; --output names the folder the report is written to"),
+                   dir);
+      return FALSE;
+    }
+  g_autoptr (GDir) d = g_dir_open (dir, 0, error);
+  if (d == NULL)
+    return FALSE;
+  const char *name;
+  g_autofree char *clash = NULL;   /* the first report-named file found */
+  while (clash == NULL && (name = g_dir_read_name (d)) != NULL)
+    if (is_report_file (name))
+      clash = g_strdup (name);
+  if (clash == NULL)
+    return TRUE;
+  if (!holds_earlier_report (dir))
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   _("%s: the folder holds “%s” but no earlier PruneLens report (its "
+                     "metrics.json); refusing to replace files there — choose a new or empty "
+                     "folder, or one an earlier report was written to"), dir, clash);
+      return FALSE;
+    }
+  *earlier = TRUE;
+  return TRUE;
+}
+
+/* After a report replaced an earlier one in dir: removes the earlier report's files that
+ * the new one did not write (written: the names just moved in). */
+static void
+remove_stale (const char *dir, GHashTable *written)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  g_autoptr (GPtrArray) stale = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    if (is_report_file (name) && !g_hash_table_contains (written, name))
+      g_ptr_array_add (stale, g_build_filename (dir, name, NULL));
+  for (guint i = 0; i < stale->len; i++)
+    g_unlink (g_ptr_array_index (stale, i));
+}
+
+/* Moves every file of the staging folder into dir, then removes the folder; the names
+ * moved are added to written. */
+static gboolean
+stage_commit (const char *stage, const char *dir, GHashTable *written, GError **error)
 {
   g_autoptr (GDir) d = g_dir_open (stage, 0, error);
   if (d == NULL)
@@ -342,6 +435,7 @@ stage_commit (const char *stage, const char *dir, GError **error)
   const char *name;
   while ((name = g_dir_read_name (d)) != NULL)
     {
+      g_hash_table_add (written, g_strdup (name));
       g_autofree char *from = g_build_filename (stage, name, NULL);
       g_autofree char *to = g_build_filename (dir, name, NULL);
       if (g_rename (from, to) != 0)
@@ -488,9 +582,10 @@ cmd_report (int argc, char **argv)
   for (guint i = 0; i < r->inputs->len; i++)
     if (g_array_index (r->inputs, gint64, i) >= ds->n)
       {
-        fprintf (stderr, _("prunelens-cli: %s: inputs[%u]: sample %" G_GINT64_FORMAT
-                           " is outside %s (%" G_GINT64_FORMAT " samples)\n"),
-                 recipe_path, i, g_array_index (r->inputs, gint64, i), ds->name, ds->n);
+        fprintf (stderr, _("prunelens-cli: %s: inputs[%u]: sample %lld"
+                           " is outside %s (%lld samples)\n"),
+                 recipe_path, i, (long long) g_array_index (r->inputs, gint64, i), ds->name,
+                 (long long) ds->n);
         return EXIT_FAILURE;
       }
   for (guint i = 0; i < r->figures->len; i++)
@@ -514,7 +609,9 @@ cmd_report (int argc, char **argv)
           return EXIT_FAILURE;
         }
     }
-  if (!ensure_dir (output, &error))
+  gboolean earlier_report = FALSE;
+  if (!check_report_folder (output, &earlier_report, &error)
+      || !ensure_dir (output, &error))
     return fail (g_steal_pointer (&error));
 
   ReportWork w = { .recipe = r, .graph = g, .dataset = ds };
@@ -566,9 +663,10 @@ cmd_report (int argc, char **argv)
   g_autofree char *model_fact = g_strdup_printf ("%s (SHA-256 %s)", model_name,
                                                  r->model_sha256 ? r->model_sha256 : "not given");
   pl_report_add_fact (pdf, _("Model"), model_fact);
-  g_autofree char *ds_fact = g_strdup_printf (_("%s, %" G_GINT64_FORMAT " samples, %d classes; "
-                                                "evaluation on the first %" G_GINT64_FORMAT),
-                                              ds->name, ds->n, ds->n_classes, w.n_eval);
+  g_autofree char *ds_fact = g_strdup_printf (_("%s, %lld samples, %d classes; "
+                                                "evaluation on the first %lld"),
+                                              ds->name, (long long) ds->n, ds->n_classes,
+                                              (long long) w.n_eval);
   pl_report_add_fact (pdf, _("Dataset"), ds_fact);
   g_autofree char *threads = threads_description ();
   pl_report_add_fact (pdf, _("Threads"), threads);
@@ -590,7 +688,7 @@ cmd_report (int argc, char **argv)
     {
       const PlRecipeFigure *f = &g_array_index (r->figures, PlRecipeFigure, i);
       gint st = resolve_step (r, f->step);
-      g_autofree char *what = st < 0 ? g_strdup (_("original"))
+      g_autofree char *what = st < 0 ? g_strdup (_("step 0 (original)"))
                                      : g_strdup_printf (_("step %d"), st + 1);
       PlDrawFunc draw = NULL;
       gpointer fig = NULL;
@@ -834,13 +932,16 @@ cmd_report (int argc, char **argv)
   g_autofree char *pdf_path = g_build_filename (output, "report.pdf", NULL);
   g_autofree char *csv_path = g_build_filename (output, "metrics.csv", NULL);
   g_autofree char *json_path = g_build_filename (output, "metrics.json", NULL);
+  g_autoptr (GHashTable) moved = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autofree char *pdf_stage = g_build_filename (stage, "report.pdf", NULL);
   g_autofree char *csv_stage = g_build_filename (stage, "metrics.csv", NULL);
   g_autofree char *json_stage = g_build_filename (stage, "metrics.json", NULL);
   gboolean ok = !write_cancelled && write_text (csv_stage, m.csv->str, m.csv->len, &error)
                 && write_text (json_stage, jtext_nl, jlen + 1, &error)
                 && pl_report_write_pdf (pdf, pdf_stage, &error)
-                && !write_cancelled && stage_commit (stage, output, &error);
+                && !write_cancelled && stage_commit (stage, output, moved, &error);
+  if (ok && earlier_report)
+    remove_stale (output, moved);
   g_string_free (m.csv, TRUE);
   guint n_figures = written->len;
   g_ptr_array_unref (written);

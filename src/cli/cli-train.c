@@ -294,6 +294,8 @@ cmd_train (int argc, char **argv)
   g_autoptr (PlDataset) train = pl_dataset_open (dpath, "train", &csv, &error);
   if (train == NULL)
     return fail_in (dpath, g_steal_pointer (&error));
+  if (train->warning != NULL && !opt_quiet)
+    fprintf (stderr, _("prunelens-cli: warning: %s\n"), train->warning);
   const gboolean table = train->kind == PL_DATASET_TABLE;
   if (regression && !table)
     return usage_error (ctx, _("--regression needs a CSV table, “%s” holds images"), dpath);
@@ -328,8 +330,8 @@ cmd_train (int argc, char **argv)
       if (g == NULL)
         return fail_in (init_model, g_steal_pointer (&error));
       if (keep_zeros && !opt_quiet)
-        fprintf (stderr, _("%" G_GINT64_FORMAT " zero weights kept at zero\n"),
-                 masks_from_zeros (g));
+        fprintf (stderr, _("%lld zero weights kept at zero\n"),
+                 (long long) masks_from_zeros (g));
       else if (keep_zeros)
         masks_from_zeros (g);
     }
@@ -551,8 +553,8 @@ bench_train (int argc, char **argv)
     }
   printf (_("train: default CNN, Adam, batch 64, %s, OPENBLAS_CORETYPE=%s\n"), threads,
           blas ? blas : _("(unset)"));
-  printf (_("%" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " minibatches in %.2f s\n"), nb,
-          epoch_batches, b.seconds);
+  printf (_("%lld of %lld minibatches in %.2f s\n"), (long long) nb,
+          (long long) epoch_batches, b.seconds);
   printf (_("%.2f seconds per epoch%s\n"), per_epoch,
           nb < epoch_batches ? _(" (extrapolated)") : "");
   return 0;

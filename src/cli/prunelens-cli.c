@@ -55,7 +55,7 @@ main (int argc, char **argv)
 {
   pl_engine_init_cpu (argc, argv);   /* may re-exec with faster OpenBLAS kernels */
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bindtextdomain (GETTEXT_PACKAGE, pl_locale_dir ());   /* build tree or installed */
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   g_set_prgname ("prunelens-cli");

@@ -20,11 +20,13 @@ sys.exit(0 if eval(sys.argv[2]) else 1)' "$@"
 }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && a + 0 <= b + 0) }'; }
 
-P=("$cli" -q prune "$model" -n 100 --latency-runs 1)
+P=("$cli" prune "$model" -n 100 --latency-runs 1)
+# Every layer pruned (--protect none): the achieved sparsity equals the target exactly.
+PN=("${P[@]}" --protect none)
 FT=(--train-samples 200 --batch-size 50)
 
-# ---- the existing behaviour: global magnitude over every layer ----
-expect plain 0 -- "${P[@]}" --sparsity 90% -o "$tmp/plain.onnx"
+# ---- global magnitude over every layer (--protect none; the default protects conv1, fc2) ----
+expect plain 0 -- "${PN[@]}" --sparsity 90% -o "$tmp/plain.onnx"
 check plain-first-line grep -q '^sparsity 0.9000 of 206736 weights, accuracy 0\.[0-9]* on 100 samples' "$tmp/out"
 check plain-wrote grep -q "^wrote $tmp/plain.onnx" "$tmp/out"
 check plain-metrics bash -c "grep -q '^top-5 accuracy' '$tmp/out' && grep -q '^macro F1' '$tmp/out' && grep -q '^mean KL(original ‖ pruned)' '$tmp/out' && grep -q 'predictions changed' '$tmp/out' && grep -q '^per-layer weight sparsity: conv1' '$tmp/out' && grep -q '^confusion matrix' '$tmp/out'"
@@ -34,22 +36,22 @@ check plain-params grep -q '^parameters  *206922  *206922$' "$tmp/out"
 
 # ---- every criterion (JSON) ----
 for c in magnitude random taylor l1 l2; do
-  expect "criterion-$c" 0 -- "${P[@]}" --criterion $c --sparsity 70% --calibration 16 --json
+  expect "criterion-$c" 0 -- "${PN[@]}" --criterion $c --sparsity 70% --calibration 16 --json
   check "criterion-$c-json" json_ok "$tmp/out" \
     'abs(d["achieved_sparsity"] - 0.7) < 1e-3 and d["n"] == 100 and 0 <= d["pruned"]["top1"] <= 1 and d["original"]["macs_dense"] == 1218048 and d["pruned"]["macs_effective"] < 1218048 and len(d["pruned"]["confusion"]) == 10 and sum(map(sum, d["pruned"]["confusion"])) == 100 and d["pruned"]["n_changed"] == len(d["pruned"]["changed"]) and abs(d["pruned"]["agreement"] - (1 - d["pruned"]["n_changed"] / 100)) < 1e-9 and d["pruned"]["mean_kl"] >= 0'
 done
 # Random depends on the seed; magnitude does not.
-expect random-seed2 0 -- "${P[@]}" --criterion random --sparsity 70% --seed 2 -o "$tmp/r2.onnx"
-expect random-seed3 0 -- "${P[@]}" --criterion random --sparsity 70% --seed 3 -o "$tmp/r3.onnx"
+expect random-seed2 0 -- "${PN[@]}" --criterion random --sparsity 70% --seed 2 -o "$tmp/r2.onnx"
+expect random-seed3 0 -- "${PN[@]}" --criterion random --sparsity 70% --seed 3 -o "$tmp/r3.onnx"
 check random-seeds-differ bash -c "! cmp -s '$tmp/r2.onnx' '$tmp/r3.onnx'"
-expect random-seed3-again 0 -- "${P[@]}" --criterion random --sparsity 70% --seed 3 -o "$tmp/r3b.onnx"
+expect random-seed3-again 0 -- "${PN[@]}" --criterion random --sparsity 70% --seed 3 -o "$tmp/r3b.onnx"
 check random-seed-reproducible cmp -s "$tmp/r3.onnx" "$tmp/r3b.onnx"
 
 # ---- granularities ----
-expect nm 0 -- "${P[@]}" --granularity 2:4 --json
+expect nm 0 -- "${PN[@]}" --granularity 2:4 --json
 # conv1 has one input channel (groups of 1 keep their weight): (206736 − 144) / 2 pruned
 check nm-sparsity json_ok "$tmp/out" 'abs(d["achieved_sparsity"] - 103296 / 206736) < 1e-9'
-expect nm-4-8 0 -- "${P[@]}" --granularity 1:8 --json
+expect nm-4-8 0 -- "${PN[@]}" --granularity 1:8 --json
 check nm-1-8-sparsity json_ok "$tmp/out" 'd["achieved_sparsity"] > 0.8'
 expect channels 0 -- "${P[@]}" --granularity channels --criterion l2 --scope layerwise --protect default --sparsity 50% --latency-runs 3 -o "$tmp/small.onnx"
 check channels-structured-line grep -q '^structured: file 810 KB → [0-9]* KB (−[0-9]* %), latency .* ms' "$tmp/out"
@@ -68,23 +70,23 @@ expect no-protect 0 -- "${P[@]}" --sparsity 50% --scope layerwise --no-protect -
 check no-protect-layers json_ok "$tmp/out" 'all(abs(l["sparsity"] - 0.5) < 1e-2 for l in d["pruned"]["layers"])'
 
 # ---- schedules ----
-expect oneshot 0 -- "${P[@]}" --sparsity 60% --schedule oneshot --json
+expect oneshot 0 -- "${PN[@]}" --sparsity 60% --schedule oneshot --json
 check oneshot-one-step json_ok "$tmp/out" 'len(d["steps"]) == 1 and "one-shot" in d["schedule"]'
-expect iterative 0 -- "${P[@]}" --sparsity 75% --schedule iterative:2 --finetune-epochs 1 "${FT[@]}" --json
+expect iterative 0 -- "${PN[@]}" --sparsity 75% --schedule iterative:2 --finetune-epochs 1 "${FT[@]}" --json
 # geometric: 1 − 0.25^(1/2) = 0.5, then 0.75
 check iterative-steps json_ok "$tmp/out" 'len(d["steps"]) == 2 and abs(d["steps"][0]["weight_sparsity"] - 0.5) < 1e-4 and abs(d["steps"][1]["weight_sparsity"] - 0.75) < 1e-4 and abs(d["achieved_sparsity"] - 0.75) < 1e-4'
-expect iterative-linear-text 0 -- "${P[@]}" --sparsity 60% --schedule iterative:3 --linear
+expect iterative-linear-text 0 -- "${PN[@]}" --sparsity 60% --schedule iterative:3 --linear
 check iterative-linear-lines bash -c "grep -q 'iterative step 1/3: sparsity 0.2000' '$tmp/out' && grep -q 'iterative step 3/3: sparsity 0.6000' '$tmp/out'"
-expect polynomial 0 -- "${P[@]}" --sparsity 80% --schedule polynomial:2 --initial-sparsity 10% --finetune-epochs 1 "${FT[@]}" --json
+expect polynomial 0 -- "${PN[@]}" --sparsity 80% --schedule polynomial:2 --initial-sparsity 10% --finetune-epochs 1 "${FT[@]}" --json
 # s_t = 0.8 + (0.1 − 0.8)(1 − t/2)^3: 0.1, 0.7125, 0.8
 check polynomial-steps json_ok "$tmp/out" 'len(d["steps"]) == 3 and [round(s["target_sparsity"], 6) for s in d["steps"]] == [0.1, 0.7125, 0.8] and all(abs(s["weight_sparsity"] - s["target_sparsity"]) < 1e-4 for s in d["steps"])'
-expect rewind 0 -- "${P[@]}" --sparsity 50% --schedule rewind --finetune-epochs 1 "${FT[@]}" --json
+expect rewind 0 -- "${PN[@]}" --sparsity 50% --schedule rewind --finetune-epochs 1 "${FT[@]}" --json
 check rewind-steps json_ok "$tmp/out" 'len(d["steps"]) == 2 and "rewind" in d["steps"][1]["description"] and abs(d["achieved_sparsity"] - 0.5) < 1e-4'
-expect rewind-to 0 -- "${P[@]}" --sparsity 50% --schedule rewind:2 --rewind-to "$tmp/r2.onnx" --json
+expect rewind-to 0 -- "${PN[@]}" --sparsity 50% --schedule rewind:2 --rewind-to "$tmp/r2.onnx" --json
 check rewind-to-steps json_ok "$tmp/out" 'len(d["steps"]) == 3 and "checkpoint" in d["schedule"]'
 expect channels-iterative 0 -- "${P[@]}" --granularity channels --sparsity 50% --schedule iterative:2 --finetune-epochs 1 "${FT[@]}" -o "$tmp/small2.onnx"
 check channels-iterative-structured grep -q '^structured: file' "$tmp/out"
-expect nm-polynomial 0 -- "${P[@]}" --granularity 2:4 --schedule polynomial:1 --finetune-epochs 1 "${FT[@]}"
+expect nm-polynomial 0 -- "${PN[@]}" --granularity 2:4 --schedule polynomial:1 --finetune-epochs 1 "${FT[@]}"
 check nm-polynomial-pattern grep -q 'polynomial step 2/2: 2:4 pattern' "$tmp/out"
 
 # ---- usage errors and failures ----

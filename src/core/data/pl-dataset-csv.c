@@ -192,9 +192,13 @@ is_missing (const char *s)
          g_str_equal (s, "?");
 }
 
-/* A decimal number: [+-] digits [. digits] [(e|E) [+-] digits], finite as a float. */
-static gboolean
-parse_number (const char *s, double *out)
+/* What parse_number_full found. */
+typedef enum { NUM_NOT_A_NUMBER, NUM_OK, NUM_OUT_OF_RANGE } NumberKind;
+
+/* A decimal number: [+-] digits [. digits] [(e|E) [+-] digits], finite as a float
+ * (|v| <= FLT_MAX); a number beyond that is NUM_OUT_OF_RANGE. */
+static NumberKind
+parse_number_full (const char *s, double *out)
 {
   const char *p = s;
   if (*p == '+' || *p == '-')
@@ -212,23 +216,40 @@ parse_number (const char *s, double *out)
     }
   }
   if (!digits)
-    return FALSE;
+    return NUM_NOT_A_NUMBER;
   if (*p == 'e' || *p == 'E') {
     p++;
     if (*p == '+' || *p == '-')
       p++;
     if (!g_ascii_isdigit (*p))
-      return FALSE;
+      return NUM_NOT_A_NUMBER;
     while (g_ascii_isdigit (*p))
       p++;
   }
   if (*p != '\0')
-    return FALSE;
+    return NUM_NOT_A_NUMBER;
   double v = g_ascii_strtod (s, NULL);
   if (!isfinite (v) || fabs (v) > FLT_MAX)
-    return FALSE;
+    return NUM_OUT_OF_RANGE;
   *out = v;
-  return TRUE;
+  return NUM_OK;
+}
+
+static gboolean
+parse_number (const char *s, double *out)
+{
+  return parse_number_full (s, out) == NUM_OK;
+}
+
+/* The message for a number beyond the float range (file, line, data row, column). */
+static void
+set_out_of_range (GError **error, const char *name, const char *text, guint line, gint64 row,
+                  const char *column, const char *what)
+{
+  g_set_error (error, PL_ERROR, PL_ERROR_PARSE,
+               "%s: the value \"%.40s\" at line %u (data row %" G_GINT64_FORMAT "), column "
+               "'%s'%s is out of the float range (largest magnitude %g); rescale the column",
+               name, text, line, row, column, what, (double) FLT_MAX);
 }
 
 static char
@@ -376,10 +397,15 @@ build_table (const Cells *cells, const char *name, const PlCsvOptions *o, GError
         }
         continue;
       }
-      if (!info[c].categorical && parse_number (t, &v)) {
+      NumberKind nk = info[c].categorical ? NUM_NOT_A_NUMBER : parse_number_full (t, &v);
+      if (nk == NUM_OK) {
         sum += v;
         present++;
         continue;
+      }
+      if (nk == NUM_OUT_OF_RANGE) {
+        set_out_of_range (error, name, t, cell_line (cells, cell), i + 1, names[c], "");
+        goto fail;
       }
       if (!info[c].categorical && !o->one_hot) {
         g_set_error (error, PL_ERROR, PL_ERROR_PARSE,
@@ -501,7 +527,13 @@ build_table (const Cells *cells, const char *name, const PlCsvOptions *o, GError
                      "every row needs a target", name, cell_line (cells, cell), names[label]);
         goto fail;
       }
-      if (!parse_number (t, &v)) {
+      NumberKind nk = parse_number_full (t, &v);
+      if (nk == NUM_OUT_OF_RANGE) {
+        set_out_of_range (error, name, t, cell_line (cells, cell), i + 1, names[label],
+                          " (the regression target)");
+        goto fail;
+      }
+      if (nk != NUM_OK) {
         g_set_error (error, PL_ERROR, PL_ERROR_PARSE,
                      "%s: non-numeric value \"%.40s\" at line %u, column '%s' (the "
                      "regression target); expected a number", name, t,
@@ -515,6 +547,43 @@ build_table (const Cells *cells, const char *name, const PlCsvOptions *o, GError
   } else {
     gboolean integers = TRUE;
     gint max_id = 0;
+    /* Numeric labels: all numbers (then non-integers are refused) and their distinct
+     * integer values (many of them draw a warning). */
+    gboolean all_numeric = TRUE;
+    gint64 fraction_row = -1;
+    double distinct[21];
+    guint n_distinct = 0;
+    for (gint64 i = 0; i < n && all_numeric; i++) {
+      guint32 cell = rec_first (cells, first_data + (guint32) i) + label;
+      const char *t = (cell_text (cells, cell));
+      double v = 0;
+      NumberKind nk = is_missing (t) ? NUM_NOT_A_NUMBER : parse_number_full (t, &v);
+      if (nk == NUM_NOT_A_NUMBER) {
+        all_numeric = FALSE;
+      } else if (nk == NUM_OUT_OF_RANGE || v != floor (v)) {
+        if (fraction_row < 0)
+          fraction_row = i;
+      } else if (n_distinct < G_N_ELEMENTS (distinct)) {
+        guint k = 0;
+        while (k < n_distinct && distinct[k] != v)
+          k++;
+        if (k == n_distinct)
+          distinct[n_distinct++] = v;
+      }
+    }
+    if (all_numeric && fraction_row >= 0) {
+      guint32 cell = rec_first (cells, first_data + (guint32) fraction_row) + label;
+      g_set_error (error, PL_ERROR, PL_ERROR_PARSE,
+                   "%s: the label column '%s' holds numbers that are not whole class indices "
+                   "(line %u: \"%.40s\"); class labels must be integers or text — for a "
+                   "numeric target train with --regression", name, names[label],
+                   cell_line (cells, cell), cell_text (cells, cell));
+      goto fail;
+    }
+    if (all_numeric && n_distinct > 20)
+      ds->warning = g_strdup_printf ("%s: the label column '%s' has more than 20 distinct "
+                                     "integer values, each one a class; if it is a numeric "
+                                     "target, train with --regression", name, names[label]);
     for (gint64 i = 0; i < n; i++) {
       guint32 cell = rec_first (cells, first_data + (guint32) i) + label;
       const char *t = (cell_text (cells, cell));

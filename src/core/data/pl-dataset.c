@@ -426,6 +426,7 @@ pl_dataset_unref (PlDataset *dataset)
   g_strfreev (dataset->feature_names);
   g_free (dataset->targets);
   g_free (dataset->label_name);
+  g_free (dataset->warning);
   g_free (dataset);
 }
 

@@ -37,6 +37,10 @@ typedef struct {
   char **feature_names;  /* F entries, NULL-terminated (tables; "x1".. without header) */
   float *targets;        /* [n] numeric target for regression, else NULL */
   char *label_name;      /* the label column's name (tables), else NULL */
+  /* Added (session 3): a note for the user from the loader, or NULL — e.g. a CSV integer
+   * label column with more than 20 distinct values (each one a class: perhaps a numeric
+   * target meant for regression). Not an error: show it as a warning. */
+  char *warning;
 } PlDataset;
 
 /* Added: options of the CSV loader. Initialise with PL_CSV_OPTIONS_INIT or
@@ -87,6 +91,11 @@ PlDataset *pl_dataset_load_fashion_mnist (const char *dir, const char *split, GE
  * Labels (classification): if every label value is an integer in 0..255 the class index
  * is the value and n_classes = max + 1 (class names "0", "1", ...); otherwise the classes
  * are the distinct values in order of first appearance (names = the values), at most 256.
+ * A label column of numbers only, one of which is not a whole number (2.5, 1e40), is
+ * refused (PL_ERROR_PARSE suggesting regression); an integer label column with more than
+ * 20 distinct values loads with dataset->warning set.
+ * A number beyond the float range (|v| > FLT_MAX, e.g. 1e39) is PL_ERROR_PARSE "out of the
+ * float range", naming the file, line, data row and column.
  * Regression: labels all 0, n_classes 0, targets[i] = the numeric label value.
  * Result: kind TABLE, channels = height = 1, width = n_features, pixels NULL,
  * name = the file's base name.

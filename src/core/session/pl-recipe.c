@@ -111,6 +111,7 @@ pl_recipe_new (void)
   r->width_cm = 16;
   r->dpi = 150;
   r->warnings = g_ptr_array_new_with_free_func (g_free);
+  r->panel_schedule_steps = 1;
   return r;
 }
 
@@ -134,6 +135,8 @@ pl_recipe_free (PlRecipe *r)
   g_array_unref (r->sweep_sparsities);
   g_free (r->colormap);
   g_free (r->base_dir);
+  g_strfreev (r->panel_protected);
+  g_free (r->panel_schedule);
   g_ptr_array_unref (r->warnings);
   g_free (r);
 }
@@ -476,12 +479,14 @@ read_step (Reader *rd, JsonNode *node, const char *path)
     }
   if (step->schedule)
     {
-      static const char *const schedules[] = { "one-shot", "linear", "cubic" };
+      static const char *const schedules[] = { "one-shot", "linear", "cubic", "iterative",
+                                                "polynomial", "rewind" };
       if (id_index (schedules, G_N_ELEMENTS (schedules), step->schedule) < 0)
         {
           g_autofree char *p = child_path (path, "schedule");
-          return fail_at (rd, p, "unknown value \"%s\": expected \"one-shot\", \"linear\" or "
-                          "\"cubic\"", step->schedule);
+          return fail_at (rd, p, "unknown value \"%s\": expected \"one-shot\", \"linear\", "
+                          "\"cubic\", \"iterative\", \"polynomial\" or \"rewind\"",
+                          step->schedule);
         }
     }
   g_autofree char *ppath = child_path (path, "protected");
@@ -602,8 +607,18 @@ read_figure (Reader *rd, JsonNode *node, const char *path)
   if (o)
     {
       g_autofree char *m = NULL;
-      if (!get_int32 (rd, o, path, "step", -1, PL_RECIPE_MAX_ITEMS, &f.step)
-          || !get_int (rd, o, path, "input", -1, G_MAXINT32, &f.input)
+      /* Version 2 counts as the report does (0: the original, k: after steps[k − 1],
+       * -1: the last step); version 1 gave the index into steps (-1: the last step). */
+      if (rd->recipe->version >= 2 && json_object_has_member (o, "step"))
+        {
+          gint v = -1;
+          if (!get_int32 (rd, o, path, "step", -1, PL_RECIPE_MAX_ITEMS, &v))
+            return FALSE;
+          f.step = v < 0 ? -1 : v == 0 ? PL_RECIPE_STEP_ORIGINAL : v - 1;
+        }
+      else if (!get_int32 (rd, o, path, "step", -1, PL_RECIPE_MAX_ITEMS, &f.step))
+        return FALSE;
+      if (!get_int (rd, o, path, "input", -1, G_MAXINT32, &f.input)
           || !get_string (rd, o, path, "method", &m))
         return FALSE;
       if (m)
@@ -712,6 +727,66 @@ read_settings (Reader *rd, JsonObject *root)
   return TRUE;
 }
 
+/* Reads a NULL-terminated list of strings at key of o (absent or null: *out = NULL). */
+static gboolean
+get_string_list (Reader *rd, JsonObject *o, const char *path, const char *key, char ***out)
+{
+  JsonNode *n = json_object_get_member (o, key);
+  if (!n || JSON_NODE_HOLDS_NULL (n))
+    return TRUE;
+  JsonArray *a = get_array (rd, o, path, key);
+  if (!a)
+    return FALSE;
+  g_autofree char *apath = child_path (path, key);
+  guint len = json_array_get_length (a);
+  g_auto (GStrv) names = g_new0 (char *, len + 1);
+  for (guint i = 0; i < len; i++)
+    {
+      JsonNode *e = json_array_get_element (a, i);
+      if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING)
+        {
+          g_autofree char *p = g_strdup_printf ("%s[%u]", apath, i);
+          return fail_at (rd, p, "expected a layer name (string)");
+        }
+      names[i] = g_strdup (json_node_get_string (e));
+    }
+  g_strfreev (*out);
+  *out = g_steal_pointer (&names);
+  return TRUE;
+}
+
+static gboolean
+read_workbench (Reader *rd, JsonObject *root)
+{
+  JsonObject *o = get_object (rd, root, "", "workbench");
+  if (rd->failed)
+    return FALSE;
+  if (!o)
+    return TRUE;
+  static const char *const known[] = { "criterion", "granularity", "scope", "protected",
+                                       "schedule", "schedule_steps", "finetune_epochs", NULL };
+  check_keys (rd, o, "workbench", known);
+  PlRecipe *r = rd->recipe;
+  r->panel_set = TRUE;
+  if (!get_id (rd, o, "workbench", "criterion", criterion_ids, G_N_ELEMENTS (criterion_ids),
+               &r->panel_criterion)
+      || !get_id (rd, o, "workbench", "granularity", granularity_ids,
+                  G_N_ELEMENTS (granularity_ids), &r->panel_granularity)
+      || !get_id (rd, o, "workbench", "scope", scope_ids, G_N_ELEMENTS (scope_ids),
+                  &r->panel_scope)
+      || !get_string_list (rd, o, "workbench", "protected", &r->panel_protected)
+      || !get_string (rd, o, "workbench", "schedule", &r->panel_schedule)
+      || !get_int32 (rd, o, "workbench", "schedule_steps", 1, 10000, &r->panel_schedule_steps)
+      || !get_int32 (rd, o, "workbench", "finetune_epochs", 0, 10000,
+                     &r->panel_finetune_epochs))
+    return FALSE;
+  static const char *const schedules[] = { "one-shot", "iterative", "polynomial", "rewind" };
+  if (r->panel_schedule && id_index (schedules, G_N_ELEMENTS (schedules), r->panel_schedule) < 0)
+    return fail_at (rd, "workbench.schedule", "unknown value \"%s\": expected \"one-shot\", "
+                    "\"iterative\", \"polynomial\" or \"rewind\"", r->panel_schedule);
+  return TRUE;
+}
+
 /* Deepest nesting of [ and { outside strings; stops counting at limit + 1. json-glib
  * recurses per level, so very deep input is refused before parsing. */
 static int
@@ -815,7 +890,8 @@ pl_recipe_load_data (const char *data, gssize length, const char *name, const ch
 
   static const char *const known[] = {
     "format", "version", "title", "date", "model", "dataset", "n_eval", "steps",
-    "current_step", "explanations", "inputs", "figures", "sweep", "settings", NULL
+    "current_step", "explanations", "inputs", "figures", "sweep", "settings", "workbench",
+    NULL
   };
   check_keys (&rd, root, "", known);
   gint64 cur = -2;
@@ -828,7 +904,7 @@ pl_recipe_load_data (const char *data, gssize length, const char *name, const ch
       || !read_array (&rd, root, "explanations", read_explanation)
       || !read_array (&rd, root, "inputs", read_input)
       || !read_array (&rd, root, "figures", read_figure)
-      || !read_sweep (&rd, root) || !read_settings (&rd, root))
+      || !read_sweep (&rd, root) || !read_settings (&rd, root) || !read_workbench (&rd, root))
     return NULL;
   if (r->date)
     {
@@ -840,7 +916,18 @@ pl_recipe_load_data (const char *data, gssize length, const char *name, const ch
           return NULL;
         }
     }
-  if (cur != -2)
+  if (cur != -2 && r->version >= 2)
+    {
+      /* version 2: 0 = the original, k = after steps[k − 1] */
+      if (cur < 0 || cur > (gint64) r->steps->len)
+        {
+          fail_at (&rd, "current_step", "expected 0 (the original) to %u (the last step)",
+                   r->steps->len);
+          return NULL;
+        }
+      r->current_step = (gint) cur - 1;
+    }
+  else if (cur != -2)
     {
       if (cur >= (gint64) r->steps->len)
         {
@@ -858,8 +945,12 @@ pl_recipe_load_data (const char *data, gssize length, const char *name, const ch
       if (f->step >= (gint) r->steps->len)
         {
           g_autofree char *p = g_strdup_printf ("figures[%u].step", i);
-          fail_at (&rd, p, "expected -1 (the last step) or a step index below %u",
-                   r->steps->len);
+          if (r->version >= 2)
+            fail_at (&rd, p, "expected -1 (the last step), 0 (the original) or a step "
+                     "number up to %u", r->steps->len);
+          else
+            fail_at (&rd, p, "expected -1 (the last step) or a step index below %u",
+                     r->steps->len);
           return NULL;
         }
     }
@@ -1022,7 +1113,7 @@ pl_recipe_to_data (const PlRecipe *r, gsize *length)
     write_step (b, g_ptr_array_index (r->steps, i));
   json_builder_end_array (b);
   if (r->current_step >= -1 && r->current_step < (gint) r->steps->len)
-    add_int (b, "current_step", r->current_step);
+    add_int (b, "current_step", r->current_step + 1);   /* version 2: 0 = the original */
 
   json_builder_set_member_name (b, "explanations");
   json_builder_begin_array (b);
@@ -1053,7 +1144,9 @@ pl_recipe_to_data (const PlRecipe *r, gsize *length)
       const PlRecipeFigure *f = &g_array_index (r->figures, PlRecipeFigure, i);
       json_builder_begin_object (b);
       add_string (b, "kind", pl_recipe_figure_kind_id (f->kind));
-      add_int (b, "step", f->step);
+      /* version 2: 0 = the original, k = after steps[k − 1], -1 = the last step */
+      add_int (b, "step", f->step == PL_RECIPE_STEP_ORIGINAL ? 0 : f->step < 0 ? -1
+                                                                  : f->step + 1);
       add_int (b, "input", f->input);
       if (f->method_set)
         add_string (b, "method", pl_map_method_id (f->method));
@@ -1086,6 +1179,31 @@ pl_recipe_to_data (const PlRecipe *r, gsize *length)
   add_double (b, "width_cm", r->width_cm);
   add_double (b, "dpi", r->dpi);
   json_builder_end_object (b);
+  if (r->panel_set)
+    {
+      json_builder_set_member_name (b, "workbench");
+      json_builder_begin_object (b);
+      if ((guint) r->panel_criterion < G_N_ELEMENTS (criterion_ids))
+        add_string (b, "criterion", criterion_ids[r->panel_criterion]);
+      if ((guint) r->panel_granularity < G_N_ELEMENTS (granularity_ids))
+        add_string (b, "granularity", granularity_ids[r->panel_granularity]);
+      if ((guint) r->panel_scope < G_N_ELEMENTS (scope_ids))
+        add_string (b, "scope", scope_ids[r->panel_scope]);
+      json_builder_set_member_name (b, "protected");
+      if (r->panel_protected)
+        {
+          json_builder_begin_array (b);
+          for (char **p = r->panel_protected; *p; p++)
+            json_builder_add_string_value (b, *p);
+          json_builder_end_array (b);
+        }
+      else
+        json_builder_add_null_value (b);
+      add_string (b, "schedule", r->panel_schedule);
+      add_int (b, "schedule_steps", r->panel_schedule_steps);
+      add_int (b, "finetune_epochs", r->panel_finetune_epochs);
+      json_builder_end_object (b);
+    }
   json_builder_end_object (b);
 
   g_autoptr (JsonGenerator) gen = json_generator_new ();
@@ -1212,7 +1330,7 @@ pl_recipe_example (void)
   return
     "{\n"
     "  \"format\": \"prunelens-recipe\",\n"
-    "  \"version\": 1,\n"
+    "  \"version\": 2,\n"
     "  \"title\": \"Fashion-MNIST CNN: magnitude vs. channel pruning\",\n"
     "  \"date\": \"2026-01-01T00:00:00Z\",\n"
     "  \"dataset\": { \"kind\": \"idx\", \"split\": \"test\" },\n"
@@ -1228,7 +1346,7 @@ pl_recipe_example (void)
     "  \"figures\": [\n"
     "    { \"kind\": \"saliency\", \"input\": 0 },\n"
     "    { \"kind\": \"shap\", \"input\": 1 },\n"
-    "    { \"kind\": \"histogram\", \"step\": 0 },\n"
+    "    { \"kind\": \"histogram\", \"step\": 1 },\n"
     "    { \"kind\": \"confusion\" },\n"
     "    { \"kind\": \"sweep\" }\n"
     "  ],\n"

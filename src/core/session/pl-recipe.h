@@ -4,10 +4,10 @@
  * A recipe names a model (path and SHA-256), a dataset, the pruning steps applied one
  * after the other (the session history), the explanation methods with their parameters,
  * the inputs to explain, the figures to draw, the sparsities of a sweep and display
- * settings. Format (version 1; every key optional except "format" and "version"):
+ * settings. Format (version 2; every key optional except "format" and "version"):
  *
  *   {
- *     "format": "prunelens-recipe", "version": 1,
+ *     "format": "prunelens-recipe", "version": 2,
  *     "title": "Fashion demo", "date": "2026-01-01T00:00:00Z",
  *     "model": { "path": "../models/fashion-cnn.onnx", "sha256": "<64 hex digits>" },
  *     "dataset": { "path": "…", "kind": "idx" | "csv" | "png-folder" | "auto",
@@ -28,6 +28,14 @@
  *     "sweep": { "sparsities": [0, 0.5, 0.9], "n_bootstrap": 200, "seed": 1 },
  *     "settings": { "colormap": "viridis", "captions": true, "width_cm": 16, "dpi": 150 }
  *   }
+ *
+ * Step numbers (version 2, as in the report's PDF, CSV, JSON and figure names): step 0 is
+ * the original network, step k the network after the k-th entry of "steps". "current_step"
+ * is 0 .. len(steps); a figure's "step" is 0 .. len(steps), or -1 (default) for the last
+ * step. Version 1 files (still read; their meaning kept) numbered differently: a figure's
+ * "step" was the 0-based index into "steps" (0 = the first pruning step, -1 = the last) and
+ * "current_step" -1 = the original, i = steps[i]. Files are written as version 2. In memory
+ * (below) the fields keep the 0-based index into steps.
  *
  * Relative paths are relative to the folder of the recipe file (pl_recipe_resolve_path).
  * Unknown keys are accepted with a warning (appended to PlRecipe.warnings), so that files
@@ -52,7 +60,7 @@
 G_BEGIN_DECLS
 
 #define PL_RECIPE_FORMAT "prunelens-recipe"
-#define PL_RECIPE_VERSION 1
+#define PL_RECIPE_VERSION 2   /* 2 (session 3): step numbers as in the report, see above */
 
 /* Limits enforced by the reader (larger values are PL_ERROR_PARSE). */
 #define PL_RECIPE_MAX_ITEMS 100000   /* entries of any array */
@@ -64,10 +72,16 @@ typedef struct {
   PlPruneConfig *config;       /* owned; criterion, seed, granularity, n:m, scope, protected
                                 * layers, overrides, calibration_samples (no dataset) */
   double sparsity;             /* target, in [0, 1] */
-  char *schedule;              /* NULL or "one-shot" / "linear" / "cubic" (stored, not run) */
+  char *schedule;              /* NULL or "one-shot" / "linear" / "cubic", or (the workbench's
+                                * schedules, pl_prune_schedule_kind_id) "iterative" /
+                                * "polynomial" / "rewind" (stored, not run by the report;
+                                * the workbench re-runs them when it opens the session) */
   gint schedule_steps;         /* ≥ 1 (default 1) */
   gint finetune_epochs;        /* ≥ 0 (default 0; stored, not run by the report) */
 } PlRecipeStep;
+
+/* PlRecipeFigure.step of a figure of the original network (file version 2: "step": 0). */
+#define PL_RECIPE_STEP_ORIGINAL (-2)
 
 /* Figure kinds a recipe can ask for. */
 typedef enum {
@@ -86,7 +100,8 @@ gboolean pl_recipe_figure_kind_from_id (const char *id, PlRecipeFigureKind *kind
 
 typedef struct {
   PlRecipeFigureKind kind;
-  gint step;                   /* index into steps; -1 (default): the last step */
+  gint step;                   /* index into steps; -1 (default): the last step;
+                                * PL_RECIPE_STEP_ORIGINAL: the original network */
   gint64 input;                /* dataset index; -1 (default): the first of inputs */
   PlMapMethod method;          /* default: the first explanation's method */
   gboolean method_set;         /* method was given in the file */
@@ -124,6 +139,19 @@ typedef struct {
   gboolean captions;           /* default TRUE */
   double width_cm;             /* figure width, default 16 */
   double dpi;                  /* PNG resolution, default 150 */
+
+  /* Added (session 3): the workbench's pruning panel when the session was saved, key
+   * "workbench": { "criterion": "l1", "granularity": "nm", "scope": "global",
+   * "protected": ["conv1"] | null, "schedule": "iterative", "schedule_steps": 3,
+   * "finetune_epochs": 1 }. Ignored by the report. */
+  gboolean panel_set;          /* the key was present / is to be written */
+  gint panel_criterion;        /* index of criterion_ids (magnitude, random, taylor, l1, l2) */
+  gint panel_granularity;      /* unstructured, nm, channels */
+  gint panel_scope;            /* global, layerwise */
+  char **panel_protected;      /* NULL: the unedited default protection; owned */
+  char *panel_schedule;        /* NULL or a pl_prune_schedule_kind_id */
+  gint panel_schedule_steps;   /* ≥ 1 (default 1) */
+  gint panel_finetune_epochs;  /* ≥ 0 */
 
   char *base_dir;              /* folder relative paths are resolved against; NULL: cwd */
   GPtrArray *warnings;         /* of char *: unknown keys etc. found when loading */

@@ -250,14 +250,15 @@ START_TEST (test_label_choice)
   ck_assert_int_eq (ds->labels[1], 0);
   ck_assert_str_eq (ds->class_names[2], "2");
 
-  /* by index 0; non-integer labels are names in order of first appearance */
+  /* by index 0; integer labels outside 0..255 are names in order of first appearance */
   o = (PlCsvOptions) PL_CSV_OPTIONS_INIT;
   o.label_index = 0;
-  g_autoptr (PlDataset) d2 = load ("c,a\n1.5,7\n-1,8\n1.5,9\n", &o, &error);
+  g_autoptr (PlDataset) d2 = load ("c,a\n300,7\n-1,8\n300,9\n", &o, &error);
   ck_assert_msg (d2 != NULL, "%s", error ? error->message : "");
   ck_assert_int_eq (d2->n_classes, 2);
-  ck_assert_str_eq (d2->class_names[0], "1.5");
+  ck_assert_str_eq (d2->class_names[0], "300");
   ck_assert_str_eq (d2->class_names[1], "-1");
+  ck_assert_ptr_null (d2->warning);
   ck_assert_int_eq (d2->labels[2], 0);
   ck_assert_float_eq (d2->features[2], 9);
 
@@ -267,6 +268,50 @@ START_TEST (test_label_choice)
     g_string_append_printf (s, "%d,k%d\n", i, i);
   expect_error (s->str, NULL, PL_ERROR_UNSUPPORTED, "more than 256", "line 258");
   g_string_free (s, TRUE);
+}
+END_TEST
+
+/* Session 3: numbers as labels and beyond the float range. */
+START_TEST (test_numeric_labels_and_range)
+{
+  g_autoptr (GError) error = NULL;
+  /* a label column of numbers with a fraction: refused, pointing at regression */
+  expect_error ("x,y\n1,0\n2,1\n3,2.5\n", NULL, PL_ERROR_PARSE, "line 4: \"2.5\"",
+                "--regression");
+  expect_error ("x,y\n1,1e39\n2,1\n", NULL, PL_ERROR_PARSE, "not whole class indices", NULL);
+  /* mixed with text: still class names (no refusal) */
+  g_autoptr (PlDataset) mixed = load ("x,y\n1,a\n2,1.5\n", NULL, &error);
+  ck_assert_msg (mixed != NULL, "%s", error ? error->message : "");
+  ck_assert_int_eq (mixed->n_classes, 2);
+  /* 21 distinct integer labels: loaded with a warning; 20: none */
+  for (int k = 20; k <= 21; k++)
+    {
+      GString *s = g_string_new ("x,y\n");
+      for (int i = 0; i < k; i++)
+        g_string_append_printf (s, "%d,%d\n", i, i * 2);
+      g_autoptr (PlDataset) ds = load (s->str, NULL, &error);
+      g_string_free (s, TRUE);
+      ck_assert_msg (ds != NULL, "%s", error ? error->message : "");
+      if (k == 20)
+        ck_assert_ptr_null (ds->warning);
+      else
+        {
+          ck_assert_ptr_nonnull (ds->warning);
+          ck_assert_ptr_nonnull (strstr (ds->warning, "more than 20 distinct"));
+          ck_assert_ptr_nonnull (strstr (ds->warning, "'y'"));
+        }
+    }
+  /* beyond the float range: named as such, with file, line, data row and column */
+  expect_error ("a,b,y\n1,2,0\n3,-4e38,1\n", NULL, PL_ERROR_PARSE,
+                "\"-4e38\" at line 3 (data row 2), column 'b'", "out of the float range");
+  PlCsvOptions o = PL_CSV_OPTIONS_INIT;
+  o.regression = TRUE;
+  expect_error ("a,y\n1,2\n3,1e300\n", &o, PL_ERROR_PARSE, "column 'y' (the regression target)",
+                "out of the float range");
+  /* the largest float still loads */
+  g_autoptr (PlDataset) big = load ("a,y\n3.4e38,0\n-3.4e38,1\n", NULL, &error);
+  ck_assert_msg (big != NULL, "%s", error ? error->message : "");
+  ck_assert_float_eq (big->features[0], 3.4e38f);
 }
 END_TEST
 
@@ -524,6 +569,7 @@ suite (void)
   tcase_add_test (tc, test_other_files);
   tcase_add_test (tc, test_feature_stats);
   tcase_add_test (tc, test_open);
+  tcase_add_test (tc, test_numeric_labels_and_range);
   suite_add_tcase (s, tc);
   return s;
 }

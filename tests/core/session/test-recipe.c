@@ -34,7 +34,7 @@ START_TEST (test_example_fields)
                                                 &error);
   ck_assert_msg (r != NULL, "%s", error ? error->message : "");
   ck_assert_uint_eq (r->warnings->len, 0);
-  ck_assert_int_eq (r->version, 1);
+  ck_assert_int_eq (r->version, 2);
   ck_assert_ptr_null (r->model_path);  /* the default model */
   ck_assert_ptr_null (r->model_sha256);
   ck_assert_str_eq (r->dataset_kind, "idx");
@@ -216,6 +216,63 @@ START_TEST (test_errors_name_path)
 }
 END_TEST
 
+/* Step numbers: version 2 counts as the report (0 = the original, k = after steps[k − 1]);
+ * version 1 files keep their meaning (index into steps; current_step -1 = the original). */
+START_TEST (test_step_numbering_versions)
+{
+  const char *steps = "\"steps\": [{\"sparsity\": 0.5}, {\"sparsity\": 0.9}]";
+  g_autoptr (GError) error = NULL;
+  g_autofree char *v2 = g_strdup_printf (
+      "{\"format\": \"prunelens-recipe\", \"version\": 2, %s, \"current_step\": 0, "
+      "\"figures\": [{\"kind\": \"confusion\", \"step\": 0}, {\"kind\": \"confusion\", "
+      "\"step\": 1}, {\"kind\": \"histogram\", \"step\": 2}, {\"kind\": \"histogram\"}]}",
+      steps);
+  g_autoptr (PlRecipe) r2 = pl_recipe_load_data (v2, -1, "v2.json", NULL, &error);
+  ck_assert_msg (r2 != NULL, "%s", error ? error->message : "");
+  ck_assert_int_eq (r2->current_step, -1);   /* the original */
+  ck_assert_int_eq (g_array_index (r2->figures, PlRecipeFigure, 0).step, PL_RECIPE_STEP_ORIGINAL);
+  ck_assert_int_eq (g_array_index (r2->figures, PlRecipeFigure, 1).step, 0);
+  ck_assert_int_eq (g_array_index (r2->figures, PlRecipeFigure, 2).step, 1);
+  ck_assert_int_eq (g_array_index (r2->figures, PlRecipeFigure, 3).step, -1);
+  /* written back with the same numbers */
+  g_autofree char *text = pl_recipe_to_data (r2, NULL);
+  ck_assert_ptr_nonnull (strstr (text, "\"version\" : 2"));
+  ck_assert_ptr_nonnull (strstr (text, "\"current_step\" : 0"));
+  g_autoptr (PlRecipe) back = pl_recipe_load_data (text, -1, "back.json", NULL, &error);
+  ck_assert_msg (back != NULL, "%s", error ? error->message : "");
+  ck_assert_int_eq (back->current_step, -1);
+  for (guint i = 0; i < 4; i++)
+    ck_assert_int_eq (g_array_index (back->figures, PlRecipeFigure, i).step,
+                      g_array_index (r2->figures, PlRecipeFigure, i).step);
+
+  /* version 1: "step": 0 is steps[0], current_step 1 is steps[1] */
+  g_autofree char *v1 = g_strdup_printf (
+      HEAD ", %s, \"current_step\": 1, \"figures\": [{\"kind\": \"confusion\", "
+      "\"step\": 0}, {\"kind\": \"histogram\", \"step\": 1}]}", steps);
+  g_autoptr (PlRecipe) r1 = pl_recipe_load_data (v1, -1, "v1.json", NULL, &error);
+  ck_assert_msg (r1 != NULL, "%s", error ? error->message : "");
+  ck_assert_int_eq (r1->current_step, 1);
+  ck_assert_int_eq (g_array_index (r1->figures, PlRecipeFigure, 0).step, 0);
+  ck_assert_int_eq (g_array_index (r1->figures, PlRecipeFigure, 1).step, 1);
+
+  /* version 2 ranges: step 3 and current_step 3 are beyond two steps, -1 is no step */
+  g_autofree char *bad_fig = g_strdup_printf (
+      "{\"format\": \"prunelens-recipe\", \"version\": 2, %s, "
+      "\"figures\": [{\"kind\": \"confusion\", \"step\": 3}]}", steps);
+  g_autofree char *m1 = expect_error (bad_fig, PL_ERROR_PARSE);
+  ck_assert_ptr_nonnull (strstr (m1, "figures[0].step"));
+  ck_assert_ptr_nonnull (strstr (m1, "0 (the original)"));
+  g_autofree char *bad_cur = g_strdup_printf (
+      "{\"format\": \"prunelens-recipe\", \"version\": 2, %s, \"current_step\": 3}", steps);
+  g_autofree char *m2 = expect_error (bad_cur, PL_ERROR_PARSE);
+  ck_assert_ptr_nonnull (strstr (m2, "current_step"));
+  g_autofree char *neg_cur = g_strdup_printf (
+      "{\"format\": \"prunelens-recipe\", \"version\": 2, %s, \"current_step\": -1}", steps);
+  g_autofree char *m3 = expect_error (neg_cur, PL_ERROR_PARSE);
+  ck_assert_ptr_nonnull (strstr (m3, "current_step"));
+}
+END_TEST
+
 START_TEST (test_unknown_keys_warn)
 {
   g_autoptr (GError) error = NULL;
@@ -315,6 +372,7 @@ main (void)
   tcase_add_test (tc, test_round_trip);
   tcase_add_test (tc, test_errors_name_path);
   tcase_add_test (tc, test_unknown_keys_warn);
+  tcase_add_test (tc, test_step_numbering_versions);
   tcase_add_test (tc, test_files_and_hash);
   tcase_add_test (tc, test_figure_ids);
   suite_add_tcase (s, tc);
