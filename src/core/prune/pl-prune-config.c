@@ -364,6 +364,282 @@ layer_of_node (Layer *layers, gint n_layers, const PlNode *node)
   return NULL;
 }
 
+/* ---- global channel selection by weight budget ---------------------------------------
+ *
+ * Removing output channel k of a group zeroes the weight rows k of its producer layers
+ * and the input columns of every consumer (a whole H×W block after a Flatten); a weight
+ * at the crossing of a removed row and a removed column is counted once. The global
+ * target is a share of WEIGHTS (what pl_graph_weight_sparsity reports), not of channels:
+ * channels are taken in ascending normalised importance, each with its exact marginal
+ * number of newly zeroed weights, as long as taking it brings the zero count closer to
+ * the target. */
+
+typedef struct {
+  gint layer;          /* index in layers */
+  gint axis;
+  gint64 from, to;     /* slice [from, to) along axis */
+} ChanSlice;
+
+typedef struct {
+  PlChanAnalysis *a;
+  Layer *layers;
+  gint n_layers;
+  guint8 **zero;        /* per layer: weight already zero / masked */
+  const gboolean *counted; /* per layer: counts towards the budget */
+  GArray ***slices;     /* [root][ch] -> GArray of ChanSlice */
+  GArray *log;          /* of gint64 pairs (layer, index) for undo */
+} Budget;
+
+static gint
+layer_of_weight (Layer *layers, gint n_layers, gint weight_id)
+{
+  for (gint l = 0; l < n_layers; l++)
+    if (layers[l].weight_id == weight_id)
+      return l;
+  return -1;
+}
+
+static void
+budget_add_slice (Budget *b, gint root, gint64 ch, gint layer, gint axis, gint64 from,
+                  gint64 to)
+{
+  if (b->slices[root] == NULL || layer < 0 || axis >= b->layers[layer].weight->ndim)
+    return;
+  if (b->slices[root][ch] == NULL)
+    b->slices[root][ch] = g_array_new (FALSE, FALSE, sizeof (ChanSlice));
+  ChanSlice s = { layer, axis, from, to };
+  g_array_append_val (b->slices[root][ch], s);
+}
+
+static void
+budget_build (Budget *b, const PlGraph *copy)
+{
+  guint ng = b->a->groups->len;
+  b->slices = g_new0 (GArray **, ng);
+  for (guint r = 0; r < ng; r++)
+    if (g_array_index (b->a->groups, PlChanGroup, r).parent == (gint) r)
+      b->slices[r] = g_new0 (GArray *, g_array_index (b->a->groups, PlChanGroup, r).width);
+  for (guint u = 0; u < b->a->uses->len; u++)
+    {
+      PlChanUse *use = &g_array_index (b->a->uses, PlChanUse, u);
+      const PlNode *n = g_ptr_array_index (copy->nodes, use->node);
+      if (use->kind == PL_CHAN_PRODUCER)
+        {
+          gint r = pl_chan_root (b->a, use->group);
+          gint l = layer_of_weight (b->layers, b->n_layers, n->inputs[1]);
+          for (gint64 k = 0; k < g_array_index (b->a->groups, PlChanGroup, r).width; k++)
+            budget_add_slice (b, r, k, l, pl_chan_weight_out_axis (n), k, k + 1);
+        }
+      else if (use->kind == PL_CHAN_CONSUMER || use->kind == PL_CHAN_DEPTHWISE)
+        {
+          /* Consumers lose input columns; a depthwise Conv loses its rows. */
+          gboolean dw = use->kind == PL_CHAN_DEPTHWISE;
+          gint l = layer_of_weight (b->layers, b->n_layers, n->inputs[1]);
+          gint64 pos = 0;
+          for (guint s = 0; s < use->segs->len; s++)
+            {
+              const PlChanSeg *seg = &g_array_index (use->segs, PlChanSeg, s);
+              gint root = seg->group < 0 ? -1 : pl_chan_root (b->a, seg->group);
+              for (gint64 j = 0; j < seg->count; j++, pos++)
+                if (root >= 0)
+                  budget_add_slice (b, root, seg->start + j, l,
+                                    dw ? 0 : pl_chan_weight_in_axis (n),
+                                    dw ? pos : pos * use->inner,
+                                    dw ? pos + 1 : (pos + 1) * use->inner);
+            }
+        }
+    }
+}
+
+static void
+budget_reset (Budget *b, const PlGraph *copy)
+{
+  for (gint l = 0; l < b->n_layers; l++)
+    {
+      const PlValue *v = pl_graph_value (copy, b->layers[l].weight_id);
+      const PlTensor *w = v->init;
+      const PlTensor *m = (v->mask && v->mask->numel == w->numel) ? v->mask : NULL;
+      for (gint64 i = 0; i < w->numel; i++)
+        b->zero[l][i] = w->data[i] == 0.0f || (m != NULL && m->data[i] == 0.0f);
+    }
+}
+
+static gint64
+budget_zeros (const Budget *b)
+{
+  gint64 z = 0;
+  for (gint l = 0; l < b->n_layers; l++)
+    if (b->counted[l])
+      for (gint64 i = 0; i < b->layers[l].weight->numel; i++)
+        z += b->zero[l][i];
+  return z;
+}
+
+/* Zeroes channel (root, ch) in the zero maps, logging the changes; returns the number of
+ * newly zeroed counted weights. */
+static gint64
+budget_take (Budget *b, gint root, gint64 ch)
+{
+  g_array_set_size (b->log, 0);
+  GArray *sl = b->slices[root] ? b->slices[root][ch] : NULL;
+  gint64 added = 0;
+  for (guint s = 0; sl && s < sl->len; s++)
+    {
+      const ChanSlice *c = &g_array_index (sl, ChanSlice, s);
+      const PlTensor *t = b->layers[c->layer].weight;
+      guint8 *z = b->zero[c->layer];
+      gint64 outer = 1, inner = 1, len = t->shape[c->axis];
+      for (gint d = 0; d < c->axis; d++)
+        outer *= t->shape[d];
+      for (gint d = c->axis + 1; d < t->ndim; d++)
+        inner *= t->shape[d];
+      for (gint64 o = 0; o < outer; o++)
+        for (gint64 k = c->from; k < c->to && k < len; k++)
+          for (gint64 i = 0; i < inner; i++)
+            {
+              gint64 idx = (o * len + k) * inner + i;
+              if (!z[idx])
+                {
+                  z[idx] = 1;
+                  gint64 e[2] = { c->layer, idx };
+                  g_array_append_vals (b->log, e, 2);
+                  if (b->counted[c->layer])
+                    added++;
+                }
+            }
+    }
+  return added;
+}
+
+static void
+budget_undo (Budget *b)
+{
+  for (guint i = 0; i + 1 < b->log->len; i += 2)
+    b->zero[g_array_index (b->log, gint64, i)][g_array_index (b->log, gint64, i + 1)] = 0;
+  g_array_set_size (b->log, 0);
+}
+
+/* Whether taking a channel that adds m zeros to z moves z closer to target t. */
+static inline gboolean
+budget_accept (gint64 z, gint64 m, gint64 t)
+{
+  return z < t && (z + m <= t || z + m - t < t - z);
+}
+
+/* One selection over pool (sorted) with a per-group floor of kept channels; returns the
+ * final zero count and sets *blocked when a channel the floor refused would have moved
+ * the count closer to the target. */
+static gint64
+budget_select (Budget *b, const PlGraph *copy, GArray *pool, const gint64 *floor_keep,
+               gint64 target, guint8 **removed, gboolean *blocked)
+{
+  guint ng = b->a->groups->len;
+  g_autofree gint64 *left = g_new (gint64, ng);
+  for (guint r = 0; r < ng; r++)
+    left[r] = g_array_index (b->a->groups, PlChanGroup, r).width;
+  for (guint i = 0; i < pool->len; i++)
+    {
+      const ChanScore *cs = &g_array_index (pool, ChanScore, i);
+      removed[cs->root][cs->ch] = 0;
+    }
+  budget_reset (b, copy);
+  /* Channels chosen outside the pool (per-layer overrides) zero weights too. */
+  for (guint r = 0; r < ng; r++)
+    for (gint64 k = 0; b->slices[r] && k < left[r]; k++)
+      if (removed[r][k])
+        budget_take (b, (gint) r, k);
+  g_array_set_size (b->log, 0);
+  gint64 z = budget_zeros (b);
+  g_autofree guint8 *taken = g_new0 (guint8, pool->len);
+  gboolean changed = TRUE;
+  for (gint sweep = 0; changed && sweep < 8 && z < target; sweep++)
+    {
+      changed = FALSE;
+      for (guint i = 0; i < pool->len && z < target; i++)
+        {
+          const ChanScore *cs = &g_array_index (pool, ChanScore, i);
+          if (taken[i] || left[cs->root] <= floor_keep[cs->root])
+            continue;
+          gint64 m = budget_take (b, cs->root, cs->ch);
+          if (budget_accept (z, m, target))
+            {
+              taken[i] = 1;
+              removed[cs->root][cs->ch] = 1;
+              left[cs->root]--;
+              z += m;
+              changed = TRUE;
+            }
+          else
+            budget_undo (b);
+        }
+    }
+  *blocked = FALSE;
+  for (guint i = 0; i < pool->len && z < target && !*blocked; i++)
+    {
+      const ChanScore *cs = &g_array_index (pool, ChanScore, i);
+      if (taken[i] || left[cs->root] > floor_keep[cs->root] || left[cs->root] <= 1)
+        continue;
+      gint64 m = budget_take (b, cs->root, cs->ch);
+      *blocked = budget_accept (z, m, target);
+      budget_undo (b);
+    }
+  return z;
+}
+
+/* Global channel selection: see the comment above Budget. removed is filled in. */
+static void
+prune_channels_global (PlGraph *copy, PlChanAnalysis *a, Layer *layers, gint n_layers,
+                       GArray *pool, double sparsity, guint8 **removed)
+{
+  guint ng = a->groups->len;
+  g_autofree gboolean *counted = g_new0 (gboolean, n_layers);
+  gint64 total = 0;
+  for (gint l = 0; l < n_layers; l++)
+    if (layers[l].override < 0.0)
+      {
+        counted[l] = TRUE;
+        total += layers[l].weight->numel;
+      }
+  Budget b = { a, layers, n_layers, g_new0 (guint8 *, n_layers), counted, NULL,
+               g_array_new (FALSE, FALSE, sizeof (gint64)) };
+  for (gint l = 0; l < n_layers; l++)
+    b.zero[l] = g_new0 (guint8, layers[l].weight->numel);
+  budget_build (&b, copy);
+  gint64 target = pl_prune_count (total, sparsity);
+
+  /* Pass 1: no group loses more than a share 1 − (1 − s)/2 of its channels (it keeps at
+   * least ⌈width·(1 − s)/2⌉, and always one); pass 2 (only when the floor kept the count
+   * from the target): every group keeps at least one channel. */
+  g_autofree gint64 *floor_keep = g_new (gint64, ng);
+  for (guint r = 0; r < ng; r++)
+    {
+      gint64 w = g_array_index (a->groups, PlChanGroup, r).width;
+      floor_keep[r] = MAX ((gint64) 1, (gint64) ceil ((double) w * (1.0 - sparsity) / 2.0 - 1e-9));
+    }
+  gboolean blocked = FALSE;
+  budget_select (&b, copy, pool, floor_keep, target, removed, &blocked);
+  if (blocked)
+    {
+      for (guint r = 0; r < ng; r++)
+        floor_keep[r] = 1;
+      budget_select (&b, copy, pool, floor_keep, target, removed, &blocked);
+    }
+
+  for (guint r = 0; r < ng; r++)
+    if (b.slices[r])
+      {
+        for (gint64 k = 0; k < g_array_index (a->groups, PlChanGroup, r).width; k++)
+          if (b.slices[r][k])
+            g_array_unref (b.slices[r][k]);
+        g_free (b.slices[r]);
+      }
+  g_free (b.slices);
+  for (gint l = 0; l < n_layers; l++)
+    g_free (b.zero[l]);
+  g_free (b.zero);
+  g_array_unref (b.log);
+}
+
 static gboolean
 prune_channels (PlGraph *copy, const PlPruneConfig *config, double sparsity, Layer *layers,
                 gint n_layers, GError **error)
@@ -485,19 +761,7 @@ prune_channels (PlGraph *copy, const PlPruneConfig *config, double sparsity, Lay
   if (ok && pool->len > 0)
     {
       g_array_sort (pool, cmp_chan);
-      gint64 k = pl_prune_count (pool->len, sparsity);
-      g_autofree gint64 *left = g_new (gint64, ng);
-      for (guint r = 0; r < ng; r++)
-        left[r] = g_array_index (a->groups, PlChanGroup, r).width - 1;
-      for (guint i = 0; i < pool->len && k > 0; i++)
-        {
-          const ChanScore *cs = &g_array_index (pool, ChanScore, i);
-          if (left[cs->root] <= 0)
-            continue;
-          removed[cs->root][cs->ch] = 1;
-          left[cs->root]--;
-          k--;
-        }
+      prune_channels_global (copy, a, layers, n_layers, pool, sparsity, removed);
     }
   if (ok)
     pl_chan_apply_masks (copy, a, removed);

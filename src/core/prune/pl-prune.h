@@ -71,11 +71,30 @@ gint64 pl_prune_count (gint64 total, double sparsity);
  *                 neurons of Gemm / MatMul. pl_prune_apply masks them (weight rows, bias
  *                 entry, dependent BatchNormalization scale and B, depthwise Conv rows and
  *                 biases, and the consumers' input columns); pl_prune_physically_remove
- *                 then makes the graph smaller. pl_prune_count (channels, sparsity) of the
- *                 channels of each dependency group (layerwise) or of all groups (global)
- *                 are pruned, but at least one channel of every group is kept. Groups that
- *                 cannot be removed safely (see pl_prune_channel_groups) are left alone,
- *                 unless named in an override: then pl_prune_apply fails saying why.
+ *                 then makes the graph smaller. Layer-wise (and for a layer with an
+ *                 override): pl_prune_count (channels, sparsity) of the channels of each
+ *                 dependency group are pruned (a share of CHANNELS, as in Li et al. 2017 and
+ *                 Torch-Pruning's per-layer pruning_ratio; chained layers then lose more
+ *                 weights: their input columns go too). Global: the target is a share of
+ *                 WEIGHTS, the one pl_graph_weight_sparsity reports: T = pl_prune_count (n,
+ *                 sparsity) of the n prunable weights of the layers without an override
+ *                 (protected layers included: they lose input columns). Channels are taken
+ *                 in ascending normalised importance (above), each costing its exact number
+ *                 of newly zeroed weights — its rows in the group's layers plus the
+ *                 consumers' input columns (H×W per channel after a Flatten), a weight at a
+ *                 crossing counted once — as long as taking it brings the zero count closer
+ *                 to T (a channel that would overshoot by more than it helps is skipped and
+ *                 the ranking goes on). So |zeros − T| is at most half the cost of one
+ *                 channel (the channel of the largest cost: conv2 of the default model,
+ *                 16·3·3 + 49·128 weights, 1.6 % of its weights), unless T is out of reach.
+ *                 Floor: no group loses more than a share 1 − (1 − sparsity)/2 of its
+ *                 channels (it keeps ⌈width·(1 − sparsity)/2⌉) unless the target cannot be
+ *                 reached otherwise; then, and in every scope, at least one channel of
+ *                 every group is kept. (Torch-Pruning counts the global ratio in channels
+ *                 with max_pruning_ratio as a cap, NNI's total_sparsity counts weights with
+ *                 max_sparsity_per_layer; we follow the weight count, as reported.) Groups
+ *                 that cannot be removed safely (see pl_prune_channel_groups) are left
+ *                 alone, unless named in an override: then pl_prune_apply fails saying why.
  *
  * Iterative pruning: weights already masked in graph (an earlier step) stay masked for the
  * UNSTRUCTURED and NM granularities and rank first, so they count towards the target.

@@ -438,7 +438,9 @@ START_TEST (test_default_model_taylor)
   GArray *ids = pl_graph_prunable_weights (small);
   const PlTensor *c2 = pl_graph_value (small, g_array_index (ids, gint, 1))->init;
   const PlTensor *f1 = pl_graph_value (small, g_array_index (ids, gint, 2))->init;
-  ck_assert_int_eq ((32 - c2->shape[0]) + (128 - f1->shape[0]), 48);   /* round (0.3 × 160) */
+  /* Global channel pruning counts its target in weights (within half a conv2 channel). */
+  ck_assert_int_lt (c2->shape[0] + f1->shape[0], 32 + 128);
+  ck_assert_float_eq_tol (pl_graph_weight_sparsity (masked), 0.3, 0.016);
   g_array_unref (ids);
   g_autoptr (PlTensor) x = pl_dataset_range (ds, 0, 8, &error);
   g_autoptr (PlTensor) y1 = tu_run (masked, x);
