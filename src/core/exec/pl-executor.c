@@ -131,6 +131,13 @@ struct _PlExecutor {
   PlTensor **pgrads;         /* per value id; parameter gradients */
   gboolean *req;             /* per value id; gradient wanted in the last backward */
   gboolean have_forward, have_backward, input_grad_enabled;
+  /* Added (speed): the head — the one Conv / Gemm reading graph input 0 (-1: none) — and
+   * whether the last forward pass was given the head's output (pl_executor_forward_head)
+   * or the next backward stops at it (pl_executor_backward_to_head). */
+  gint head_node, head_value;
+  gboolean head_given, stop_at_head;
+  PlHeadFillFunc head_fill;   /* during pl_executor_forward_head_func */
+  gpointer head_fill_data;
 };
 
 static inline const PlNode *
@@ -1502,6 +1509,7 @@ typedef struct {
   PlExecutor *ex;
   Plan *p;
   gint64 N;
+  gboolean to_head;   /* backward: stop at the head's output (skip the head node) */
 } MicroJob;
 
 static void
@@ -1518,8 +1526,11 @@ micro_part (gint part, gint n_parts, gpointer data)
       pl_part_range (j->N, (gint) c, (gint) p->micro_chunks, &s0, &s1);
       if (s1 <= s0)
         continue;
+      if (j->ex->head_given)
+        j->ex->head_fill (s0, s1 - s0, micro_ptr (j->ex, p, j->ex->head_value, j->N, s0),
+                          j->ex->head_fill_data);
       for (guint k = 0; k < j->ex->n_nodes; k++)
-        if (!p->folded[k])
+        if (!p->folded[k] && !(j->ex->head_given && (gint) k == j->ex->head_node))
           micro_run_node (j->ex, p, k, j->N, s0, s1, ws);
     }
 }
@@ -1527,7 +1538,7 @@ micro_part (gint part, gint n_parts, gpointer data)
 static void
 micro_forward (PlExecutor *ex, Plan *p)
 {
-  MicroJob j = { ex, p, p->in[0].d[0] };
+  MicroJob j = { ex, p, p->in[0].d[0], FALSE };
   pl_parallel_run (micro_part, &j);
 }
 
@@ -1665,6 +1676,47 @@ some_batch_fits (PlExecutor *ex, const Shape *in)
         }
     }
   return FALSE;
+}
+
+/* Added (speed): find the head — see pl_executor_head_value in the header. */
+static void
+head_detect (PlExecutor *ex)
+{
+  ex->head_node = ex->head_value = -1;
+  if (ex->n_inputs != 1 || ex->any_shape_in)
+    return;
+  gint in = ex->input_id, users = 0;
+  guint at = 0;
+  for (guint k = 0; k < ex->n_nodes; k++)
+    {
+      const PlNode *n = node_at (ex, k);
+      for (gint i = 0; i < n->n_inputs; i++)
+        if (n->inputs[i] == in)
+          {
+            users++;
+            at = k;
+          }
+    }
+  if (users != 1)
+    return;
+  for (guint o = 0; o < ex->graph->outputs->len; o++)
+    if (g_array_index (ex->graph->outputs, gint, o) == in)
+      return;
+  const PlNode *n = node_at (ex, at);
+  const NodeInfo *info = &ex->info[at];
+  if (n->n_inputs < 2 || n->inputs[0] != in || n->inputs[1] < 0 || n->n_outputs < 1
+      || n->outputs[0] < 0)
+    return;
+  for (gint o = 1; o < n->n_outputs; o++)
+    if (n->outputs[o] >= 0)
+      return;
+  if (!((info->kind == OP_CONV && info->group == 1) || (info->kind == OP_GEMM && !info->trans_a)))
+    return;
+  for (gint i = 1; i < n->n_inputs; i++)
+    if (n->inputs[i] >= 0 && pl_graph_value (ex->graph, n->inputs[i])->init == NULL)
+      return;
+  ex->head_node = (gint) at;
+  ex->head_value = n->outputs[0];
 }
 
 PlExecutor *
@@ -1859,6 +1911,7 @@ pl_executor_new (PlGraph *graph, GError **error)
   ex->pgrads = g_new0 (PlTensor *, MAX (n_values, 1));
   ex->req = g_new0 (gboolean, MAX (n_values, 1));
   ex->input_grad_enabled = TRUE;
+  head_detect (ex);
 
   /* Check shapes now when every input shape is declared. A symbolic batch dimension is
    * tried as 1; if the checks fail only because of that guess (e.g. Gemm transA = 1 on
@@ -2032,15 +2085,11 @@ select_plan (PlExecutor *ex, const PlTensor *const *inputs, GError **error)
   return ensure_workspace (ex, p->ws, error);
 }
 
-gboolean
-pl_executor_forward_multi (PlExecutor *ex, gint n, const PlTensor *const *inputs,
-                           GError **error)
+static gboolean
+forward_impl (PlExecutor *ex, gint n, const PlTensor *const *inputs, PlHeadFillFunc fill,
+              gpointer fill_data, GError **error)
 {
-  g_return_val_if_fail (ex != NULL, FALSE);
-  g_return_val_if_fail (inputs != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  ex->have_forward = ex->have_backward = FALSE;
+  ex->have_forward = ex->have_backward = ex->head_given = FALSE;
   if (n != ex->n_inputs)
     {
       g_set_error (error, PL_ERROR, PL_ERROR_INVALID, "the graph has %d data input(s), %d "
@@ -2051,17 +2100,263 @@ pl_executor_forward_multi (PlExecutor *ex, gint n, const PlTensor *const *inputs
     g_return_val_if_fail (inputs[i] != NULL, FALSE);
   if (!select_plan (ex, inputs, error))
     return FALSE;
+  Plan *p = ex->plans[0];
   for (gint i = 0; i < n; i++)
-    memcpy (ex->plans[0]->vals[ex->input_ids[i]]->data, inputs[i]->data,
+    memcpy (p->vals[ex->input_ids[i]]->data, inputs[i]->data,
             sizeof (float) * (gsize) inputs[i]->numel);
-  if (ex->plans[0]->micro_chunks > 0)
-    micro_forward (ex, ex->plans[0]);
+  if (fill != NULL)
+    {
+      ex->head_given = TRUE;
+      ex->head_fill = fill;
+      ex->head_fill_data = fill_data;
+    }
+  if (p->micro_chunks > 0)
+    micro_forward (ex, p);   /* fills the head chunk by chunk */
   else
-    for (guint k = 0; k < ex->n_nodes; k++)
-      if (!ex->plans[0]->folded[k] && !run_node (ex, ex->plans[0], k, error))
-        return FALSE;
+    {
+      if (fill != NULL)
+        fill (0, p->in[0].d[0], p->vals[ex->head_value]->data, fill_data);
+      for (guint k = 0; k < ex->n_nodes; k++)
+        if (!p->folded[k] && !(ex->head_given && (gint) k == ex->head_node)
+            && !run_node (ex, p, k, error))
+          {
+            ex->head_given = FALSE;
+            ex->head_fill = NULL;
+            return FALSE;
+          }
+    }
+  ex->head_fill = NULL;
+  ex->head_fill_data = NULL;
   ex->have_forward = TRUE;
   return TRUE;
+}
+
+gboolean
+pl_executor_forward_multi (PlExecutor *ex, gint n, const PlTensor *const *inputs,
+                           GError **error)
+{
+  g_return_val_if_fail (ex != NULL, FALSE);
+  g_return_val_if_fail (inputs != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  return forward_impl (ex, n, inputs, NULL, NULL, error);
+}
+
+gint
+pl_executor_head_value (PlExecutor *ex)
+{
+  g_return_val_if_fail (ex != NULL, -1);
+  return ex->head_value;
+}
+
+static gboolean
+no_head (PlExecutor *ex, GError **error)
+{
+  if (ex->head_node >= 0)
+    return FALSE;
+  g_set_error (error, PL_ERROR, PL_ERROR_UNSUPPORTED,
+               "the model's input does not go into exactly one Conv (group 1) or Gemm "
+               "(transA = 0) with constant weights");
+  return TRUE;
+}
+
+static void
+copy_head (gint64 first, gint64 count, float *head, gpointer data)
+{
+  const PlTensor *t = data;
+  gsize per = (gsize) (t->numel / t->shape[0]);
+  memcpy (head, t->data + (gsize) first * per, sizeof (float) * per * (gsize) count);
+}
+
+gboolean
+pl_executor_forward_head (PlExecutor *ex, const PlTensor *input, const PlTensor *head,
+                          GError **error)
+{
+  g_return_val_if_fail (ex != NULL, FALSE);
+  g_return_val_if_fail (input != NULL, FALSE);
+  g_return_val_if_fail (head != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  if (no_head (ex, error))
+    return FALSE;
+  ex->have_forward = ex->have_backward = ex->head_given = FALSE;
+  if (!select_plan (ex, &input, error))
+    return FALSE;
+  const PlTensor *hv = ex->plans[0]->vals[ex->head_value];
+  if (!pl_tensor_same_shape (hv, head))
+    {
+      g_autofree char *want = pl_tensor_shape_string (hv->ndim, hv->shape);
+      g_autofree char *got = pl_tensor_shape_string (head->ndim, head->shape);
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   "the head output '%s' must have shape %s for this input, got %s",
+                   pl_graph_value (ex->graph, ex->head_value)->name, want, got);
+      return FALSE;
+    }
+  return forward_impl (ex, 1, &input, copy_head, (gpointer) head, error);
+}
+
+gboolean
+pl_executor_forward_head_func (PlExecutor *ex, const PlTensor *input, PlHeadFillFunc fill,
+                               gpointer user_data, GError **error)
+{
+  g_return_val_if_fail (ex != NULL, FALSE);
+  g_return_val_if_fail (input != NULL, FALSE);
+  g_return_val_if_fail (fill != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  if (no_head (ex, error))
+    return FALSE;
+  return forward_impl (ex, 1, &input, fill, user_data, error);
+}
+
+/* A plan for inputs of x's sample shape (any batch): a cached one, else one built for a
+ * single sample (which replaces the current plan: the last forward pass is forgotten). */
+static Plan *
+head_plan (PlExecutor *ex, const PlTensor *x, GError **error)
+{
+  if (x->ndim < 1 || x->shape[0] < 1)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID, "the head needs a batch [N >= 1, ...]");
+      return NULL;
+    }
+  for (gint i = 0; i < N_PLANS; i++)
+    {
+      Plan *p = ex->plans[i];
+      if (p != NULL && p->in[0].nd == x->ndim
+          && memcmp (p->in[0].d + 1, x->shape + 1, sizeof (gint64) * (x->ndim - 1)) == 0)
+        return p;
+    }
+  gint64 shape[PL_TENSOR_MAX_DIMS];
+  memcpy (shape, x->shape, sizeof shape);
+  shape[0] = 1;
+  g_autoptr (PlTensor) one = pl_tensor_new (x->ndim, shape, error);
+  if (one == NULL)
+    return NULL;
+  ex->have_forward = ex->have_backward = ex->head_given = FALSE;
+  if (!select_plan (ex, (const PlTensor *const *) &one, error))
+    return NULL;
+  return ex->plans[0];
+}
+
+/* Shape of the head output (in) or input (!in) for a batch of n, from plan p. */
+static PlTensor *
+head_tensor (PlExecutor *ex, Plan *p, gboolean in, gint64 n, GError **error)
+{
+  const PlTensor *t = p->vals[in ? ex->input_id : ex->head_value];
+  gint64 shape[PL_TENSOR_MAX_DIMS];
+  memcpy (shape, t->shape, sizeof shape);
+  shape[0] = n;
+  return pl_tensor_new (t->ndim, shape, error);
+}
+
+PlTensor *
+pl_executor_head_linear (PlExecutor *ex, const PlTensor *x, gboolean bias, GError **error)
+{
+  g_return_val_if_fail (ex != NULL, NULL);
+  g_return_val_if_fail (x != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  if (no_head (ex, error))
+    return NULL;
+  Plan *p = head_plan (ex, x, error);
+  if (p == NULL)
+    return NULL;
+  const PlNode *n = node_at (ex, (guint) ex->head_node);
+  const NodeInfo *info = &ex->info[ex->head_node];
+  const NodePlan *np = &p->np[ex->head_node];
+  gint64 N = x->shape[0];
+  g_autoptr (PlTensor) y = head_tensor (ex, p, FALSE, N, error);
+  if (y == NULL)
+    return NULL;
+  if (info->kind == OP_CONV)
+    {
+      PlConvGeom g = np->conv;
+      g.n = (gint) N;
+      g_autofree float *ws = g_try_new (float, pl_conv2d_workspace (&g) + 1);
+      if (ws == NULL)
+        {
+          g_set_error (error, PL_ERROR, PL_ERROR_TOO_LARGE, "out of memory for the head");
+          return NULL;
+        }
+      pl_conv2d_forward (&g, x->data, vdata_p (ex, p, n->inputs[1]),
+                         bias && has_input (n, 2) ? vdata_p (ex, p, n->inputs[2]) : NULL,
+                         y->data, ws);
+    }
+  else
+    {
+      if (np->cm > 1)
+        {
+          g_set_error (error, PL_ERROR, PL_ERROR_UNSUPPORTED,
+                       "the head Gemm's C has one row per sample");
+          return NULL;
+        }
+      gboolean c = bias && np->cm > 0;
+      pl_gemm_forward ((gint) N, np->N, np->K, FALSE, info->trans_b, info->alpha, info->beta,
+                       x->data, vdata_p (ex, p, n->inputs[1]),
+                       c ? vdata_p (ex, p, n->inputs[2]) : NULL, c ? np->cm : 0,
+                       c ? np->cn : 0, y->data);
+    }
+  return g_steal_pointer (&y);
+}
+
+PlTensor *
+pl_executor_head_transpose (PlExecutor *ex, const PlTensor *dy, const PlTensor *input_like,
+                            GError **error)
+{
+  g_return_val_if_fail (ex != NULL, NULL);
+  g_return_val_if_fail (dy != NULL, NULL);
+  g_return_val_if_fail (input_like != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  if (no_head (ex, error))
+    return NULL;
+  Plan *p = head_plan (ex, input_like, error);
+  if (p == NULL)
+    return NULL;
+  const PlNode *n = node_at (ex, (guint) ex->head_node);
+  const NodeInfo *info = &ex->info[ex->head_node];
+  const NodePlan *np = &p->np[ex->head_node];
+  const PlTensor *hv = p->vals[ex->head_value];
+  gint64 N = dy->ndim >= 1 ? dy->shape[0] : 0;
+  if (N < 1 || dy->ndim != hv->ndim
+      || memcmp (dy->shape + 1, hv->shape + 1, sizeof (gint64) * (hv->ndim - 1)) != 0)
+    {
+      g_autofree char *want = pl_tensor_shape_string (hv->ndim, hv->shape);
+      g_autofree char *got = pl_tensor_shape_string (dy->ndim, dy->shape);
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID, "the head gradient should be shaped "
+                   "like %s (any batch); got %s", want, got);
+      return NULL;
+    }
+  g_autoptr (PlTensor) dx = head_tensor (ex, p, TRUE, N, error);
+  if (dx == NULL)
+    return NULL;
+  if (info->kind == OP_CONV)
+    {
+      PlConvGeom g = np->conv;
+      g.n = (gint) N;
+      g_autofree float *ws = g_try_new (float, pl_conv2d_workspace (&g) + 1);
+      if (ws == NULL)
+        {
+          g_set_error (error, PL_ERROR, PL_ERROR_TOO_LARGE, "out of memory for the head");
+          return NULL;
+        }
+      pl_conv2d_backward (&g, NULL, vdata_p (ex, p, n->inputs[1]), dy->data, dx->data, NULL,
+                          NULL, ws);
+    }
+  else
+    pl_gemm_backward ((gint) N, np->N, np->K, FALSE, info->trans_b, info->alpha, info->beta,
+                      NULL, vdata_p (ex, p, n->inputs[1]), 0, 0, dy->data, dx->data, NULL,
+                      NULL);
+  return g_steal_pointer (&dx);
+}
+
+gboolean
+pl_executor_backward_to_head (PlExecutor *ex, const PlTensor *grad_output, GError **error)
+{
+  g_return_val_if_fail (ex != NULL, FALSE);
+  g_return_val_if_fail (grad_output != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  if (no_head (ex, error))
+    return FALSE;
+  ex->stop_at_head = TRUE;
+  gboolean ok = pl_executor_backward (ex, grad_output, FALSE, error);
+  ex->stop_at_head = FALSE;
+  return ok;
 }
 
 gboolean
@@ -2377,8 +2672,16 @@ micro_back_part (gint part, gint n_parts, gpointer data)
       pl_part_range (j->N, (gint) c, (gint) p->micro_chunks, &s0, &s1);
       if (s1 <= s0)
         continue;
+      /* this chunk's slices of the data gradients start at zero (zeroed here rather than
+       * in pl_executor_backward: the slices are then in cache, and split between threads) */
+      PlExecutor *ex = j->ex;
+      gint out_id = g_array_index (ex->graph->outputs, gint, 0);
+      for (guint v = 0; v < ex->n_values; v++)
+        if (ex->req[v] && (gint) v != out_id && pl_graph_value (ex->graph, v)->init == NULL)
+          memset (micro_gptr (ex, p, (gint) v, j->N, s0), 0,
+                  sizeof (float) * (gsize) (p->grads[v]->numel / j->N) * (gsize) (s1 - s0));
       for (guint k = j->ex->n_nodes; k-- > 0;)
-        if (!p->folded[k])
+        if (!p->folded[k] && !(j->to_head && (gint) k == j->ex->head_node))
           micro_back_node (j->ex, p, k, j->N, s0, s1, ws);
     }
 }
@@ -2416,9 +2719,12 @@ pl_executor_backward (PlExecutor *ex, const PlTensor *grad_output, gboolean para
       return FALSE;
     }
 
+  /* Added: after pl_executor_forward_head, or for pl_executor_backward_to_head, the
+   * gradient starts at the head's output and the head node is skipped. */
+  gboolean to_head = (ex->head_given || ex->stop_at_head) && ex->head_node >= 0;
   memset (ex->req, 0, sizeof (gboolean) * ex->n_values);
   for (gint i = 0; i < ex->n_inputs; i++)
-    ex->req[ex->input_ids[i]] = ex->input_grad_enabled;
+    ex->req[ex->input_ids[i]] = ex->input_grad_enabled && !to_head;
   if (param_grads)
     for (guint v = 0; v < ex->n_values; v++)
       ex->req[v] = ex->req[v] || ex->is_param[v];
@@ -2428,10 +2734,11 @@ pl_executor_backward (PlExecutor *ex, const PlTensor *grad_output, gboolean para
       gboolean any = FALSE;
       for (gint i = 0; i < n->n_inputs; i++)
         any = any || (n->inputs[i] >= 0 && ex->req[n->inputs[i]]);
-      ex->req[n->outputs[0]] = any && !p->folded[k];
+      ex->req[n->outputs[0]] = (any && !p->folded[k]) || (to_head && (gint) k == ex->head_node);
     }
   ex->req[out_id] = TRUE;
 
+  gboolean micro = micro_backward_ok (ex, p);
   for (guint v = 0; v < ex->n_values; v++)
     {
       if (!ex->req[v])
@@ -2445,18 +2752,19 @@ pl_executor_backward (PlExecutor *ex, const PlTensor *grad_output, gboolean para
           if (*slot == NULL)
             return FALSE;
         }
-      else
+      else if (!micro || val->init != NULL)   /* micro: zeroed chunk by chunk */
         memset ((*slot)->data, 0, sizeof (float) * (gsize) (*slot)->numel);
     }
   memcpy (p->grads[out_id]->data, grad_output->data, sizeof (float) * (gsize) out->numel);
-  if (micro_backward_ok (ex, p))
+  if (micro)
     {
-      MicroJob j = { ex, p, p->in[0].d[0] };
+      MicroJob j = { ex, p, p->in[0].d[0], to_head };
       pl_parallel_run (micro_back_part, &j);
     }
   else
     for (guint k = ex->n_nodes; k-- > 0;)
-      back_node (ex, k);
+      if (!(to_head && (gint) k == ex->head_node))
+        back_node (ex, k);
   ex->have_backward = TRUE;
   return TRUE;
 }

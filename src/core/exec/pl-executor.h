@@ -96,4 +96,47 @@ PlTensor *pl_executor_class_gradient (PlExecutor *executor, const PlTensor *inpu
                                       const gint *targets, PlTensor **logits_out,
                                       GError **error);
 
+/* ---- Added (speed): the linear head --------------------------------------------------
+ * The head is the node that reads graph input 0 when it is the input's only reader and is
+ * a Conv with group 1 (1-D or 2-D) or a Gemm with transA = 0 whose weights (and bias) are
+ * initializers; the graph must have one data input. Such a node is affine in the input:
+ * head(x) = L(x) + bias with L linear, which attribution methods use to evaluate many
+ * blends of a few inputs exactly without recomputing it (pl-attribution.h, "fast path").
+ */
+/* Value id of the head's output, or -1 when the graph has no head. */
+gint pl_executor_head_value (PlExecutor *executor);
+/* head(x) (bias TRUE) or L(x) (bias FALSE; Gemm: alpha · x op(B)) for x [N, ...sample
+ * shape of the input]: new tensor [N, ...head output]. May replace the executor's current
+ * plan (then the last forward pass is forgotten). Errors: PL_ERROR_UNSUPPORTED without a
+ * head (or a Gemm head whose C has one row per sample); shape errors as forward. */
+PlTensor *pl_executor_head_linear (PlExecutor *executor, const PlTensor *x, gboolean bias,
+                                   GError **error);
+/* The transpose Lᵀ dy for dy [N, ...head output] (a vector-Jacobian product: the input
+ * gradient of the head): new tensor [N, ...sample shape of input_like]. input_like gives
+ * the input's sample shape (its values are not read). Errors as pl_executor_head_linear,
+ * or PL_ERROR_INVALID when dy's sample shape is not the head output's. */
+PlTensor *pl_executor_head_transpose (PlExecutor *executor, const PlTensor *dy,
+                                      const PlTensor *input_like, GError **error);
+/* Forward pass with the head's output given ([N, ...head output], normally
+ * pl_executor_head_linear of input or a blend of such outputs) instead of computed: the
+ * head node is skipped. input [N, ...] selects the shapes and is stored as the input
+ * value. A following backward stops at the head's output (pl_executor_value_grad
+ * (pl_executor_head_value)); no input gradient, none for the head's parameters. */
+gboolean pl_executor_forward_head (PlExecutor *executor, const PlTensor *input,
+                                   const PlTensor *head, GError **error);
+/* The same with the head's output written by fill (first, count, head, user_data): rows
+ * first .. first + count - 1 of the head output into head (row first; count × head floats
+ * per sample). fill may be called several times, from several threads at once, on
+ * disjoint rows (chunk by chunk, just before the rest of the network runs on them, so the
+ * values are still in cache); it must not call the executor. */
+typedef void (*PlHeadFillFunc) (gint64 first, gint64 count, float *head, gpointer user_data);
+gboolean pl_executor_forward_head_func (PlExecutor *executor, const PlTensor *input,
+                                        PlHeadFillFunc fill, gpointer user_data,
+                                        GError **error);
+/* Backward pass (data gradients only) that stops at the head's output: gives
+ * pl_executor_value_grad (pl_executor_head_value) without computing the input gradient.
+ * Errors: PL_ERROR_UNSUPPORTED without a head; otherwise as pl_executor_backward. */
+gboolean pl_executor_backward_to_head (PlExecutor *executor, const PlTensor *grad_output,
+                                       GError **error);
+
 G_END_DECLS

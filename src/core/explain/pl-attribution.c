@@ -2,6 +2,7 @@
  * saliency, Gradient × Input, SmoothGrad (and SmoothGrad², VarGrad), Integrated Gradients.
  */
 #include "explain/pl-explain-private.h"
+#include "ops/pl-ops.h"
 #include "pl-error.h"
 
 #include <math.h>
@@ -412,6 +413,9 @@ pl_attribution_smoothgrad (PlExecutor *executor, const PlTensor *input, gint tar
   g_autofree double *sum = g_new0 (double, D);
   g_autofree double *sum2 = g_new0 (double, D);
   g_autoptr (gsl_rng) rng = seeded_rng (opt.seed);
+  gboolean fast = opt.variant == PL_SMOOTHGRAD && pl_fast_available (executor);
+  g_autofree double *head_sum = NULL;
+  g_autoptr (PlTensor) head_like = NULL;
 
   for (gint start = 0; start < opt.n_samples; start += chunk)
     {
@@ -425,6 +429,43 @@ pl_attribution_smoothgrad (PlExecutor *executor, const PlTensor *input, gint tar
         for (gint64 i = 0; i < D; i++)
           b->data[r * D + i] = (float) (input->data[i]
                                         + (sigma > 0 ? gsl_ran_gaussian (rng, sigma) : 0.0));
+      if (fast)
+        {
+          /* the mean needs Σ_r ∇f (x_r) = Lᵀ Σ_r g_r only (g_r: gradient at the head) */
+          if (!pl_executor_forward (executor, b, error))
+            return NULL;
+          const PlTensor *logits = pl_executor_output (executor, 0);
+          if (!check_logits (logits, cnt, target, error))
+            return NULL;
+          g_autoptr (PlTensor) go = pl_tensor_new_like (logits);
+          for (gint r = 0; r < cnt; r++)
+            go->data[(gint64) r * logits->shape[1] + target] = 1.f;
+          if (!pl_executor_backward_to_head (executor, go, error))
+            return NULL;
+          const PlTensor *g = pl_executor_value_grad (executor,
+                                                      pl_executor_head_value (executor));
+          gint64 H = g->numel / cnt;
+          if (head_sum == NULL)
+            head_sum = g_new0 (double, H);
+          for (gint r = 0; r < cnt; r++)
+            {
+              const float *restrict gr = g->data + (gint64) r * H;
+              double *restrict dst = head_sum;
+              for (gint64 j = 0; j < H; j++)
+                dst[j] += gr[j];
+            }
+          if (head_like == NULL)
+            {
+              gint64 shape[PL_TENSOR_MAX_DIMS];
+              memcpy (shape, g->shape, sizeof shape);
+              shape[0] = 1;
+              head_like = pl_tensor_new (g->ndim, shape, error);
+              if (head_like == NULL)
+                return NULL;
+            }
+          pl_progress_report (progress, (double) (start + cnt) / opt.n_samples, NULL);
+          continue;
+        }
       g_autoptr (PlTensor) g = pl_attr_gradients (executor, b, target, NULL, error);
       if (g == NULL)
         return NULL;
@@ -436,6 +477,17 @@ pl_attribution_smoothgrad (PlExecutor *executor, const PlTensor *input, gint tar
             sum2[i] += v * v;
           }
       pl_progress_report (progress, (double) (start + cnt) / opt.n_samples, NULL);
+    }
+  if (fast)
+    {
+      for (gint64 j = 0; j < head_like->numel; j++)
+        head_like->data[j] = (float) head_sum[j];
+      g_autoptr (PlTensor) gsum = pl_executor_head_transpose (executor, head_like, input, error);
+      if (gsum == NULL)
+        return NULL;
+      for (gint64 i = 0; i < D; i++)
+        sum[i] = gsum->data[i];
+      pl_fast_note ();
     }
 
   g_autoptr (PlTensor) map = pl_tensor_new_like (input);
@@ -576,6 +628,136 @@ rule_points (PlIntegrationRule rule, gint n, double **alpha_out, double **weight
   return m;
 }
 
+/* Fast path of Integrated Gradients through the model's head h (pl-explain-fast.c):
+ * h (x′ + α (x − x′)) = h (x′) + α L (x − x′) = h (x) − (1 − α) L (x − x′), so the head
+ * is evaluated three times instead of once per step, and Σ_k w_k Lᵀ g_k = Lᵀ Σ_k w_k g_k
+ * (g_k: the gradient at the head's output) needs one transpose. Returns
+ * Σ_k w_k ∇f (x_k) [input shape] or NULL. */
+typedef struct {
+  const float *h0, *h1, *hd;
+  const double *alpha;
+  gint64 H;
+} IgHeads;
+
+static void
+ig_fill (gint64 first, gint64 count, float *head, gpointer data)
+{
+  const IgHeads *ig = data;
+  for (gint64 r = 0; r < count; r++)
+    {
+      /* from the nearer end, so that α = 0 and α = 1 give h (x′) and h (x) exactly (ties
+       * of a max pool in flat regions then break as on the plain path) */
+      const double a = ig->alpha[first + r];
+      float *restrict dst = head + r * ig->H;
+      const float *restrict hd = ig->hd;
+      if (a <= 0.5)
+        {
+          const float al = (float) a, *restrict h0 = ig->h0;
+          for (gint64 j = 0; j < ig->H; j++)
+            dst[j] = h0[j] + al * hd[j];
+        }
+      else
+        {
+          const float bl = (float) (1.0 - a), *restrict h1 = ig->h1;
+          for (gint64 j = 0; j < ig->H; j++)
+            dst[j] = h1[j] - bl * hd[j];
+        }
+    }
+}
+
+/* acc[j] += Σ_r w_r g[r, j], the columns j split between threads (same order per j). */
+typedef struct {
+  double *acc;
+  const float *g;
+  const double *w;
+  gint n;
+  gint64 H;
+} IgAccumulate;
+
+static void
+ig_accumulate_part (gint part, gint n_parts, gpointer data)
+{
+  const IgAccumulate *job = data;
+  gint64 j0, j1;
+  pl_part_range (job->H, part, n_parts, &j0, &j1);
+  for (gint r = 0; r < job->n; r++)
+    {
+      const double w = job->w[r];
+      const float *restrict gr = job->g + (gint64) r * job->H;
+      double *restrict dst = job->acc;
+      for (gint64 j = j0; j < j1; j++)
+        dst[j] += w * gr[j];
+    }
+}
+
+static PlTensor *
+ig_fast_gradient_sum (PlExecutor *executor, const PlTensor *input, const PlTensor *base,
+                      gint target, const double *alpha, const double *weight, gint m,
+                      gint chunk, const PlProgress *progress, GError **error)
+{
+  g_autoptr (PlTensor) diff = pl_tensor_new_like (input);
+  for (gint64 i = 0; i < input->numel; i++)
+    diff->data[i] = input->data[i] - base->data[i];
+  g_autoptr (PlTensor) h0 = pl_executor_head_linear (executor, base, TRUE, error);
+  if (h0 == NULL)
+    return NULL;
+  g_autoptr (PlTensor) hd = pl_executor_head_linear (executor, diff, FALSE, error);
+  if (hd == NULL)
+    return NULL;
+  g_autoptr (PlTensor) h1 = pl_executor_head_linear (executor, input, TRUE, error);
+  if (h1 == NULL)
+    return NULL;
+  gint64 H = h0->numel, D = input->numel;
+  gint head_id = pl_executor_head_value (executor);
+  g_autofree double *acc = g_new0 (double, H);
+  for (gint start = 0; start < m; start += chunk)
+    {
+      if (pl_progress_cancelled (progress, error))
+        return NULL;
+      gint cnt = MIN (chunk, m - start);
+      g_autoptr (PlTensor) b = pl_attr_batch_new (input, cnt, error);
+      if (b == NULL)
+        return NULL;
+      for (gint r = 0; r < cnt; r++)
+        {
+          double al = alpha[start + r];
+          for (gint64 i = 0; i < D; i++)
+            b->data[r * D + i] = (float) (base->data[i]
+                                          + al * ((double) input->data[i] - base->data[i]));
+        }
+      IgHeads ig = { h0->data, h1->data, hd->data, alpha + start, H };
+      if (!pl_executor_forward_head_func (executor, b, ig_fill, &ig, error))
+        return NULL;
+      const PlTensor *logits = pl_executor_output (executor, 0);
+      if (logits == NULL || logits->ndim != 2 || logits->shape[0] != cnt
+          || logits->shape[1] <= target)
+        {
+          g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                       "The model's first output should be logits of shape [%d, classes]", cnt);
+          return NULL;
+        }
+      g_autoptr (PlTensor) go = pl_tensor_new_like (logits);
+      for (gint r = 0; r < cnt; r++)
+        go->data[(gint64) r * logits->shape[1] + target] = 1.f;
+      if (!pl_executor_backward (executor, go, FALSE, error))
+        return NULL;
+      const PlTensor *g = pl_executor_value_grad (executor, head_id);
+      if (g == NULL || g->numel != (gint64) cnt * H)
+        {
+          g_set_error (error, PL_ERROR, PL_ERROR_FAILED,
+                       "The gradient at the model's first layer is missing");
+          return NULL;
+        }
+      IgAccumulate job = { acc, g->data, weight + start, cnt, H };
+      pl_parallel_run (ig_accumulate_part, &job);
+      pl_progress_report (progress, (double) (start + cnt) / m, NULL);
+    }
+  g_autoptr (PlTensor) gsum = pl_tensor_new_like (h0);
+  for (gint64 j = 0; j < H; j++)
+    gsum->data[j] = (float) acc[j];
+  return pl_executor_head_transpose (executor, gsum, input, error);
+}
+
 PlAttribution *
 pl_attribution_integrated_gradients (PlExecutor *executor, const PlTensor *input, gint target,
                                      const PlIntegratedGradientsOptions *options,
@@ -677,7 +859,18 @@ pl_attribution_integrated_gradients (PlExecutor *executor, const PlTensor *input
   gint chunk = balanced_batch (m, batch);
   gint64 D = input->numel;
   g_autofree double *acc = g_new0 (double, D);
-  for (gint start = 0; start < m; start += chunk)
+  gboolean fast = pl_fast_available (executor);
+  if (fast)
+    {
+      g_autoptr (PlTensor) gsum = ig_fast_gradient_sum (executor, input, base, target, alpha,
+                                                        weight, m, chunk, progress, error);
+      if (gsum == NULL)
+        return NULL;
+      for (gint64 i = 0; i < D; i++)
+        acc[i] = gsum->data[i];
+      pl_fast_note ();
+    }
+  for (gint start = 0; start < m && !fast; start += chunk)
     {
       if (pl_progress_cancelled (progress, error))
         return NULL;

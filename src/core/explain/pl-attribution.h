@@ -350,4 +350,19 @@ PlAttribution *pl_attribution_kernel_shap_table (PlExecutor *executor, const PlT
                                                  const PlKernelShapOptions *options,
                                                  const PlProgress *progress, GError **error);
 
+/* ---- Added (speed): exact fast paths -------------------------------------------------
+ * When the model's input goes into one Conv / Gemm with constant weights (its "head",
+ * pl_executor_head_value), that layer is affine in the input and is evaluated by
+ * linearity: Integrated Gradients computes it for the baseline and for x − x′ only and
+ * applies its transpose once to the weighted sum of the gradients at its output;
+ * SmoothGrad (mean variant) transposes once too; KernelSHAP and LIME on images add
+ * precomputed per-segment responses instead of recomputing it per perturbed image.
+ * Results equal the plain path's up to float rounding (tests: 1e-5 relative). On by
+ * default; PL_NO_FAST_EXPLAIN=1 in the environment or pl_explain_set_fast (FALSE) turns
+ * them off (process-wide, for comparisons). Other models use the plain path. */
+void pl_explain_set_fast (gboolean enabled);
+gboolean pl_explain_get_fast (void);
+/* Number of explanations computed on a fast path since the start (for tests). */
+guint pl_explain_fast_uses (void);
+
 G_END_DECLS

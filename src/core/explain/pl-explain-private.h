@@ -40,3 +40,21 @@ PlTensor *pl_attr_reduce (const PlTensor *map, gboolean absolute, PlChannelReduc
 const char *pl_attr_reduce_name (PlChannelReduce reduce);
 /* Appends " key=value" to s with value as "%.6g" in the C locale. */
 void pl_attr_param_double (GString *s, const char *key, double value);
+
+/* ---- fast paths through the model's linear head (pl-explain-fast.c) ----------------- */
+/* TRUE when fast paths are on (pl_explain_get_fast) and the executor's graph has a head. */
+gboolean pl_fast_available (PlExecutor *executor);
+/* Counts one explanation computed on a fast path (pl_explain_fast_uses). */
+void pl_fast_note (void);
+/* Per-segment blends of x [1, ...] and fill (same size): segment s (labels over the last
+ * two axes, every channel) shows x or fill. NULL without error when the fast path does not
+ * apply (off, no head, too large); NULL with error on failure. */
+typedef struct _PlHeadBlend PlHeadBlend;
+PlHeadBlend *pl_head_blend_new (PlExecutor *executor, const PlTensor *x, const PlTensor *fill,
+                                const gint *labels, gint M, GError **error);
+void pl_head_blend_free (PlHeadBlend *hb);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlHeadBlend, pl_head_blend_free)
+/* f_target of each row of batch [n, ...] (the blended inputs of coalitions z [n, M], used
+ * for the shapes and stored as the input) through pl_executor_forward_head. */
+gboolean pl_head_blend_logits (PlHeadBlend *hb, const PlTensor *batch, const guint8 *z,
+                               gint target, double *values, GError **error);

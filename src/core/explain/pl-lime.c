@@ -351,8 +351,8 @@ typedef void (*MakeRow) (gint64 r, float *dst, gpointer user_data);
 
 static gboolean
 evaluate_rows (PlExecutor *executor, const PlTensor *like, gint target, gint64 n, gint batch,
-               MakeRow make, gpointer user_data, double *values, const PlProgress *progress,
-               GError **error)
+               MakeRow make, gpointer user_data, PlHeadBlend *blend, const guint8 *z, gint M,
+               double *values, const PlProgress *progress, GError **error)
 {
   gint64 D = like->numel;
   for (gint64 start = 0; start < n; start += batch)
@@ -365,7 +365,12 @@ evaluate_rows (PlExecutor *executor, const PlTensor *like, gint target, gint64 n
         return FALSE;
       for (gint64 r = 0; r < cnt; r++)
         make (start + r, b->data + r * D, user_data);
-      if (!pl_attr_logits (executor, b, target, values + start, error))
+      if (blend != NULL)
+        {
+          if (!pl_head_blend_logits (blend, b, z + start * M, target, values + start, error))
+            return FALSE;
+        }
+      else if (!pl_attr_logits (executor, b, target, values + start, error))
         return FALSE;
       pl_progress_report (progress, (double) (start + cnt) / n, NULL);
     }
@@ -473,9 +478,23 @@ pl_attribution_lime_image (PlExecutor *executor, const PlTensor *image, gint tar
   g_autofree double *values = g_new (double, n);
   ImageRows ir = { image, segmentation, z, fill, M };
   gint batch = opt.batch > 0 ? opt.batch : 64;
-  if (!evaluate_rows (executor, image, target, n, batch, make_image_row, &ir, values,
-                      progress, error))
+  g_autoptr (PlTensor) fill_image = pl_tensor_dup (image);
+  for (gint64 p = 0; p < HW; p++)
+    for (gint64 c = 0; c < C; c++)
+      fill_image->data[c * HW + p] = fill[segmentation->labels[p] * C + c];
+  GError *blend_error = NULL;
+  g_autoptr (PlHeadBlend) blend = pl_head_blend_new (executor, image, fill_image,
+                                                     segmentation->labels, M, &blend_error);
+  if (blend_error != NULL)
+    {
+      g_propagate_error (error, blend_error);
+      return NULL;
+    }
+  if (!evaluate_rows (executor, image, target, n, batch, make_image_row, &ir, blend, z, M,
+                      values, progress, error))
     return NULL;
+  if (blend != NULL)
+    pl_fast_note ();
 
   double width = opt.kernel_width > 0 ? opt.kernel_width : 0.25;
   g_autofree double *X = g_new (double, (gsize) n * M);
@@ -617,8 +636,8 @@ pl_attribution_lime_table (PlExecutor *executor, const PlTensor *row, gint targe
   g_autofree double *values = g_new (double, n);
   TableRows tr = { samples, F };
   gint batch = opt.batch > 0 ? opt.batch : 64;
-  if (!evaluate_rows (executor, row, target, n, batch, make_table_row, &tr, values, progress,
-                      error))
+  if (!evaluate_rows (executor, row, target, n, batch, make_table_row, &tr, NULL, NULL, 0,
+                      values, progress, error))
     return NULL;
 
   double width = opt.kernel_width > 0 ? opt.kernel_width : 0.75 * sqrt ((double) F);

@@ -16,6 +16,7 @@ typedef struct {
   float baseline;
   gint target;
   gint batch;
+  PlHeadBlend *blend;    /* fast path (pl-explain-fast.c), or NULL */
 } ImageGame;
 
 static gboolean
@@ -38,6 +39,23 @@ image_game_func (const guint8 *coalitions, gint n, gint M, double *values, gpoin
         if (!z[labels[p]])
           for (gint64 c = 0; c < C; c++)
             dst[c * HW + p] = game->baseline;
+    }
+  if (game->blend != NULL)
+    {
+      /* the same chunks as pl_executor_predict, each through the precomputed head */
+      gint64 D = C * HW;
+      for (gint start = 0; start < n; start += game->batch)
+        {
+          gint cnt = MIN (game->batch, n - start);
+          g_autoptr (PlTensor) chunk = pl_tensor_new (4, (gint64[]) { cnt, C, H, W }, error);
+          if (chunk == NULL)
+            return FALSE;
+          memcpy (chunk->data, batch->data + (gint64) start * D, sizeof (float) * cnt * D);
+          if (!pl_head_blend_logits (game->blend, chunk, coalitions + (gsize) start * M,
+                                     game->target, values + start, error))
+            return FALSE;
+        }
+      return TRUE;
     }
   g_autoptr (PlTensor) logits = pl_executor_predict (game->executor, batch, game->batch, NULL,
                                                      error);
@@ -93,9 +111,23 @@ pl_kernel_shap_image (PlExecutor *executor, const PlTensor *image, gint target,
     .baseline = baseline, .target = target,
     .batch = options && options->batch > 0 ? options->batch : 64,  /* 2146 coalitions: chunks that keep the plans' buffers small */
   };
+  g_autoptr (PlTensor) fill = pl_tensor_new_like (image);
+  for (gint64 i = 0; i < fill->numel; i++)
+    fill->data[i] = baseline;
+  GError *blend_error = NULL;
+  g_autoptr (PlHeadBlend) blend = pl_head_blend_new (executor, image, fill,
+                                                     segmentation->labels, M, &blend_error);
+  if (blend_error != NULL)
+    {
+      g_propagate_error (error, blend_error);
+      return NULL;
+    }
+  game.blend = blend;
   double ve = 0.0, vf = 0.0;
   PlTensor *phi = pl_kernel_shap (image_game_func, &game, M, options, &ve, &vf, progress,
                                   error);
+  if (phi != NULL && blend != NULL)
+    pl_fast_note ();
   if (phi == NULL)
     return NULL;
   if (phi0)
