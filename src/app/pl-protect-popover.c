@@ -10,6 +10,8 @@ typedef struct {
   GtkWidget *list;        /* GtkBox of GtkCheckButton (name in "layer" data) */
   GtkWidget *state;       /* what the current choice means */
   char **recommended;
+  char **defaults;        /* the unedited default: recommended, or none when protecting
+                           * them would leave no layer to prune */
   gboolean edited;
   gboolean filling;
   PlProtectChangedFunc changed;
@@ -20,6 +22,7 @@ static void
 protect_free (Protect *p)
 {
   g_strfreev (p->recommended);
+  g_strfreev (p->defaults);
   g_free (p);
 }
 
@@ -36,9 +39,13 @@ update_state (Protect *p)
   for (GtkWidget *c = gtk_widget_get_first_child (p->list); c; c = gtk_widget_get_next_sibling (c))
     n += gtk_check_button_get_active (GTK_CHECK_BUTTON (c));
   g_autofree char *text = NULL;
-  if (!p->edited)
-    text = g_strdup (_("Default: no layer protected — the slider prunes every layer in one "
-                       "ranking."));
+  if (!p->edited && n > 0)
+    text = g_strdup_printf (ngettext ("Default: %u recommended layer protected (the first "
+                                      "convolution and the final classifier); edit it here.",
+                                      "Default: %u recommended layers protected (the first "
+                                      "convolution and the final classifier); edit them here.",
+                                      n),
+                            n);
   else if (n == 0)
     text = g_strdup (_("No layer protected."));
   else
@@ -152,7 +159,9 @@ pl_protect_popover_set_graph (GtkPopover *popover, const PlGraph *graph)
   while ((c = gtk_widget_get_first_child (p->list)) != NULL)
     gtk_box_remove (GTK_BOX (p->list), c);
   g_clear_pointer (&p->recommended, g_strfreev);
+  g_clear_pointer (&p->defaults, g_strfreev);
   p->edited = FALSE;
+  /* The default (issue 5): the recommended layers, checked until the user edits. */
   if (graph != NULL)
     {
       p->recommended = pl_prune_default_protected (graph);
@@ -171,6 +180,9 @@ pl_protect_popover_set_graph (GtkPopover *popover, const PlGraph *graph)
           g_signal_connect (check, "toggled", G_CALLBACK (on_toggled), p);
           gtk_box_append (GTK_BOX (p->list), check);
         }
+      p->defaults = g_strv_length (p->recommended) < (guint) layers->n_layers
+                      ? g_strdupv (p->recommended) : g_new0 (char *, 1);
+      check_names (p, (const char *const *) p->defaults);
     }
   update_state (p);
 }
@@ -201,7 +213,7 @@ pl_protect_popover_set_protected (GtkPopover *popover, const char *const *names)
 {
   g_return_if_fail (GTK_IS_POPOVER (popover));
   Protect *p = get (popover);
-  check_names (p, names);
+  check_names (p, names ? names : (const char *const *) p->defaults);
   p->edited = names != NULL;
   update_state (p);
   if (p->changed)

@@ -5,7 +5,11 @@
  * step is the original network pruned with them, so reopening recomputes the same
  * networks), the current step, the attribution method with its parameters, the selected
  * sample and the shown view (as the first figure when it is a figure view; "model" and
- * "metrics" are not recipe figures and open on the Saliency view). */
+ * "metrics" are not recipe figures and open on the Saliency view). The window adds (session
+ * 3) a table's label column, each step's schedule (kind, steps k, fine-tuning epochs; such
+ * steps are re-run on their schedule when the session opens) and the pruning panel as it
+ * was (drop-downs, protected layers or the unedited default, schedule): the recipe's
+ * "workbench" key. */
 #pragma once
 
 #include <glib.h>

@@ -71,7 +71,8 @@ G_END_DECLS
 
 G_BEGIN_DECLS
 /* The Protected Layers popover (pl-protect-popover.h); setting the protected layers is a
- * user edit (NULL: the unedited default, nothing protected) and re-runs the preview. */
+ * user edit (NULL: the unedited default, the recommended layers: first convolution and
+ * final classifier, issue 5) and re-runs the preview. */
 void pl_window_set_protected (PlWindow *self, const char *const *names);
 GtkWidget *pl_window_get_protect_popover (PlWindow *self);
 G_END_DECLS
@@ -95,4 +96,37 @@ G_END_DECLS
 G_BEGIN_DECLS
 /* The Metrics view's figure cards (pl-metrics-figures.h; "n-figures" data), or NULL. */
 GtkWidget *pl_window_get_metrics_figures (PlWindow *self);
+G_END_DECLS
+
+G_BEGIN_DECLS
+/* Added (session 3): the state sessions restore — the table's label column (NULL: the
+ * last column), the pruning panel's drop-downs and its schedule (as the setters above). */
+const char *pl_window_get_label_column (PlWindow *self);
+void pl_window_get_pruning (PlWindow *self, guint *criterion, guint *granularity, guint *scope);
+void pl_window_get_schedule (PlWindow *self, guint *kind, gint *steps, gint *finetune_epochs);
+G_END_DECLS
+
+G_BEGIN_DECLS
+/* Added (session 3): the explanation cache (pl-window.c, "cache"): lookups that found a
+ * cached comparison, lookups that did not (a job was started), entries held (≤ 32). */
+void pl_window_explain_cache_stats (PlWindow *self, guint *hits, guint *misses, guint *entries);
+G_END_DECLS
+
+G_BEGIN_DECLS
+/* Added (session 3): widgets of the window by name, for tests and the guided tour:
+ * "sample-grid", "sparsity-scale", "criterion", "granularity", "scope", "protect",
+ * "schedule", "schedule-steps", "finetune-epochs", "apply", "history", "reference",
+ * "method", "view-switcher", "view-stack", "metrics-scroll", "metrics-box"; NULL for
+ * other names. The sample grid's key controller is named "pl-sample-keys". */
+GtkWidget *pl_window_get_widget (PlWindow *self, const char *name);
+G_END_DECLS
+
+G_BEGIN_DECLS
+/* Added (session 3): main-loop responsiveness. While enabled, a frame-clock tick callback
+ * records the longest interval between two frames while the window is busy (a job runs or
+ * is scheduled); enabling resets it. PL_MEASURE_LATENCY=1 enables it for the whole run and
+ * prints "max-main-loop-gap-ms" when the window closes; PL_TRACE_MAIN=1 prints every piece
+ * of main-thread work longer than 16 ms. */
+void pl_window_measure_latency (PlWindow *self, gboolean enable);
+double pl_window_get_max_gap_ms (PlWindow *self);
 G_END_DECLS

@@ -22,6 +22,7 @@
 #include "pl-session-io.h"
 #include "pl-dataset-io.h"
 #include "pl-protect-popover.h"
+#include "pl-tour.h"
 #include "pl-export-dialog.h"
 #include "pl-metrics-figures.h"
 #include "prune/pl-prune-schedule.h"
@@ -63,7 +64,16 @@ typedef struct {
   GPtrArray *restore_configs;     /* of PlPruneConfig * (never NULL) */
   GArray *restore_sparsities;     /* of double */
   GPtrArray *restored;            /* of PlPruneStep * */
+  GPtrArray *restore_schedules;   /* of PlPruneSchedule * or NULL (one-shot) per step */
 } Job;
+
+/* The schedule an applied step was made with (sessions save it; kinds as the panel's
+ * drop-down: 0 one-shot, 1 iterative, 2 polynomial, 3 rewind). */
+typedef struct {
+  guint kind;
+  gint steps;
+  gint epochs;
+} StepSchedule;
 
 struct _PlWindow {
   AdwApplicationWindow parent_instance;
@@ -112,6 +122,9 @@ struct _PlWindow {
   GtkStringList *reference_model;
   GtkLabel *method_info_label;
   GMenu *primary_menu;
+  GtkButton *apply_button;
+  GtkScrolledWindow *metrics_scroll;
+  GtkWidget *protect_button;      /* the Protected Layers menu button */
 
   /* owned references */
   GSettings *settings;            /* NULL when the schema is not installed */
@@ -137,9 +150,17 @@ struct _PlWindow {
   char *recovered_path;           /* an autosave to offer back, or NULL */
   guint reference;                /* history step compared with ("original" side) */
   gboolean filling_history;
+  gboolean applying_panel;        /* a session's panel settings are being restored */
+  GHashTable *step_schedules;     /* PlGraph * (a reference) of a step → StepSchedule */
+  GQueue *explain_cache;          /* of CacheEntry *, most recently used first */
+  guint cache_hits, cache_misses;
   gint64 last_tick;               /* PL_MEASURE_LATENCY: previous frame-clock tick (µs) */
   gint64 max_gap;                 /* the longest gap between ticks while busy (µs) */
   gboolean measure_latency;
+  guint latency_tick_id;          /* pl_window_measure_latency */
+  gboolean tour_shown;            /* PL_TOUR_PAGE: the tour was opened */
+  gboolean metrics_dirty;         /* the Metrics view's figures wait until it is shown */
+  gboolean model_dirty;           /* the Model view waits until it is shown */
   gboolean no_autosave;           /* PL_NO_AUTOSAVE=1 */
   PlComparison *comparison;
   PlCompareReport *report;
@@ -166,6 +187,114 @@ struct _PlWindow {
 G_DEFINE_FINAL_TYPE (PlWindow, pl_window, ADW_TYPE_APPLICATION_WINDOW)
 
 static void start_job (PlWindow *self, JobKind kind);
+static void trace_startup (const char *what);
+
+/* PL_TRACE_MAIN=1: prints main-thread work that takes longer than a frame (16 ms). */
+static gboolean trace_main = FALSE;
+#define TRACE_BEGIN gint64 trace_t0 = trace_main ? g_get_monotonic_time () : 0
+#define TRACE_END(what)                                                                   \
+  G_STMT_START {                                                                          \
+    if (trace_main && g_get_monotonic_time () - trace_t0 > 16000)                        \
+      g_printerr ("main thread: %s took %.1f ms\n", (what),                              \
+                  (g_get_monotonic_time () - trace_t0) / 1000.0);                        \
+  } G_STMT_END
+static void apply_panel (PlWindow *self, const PlRecipe *r);
+static void show_comparison (PlWindow *self);
+
+/* ------------------------------------------------------------------- cache ---- *
+ * Explanations are cached per (compared step, shown step, input, method and every
+ * parameter): the two networks are keyed by identity (the entry holds a reference to
+ * each, so a key is never reused by another network), the input by its dataset index, the
+ * parameters are every field of PlComparisonOptions (method, grid, SHAP budget, seed,
+ * baseline, top-k fraction). The class explained is the compared network's prediction for
+ * the input, so it follows from the key. At most EXPLAIN_CACHE_SIZE entries (least
+ * recently used dropped first; a comparison of a 28 × 28 image is about 40 kB); cleared
+ * when a model or dataset is loaded. The cache owns the comparisons; self->comparison
+ * points at the most recently used one. */
+
+#define EXPLAIN_CACHE_SIZE 32
+
+typedef struct {
+  PlGraph *original;
+  PlGraph *pruned;
+  gint64 index;
+  PlComparisonOptions options;
+  PlComparison *comparison;
+} CacheEntry;
+
+static void
+cache_entry_free (CacheEntry *e)
+{
+  pl_graph_unref (e->original);
+  pl_graph_unref (e->pruned);
+  pl_comparison_free (e->comparison);
+  g_free (e);
+}
+
+static gboolean
+same_options (const PlComparisonOptions *a, const PlComparisonOptions *b)
+{
+  return a->method == b->method && a->grid == b->grid && a->shap_budget == b->shap_budget &&
+         a->seed == b->seed && a->baseline == b->baseline &&
+         a->topk_fraction == b->topk_fraction;
+}
+
+static void
+pl_explain_cache_clear (PlWindow *self)
+{
+  if (self->explain_cache == NULL)
+    return;
+  CacheEntry *e;
+  while ((e = g_queue_pop_head (self->explain_cache)) != NULL)
+    {
+      if (e->comparison == self->comparison)
+        self->comparison = NULL;
+      cache_entry_free (e);
+    }
+}
+
+/* The cached comparison (moved to the front), or NULL. */
+static PlComparison *
+explain_cache_lookup (PlWindow *self, PlGraph *original, PlGraph *pruned, gint64 index,
+                      const PlComparisonOptions *options)
+{
+  for (GList *l = self->explain_cache->head; l != NULL; l = l->next)
+    {
+      CacheEntry *e = l->data;
+      if (e->original == original && e->pruned == pruned && e->index == index &&
+          same_options (&e->options, options))
+        {
+          g_queue_unlink (self->explain_cache, l);
+          g_queue_push_head_link (self->explain_cache, l);
+          self->cache_hits++;
+          return e->comparison;
+        }
+    }
+  self->cache_misses++;
+  return NULL;
+}
+
+/* Adds a computed comparison (taken) at the front; returns it. */
+static PlComparison *
+explain_cache_insert (PlWindow *self, PlGraph *original, PlGraph *pruned, gint64 index,
+                      const PlComparisonOptions *options, PlComparison *comparison)
+{
+  CacheEntry *e = g_new0 (CacheEntry, 1);
+  e->original = pl_graph_ref (original);
+  e->pruned = pl_graph_ref (pruned);
+  e->index = index;
+  e->options = *options;
+  e->comparison = comparison;
+  g_queue_push_head (self->explain_cache, e);
+  while (g_queue_get_length (self->explain_cache) > EXPLAIN_CACHE_SIZE)
+    {
+      CacheEntry *old = g_queue_pop_tail (self->explain_cache);
+      if (old->comparison == self->comparison)
+        self->comparison = NULL;
+      cache_entry_free (old);
+    }
+  return comparison;
+}
 static void show_report (PlWindow *self);
 static void update_history (PlWindow *self);
 static void update_history_actions (PlWindow *self);
@@ -248,18 +377,15 @@ comparison_options (PlWindow *self, PlComparisonOptions *options)
     options->seed = g_settings_get_uint64 (self->settings, "seed");
 }
 
-/* The pruning panel's configuration; NULL for the default (global magnitude over every
- * layer, the original behaviour). Nothing is protected: every Conv and Gemm is pruned,
- * and channel groups that cannot be removed safely are left alone. */
+/* The pruning panel's configuration (never NULL). The protected layers are the popover's
+ * checks: until the user edits them, the recommended default of issue 5 (the first
+ * convolution and the final classifier), as the CLI does. */
 static PlPruneConfig *
 prune_config (PlWindow *self, gint64 n_eval)
 {
   guint criterion = gtk_drop_down_get_selected (self->criterion_dropdown);
   guint granularity = gtk_drop_down_get_selected (self->granularity_dropdown);
   guint scope = gtk_drop_down_get_selected (self->scope_dropdown);
-  gboolean edited = pl_protect_popover_is_edited (GTK_POPOVER (self->protect_popover));
-  if (criterion == 0 && granularity == 0 && scope == 0 && !edited)
-    return NULL;
   PlPruneConfig *config = pl_prune_config_new ();
   static const PlPruneCriterion criteria[] = {
     PL_PRUNE_CRITERION_MAGNITUDE, PL_PRUNE_CRITERION_RANDOM, PL_PRUNE_CRITERION_TAYLOR,
@@ -271,9 +397,7 @@ prune_config (PlWindow *self, gint64 n_eval)
   config->criterion = criteria[MIN (criterion, G_N_ELEMENTS (criteria) - 1)];
   config->granularity = granularities[MIN (granularity, G_N_ELEMENTS (granularities) - 1)];
   config->scope = scope == 1 ? PL_PRUNE_SCOPE_LAYERWISE : PL_PRUNE_SCOPE_GLOBAL;
-  /* Nothing protected until the user edits the Protected Layers popover. */
-  g_auto (GStrv) names = edited ? pl_protect_popover_get_protected (GTK_POPOVER (self->protect_popover))
-                                : g_new0 (char *, 1);
+  g_auto (GStrv) names = pl_protect_popover_get_protected (GTK_POPOVER (self->protect_popover));
   pl_prune_config_set_protected (config, (const char *const *) names);
   /* Taylor scores on test images past the evaluation subset, so the accuracy shown is
    * not measured on the images that chose the weights. */
@@ -283,17 +407,63 @@ prune_config (PlWindow *self, gint64 n_eval)
   return config;
 }
 
+static const PlScheduleKind schedule_kinds[] = { PL_SCHEDULE_ONE_SHOT, PL_SCHEDULE_ITERATIVE,
+                                                 PL_SCHEDULE_POLYNOMIAL, PL_SCHEDULE_REWIND };
+
+/* The panel position (0 one-shot … 3 rewind) of a schedule id; 0 for unknown ids. */
+static guint
+schedule_position (const char *id)
+{
+  for (guint k = 0; id != NULL && k < G_N_ELEMENTS (schedule_kinds); k++)
+    if (g_strcmp0 (id, pl_prune_schedule_kind_id (schedule_kinds[k])) == 0)
+      return k;
+  return 0;
+}
+
+/* The schedule a session's step was applied with; NULL for one-shot without fine-tuning. */
+static PlPruneSchedule *
+recipe_step_schedule (PlWindow *self, const PlRecipeStep *rs)
+{
+  guint k = schedule_position (rs->schedule);
+  if (k == 0 && rs->finetune_epochs <= 0)
+    return NULL;
+  PlPruneSchedule *schedule = pl_prune_schedule_new (schedule_kinds[k]);
+  schedule->steps = MAX (rs->schedule_steps, 1);
+  schedule->finetune_epochs = MAX (rs->finetune_epochs, 0);
+  if (self->settings != NULL)
+    schedule->train.seed = g_settings_get_uint64 (self->settings, "seed");
+  return schedule;
+}
+
+/* Remembers the schedule step graph was made with (for sessions). */
+static void
+remember_schedule (PlWindow *self, PlGraph *graph, const PlPruneSchedule *schedule)
+{
+  if (graph == NULL)
+    return;
+  if (schedule == NULL)
+    {
+      g_hash_table_remove (self->step_schedules, graph);
+      return;
+    }
+  StepSchedule *st = g_new0 (StepSchedule, 1);
+  for (guint k = 0; k < G_N_ELEMENTS (schedule_kinds); k++)
+    if (schedule_kinds[k] == schedule->kind)
+      st->kind = k;
+  st->steps = schedule->steps;
+  st->epochs = schedule->finetune_epochs;
+  g_hash_table_insert (self->step_schedules, pl_graph_ref (graph), st);
+}
+
 /* The pruning panel's schedule; NULL for one-shot without fine-tuning (the preview). */
 static PlPruneSchedule *
 panel_schedule (PlWindow *self)
 {
-  static const PlScheduleKind kinds[] = { PL_SCHEDULE_ONE_SHOT, PL_SCHEDULE_ITERATIVE,
-                                          PL_SCHEDULE_POLYNOMIAL, PL_SCHEDULE_REWIND };
   guint k = gtk_drop_down_get_selected (self->schedule_dropdown);
   gint epochs = gtk_spin_button_get_value_as_int (self->finetune_epochs);
-  if (k >= G_N_ELEMENTS (kinds) || (k == 0 && epochs == 0))
+  if (k >= G_N_ELEMENTS (schedule_kinds) || (k == 0 && epochs == 0))
     return NULL;
-  PlPruneSchedule *schedule = pl_prune_schedule_new (kinds[k]);
+  PlPruneSchedule *schedule = pl_prune_schedule_new (schedule_kinds[k]);
   schedule->steps = gtk_spin_button_get_value_as_int (self->schedule_steps);
   schedule->finetune_epochs = epochs;
   if (self->settings != NULL)
@@ -320,7 +490,7 @@ on_schedule_changed (PlWindow *self)
 static void
 on_prune_config_changed (GtkDropDown *dropdown, GParamSpec *pspec, PlWindow *self)
 {
-  if (self->original != NULL)
+  if (self->original != NULL && !self->applying_panel)
     start_job (self, JOB_PRUNE);
 }
 
@@ -378,9 +548,31 @@ current_sparsity (PlWindow *self)
 }
 
 /* The Metrics view's figures for the compared and the shown step (and the report). */
+static void build_metrics_figures (PlWindow *self);
+
+static gboolean
+view_visible (PlWindow *self, const char *name)
+{
+  return g_strcmp0 (adw_view_stack_get_visible_child_name (self->view_stack), name) == 0;
+}
+
 static void
 refresh_metrics_figures (PlWindow *self)
 {
+  /* Hidden: build them when the view is shown (main-thread work, 20–150 ms). */
+  if (!view_visible (self, "metrics"))
+    {
+      self->metrics_dirty = TRUE;
+      return;
+    }
+  build_metrics_figures (self);
+}
+
+static void
+build_metrics_figures (PlWindow *self)
+{
+  self->metrics_dirty = FALSE;
+  TRACE_BEGIN;
   if (self->metrics_figures != NULL)
     gtk_box_remove (self->metrics_box, self->metrics_figures);
   self->metrics_figures = NULL;
@@ -391,6 +583,7 @@ refresh_metrics_figures (PlWindow *self)
       self->dataset, reference_evaluation (self), s ? s->evaluation : self->eval_original,
       reference_graph (self), shown_graph (self), self->report);
   gtk_box_append (self->metrics_box, self->metrics_figures);
+  TRACE_END ("the Metrics view's figures");
 }
 
 static void
@@ -519,6 +712,7 @@ rebuild_figures (PlWindow *self)
 {
   if (self->comparison == NULL || self->dataset == NULL)
     return;
+  TRACE_BEGIN;
   g_autofree char *model_name = g_path_get_basename (self->model_path);
   PlFigureContext ctx = {
     .model_name = model_name,
@@ -537,6 +731,7 @@ rebuild_figures (PlWindow *self)
     else
       pl_figure_view_set_figure (figure_view (self, k),
                                  pl_comparison_figure_new (k, self->comparison, &ctx));
+  TRACE_END ("building the figures");
 }
 
 static void
@@ -568,6 +763,7 @@ job_free (Job *job)
   g_clear_pointer (&job->restore_configs, g_ptr_array_unref);
   g_clear_pointer (&job->restore_sparsities, g_array_unref);
   g_clear_pointer (&job->restored, g_ptr_array_unref);
+  g_clear_pointer (&job->restore_schedules, g_ptr_array_unref);
   g_mutex_clear (&job->lock);
   g_free (job->message);
   g_free (job);
@@ -679,9 +875,28 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
             g_autofree char *msg = g_strdup_printf (_("Recomputing step %u of %u"), i + 1, n);
             job_progress ((double) i / n, msg, job);
             PlProgress sub = pl_progress_sub (&progress, (double) i / n, (double) (i + 1) / n);
-            PlPruneStep *step = pl_prune_step_run_config (
-                job->original, job->dataset, g_ptr_array_index (job->restore_configs, i),
-                g_array_index (job->restore_sparsities, double, i), job->n_eval, &sub, &error);
+            PlPruneSchedule *schedule = g_ptr_array_index (job->restore_schedules, i);
+            PlPruneStep *step = NULL;
+            if (schedule != NULL && schedule->finetune_epochs > 0 && schedule->train_data == NULL)
+              {
+                /* Fine-tuning data as the panel's schedule job loads it. */
+                PlDataset *train = job->train_split
+                                     ? pl_dataset_open (job->dataset_dir, "train", NULL, &error)
+                                     : pl_dataset_ref (job->dataset);
+                if (train == NULL)
+                  break;
+                pl_prune_schedule_set_train_data (schedule, train, job->finetune_samples);
+                pl_dataset_unref (train);
+              }
+            if (schedule != NULL)
+              step = pl_prune_step_run_schedule (
+                  job->original, job->dataset, g_ptr_array_index (job->restore_configs, i),
+                  schedule, g_array_index (job->restore_sparsities, double, i), job->n_eval,
+                  NULL, &sub, &error);
+            else
+              step = pl_prune_step_run_config (
+                  job->original, job->dataset, g_ptr_array_index (job->restore_configs, i),
+                  g_array_index (job->restore_sparsities, double, i), job->n_eval, &sub, &error);
             if (step != NULL)
               g_ptr_array_add (job->restored, step);
           }
@@ -778,11 +993,15 @@ apply_load (PlWindow *self, Job *job)
   g_clear_pointer (&self->eval_original, pl_evaluation_free);
   g_clear_pointer (&self->preview, pl_prune_step_free);
   g_clear_pointer (&self->history, pl_prune_history_free);
-  g_clear_pointer (&self->comparison, pl_comparison_free);
+  self->comparison = NULL;   /* owned by the cache, cleared below */
   self->original = g_steal_pointer (&job->loaded_graph);
   self->history = pl_prune_history_new (self->original, 0);
   self->reference = 0;
   pl_protect_popover_set_graph (GTK_POPOVER (self->protect_popover), self->original);
+  g_hash_table_remove_all (self->step_schedules);
+  pl_explain_cache_clear (self);
+  if (self->pending_recipe != NULL && self->pending_recipe->panel_set)
+    apply_panel (self, self->pending_recipe);
   self->dataset = g_steal_pointer (&job->loaded_dataset);
   self->eval_original = g_steal_pointer (&job->evaluation);
   g_free (self->model_path);
@@ -815,7 +1034,7 @@ apply_load (PlWindow *self, Job *job)
   gtk_grid_view_set_max_columns (self->sample_grid, is_table (self) ? 1 : 8);
   if (is_table (self))
     {
-      g_clear_pointer (&self->comparison, pl_comparison_free);
+      self->comparison = NULL;
       g_clear_pointer (&self->report, pl_compare_report_free);
       show_report (self);
       g_autofree char *text = g_strdup_printf (
@@ -858,12 +1077,52 @@ apply_load (PlWindow *self, Job *job)
     }
   g_clear_pointer (&self->pending_recipe, pl_recipe_free);
 
+  /* PL_TOUR_PAGE=N (the screenshot script): open the guided tour on page N once. */
+  const char *tour_page = g_getenv ("PL_TOUR_PAGE");
+  if (tour_page != NULL && !self->tour_shown)
+    {
+      self->tour_shown = TRUE;
+      pl_tour_start (self);
+      for (guint64 p = g_ascii_strtoull (tour_page, NULL, 10); p > 0; p--)
+        pl_tour_next (self);
+    }
+
   double s = self->pending_sparsity;
   set_slider (self, 100.0 * s);
   if (s > 0.0)
     start_job (self, JOB_PRUNE);
   else
     start_job (self, JOB_EXPLAIN);
+}
+
+/* The history's description of a schedule. */
+static char *
+schedule_description (const PlPruneSchedule *schedule, gboolean train_split)
+{
+  char *text = pl_prune_schedule_describe (schedule);
+  if (schedule->finetune_epochs > 0 && !train_split)
+    {
+      char *with = g_strconcat (text, _(", fine-tuned on the evaluated data"), NULL);
+      g_free (text);
+      text = with;
+    }
+  return text;
+}
+
+/* Restores the pruning panel of a session (without starting a preview). */
+static void
+apply_panel (PlWindow *self, const PlRecipe *r)
+{
+  self->applying_panel = TRUE;
+  gtk_drop_down_set_selected (self->criterion_dropdown, (guint) MAX (r->panel_criterion, 0));
+  gtk_drop_down_set_selected (self->granularity_dropdown, (guint) MAX (r->panel_granularity, 0));
+  gtk_drop_down_set_selected (self->scope_dropdown, (guint) MAX (r->panel_scope, 0));
+  pl_protect_popover_set_protected (GTK_POPOVER (self->protect_popover),
+                                    (const char *const *) r->panel_protected);
+  gtk_drop_down_set_selected (self->schedule_dropdown, schedule_position (r->panel_schedule));
+  gtk_spin_button_set_value (self->schedule_steps, MAX (r->panel_schedule_steps, 1));
+  gtk_spin_button_set_value (self->finetune_epochs, MAX (r->panel_finetune_epochs, 0));
+  self->applying_panel = FALSE;
 }
 
 /* A schedule ran: its final network becomes a new step after the current one. */
@@ -875,15 +1134,10 @@ apply_schedule (PlWindow *self, Job *job)
   g_clear_pointer (&self->preview_config, pl_prune_config_free);
   guint index = pl_prune_history_push (self->history, job->prune_config, step->target_sparsity,
                                        step->pruned);
-  g_autofree char *schedule = pl_prune_schedule_describe (job->schedule);
-  if (job->schedule->finetune_epochs > 0 && !job->train_split)
-    {
-      char *with = g_strconcat (schedule, _(", fine-tuned on the evaluated data"), NULL);
-      g_free (schedule);
-      schedule = with;
-    }
+  g_autofree char *schedule = schedule_description (job->schedule, job->train_split);
   pl_prune_history_set_info (self->history, index, job->prune_config ? job->prune_config->seed : 1,
                              schedule);
+  remember_schedule (self, step->pruned, job->schedule);
   pl_prune_history_set_metrics (self->history, index, step, (GDestroyNotify) pl_prune_step_free);
   set_slider (self, 100.0 * step->target_sparsity);
   update_metric_labels (self);
@@ -909,9 +1163,17 @@ apply_restore (PlWindow *self, Job *job)
   for (guint i = 0; i < job->restored->len; i++)
     {
       PlPruneStep *step = g_ptr_array_index (job->restored, i);
-      guint index = pl_prune_history_push (self->history,
-                                           g_ptr_array_index (job->restore_configs, i),
-                                           step->target_sparsity, step->pruned);
+      const PlPruneConfig *config = g_ptr_array_index (job->restore_configs, i);
+      const PlPruneSchedule *schedule = i < job->restore_schedules->len
+                                          ? g_ptr_array_index (job->restore_schedules, i) : NULL;
+      guint index = pl_prune_history_push (self->history, config, step->target_sparsity,
+                                           step->pruned);
+      if (schedule != NULL)
+        {
+          g_autofree char *desc = schedule_description (schedule, job->train_split);
+          pl_prune_history_set_info (self->history, index, config->seed, desc);
+        }
+      remember_schedule (self, step->pruned, schedule);
       pl_prune_history_set_metrics (self->history, index, step,
                                     (GDestroyNotify) pl_prune_step_free);
     }
@@ -924,12 +1186,25 @@ apply_restore (PlWindow *self, Job *job)
   toast (self, msg);
 }
 
+static void job_done_apply (PlWindow *self, GTask *task, Job *job);
+
 static void
 job_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   PlWindow *self = PL_WINDOW (source);
   GTask *task = G_TASK (result);
   Job *job = g_task_get_task_data (task);
+  TRACE_BEGIN;
+  job_done_apply (self, task, job);
+  static const char *const names[] = { "load", "prune", "explain", "compare", "sweep",
+                                       "restore", "schedule" };
+  g_autofree char *what = g_strdup_printf ("applying a %s job", names[job->kind]);
+  TRACE_END (what);
+}
+
+static void
+job_done_apply (PlWindow *self, GTask *task, Job *job)
+{
   g_autoptr (GError) error = NULL;
   gboolean ok = g_task_propagate_boolean (task, &error);
 
@@ -1016,21 +1291,29 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
       break;
     case JOB_EXPLAIN:
     default:
-      g_clear_pointer (&self->comparison, pl_comparison_free);
-      self->comparison = g_steal_pointer (&job->comparison);
-      rebuild_figures (self);
-      update_sample_labels (self);
-      gtk_label_set_label (self->status_label, "");
-      /* Opened on the Metrics view: compare once there is something to compare. */
-      if (self->report == NULL && self->jobs[JOB_COMPARE] == NULL &&
-          g_strcmp0 (adw_view_stack_get_visible_child_name (self->view_stack), "metrics") == 0)
-        start_job (self, JOB_COMPARE);
-      if (self->sweep == NULL && self->jobs[JOB_SWEEP] == NULL &&
-          g_strcmp0 (adw_view_stack_get_visible_child_name (self->view_stack), "sweep") == 0)
-        start_job (self, JOB_SWEEP);
+      self->comparison = explain_cache_insert (self, job->original, job->pruned, job->index,
+                                               &job->options,
+                                               g_steal_pointer (&job->comparison));
+      show_comparison (self);
       break;
     }
   update_busy (self);
+}
+
+/* Shows self->comparison (new or from the cache) in the views. */
+static void
+show_comparison (PlWindow *self)
+{
+  rebuild_figures (self);
+  update_sample_labels (self);
+  gtk_label_set_label (self->status_label, "");
+  /* Opened on the Metrics view: compare once there is something to compare. */
+  if (self->report == NULL && self->jobs[JOB_COMPARE] == NULL &&
+      g_strcmp0 (adw_view_stack_get_visible_child_name (self->view_stack), "metrics") == 0)
+    start_job (self, JOB_COMPARE);
+  if (self->sweep == NULL && self->jobs[JOB_SWEEP] == NULL &&
+      g_strcmp0 (adw_view_stack_get_visible_child_name (self->view_stack), "sweep") == 0)
+    start_job (self, JOB_SWEEP);
 }
 
 static void
@@ -1106,9 +1389,18 @@ start_job (PlWindow *self, JobKind kind)
       job->dataset = pl_dataset_ref (self->dataset);
       job->restore_configs = g_ptr_array_new_with_free_func ((GDestroyNotify) pl_prune_config_free);
       job->restore_sparsities = g_array_new (FALSE, FALSE, sizeof (double));
+      job->restore_schedules = g_ptr_array_new_with_free_func (
+          (GDestroyNotify) pl_prune_schedule_free);
+      job->dataset_dir = g_strdup (self->dataset_dir);
+      job->finetune_samples = setting_int (self, "finetune-samples", 10000);
+      job->train_split = !is_table (self) &&
+                         pl_dataset_io_classify (self->dataset_dir) == PL_PATH_DATASET &&
+                         g_file_test (self->dataset_dir, G_FILE_TEST_IS_DIR) &&
+                         dataset_has_train_split (self->dataset_dir);
       for (guint i = 0; self->pending_recipe && i < self->pending_recipe->steps->len; i++)
         {
           const PlRecipeStep *rs = g_ptr_array_index (self->pending_recipe->steps, i);
+          g_ptr_array_add (job->restore_schedules, recipe_step_schedule (self, rs));
           PlPruneConfig *c = pl_prune_config_copy (rs->config);
           /* Taylor scores on images past the evaluation subset, as the panel does. */
           if (c->criterion == PL_PRUNE_CRITERION_TAYLOR)
@@ -1134,6 +1426,18 @@ start_job (PlWindow *self, JobKind kind)
       job->dataset = pl_dataset_ref (self->dataset);
       job->index = self->selected;
       comparison_options (self, &job->options);
+      {
+        PlComparison *hit = explain_cache_lookup (self, job->original, job->pruned, job->index,
+                                                  &job->options);
+        if (hit != NULL)
+          {
+            job_free (job);
+            self->comparison = hit;
+            show_comparison (self);
+            update_busy (self);
+            return;
+          }
+      }
       break;
     }
 
@@ -1206,6 +1510,79 @@ static void
 on_index_changed (GtkAdjustment *adjustment, PlWindow *self)
 {
   pl_window_select_sample (self, (gint64) gtk_adjustment_get_value (adjustment));
+}
+
+/* Columns of the sample grid as laid out (items sharing the first item's row). */
+static guint
+grid_columns (PlWindow *self)
+{
+  GtkWidget *grid = GTK_WIDGET (self->sample_grid);
+  if (is_table (self))
+    return 1;
+  graphene_rect_t first = GRAPHENE_RECT_INIT (0, 0, 0, 0), r;
+  gboolean have_first = FALSE;
+  guint n = 0;
+  for (GtkWidget *c = gtk_widget_get_first_child (grid); c; c = gtk_widget_get_next_sibling (c))
+    {
+      if (GTK_IS_NATIVE (c) || !gtk_widget_get_visible (c) ||
+          !gtk_widget_compute_bounds (c, grid, &r) ||
+          r.size.width < 1)
+        continue;
+      if (!have_first)
+        {
+          first = r;
+          have_first = TRUE;
+        }
+      if (G_APPROX_VALUE (r.origin.y, first.origin.y, 1.0f))
+        n++;
+    }
+  return CLAMP (n, 1, 8);
+}
+
+/* Shows the selected sample: the Saliency view unless a figure view is shown. */
+static void
+on_sample_activate (GtkGridView *grid, guint position, PlWindow *self)
+{
+  pl_window_select_sample (self, position);
+  const char *view = adw_view_stack_get_visible_child_name (self->view_stack);
+  if (g_strcmp0 (view, "saliency") != 0 && g_strcmp0 (view, "features") != 0 &&
+      g_strcmp0 (view, "shap") != 0)
+    adw_view_stack_set_visible_child_name (self->view_stack, "saliency");
+}
+
+static gboolean
+on_sample_key (GtkEventControllerKey *controller, guint keyval, guint keycode,
+               GdkModifierType state, PlWindow *self)
+{
+  if (self->dataset == NULL || (state & (GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SHIFT_MASK)))
+    return FALSE;
+  gint64 n = self->dataset->n, i = MAX (self->selected, 0), cols = grid_columns (self);
+  gint64 page = cols * 5;
+  switch (keyval)
+    {
+    case GDK_KEY_Left: case GDK_KEY_KP_Left: i -= 1; break;
+    case GDK_KEY_Right: case GDK_KEY_KP_Right: i += 1; break;
+    case GDK_KEY_Up: case GDK_KEY_KP_Up: i -= cols; break;
+    case GDK_KEY_Down: case GDK_KEY_KP_Down: i += cols; break;
+    case GDK_KEY_Page_Up: case GDK_KEY_KP_Page_Up: i -= page; break;
+    case GDK_KEY_Page_Down: case GDK_KEY_KP_Page_Down: i += page; break;
+    case GDK_KEY_Home: case GDK_KEY_KP_Home: i = 0; break;
+    case GDK_KEY_End: case GDK_KEY_KP_End: i = n - 1; break;
+    case GDK_KEY_Return: case GDK_KEY_KP_Enter: case GDK_KEY_ISO_Enter: case GDK_KEY_space:
+      on_sample_activate (self->sample_grid, (guint) i, self);
+      return TRUE;
+    default:
+      return FALSE;
+    }
+  i = CLAMP (i, 0, n - 1);
+  if (i != self->selected)
+    {
+      /* As a click: selects the item, moves the keyboard focus to it and scrolls. */
+      gtk_widget_activate_action (GTK_WIDGET (self->sample_grid), "list.select-item", "(ubb)",
+                                  (guint) i, FALSE, FALSE);
+      pl_window_select_sample (self, i);
+    }
+  return TRUE;
 }
 
 static void
@@ -1886,6 +2263,32 @@ update_history_actions (PlWindow *self)
                                  self->history != NULL && pl_prune_history_can_redo (self->history));
 }
 
+/* The Model view's layers, histograms and filters (main-thread work, 20–60 ms): built
+ * when the view is shown. */
+static void
+refresh_model_view (PlWindow *self)
+{
+  if (!view_visible (self, "model"))
+    {
+      self->model_dirty = TRUE;
+      return;
+    }
+  self->model_dirty = FALSE;
+  TRACE_BEGIN;
+  pl_model_view_set_graphs (self->model_view, self->original ? reference_graph (self) : NULL,
+                            self->original ? shown_graph (self) : NULL);
+  TRACE_END ("the Model view");
+}
+
+static void
+on_view_changed (AdwViewStack *stack, GParamSpec *pspec, PlWindow *self)
+{
+  if (self->metrics_dirty && view_visible (self, "metrics"))
+    refresh_metrics_figures (self);
+  if (self->model_dirty && view_visible (self, "model"))
+    refresh_model_view (self);
+}
+
 static void
 update_history (PlWindow *self)
 {
@@ -1902,8 +2305,7 @@ update_history (PlWindow *self)
                                                 pl_prune_history_n_steps (self->history));
       gtk_menu_button_set_label (self->history_button, label);
     }
-  pl_model_view_set_graphs (self->model_view, self->original ? reference_graph (self) : NULL,
-                            self->original ? shown_graph (self) : NULL);
+  refresh_model_view (self);
   autosave (self);
 }
 
@@ -1999,11 +2401,41 @@ on_reference_changed (GtkDropDown *dropdown, GParamSpec *pspec, PlWindow *self)
 
 /* ------------------------------------------------------------- measuring ---- */
 
+/* PL_TRACE_MAIN: the frame clock's phases that take longer than 16 ms. */
+static gint64 trace_phase_t;
+static void
+on_trace_phase (GdkFrameClock *clock, gpointer phase)
+{
+  gint64 now = g_get_monotonic_time ();
+  static const char *const names[] = { "before-paint", "update", "layout", "paint",
+                                       "after-paint" };
+  if (trace_phase_t > 0 && now - trace_phase_t > 16000 && GPOINTER_TO_INT (phase) > 0)
+    g_printerr ("main thread: frame phase before %s took %.1f ms\n",
+                names[GPOINTER_TO_INT (phase)], (now - trace_phase_t) / 1000.0);
+  trace_phase_t = GPOINTER_TO_INT (phase) == 4 ? 0 : now;
+}
+
+static void
+on_map_trace (GtkWidget *widget, gpointer user_data)
+{
+  trace_startup ("window mapped");
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
+  static const char *const signals[] = { "before-paint", "update", "layout", "paint",
+                                         "after-paint" };
+  for (gint i = 0; clock != NULL && i < 5; i++)
+    g_signal_connect (clock, signals[i], G_CALLBACK (on_trace_phase), GINT_TO_POINTER (i));
+}
+
 static gboolean
 on_latency_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
 {
   PlWindow *self = PL_WINDOW (widget);
   gint64 now = g_get_monotonic_time ();
+  if (trace_main && self->last_tick > 0 && now - self->last_tick > 50000)
+    g_printerr ("main thread: %.1f ms between frames on the %s view%s\n",
+                (now - self->last_tick) / 1000.0,
+                adw_view_stack_get_visible_child_name (self->view_stack),
+                pl_window_is_busy (self) ? " (busy)" : "");
   if (self->last_tick > 0 && pl_window_is_busy (self))
     self->max_gap = MAX (self->max_gap, now - self->last_tick);
   self->last_tick = now;
@@ -2013,6 +2445,7 @@ on_latency_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
 static void
 on_first_after_paint (GdkFrameClock *clock, PlWindow *self)
 {
+  trace_startup ("first frame painted");
   g_signal_handlers_disconnect_by_func (clock, on_first_after_paint, self);
   gint64 ms = (g_get_monotonic_time () - pl_process_start_time ()) / 1000;
   g_print ("first-frame-ms %" G_GINT64_FORMAT "\n", ms);
@@ -2038,11 +2471,42 @@ session_recipe (PlWindow *self)
     return NULL;
   PlComparisonOptions options;
   comparison_options (self, &options);
-  return pl_session_io_build (self->model_path, self->model_sha256, self->dataset_dir,
-                              setting_int (self, "eval-samples", 2000), self->history,
-                              pl_prune_history_current_index (self->history), &options,
-                              self->selected,
-                              adw_view_stack_get_visible_child_name (self->view_stack));
+  PlRecipe *r = pl_session_io_build (self->model_path, self->model_sha256, self->dataset_dir,
+                                     setting_int (self, "eval-samples", 2000), self->history,
+                                     pl_prune_history_current_index (self->history), &options,
+                                     self->selected,
+                                     adw_view_stack_get_visible_child_name (self->view_stack));
+  /* The table's label column, each step's schedule and the pruning panel. */
+  r->label_column = g_strdup (self->label_column);
+  if (is_table (self))
+    {
+      g_free (r->dataset_kind);
+      r->dataset_kind = g_strdup ("csv");
+    }
+  for (guint i = 1; i < pl_prune_history_n_steps (self->history); i++)
+    {
+      const StepSchedule *st = g_hash_table_lookup (self->step_schedules,
+                                                    pl_prune_history_step (self->history, i)->graph);
+      PlRecipeStep *rs = g_ptr_array_index (r->steps, i - 1);
+      if (st == NULL)
+        continue;
+      g_free (rs->schedule);
+      rs->schedule = g_strdup (pl_prune_schedule_kind_id (schedule_kinds[st->kind]));
+      rs->schedule_steps = st->steps;
+      rs->finetune_epochs = st->epochs;
+    }
+  r->panel_set = TRUE;
+  r->panel_criterion = (gint) gtk_drop_down_get_selected (self->criterion_dropdown);
+  r->panel_granularity = (gint) gtk_drop_down_get_selected (self->granularity_dropdown);
+  r->panel_scope = (gint) gtk_drop_down_get_selected (self->scope_dropdown);
+  if (pl_protect_popover_is_edited (GTK_POPOVER (self->protect_popover)))
+    r->panel_protected = pl_protect_popover_get_protected (GTK_POPOVER (self->protect_popover));
+  guint k = gtk_drop_down_get_selected (self->schedule_dropdown);
+  r->panel_schedule = g_strdup (pl_prune_schedule_kind_id (
+      schedule_kinds[MIN (k, G_N_ELEMENTS (schedule_kinds) - 1)]));
+  r->panel_schedule_steps = gtk_spin_button_get_value_as_int (self->schedule_steps);
+  r->panel_finetune_epochs = gtk_spin_button_get_value_as_int (self->finetune_epochs);
+  return r;
 }
 
 /* Writes the session to the autosave file after every change of the history (atomic);
@@ -2103,6 +2567,8 @@ pl_window_open_session (PlWindow *self, const char *path, GError **error)
   g_free (self->dataset_dir);
   self->dataset_dir = recipe->dataset_path ? pl_recipe_resolve_path (recipe, recipe->dataset_path)
                                            : g_strdup (PL_DEFAULT_DATASET_DIR);
+  g_free (self->label_column);
+  self->label_column = g_strdup (recipe->label_column);
   if (recipe->explanations->len > 0)
     {
       PlMapMethod method = g_array_index (recipe->explanations, PlComparisonOptions, 0).method;
@@ -2194,6 +2660,12 @@ restore_autosave (GtkWidget *widget, const char *action, GVariant *param)
   g_clear_pointer (&self->recovered_path, g_free);
 }
 
+static void
+start_tour (GtkWidget *widget, const char *action, GVariant *param)
+{
+  pl_tour_start (PL_WINDOW (widget));
+}
+
 /* ------------------------------------------------------------------ object ---- */
 
 static gboolean
@@ -2226,6 +2698,7 @@ pl_window_dispose (GObject *object)
   g_clear_handle_id (&self->scroll_id, g_source_remove);
   for (gint k = 0; k < N_JOBS; k++)
     cancel_job (self, k);
+  pl_tour_close (self);
   g_signal_handlers_disconnect_by_data (adw_style_manager_get_default (), self);
   if (self->measure_latency)
     {
@@ -2257,6 +2730,9 @@ pl_window_finalize (GObject *object)
   g_clear_pointer (&self->preview_config, pl_prune_config_free);
   g_clear_pointer (&self->history, pl_prune_history_free);
   g_clear_pointer (&self->pending_recipe, pl_recipe_free);
+  g_clear_pointer (&self->step_schedules, g_hash_table_unref);
+  pl_explain_cache_clear (self);
+  g_queue_free (self->explain_cache);
   g_free (self->model_sha256);
   g_free (self->recovered_path);
   g_clear_pointer (&self->comparison, pl_comparison_free);
@@ -2278,6 +2754,13 @@ pl_window_class_init (PlWindowClass *klass)
   object_class->finalize = pl_window_finalize;
   window_class->close_request = pl_window_close_request;
 
+  /* Rendering: the target machine has no GPU, where GTK's GL renderer runs on llvmpipe
+   * (software OpenGL) and took 600–800 ms of the first frame and 200–600 ms per frame
+   * while jobs keep both cores busy (measured under Xvfb); the cairo renderer draws these
+   * figures in a few milliseconds. GTK reads GSK_RENDERER when the first window is
+   * realized, after this; a user's own GSK_RENDERER wins. */
+  if (g_getenv ("GSK_RENDERER") == NULL)
+    g_setenv ("GSK_RENDERER", "cairo", FALSE);
   g_type_ensure (PL_TYPE_FIGURE_VIEW);
   g_type_ensure (PL_TYPE_MODEL_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/prunelens/PruneLens/pl-window.ui");
@@ -2325,6 +2808,8 @@ pl_window_class_init (PlWindowClass *klass)
   BIND (reference_model);
   BIND (method_info_label);
   BIND (primary_menu);
+  BIND (apply_button);
+  BIND (metrics_scroll);
 #undef BIND
 
   gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model);
@@ -2341,6 +2826,7 @@ pl_window_class_init (PlWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.save-session", NULL, save_session_action);
   gtk_widget_class_install_action (widget_class, "win.open-session", NULL, open_session_action);
   gtk_widget_class_install_action (widget_class, "win.restore-autosave", NULL, restore_autosave);
+  gtk_widget_class_install_action (widget_class, "win.tour", NULL, start_tour);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK, "win.save-session", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.open-session", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_O, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.open-session", NULL);
@@ -2361,11 +2847,25 @@ pl_window_class_init (PlWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_3, GDK_ALT_MASK, "win.show-view", "s", "shap");
 }
 
+/* PL_TRACE_MAIN: milliseconds since main () at a step of the start-up. */
+static void
+trace_startup (const char *what)
+{
+  if (g_strcmp0 (g_getenv ("PL_TRACE_MAIN"), "1") == 0)
+    g_printerr ("start-up: %s at %.1f ms\n", what,
+                (g_get_monotonic_time () - pl_process_start_time ()) / 1000.0);
+}
+
 static void
 pl_window_init (PlWindow *self)
 {
+  trace_startup ("window init");
   gtk_widget_init_template (GTK_WIDGET (self));
+  trace_startup ("template built");
   self->selected = 0;
+  self->explain_cache = g_queue_new ();
+  self->step_schedules = g_hash_table_new_full (g_direct_hash, g_direct_equal,
+                                                (GDestroyNotify) pl_graph_unref, g_free);
 
   GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
   g_autoptr (GSettingsSchema) schema = source ? g_settings_schema_source_lookup (source, APP_ID, TRUE) : NULL;
@@ -2389,6 +2889,13 @@ pl_window_init (PlWindow *self)
   gtk_grid_view_set_factory (self->sample_grid, factory);
   g_object_unref (factory);
   g_signal_connect (self->selection, "notify::selected", G_CALLBACK (on_selection_changed), self);
+  /* Keyboard: arrows, Home / End and Page Up / Down move the selection; Enter shows it. */
+  GtkEventController *keys = gtk_event_controller_key_new ();
+  gtk_event_controller_set_name (keys, "pl-sample-keys");
+  gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+  g_signal_connect (keys, "key-pressed", G_CALLBACK (on_sample_key), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->sample_grid), keys);
+  g_signal_connect (self->sample_grid, "activate", G_CALLBACK (on_sample_activate), self);
   if (self->settings != NULL)
     {
       g_autofree char *id = g_settings_get_string (self->settings, "attribution-method");
@@ -2403,7 +2910,7 @@ pl_window_init (PlWindow *self)
   g_signal_connect (self->scope_dropdown, "notify::selected", G_CALLBACK (on_prune_config_changed), self);
   /* Protected layers: a menu button after the scope drop-down. */
   self->protect_popover = pl_protect_popover_new (on_protect_changed, self);
-  GtkWidget *protect_button = gtk_menu_button_new ();
+  GtkWidget *protect_button = self->protect_button = gtk_menu_button_new ();
   gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (protect_button), "changes-prevent-symbolic");
   gtk_menu_button_set_popover (GTK_MENU_BUTTON (protect_button), self->protect_popover);
   gtk_widget_set_tooltip_text (protect_button, _("Protected layers"));
@@ -2478,6 +2985,7 @@ pl_window_init (PlWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-figure", FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel", FALSE);
   g_signal_connect (self->history_list, "row-activated", G_CALLBACK (on_history_row_activated), self);
+  g_signal_connect (self->view_stack, "notify::visible-child-name", G_CALLBACK (on_view_changed), self);
   g_signal_connect (self->reference_dropdown, "notify::selected", G_CALLBACK (on_reference_changed), self);
   update_history (self);
   pl_export_options_load (&self->export_options, self->settings);
@@ -2497,6 +3005,9 @@ pl_window_init (PlWindow *self)
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
 
+  trace_main = g_strcmp0 (g_getenv ("PL_TRACE_MAIN"), "1") == 0;
+  if (trace_main)
+    g_signal_connect (self, "map", G_CALLBACK (on_map_trace), NULL);
   if (g_strcmp0 (g_getenv ("PL_MEASURE_LATENCY"), "1") == 0)
     {
       self->measure_latency = TRUE;
@@ -2509,6 +3020,7 @@ pl_window_init (PlWindow *self)
     }
   if (g_strcmp0 (g_getenv ("PL_NO_AUTOSAVE"), "1") == 0)
     self->no_autosave = TRUE;
+  trace_startup ("window init done");
 }
 
 PlWindow *
@@ -2740,6 +3252,13 @@ GtkWidget *
 pl_window_get_model_view (PlWindow *self)
 {
   g_return_val_if_fail (PL_IS_WINDOW (self), NULL);
+  if (self->model_dirty)
+    {
+      /* Tests and exports read it while hidden: build it now. */
+      self->model_dirty = FALSE;
+      pl_model_view_set_graphs (self->model_view, self->original ? reference_graph (self) : NULL,
+                                self->original ? shown_graph (self) : NULL);
+    }
   return GTK_WIDGET (self->model_view);
 }
 
@@ -2847,6 +3366,8 @@ GtkWidget *
 pl_window_get_metrics_figures (PlWindow *self)
 {
   g_return_val_if_fail (PL_IS_WINDOW (self), NULL);
+  if (self->metrics_dirty)
+    build_metrics_figures (self);   /* read while hidden: build them now */
   return self->metrics_figures;
 }
 
@@ -2904,4 +3425,91 @@ pl_window_get_recovered_session (PlWindow *self)
 {
   g_return_val_if_fail (PL_IS_WINDOW (self), NULL);
   return self->recovered_path;
+}
+
+const char *
+pl_window_get_label_column (PlWindow *self)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), NULL);
+  return self->label_column;
+}
+
+void
+pl_window_get_pruning (PlWindow *self, guint *criterion, guint *granularity, guint *scope)
+{
+  g_return_if_fail (PL_IS_WINDOW (self));
+  if (criterion) *criterion = gtk_drop_down_get_selected (self->criterion_dropdown);
+  if (granularity) *granularity = gtk_drop_down_get_selected (self->granularity_dropdown);
+  if (scope) *scope = gtk_drop_down_get_selected (self->scope_dropdown);
+}
+
+void
+pl_window_get_schedule (PlWindow *self, guint *kind, gint *steps, gint *finetune_epochs)
+{
+  g_return_if_fail (PL_IS_WINDOW (self));
+  if (kind) *kind = gtk_drop_down_get_selected (self->schedule_dropdown);
+  if (steps) *steps = gtk_spin_button_get_value_as_int (self->schedule_steps);
+  if (finetune_epochs) *finetune_epochs = gtk_spin_button_get_value_as_int (self->finetune_epochs);
+}
+
+void
+pl_window_explain_cache_stats (PlWindow *self, guint *hits, guint *misses, guint *entries)
+{
+  g_return_if_fail (PL_IS_WINDOW (self));
+  if (hits) *hits = self->cache_hits;
+  if (misses) *misses = self->cache_misses;
+  if (entries) *entries = g_queue_get_length (self->explain_cache);
+}
+
+GtkWidget *
+pl_window_get_widget (PlWindow *self, const char *name)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  struct { const char *name; gpointer widget; } table[] = {
+    { "sample-grid", self->sample_grid },
+    { "sparsity-scale", self->sparsity_scale },
+    { "criterion", self->criterion_dropdown },
+    { "granularity", self->granularity_dropdown },
+    { "scope", self->scope_dropdown },
+    { "protect", self->protect_button },
+    { "schedule", self->schedule_dropdown },
+    { "schedule-steps", self->schedule_steps },
+    { "finetune-epochs", self->finetune_epochs },
+    { "apply", self->apply_button },
+    { "history", self->history_button },
+    { "reference", self->reference_dropdown },
+    { "method", self->method_dropdown },
+    { "view-switcher", self->switcher_title },
+    { "view-stack", self->view_stack },
+    { "metrics-scroll", self->metrics_scroll },
+    { "metrics-box", self->metrics_box },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (table); i++)
+    if (g_str_equal (table[i].name, name))
+      return GTK_WIDGET (table[i].widget);
+  return NULL;
+}
+
+void
+pl_window_measure_latency (PlWindow *self, gboolean enable)
+{
+  g_return_if_fail (PL_IS_WINDOW (self));
+  if (enable && self->latency_tick_id == 0)
+    self->latency_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), on_latency_tick,
+                                                          NULL, NULL);
+  else if (!enable && self->latency_tick_id != 0)
+    {
+      gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->latency_tick_id);
+      self->latency_tick_id = 0;
+    }
+  self->max_gap = 0;
+  self->last_tick = 0;
+}
+
+double
+pl_window_get_max_gap_ms (PlWindow *self)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), 0.0);
+  return self->max_gap / 1000.0;
 }

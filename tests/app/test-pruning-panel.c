@@ -13,6 +13,7 @@
 #include "analysis/pl-layers.h"
 #include "onnx/pl-onnx.h"
 #include "train/pl-train.h"
+#include "session/pl-recipe.h"
 
 static char *tmp;
 static char *model_path;
@@ -59,13 +60,15 @@ START_TEST (test_protected_layers)
   GtkPopover *popover = GTK_POPOVER (pl_window_get_protect_popover (w));
   ck_assert_uint_eq (pl_protect_popover_n_layers (popover), 3);
   ck_assert (!pl_protect_popover_is_edited (popover));
-  g_auto (GStrv) none = pl_protect_popover_get_protected (popover);
-  ck_assert_uint_eq (g_strv_length (none), 0);
+  /* Default (issue 5): the recommended layers — the first Conv (none here) and the final
+   * classifier, the last Gemm (32·3 = 96 weights) — are checked before any edit. */
+  g_auto (GStrv) defaults = pl_protect_popover_get_protected (popover);
+  ck_assert_uint_eq (g_strv_length (defaults), 1);
 
-  /* Default: one global ranking over all 2400 weights. */
+  /* The other 256 + 2048 = 2304 weights are ranked: 1152 of 2400 pruned. */
   pl_window_set_sparsity (w, 0.5);
   iterate_while_busy (w, 60);
-  ck_assert_double_eq_tol (pl_window_get_achieved_sparsity (w), 1200.0 / 2400.0, 1e-9);
+  ck_assert_double_eq_tol (pl_window_get_achieved_sparsity (w), 1152.0 / 2400.0, 1e-9);
   /* The Metrics view: two confusion matrices and the per-layer sparsity. */
   GtkWidget *figs = pl_window_get_metrics_figures (w);
   ck_assert_ptr_nonnull (figs);
@@ -84,21 +87,25 @@ START_TEST (test_protected_layers)
   iterate_while_busy (w, 60);
   ck_assert_double_eq_tol (pl_window_get_achieved_sparsity (w), 176.0 / 2400.0, 1e-9);
 
-  /* Recommended = pl_prune_default_protected: the first and last Gemm here (no Conv). */
-  g_auto (GStrv) rec = pl_prune_default_protected (g);
-  pl_window_set_protected (w, (const char *const *) rec);
+  /* None: one global ranking over all 2400 weights. */
+  const char *none[] = { NULL };
+  pl_window_set_protected (w, none);
   iterate_while_busy (w, 60);
-  g_auto (GStrv) got = pl_protect_popover_get_protected (popover);
-  ck_assert_uint_eq (g_strv_length (got), g_strv_length (rec));
-  /* Only the 2048 weights of the middle layer are ranked: 1024 pruned. */
-  if (g_strv_length (rec) == 2)
-    ck_assert_double_eq_tol (pl_window_get_achieved_sparsity (w), 1024.0 / 2400.0, 1e-9);
+  ck_assert (pl_protect_popover_is_edited (popover));
+  g_auto (GStrv) cleared = pl_protect_popover_get_protected (popover);
+  ck_assert_uint_eq (g_strv_length (cleared), 0);
+  ck_assert_double_eq_tol (pl_window_get_achieved_sparsity (w), 1200.0 / 2400.0, 1e-9);
+
+  /* Recommended = pl_prune_default_protected = the default's checks. */
+  g_auto (GStrv) rec = pl_prune_default_protected (g);
+  ck_assert_uint_eq (g_strv_length (rec), 1);
+  ck_assert (g_strv_equal ((const char *const *) rec, (const char *const *) defaults));
 
   /* Back to the default. */
   pl_window_set_protected (w, NULL);
   iterate_while_busy (w, 60);
   ck_assert (!pl_protect_popover_is_edited (popover));
-  ck_assert_double_eq_tol (pl_window_get_achieved_sparsity (w), 0.5, 1e-9);
+  ck_assert_double_eq_tol (pl_window_get_achieved_sparsity (w), 1152.0 / 2400.0, 1e-9);
   pl_graph_unref (g);
   close_window (w);
 }
@@ -120,8 +127,9 @@ START_TEST (test_schedule_with_finetuning)
   const char *desc = pl_window_history_schedule (w, 1);
   ck_assert_ptr_nonnull (desc);
   ck_assert_msg (strstr (desc, "iterative") != NULL, "schedule “%s”", desc);
-  /* Masked weights stay zero through fine-tuning: the final step prunes exactly 80 %. */
-  ck_assert_double_eq_tol (pl_window_get_achieved_sparsity (w), 1920.0 / 2400.0, 1e-9);
+  /* Masked weights stay zero through fine-tuning: the final step prunes 80 % of the
+   * 2304 weights outside the protected classifier (default protection): 1843 of 2400. */
+  ck_assert_double_eq_tol (pl_window_get_achieved_sparsity (w), 1843.0 / 2400.0, 0.51 / 2400.0);
   double acc = pl_window_get_accuracy (w, TRUE);
   ck_assert (acc >= 0.0 && acc <= 1.0);
 
@@ -131,6 +139,174 @@ START_TEST (test_schedule_with_finetuning)
   ck_assert (pl_window_activate (w, "win.cancel"));
   iterate_while_busy (w, 60);
   ck_assert_uint_eq (pl_window_history_n_steps (w), 2);
+  close_window (w);
+}
+END_TEST
+
+static gboolean
+tensors_equal (const PlTensor *a, const PlTensor *b)
+{
+  return a != NULL && b != NULL && a->numel == b->numel &&
+         memcmp (a->data, b->data, (gsize) a->numel * sizeof (float)) == 0;
+}
+
+/* Sessions: the label column, the panel (drop-downs, protected layers, schedule) and each
+ * step's schedule survive a save → open round trip into a fresh window. */
+START_TEST (test_session_round_trip)
+{
+  const char *src = g_getenv ("PL_SOURCE_DIR");
+  g_autofree char *iris = g_build_filename (src, "data", "datasets", "iris.csv", NULL);
+  PlWindow *w = open_iris ();
+  pl_window_open_dataset (w, iris, "species");
+  iterate_while_busy (w, 60);
+  ck_assert (pl_window_is_table (w));
+  g_autoptr (GError) error = NULL;
+  PlGraph *g = pl_onnx_load_file (model_path, &error);
+  ck_assert_ptr_nonnull (g);
+  g_autoptr (PlLayerSparsity) layers = pl_layer_sparsity (g);
+  const char *middle[] = { layers->names[1], NULL };
+
+  /* Step 1: random, layer-wise, middle layer protected, one-shot 50 %. */
+  pl_window_set_pruning (w, 1, 0, 1);
+  pl_window_set_protected (w, middle);
+  pl_window_set_sparsity (w, 0.5);
+  iterate_while_busy (w, 60);
+  ck_assert (pl_window_activate (w, "win.apply-step"));
+  iterate_while_busy (w, 60);
+  /* Step 2: iterative, 2 steps, 1 epoch of fine-tuning, 70 %. */
+  pl_window_set_sparsity (w, 0.7);
+  iterate_while_busy (w, 60);
+  pl_window_set_schedule (w, 1, 2, 1);
+  ck_assert (pl_window_activate (w, "win.apply-step"));
+  iterate_while_busy (w, 60);
+  ck_assert_uint_eq (pl_window_history_n_steps (w), 3);
+  double sparsity = pl_window_get_achieved_sparsity (w);
+  double accuracy = pl_window_get_accuracy (w, TRUE);
+  g_autofree char *schedule = g_strdup (pl_window_history_schedule (w, 2));
+  ck_assert_ptr_nonnull (schedule);
+  /* The panel as left: polynomial, 4 steps, 2 epochs. */
+  pl_window_set_schedule (w, 2, 4, 2);
+  g_autofree char *path = g_build_filename (tmp, "round-trip.prunelens", NULL);
+  ck_assert_msg (pl_window_save_session (w, path, &error), "%s", error ? error->message : "");
+  close_window (w);
+
+  /* The file holds it all. */
+  g_autoptr (PlRecipe) r = pl_recipe_load_file (path, &error);
+  ck_assert_msg (r != NULL, "%s", error ? error->message : "");
+  ck_assert_str_eq (r->label_column, "species");
+  ck_assert_uint_eq (r->steps->len, 2);
+  const PlRecipeStep *s1 = g_ptr_array_index (r->steps, 0);
+  const PlRecipeStep *s2 = g_ptr_array_index (r->steps, 1);
+  ck_assert (s1->schedule == NULL || g_str_equal (s1->schedule, "one-shot"));
+  ck_assert_str_eq (s2->schedule, "iterative");
+  ck_assert_int_eq (s2->schedule_steps, 2);
+  ck_assert_int_eq (s2->finetune_epochs, 1);
+  ck_assert (g_strv_equal ((const char *const *) s1->config->protected_layers, middle));
+  ck_assert (r->panel_set);
+  ck_assert (g_strv_equal ((const char *const *) r->panel_protected, middle));
+  ck_assert_str_eq (r->panel_schedule, "polynomial");
+
+  /* A fresh window, other settings, then open the session. */
+  w = open_iris ();
+  pl_window_set_schedule (w, 0, 3, 0);
+  iterate_while_busy (w, 60);
+  ck_assert_msg (pl_window_open_session (w, path, &error), "%s", error ? error->message : "");
+  iterate_while_busy (w, 120);
+  ck_assert_str_eq (pl_window_get_label_column (w), "species");
+  ck_assert (pl_window_is_table (w));
+  guint crit = 9, gran = 9, scope = 9, kind = 9;
+  gint steps = 0, epochs = 0;
+  pl_window_get_pruning (w, &crit, &gran, &scope);
+  ck_assert_uint_eq (crit, 1);
+  ck_assert_uint_eq (gran, 0);
+  ck_assert_uint_eq (scope, 1);
+  GtkPopover *popover = GTK_POPOVER (pl_window_get_protect_popover (w));
+  ck_assert (pl_protect_popover_is_edited (popover));
+  g_auto (GStrv) got = pl_protect_popover_get_protected (popover);
+  ck_assert (g_strv_equal ((const char *const *) got, middle));
+  pl_window_get_schedule (w, &kind, &steps, &epochs);
+  ck_assert_uint_eq (kind, 2);
+  ck_assert_int_eq (steps, 4);
+  ck_assert_int_eq (epochs, 2);
+  ck_assert_uint_eq (pl_window_history_n_steps (w), 3);
+  ck_assert_uint_eq (pl_window_history_current (w), 2);
+  ck_assert_ptr_null (pl_window_history_schedule (w, 1));
+  ck_assert_str_eq (pl_window_history_schedule (w, 2), schedule);
+  /* The schedule was re-run: the same network (same seeds). */
+  ck_assert_double_eq_tol (pl_window_get_achieved_sparsity (w), sparsity, 1e-12);
+  ck_assert_double_eq_tol (pl_window_get_accuracy (w, TRUE), accuracy, 1e-12);
+  close_window (w);
+  pl_graph_unref (g);
+  g_unlink (path);
+}
+END_TEST
+
+/* Explanations are cached per (steps, input, method and parameters). */
+START_TEST (test_explain_cache)
+{
+  PlWindow *w = open_iris ();
+  guint h0, m0, n;
+  pl_window_explain_cache_stats (w, &h0, &m0, &n);
+  ck_assert_uint_ge (m0, 1);   /* row 0 was explained (maybe twice while loading) */
+  ck_assert_uint_eq (n, 1);
+  const PlComparison *c0 = pl_window_get_comparison (w);
+  ck_assert_ptr_nonnull (c0);
+  ck_assert_int_eq (c0->index, 0);
+
+  pl_window_select_sample (w, 5);
+  iterate_while_busy (w, 60);
+  guint h, m;
+  pl_window_explain_cache_stats (w, &h, &m, NULL);
+  ck_assert_uint_eq (h, h0);
+  ck_assert_uint_eq (m, m0 + 1);
+  const PlComparison *c5 = pl_window_get_comparison (w);
+  ck_assert_int_eq (c5->index, 5);
+  g_autoptr (PlTensor) saved = pl_tensor_dup (c5->saliency[1]);
+
+  /* Back to row 0, then to row 5: two hits, no job, the very same results. */
+  pl_window_select_sample (w, 0);
+  ck_assert (!pl_window_is_busy (w));
+  ck_assert_ptr_eq (pl_window_get_comparison (w), c0);
+  pl_window_select_sample (w, 5);
+  ck_assert (!pl_window_is_busy (w));
+  pl_window_explain_cache_stats (w, &h, &m, NULL);
+  ck_assert_uint_eq (h, h0 + 2);
+  ck_assert_uint_eq (m, m0 + 1);
+  ck_assert_ptr_eq (pl_window_get_comparison (w), c5);
+  ck_assert (tensors_equal (pl_window_get_comparison (w)->saliency[1], saved));
+
+  /* Another method is a miss; going back to saliency a hit. */
+  pl_window_set_method (w, PL_MAP_GRADIENT_X_INPUT);
+  iterate_while_busy (w, 60);
+  pl_window_explain_cache_stats (w, &h, &m, NULL);
+  ck_assert_uint_eq (m, m0 + 2);
+  ck_assert_int_eq (pl_window_get_comparison (w)->options.method, PL_MAP_GRADIENT_X_INPUT);
+  pl_window_set_method (w, PL_MAP_SALIENCY);
+  iterate_while_busy (w, 60);
+  pl_window_explain_cache_stats (w, &h, &m, NULL);
+  ck_assert_uint_eq (h, h0 + 3);
+  ck_assert_uint_eq (m, m0 + 2);
+
+  /* A pruned network is another key: a miss; undoing the preview shows the cached one. */
+  pl_window_set_sparsity (w, 0.5);
+  iterate_while_busy (w, 60);
+  pl_window_explain_cache_stats (w, &h, &m, NULL);
+  ck_assert_uint_eq (m, m0 + 3);
+  ck_assert (!tensors_equal (pl_window_get_comparison (w)->saliency[1], saved));
+  ck_assert (pl_window_activate (w, "win.undo"));
+  iterate_while_busy (w, 60);
+  pl_window_explain_cache_stats (w, &h, &m, NULL);
+  ck_assert_uint_eq (h, h0 + 4);
+  ck_assert_uint_eq (m, m0 + 3);
+  ck_assert_ptr_eq (pl_window_get_comparison (w), c5);
+
+  /* Loading the dataset again empties the cache. */
+  const char *src = g_getenv ("PL_SOURCE_DIR");
+  g_autofree char *iris = g_build_filename (src, "data", "datasets", "iris.csv", NULL);
+  pl_window_open_dataset (w, iris, NULL);
+  iterate_while_busy (w, 60);
+  pl_window_explain_cache_stats (w, &h, &m, &n);
+  ck_assert_uint_eq (n, 1);
   close_window (w);
 }
 END_TEST
@@ -161,6 +337,8 @@ main (void)
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_protected_layers);
   tcase_add_test (tc, test_schedule_with_finetuning);
+  tcase_add_test (tc, test_session_round_trip);
+  tcase_add_test (tc, test_explain_cache);
   suite_add_tcase (suite, tc);
   SRunner *runner = srunner_create (suite);
   srunner_set_fork_status (runner, CK_NOFORK);
