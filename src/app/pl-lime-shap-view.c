@@ -1,0 +1,884 @@
+/* pl-lime-shap-view.c — LIME and KernelSHAP, original | pruned, in one GTask. */
+#include "config.h"
+#include "pl-lime-shap-view.h"
+
+#include <adwaita.h>
+#include <glib/gi18n.h>
+#include <math.h>
+#include <string.h>
+#include "exec/pl-executor.h"
+#include "explain/pl-attribution.h"
+#include "explain/pl-explain.h"
+#include "pl-error.h"
+#include "pl-info-popover.h"
+
+#define DEBOUNCE_MS 300
+#define CACHE_SIZE 16
+
+enum { W_SUPERPIXELS, W_REGION_SIZE, W_REGULARIZATION, W_KERNEL_SIZE, W_MAX_DIST, W_RATIO,
+       W_SAMPLES, W_KERNEL_WIDTH, W_BUDGET, W_FILL, W_FILL_VALUE, W_SEED, N_CONTROLS };
+
+static const char *const control_names[N_CONTROLS] = {
+  "superpixels", "region-size", "regularization", "kernel-size", "max-dist", "ratio",
+  "samples", "kernel-width", "budget", "fill", "fill-value", "seed",
+};
+
+/* Everything a job needs, copied on the main thread. */
+typedef struct {
+  PlGraph *graphs[2];
+  PlTensor *input;
+  PlDataset *dataset;
+  gint target;
+  char *context;
+  gboolean table;
+  char *key;                      /* every parameter (the cache key with the inputs) */
+  PlSuperpixelOptions sp;
+  PlLimeOptions lime;
+  PlKernelShapOptions shap;
+  /* progress, written by the worker */
+  GMutex lock;
+  double fraction;
+  char *message;
+} Job;
+
+static void
+job_free (Job *job)
+{
+  for (int n = 0; n < 2; n++)
+    g_clear_pointer (&job->graphs[n], pl_graph_unref);
+  g_clear_pointer (&job->input, pl_tensor_unref);
+  g_clear_pointer (&job->dataset, pl_dataset_unref);
+  g_free (job->context);
+  g_free (job->key);
+  g_free (job->message);
+  g_mutex_clear (&job->lock);
+  g_free (job);
+}
+
+/* A computed figure and what it answers: the networks (references, so a key is never
+ * reused by another network), the input, the dataset, the class asked and every
+ * parameter. The cache owns its figures; the view shows one of them. */
+typedef struct {
+  PlGraph *graphs[2];
+  PlTensor *input;
+  PlDataset *dataset;
+  gint target;
+  char *key;
+  char *context;
+  PlLimeShapFigure *figure;
+} CacheEntry;
+
+static void
+cache_entry_free (CacheEntry *e)
+{
+  for (int n = 0; n < 2; n++)
+    pl_graph_unref (e->graphs[n]);
+  pl_tensor_unref (e->input);
+  pl_dataset_unref (e->dataset);
+  g_free (e->key);
+  g_free (e->context);
+  pl_lime_shap_figure_free (e->figure);
+  g_free (e);
+}
+
+static gboolean
+cache_entry_matches (const CacheEntry *e, const Job *job)
+{
+  return e->graphs[0] == job->graphs[0] && e->graphs[1] == job->graphs[1] &&
+         e->dataset == job->dataset && e->target == job->target &&
+         g_strcmp0 (e->key, job->key) == 0 && g_strcmp0 (e->context, job->context) == 0 &&
+         pl_tensor_same_shape (e->input, job->input) &&
+         memcmp (e->input->data, job->input->data, sizeof (float) * job->input->numel) == 0;
+}
+
+struct _PlLimeShapView {
+  GtkWidget parent_instance;
+
+  GtkWidget *box;                 /* the only child */
+  GtkWidget *controls[N_CONTROLS];
+  GtkWidget *control_boxes[N_CONTROLS];
+  GtkWidget *progress;
+  GtkWidget *cancel;
+  GtkWidget *status;
+  GtkWidget *area;
+
+  PlGraph *graphs[2];
+  PlTensor *input;
+  PlDataset *dataset;
+  gint target;
+  char *context;
+
+  PlLimeShapFigure *figure;       /* borrowed from the cache, or NULL */
+  GQueue *cache;                  /* of CacheEntry *, most recently used first */
+  guint cache_hits, cache_misses;
+  char *placeholder;
+  char *error;
+  GTask *task;                    /* the running job (a reference), or NULL */
+  Job *job;                       /* its data (owned by the task) */
+  GCancellable *cancellable;
+  guint progress_id;
+  guint debounce_id;
+  gboolean setting;
+};
+
+G_DEFINE_FINAL_TYPE (PlLimeShapView, pl_lime_shap_view, GTK_TYPE_WIDGET)
+
+static void start_job (PlLimeShapView *self);
+
+/* ---- worker ---------------------------------------------------------------------- */
+
+static void
+job_progress (double fraction, const char *message, gpointer user_data)
+{
+  Job *job = user_data;
+  g_mutex_lock (&job->lock);
+  job->fraction = fraction;
+  if (message != NULL && g_strcmp0 (message, job->message) != 0)
+    {
+      g_free (job->message);
+      job->message = g_strdup (message);
+    }
+  g_mutex_unlock (&job->lock);
+}
+
+/* Column means and population standard deviations are what LIME uses; the KernelSHAP
+ * reference row is the mean row [1, F]. */
+static PlTensor *
+column_means (const PlTensor *train)
+{
+  gint64 n = train->shape[0], F = train->shape[1];
+  PlTensor *mean = pl_tensor_new_2d (1, F);
+  for (gint64 j = 0; j < F; j++)
+    {
+      double s = 0;
+      for (gint64 i = 0; i < n; i++)
+        s += train->data[i * F + j];
+      mean->data[j] = (float) (n > 0 ? s / n : 0.0);
+    }
+  return mean;
+}
+
+static void
+fill_cell_from (PlLimeShapCell *cell, const PlTensor *values)
+{
+  cell->values = g_new (float, values->numel);
+  memcpy (cell->values, values->data, sizeof (float) * values->numel);
+}
+
+static double
+sum_values (const PlTensor *t)
+{
+  double s = 0;
+  for (gint64 i = 0; i < t->numel; i++)
+    s += t->data[i];
+  return s;
+}
+
+static char *
+format_class (const PlDataset *ds, gint k)
+{
+  if (ds != NULL && k >= 0 && k < ds->n_classes && ds->class_names != NULL)
+    return g_strdup (_(ds->class_names[k]));
+  return g_strdup_printf ("%d", k);
+}
+
+static PlLimeShapFigure *
+compute (Job *job, GCancellable *cancellable, GError **error)
+{
+  PlProgress progress;
+  pl_progress_init (&progress, job_progress, job, cancellable);
+  PlExecutor *ex[2] = { NULL, NULL };
+  PlLimeShapFigure *fig = NULL;
+  g_autoptr (PlSegmentation) seg = NULL;
+  g_autoptr (PlTensor) train = NULL, reference = NULL;
+  g_autofree char *seg_desc = NULL, *cls = NULL, *seeds = NULL, *lime_params = NULL;
+  gboolean ok = FALSE;
+
+  for (int n = 0; n < 2; n++)
+    if ((ex[n] = pl_executor_new (job->graphs[n], error)) == NULL)
+      goto out;
+  gint target = job->target;
+  if (target < 0)
+    {
+      g_autoptr (PlTensor) logits = pl_executor_predict (ex[0], job->input, 1, NULL, error);
+      if (logits == NULL)
+        goto out;
+      target = (gint) pl_tensor_argmax (logits->data, logits->numel);
+    }
+
+  if (job->table)
+    {
+      train = pl_dataset_range (job->dataset, 0, job->dataset->n, error);
+      if (train == NULL)
+        goto out;
+      reference = column_means (train);
+      fig = pl_lime_shap_figure_new ((gint) job->input->numel, 0, 0);
+      for (gint j = 0; j < fig->n_items && job->dataset->feature_names != NULL &&
+                       job->dataset->feature_names[j] != NULL; j++)
+        {
+          g_free (fig->item_names[j]);
+          fig->item_names[j] = g_strdup (job->dataset->feature_names[j]);
+        }
+      fig->top_k = MIN (fig->n_items, 12);
+    }
+  else
+    {
+      seg = pl_superpixels (job->input, &job->sp, error);
+      if (seg == NULL)
+        goto out;
+      seg_desc = pl_superpixel_options_describe (&job->sp);
+      gint H = seg->height, W = seg->width;
+      fig = pl_lime_shap_figure_new (seg->n_segments, H, W);
+      memcpy (fig->segments, seg->labels, sizeof (gint) * H * W);
+      gint64 C = job->input->shape[1];
+      for (gint p = 0; p < H * W; p++)
+        {
+          double s = 0;
+          for (gint64 c = 0; c < C; c++)
+            s += job->input->data[c * H * W + p];
+          fig->underlay[p] = (float) CLAMP (s / C, 0.0, 1.0);
+        }
+    }
+
+  for (int n = 0; n < 2; n++)
+    {
+      PlProgress p_lime = pl_progress_sub (&progress, n * 0.5, n * 0.5 + 0.25);
+      PlProgress p_shap = pl_progress_sub (&progress, n * 0.5 + 0.25, n * 0.5 + 0.5);
+      g_autoptr (PlAttribution) lime = NULL;
+      if (job->table)
+        lime = pl_attribution_lime_table (ex[n], job->input, target, train, &job->lime, &p_lime,
+                                          error);
+      else
+        lime = pl_attribution_lime_image (ex[n], job->input, target, seg, seg_desc, &job->lime,
+                                          &p_lime, error);
+      if (lime == NULL)
+        goto out;
+      PlLimeShapCell *lc = &fig->cells[0][n];
+      fill_cell_from (lc, lime->attribution);
+      lc->r2 = lime->r2;
+      lc->fx = lime->fx;
+      lc->f0 = lime->intercept;
+      if (lime_params == NULL)
+        lime_params = g_strdup (lime->parameters);
+
+      PlLimeShapCell *sc = &fig->cells[1][n];
+      if (job->table)
+        {
+          g_autoptr (PlAttribution) shap = pl_attribution_kernel_shap_table (
+              ex[n], job->input, target, reference, &job->shap, &p_shap, error);
+          if (shap == NULL)
+            goto out;
+          fill_cell_from (sc, shap->attribution);
+          sc->fx = shap->fx;
+          sc->f0 = shap->f_baseline;
+          sc->residual = sum_values (shap->attribution) - (shap->fx - shap->f_baseline);
+        }
+      else
+        {
+          double phi0 = NAN, fx = NAN;
+          g_autoptr (PlTensor) phi = pl_kernel_shap_image (ex[n], job->input, target, seg,
+                                                           job->lime.fill_value, &job->shap,
+                                                           &phi0, &fx, &p_shap, error);
+          if (phi == NULL)
+            goto out;
+          fill_cell_from (sc, phi);
+          sc->fx = fx;
+          sc->f0 = phi0;
+          sc->residual = sum_values (phi) - (fx - phi0);
+        }
+    }
+
+  fig->n_methods = 2;
+  fig->method_names[0] = g_strdup ("LIME");
+  fig->method_names[1] = g_strdup ("KernelSHAP");
+  fig->method_details[0] = g_steal_pointer (&lime_params);
+  if (job->table)
+    fig->method_details[1] = g_strdup_printf ("target=%d reference=column-means budget=%d seed=%"
+                                              G_GUINT64_FORMAT, target,
+                                              job->shap.budget > 0 ? job->shap.budget
+                                                                   : 2 * fig->n_items + 2048,
+                                              job->shap.seed);
+  else
+    fig->method_details[1] = g_strdup_printf ("target=%d %s baseline=%g budget=%d seed=%"
+                                              G_GUINT64_FORMAT, target, seg_desc,
+                                              job->lime.fill_value,
+                                              job->shap.budget > 0 ? job->shap.budget
+                                                                   : 2 * fig->n_items + 2048,
+                                              job->shap.seed);
+  fig->value_labels[0] = g_strdup (job->table ? _("LIME coefficient (logit per SD)")
+                                              : _("LIME coefficient (logit)"));
+  fig->value_labels[1] = g_strdup (_("SHAP value φ (logit)"));
+  fig->network_names[0] = g_strdup (_("original"));
+  fig->network_names[1] = g_strdup (_("pruned"));
+  cls = format_class (job->dataset, target);
+  fig->title = g_strdup_printf (job->table ? _("LIME and KernelSHAP per feature: class %s")
+                                           : _("LIME and KernelSHAP per superpixel: class %s"),
+                                cls);
+  {
+    char num[32];
+    g_snprintf (num, sizeof num, "%" G_GUINT64_FORMAT, job->lime.seed);
+    seeds = g_strdup_printf (_("seed %s"), num);
+  }
+  fig->caption = job->context != NULL && *job->context != '\0'
+                   ? g_strdup_printf ("%s · %s", job->context, seeds)
+                   : g_strdup (seeds);
+  ok = TRUE;
+
+out:
+  for (int n = 0; n < 2; n++)
+    g_clear_pointer (&ex[n], pl_executor_free);
+  if (!ok)
+    g_clear_pointer (&fig, pl_lime_shap_figure_free);
+  return fig;
+}
+
+static void
+job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  GError *error = NULL;
+  PlLimeShapFigure *fig = compute (task_data, cancellable, &error);
+  if (fig == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, fig, (GDestroyNotify) pl_lime_shap_figure_free);
+}
+
+/* ---- main thread ----------------------------------------------------------------- */
+
+static void
+set_status (PlLimeShapView *self, const char *text)
+{
+  gtk_label_set_label (GTK_LABEL (self->status), text != NULL ? text : "");
+}
+
+static gboolean
+on_progress_tick (gpointer data)
+{
+  PlLimeShapView *self = data;
+  if (self->job == NULL)
+    {
+      self->progress_id = 0;
+      return G_SOURCE_REMOVE;
+    }
+  g_mutex_lock (&self->job->lock);
+  double f = self->job->fraction;
+  g_autofree char *msg = g_strdup (self->job->message);
+  g_mutex_unlock (&self->job->lock);
+  gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), CLAMP (f, 0.0, 1.0));
+  (void) msg;
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+update_busy (PlLimeShapView *self)
+{
+  gboolean busy = self->task != NULL;
+  gtk_widget_set_visible (self->progress, busy);
+  gtk_widget_set_sensitive (self->cancel, busy);
+  if (!busy)
+    g_clear_handle_id (&self->progress_id, g_source_remove);
+}
+
+static void
+job_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  PlLimeShapView *self = PL_LIME_SHAP_VIEW (source);
+  GTask *task = G_TASK (result);
+  g_autoptr (GError) error = NULL;
+  Job *job = g_task_get_task_data (task);
+  PlLimeShapFigure *fig = g_task_propagate_pointer (task, &error);
+  if (task != self->task)
+    {
+      /* a job replaced by a newer one */
+      g_clear_pointer (&fig, pl_lime_shap_figure_free);
+      return;
+    }
+  g_clear_object (&self->task);
+  self->job = NULL;
+  g_clear_object (&self->cancellable);
+  update_busy (self);
+  if (fig != NULL)
+    {
+      CacheEntry *e = g_new0 (CacheEntry, 1);
+      for (int n = 0; n < 2; n++)
+        e->graphs[n] = pl_graph_ref (job->graphs[n]);
+      e->input = pl_tensor_ref (job->input);
+      e->dataset = pl_dataset_ref (job->dataset);
+      e->target = job->target;
+      e->key = g_strdup (job->key);
+      e->context = g_strdup (job->context);
+      e->figure = fig;
+      g_queue_push_head (self->cache, e);
+      while (g_queue_get_length (self->cache) > CACHE_SIZE)
+        cache_entry_free (g_queue_pop_tail (self->cache));
+      self->figure = fig;
+      g_clear_pointer (&self->error, g_free);
+      set_status (self, NULL);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->area),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, fig->title,
+                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, fig->caption, -1);
+    }
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    set_status (self, _("Cancelled"));
+  else
+    {
+      g_free (self->error);
+      self->error = g_strdup (error != NULL ? error->message : _("unknown error"));
+      g_autofree char *text = g_strdup_printf (_("LIME / SHAP failed: %s"), self->error);
+      set_status (self, text);
+    }
+  gtk_widget_queue_draw (self->area);
+}
+
+static double
+spin_value (PlLimeShapView *self, int i)
+{
+  return gtk_spin_button_get_value (GTK_SPIN_BUTTON (self->controls[i]));
+}
+
+static Job *
+job_new (PlLimeShapView *self)
+{
+  Job *job = g_new0 (Job, 1);
+  g_mutex_init (&job->lock);
+  for (int n = 0; n < 2; n++)
+    job->graphs[n] = pl_graph_ref (self->graphs[n]);
+  job->input = pl_tensor_ref (self->input);
+  job->dataset = pl_dataset_ref (self->dataset);
+  job->target = self->target;
+  job->context = g_strdup (self->context);
+  job->table = self->dataset->kind == PL_DATASET_TABLE;
+  pl_superpixel_options_init (&job->sp);
+  job->sp.method = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->controls[W_SUPERPIXELS])) == 1
+                     ? PL_SUPERPIXELS_QUICKSHIFT : PL_SUPERPIXELS_SLIC;
+  job->sp.region_size = (gint) spin_value (self, W_REGION_SIZE);
+  job->sp.regularization = spin_value (self, W_REGULARIZATION);
+  job->sp.kernel_size = spin_value (self, W_KERNEL_SIZE);
+  job->sp.max_dist = spin_value (self, W_MAX_DIST);
+  job->sp.ratio = spin_value (self, W_RATIO);
+  pl_lime_options_init (&job->lime);
+  job->lime.n_samples = (gint) spin_value (self, W_SAMPLES);
+  job->lime.kernel_width = spin_value (self, W_KERNEL_WIDTH);
+  job->lime.fill = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->controls[W_FILL])) == 1
+                     ? PL_LIME_FILL_VALUE : PL_LIME_FILL_MEAN;
+  job->lime.fill_value = (float) spin_value (self, W_FILL_VALUE);
+  job->lime.seed = (guint64) spin_value (self, W_SEED);
+  job->shap.budget = (gint) spin_value (self, W_BUDGET);
+  job->shap.seed = job->lime.seed;
+  job->shap.batch = 0;
+  job->key = g_strdup_printf ("%d %d %.17g %d %.17g %.17g %.17g | %d %.17g %d %.9g %" G_GUINT64_FORMAT
+                              " | %d", job->sp.method, job->sp.region_size, job->sp.regularization,
+                              job->sp.min_region_size, job->sp.kernel_size, job->sp.max_dist,
+                              job->sp.ratio, job->lime.n_samples, job->lime.kernel_width,
+                              job->lime.fill, job->lime.fill_value, job->lime.seed,
+                              job->shap.budget);
+  return job;
+}
+
+static void
+cancel_job (PlLimeShapView *self)
+{
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  /* the task finishes on its own; job_done ignores it once it is not self->task */
+  g_clear_object (&self->task);
+  self->job = NULL;
+  g_clear_object (&self->cancellable);
+  update_busy (self);
+}
+
+static void
+start_job (PlLimeShapView *self)
+{
+  g_clear_handle_id (&self->debounce_id, g_source_remove);
+  cancel_job (self);
+  if (self->input == NULL || self->graphs[0] == NULL)
+    return;
+  Job *job = job_new (self);
+  for (GList *l = self->cache->head; l != NULL; l = l->next)
+    if (cache_entry_matches (l->data, job))
+      {
+        /* computed before: shown at once */
+        g_queue_unlink (self->cache, l);
+        g_queue_push_head_link (self->cache, l);
+        self->cache_hits++;
+        self->figure = ((CacheEntry *) l->data)->figure;
+        g_clear_pointer (&self->error, g_free);
+        set_status (self, NULL);
+        gtk_widget_queue_draw (self->area);
+        job_free (job);
+        return;
+      }
+  self->cache_misses++;
+  self->cancellable = g_cancellable_new ();
+  GTask *task = g_task_new (self, self->cancellable, job_done, NULL);
+  g_task_set_source_tag (task, start_job);
+  g_task_set_task_data (task, job, (GDestroyNotify) job_free);
+  self->task = g_object_ref (task);
+  self->job = job;
+  gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), 0.0);
+  set_status (self, _("Explaining with LIME and KernelSHAP…"));
+  update_busy (self);
+  self->progress_id = g_timeout_add (100, on_progress_tick, self);
+  g_task_run_in_thread (task, job_thread);
+  g_object_unref (task);
+}
+
+static gboolean
+on_debounce (gpointer data)
+{
+  PlLimeShapView *self = data;
+  self->debounce_id = 0;
+  start_job (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+update_visibility (PlLimeShapView *self)
+{
+  gboolean table = self->dataset != NULL && self->dataset->kind == PL_DATASET_TABLE;
+  gboolean qs = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->controls[W_SUPERPIXELS])) == 1;
+  gboolean value = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->controls[W_FILL])) == 1;
+  gtk_widget_set_visible (self->control_boxes[W_SUPERPIXELS], !table);
+  gtk_widget_set_visible (self->control_boxes[W_REGION_SIZE], !table && !qs);
+  gtk_widget_set_visible (self->control_boxes[W_REGULARIZATION], !table && !qs);
+  gtk_widget_set_visible (self->control_boxes[W_KERNEL_SIZE], !table && qs);
+  gtk_widget_set_visible (self->control_boxes[W_MAX_DIST], !table && qs);
+  gtk_widget_set_visible (self->control_boxes[W_RATIO], !table && qs);
+  gtk_widget_set_visible (self->control_boxes[W_FILL], !table);
+  gtk_widget_set_visible (self->control_boxes[W_FILL_VALUE], !table && value);
+}
+
+static void
+on_control_changed (PlLimeShapView *self)
+{
+  if (self->setting)
+    return;
+  update_visibility (self);
+  if (self->input == NULL)
+    return;
+  g_clear_handle_id (&self->debounce_id, g_source_remove);
+  self->debounce_id = g_timeout_add (DEBOUNCE_MS, on_debounce, self);
+}
+
+static void
+draw_func (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer data)
+{
+  PlLimeShapView *self = data;
+  if (self->figure != NULL)
+    {
+      self->figure->dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
+      pl_lime_shap_figure_draw (cr, width, height, self->figure);
+      return;
+    }
+  const char *text = self->placeholder != NULL ? self->placeholder
+                                               : _("Select a sample to explain it");
+  GdkRGBA fg;
+  gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (area)), &fg);
+  cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.55);
+  pl_draw_text (cr, width / 2.0, height / 2.0, text, 14.0, 0.5, 0.5);
+}
+
+/* ---- construction ---------------------------------------------------------------- */
+
+static GtkWidget *
+add_control (PlLimeShapView *self, GtkWidget *flow, int index, const char *label,
+             const char *tooltip, GtkWidget *control)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *l = gtk_label_new_with_mnemonic (label);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (l), control);
+  gtk_widget_add_css_class (l, "dim-label");
+  gtk_box_append (GTK_BOX (box), l);
+  gtk_box_append (GTK_BOX (box), control);
+  gtk_widget_set_tooltip_text (box, tooltip);
+  gtk_accessible_update_relation (GTK_ACCESSIBLE (control), GTK_ACCESSIBLE_RELATION_LABELLED_BY,
+                                  l, NULL, -1);
+  gtk_flow_box_append (GTK_FLOW_BOX (flow), box);
+  /* the flow box wraps it in a child: hide that one */
+  self->control_boxes[index] = gtk_widget_get_parent (box);
+  self->controls[index] = control;
+  gtk_widget_set_name (control, control_names[index]);
+  return control;
+}
+
+static GtkWidget *
+spin (double lo, double hi, double step, double value, int digits)
+{
+  GtkWidget *s = gtk_spin_button_new_with_range (lo, hi, step);
+  gtk_spin_button_set_digits (GTK_SPIN_BUTTON (s), digits);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (s), value);
+  gtk_spin_button_set_numeric (GTK_SPIN_BUTTON (s), TRUE);
+  return s;
+}
+
+static void
+pl_lime_shap_view_init (PlLimeShapView *self)
+{
+  PlSuperpixelOptions sp;
+  PlLimeOptions lime;
+  pl_superpixel_options_init (&sp);
+  pl_lime_options_init (&lime);
+
+  self->target = -1;
+  self->cache = g_queue_new ();
+  self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  gtk_widget_set_parent (self->box, GTK_WIDGET (self));
+
+  GtkWidget *flow = gtk_flow_box_new ();
+  gtk_flow_box_set_selection_mode (GTK_FLOW_BOX (flow), GTK_SELECTION_NONE);
+  gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (flow), 12);
+  gtk_flow_box_set_column_spacing (GTK_FLOW_BOX (flow), 12);
+  gtk_flow_box_set_row_spacing (GTK_FLOW_BOX (flow), 4);
+  gtk_widget_set_margin_start (flow, 6);
+  gtk_widget_set_margin_end (flow, 6);
+  gtk_widget_set_margin_top (flow, 6);
+  gtk_box_append (GTK_BOX (self->box), flow);
+
+  const char *const sp_items[] = { _("SLIC"), _("Quickshift"), NULL };
+  add_control (self, flow, W_SUPERPIXELS, _("_Superpixels"),
+               _("How the image is cut into segments: SLIC (Achanta et al. 2012) or quickshift "
+                 "(Vedaldi & Soatto 2008); both networks and methods use the same segments"),
+               gtk_drop_down_new_from_strings (sp_items));
+  add_control (self, flow, W_REGION_SIZE, _("Region size"),
+               _("SLIC: the nominal superpixel side in pixels"),
+               spin (2, 64, 1, sp.region_size, 0));
+  add_control (self, flow, W_REGULARIZATION, _("Regularity"),
+               _("SLIC: spatial regularity (larger: more grid-like segments)"),
+               spin (0.0001, 10, 0.01, sp.regularization, 4));
+  add_control (self, flow, W_KERNEL_SIZE, _("Kernel size"),
+               _("Quickshift: σ of the density kernel in pixels"),
+               spin (0.5, 20, 0.5, sp.kernel_size, 1));
+  add_control (self, flow, W_MAX_DIST, _("Max. distance"),
+               _("Quickshift: τ, the longest link in the tree"),
+               spin (0.5, 50, 0.5, sp.max_dist, 1));
+  add_control (self, flow, W_RATIO, _("Ratio"),
+               _("Quickshift: intensity scale against space"),
+               spin (0.1, 200, 1, sp.ratio, 1));
+  add_control (self, flow, W_SAMPLES, _("LIME _samples"),
+               _("Perturbed inputs LIME fits its weighted ridge surrogate on (Ribeiro et al. "
+                 "2016); the first is the unperturbed input"),
+               spin (20, 20000, 100, lime.n_samples, 0));
+  add_control (self, flow, W_KERNEL_WIDTH, _("Kernel width"),
+               _("LIME's exponential kernel width; 0: its default (0.25 for images, 0.75 √M "
+                 "for tables)"),
+               spin (0, 100, 0.05, 0, 2));
+  add_control (self, flow, W_BUDGET, _("SHAP _budget"),
+               _("Coalitions KernelSHAP evaluates (Lundberg & Lee 2017); 0: 2M + 2048. With "
+                 "2^M − 2 or fewer, all are enumerated (exact Shapley values)"),
+               spin (0, 100000, 256, 0, 0));
+  const char *const fill_items[] = { _("Mean colour"), _("Value"), NULL };
+  add_control (self, flow, W_FILL, _("_Fill"),
+               _("How LIME hides a superpixel: its own mean colour (LIME's default) or the "
+                 "fill value. KernelSHAP always fills with the fill value (its baseline)"),
+               gtk_drop_down_new_from_strings (fill_items));
+  add_control (self, flow, W_FILL_VALUE, _("Fill value"),
+               _("The value hidden pixels take (0 = black)"), spin (-10, 10, 0.1, 0, 2));
+  add_control (self, flow, W_SEED, _("S_eed"),
+               _("Seed of LIME's samples and KernelSHAP's coalitions"), spin (0, 1e9, 1, 1, 0));
+  for (int i = 0; i < N_CONTROLS; i++)
+    {
+      const char *sig = GTK_IS_DROP_DOWN (self->controls[i]) ? "notify::selected"
+                                                             : "value-changed";
+      g_signal_connect_swapped (self->controls[i], sig, G_CALLBACK (on_control_changed), self);
+    }
+
+  GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+  gtk_widget_set_margin_start (bar, 6);
+  gtk_widget_set_margin_end (bar, 6);
+  self->status = gtk_label_new (NULL);
+  gtk_label_set_xalign (GTK_LABEL (self->status), 0.0f);
+  gtk_label_set_ellipsize (GTK_LABEL (self->status), PANGO_ELLIPSIZE_END);
+  gtk_widget_set_hexpand (self->status, TRUE);
+  gtk_widget_set_name (self->status, "status");
+  self->progress = gtk_progress_bar_new ();
+  gtk_widget_set_valign (self->progress, GTK_ALIGN_CENTER);
+  gtk_widget_set_size_request (self->progress, 160, -1);
+  gtk_widget_set_name (self->progress, "progress");
+  self->cancel = gtk_button_new_with_mnemonic (_("_Cancel"));
+  gtk_widget_set_name (self->cancel, "cancel");
+  gtk_widget_set_tooltip_text (self->cancel, _("Stop explaining with LIME and KernelSHAP"));
+  g_signal_connect_swapped (self->cancel, "clicked", G_CALLBACK (pl_lime_shap_view_cancel), self);
+  gtk_box_append (GTK_BOX (bar), self->status);
+  gtk_box_append (GTK_BOX (bar), self->progress);
+  gtk_box_append (GTK_BOX (bar), self->cancel);
+  /* what the two methods compute (the ⓘ popovers of the other views) */
+  gtk_box_append (GTK_BOX (bar), pl_info_button_new (PL_INFO_LIME));
+  gtk_box_append (GTK_BOX (bar), pl_info_button_new (PL_INFO_KERNEL_SHAP));
+  gtk_box_append (GTK_BOX (self->box), bar);
+
+  self->area = gtk_drawing_area_new ();
+  gtk_widget_set_hexpand (self->area, TRUE);
+  gtk_widget_set_vexpand (self->area, TRUE);
+  gtk_widget_set_size_request (self->area, 480, 300);
+  gtk_widget_set_name (self->area, "figure");
+  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->area), draw_func, self, NULL);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->area), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("LIME and KernelSHAP figure"), -1);
+  gtk_box_append (GTK_BOX (self->box), self->area);
+  g_signal_connect_object (adw_style_manager_get_default (), "notify::dark",
+                           G_CALLBACK (gtk_widget_queue_draw), self->area, G_CONNECT_SWAPPED);
+  update_visibility (self);
+  update_busy (self);
+}
+
+static void
+pl_lime_shap_view_dispose (GObject *object)
+{
+  PlLimeShapView *self = PL_LIME_SHAP_VIEW (object);
+  g_clear_handle_id (&self->debounce_id, g_source_remove);
+  cancel_job (self);
+  g_clear_pointer (&self->box, gtk_widget_unparent);
+  G_OBJECT_CLASS (pl_lime_shap_view_parent_class)->dispose (object);
+}
+
+static void
+pl_lime_shap_view_finalize (GObject *object)
+{
+  PlLimeShapView *self = PL_LIME_SHAP_VIEW (object);
+  for (int n = 0; n < 2; n++)
+    g_clear_pointer (&self->graphs[n], pl_graph_unref);
+  g_clear_pointer (&self->input, pl_tensor_unref);
+  g_clear_pointer (&self->dataset, pl_dataset_unref);
+  self->figure = NULL;
+  g_queue_free_full (self->cache, (GDestroyNotify) cache_entry_free);
+  g_free (self->context);
+  g_free (self->placeholder);
+  g_free (self->error);
+  G_OBJECT_CLASS (pl_lime_shap_view_parent_class)->finalize (object);
+}
+
+static void
+pl_lime_shap_view_class_init (PlLimeShapViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  object_class->dispose = pl_lime_shap_view_dispose;
+  object_class->finalize = pl_lime_shap_view_finalize;
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "limeshapview");
+}
+
+/* ---- API ------------------------------------------------------------------------- */
+
+GtkWidget *
+pl_lime_shap_view_new (void)
+{
+  return g_object_new (PL_TYPE_LIME_SHAP_VIEW, NULL);
+}
+
+void
+pl_lime_shap_view_set_input (PlLimeShapView *self, PlGraph *original, PlGraph *pruned,
+                             const PlTensor *input, gint target, PlDataset *dataset,
+                             const char *context)
+{
+  g_return_if_fail (PL_IS_LIME_SHAP_VIEW (self));
+  g_return_if_fail (original != NULL && input != NULL && dataset != NULL);
+  if (pruned == NULL)
+    pruned = original;
+  /* The same question again (e.g. the view shown once more): keep the answer. */
+  if ((self->figure != NULL || self->task != NULL) && self->graphs[0] == original &&
+      self->graphs[1] == pruned && self->dataset == dataset && self->target == target &&
+      self->input != NULL && pl_tensor_same_shape (self->input, input) &&
+      memcmp (self->input->data, input->data, sizeof (float) * input->numel) == 0 &&
+      g_strcmp0 (self->context, context) == 0)
+    return;
+  PlGraph *g[2] = { pl_graph_ref (original), pl_graph_ref (pruned) };
+  for (int n = 0; n < 2; n++)
+    {
+      g_clear_pointer (&self->graphs[n], pl_graph_unref);
+      self->graphs[n] = g[n];
+    }
+  PlTensor *copy = pl_tensor_dup (input);
+  g_clear_pointer (&self->input, pl_tensor_unref);
+  self->input = copy;
+  PlDataset *ds = pl_dataset_ref (dataset);
+  g_clear_pointer (&self->dataset, pl_dataset_unref);
+  self->dataset = ds;
+  self->target = target;
+  g_free (self->context);
+  self->context = g_strdup (context);
+  update_visibility (self);
+  start_job (self);
+}
+
+void
+pl_lime_shap_view_clear (PlLimeShapView *self, const char *placeholder)
+{
+  g_return_if_fail (PL_IS_LIME_SHAP_VIEW (self));
+  g_clear_handle_id (&self->debounce_id, g_source_remove);
+  cancel_job (self);
+  for (int n = 0; n < 2; n++)
+    g_clear_pointer (&self->graphs[n], pl_graph_unref);
+  g_clear_pointer (&self->input, pl_tensor_unref);
+  self->figure = NULL;
+  g_clear_pointer (&self->error, g_free);
+  g_free (self->placeholder);
+  self->placeholder = g_strdup (placeholder);
+  set_status (self, NULL);
+  gtk_widget_queue_draw (self->area);
+}
+
+void
+pl_lime_shap_view_cancel (PlLimeShapView *self)
+{
+  g_return_if_fail (PL_IS_LIME_SHAP_VIEW (self));
+  gboolean was = self->task != NULL || self->debounce_id != 0;
+  g_clear_handle_id (&self->debounce_id, g_source_remove);
+  cancel_job (self);
+  if (was)
+    set_status (self, _("Cancelled"));
+}
+
+gboolean
+pl_lime_shap_view_is_busy (PlLimeShapView *self)
+{
+  g_return_val_if_fail (PL_IS_LIME_SHAP_VIEW (self), FALSE);
+  return self->task != NULL || self->debounce_id != 0;
+}
+
+const PlLimeShapFigure *
+pl_lime_shap_view_get_figure (PlLimeShapView *self)
+{
+  g_return_val_if_fail (PL_IS_LIME_SHAP_VIEW (self), NULL);
+  return self->figure;
+}
+
+const char *
+pl_lime_shap_view_get_error (PlLimeShapView *self)
+{
+  g_return_val_if_fail (PL_IS_LIME_SHAP_VIEW (self), NULL);
+  return self->error;
+}
+
+GtkWidget *
+pl_lime_shap_view_get_widget (PlLimeShapView *self, const char *name)
+{
+  g_return_val_if_fail (PL_IS_LIME_SHAP_VIEW (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  for (int i = 0; i < N_CONTROLS; i++)
+    if (g_str_equal (name, control_names[i]))
+      return self->controls[i];
+  if (g_str_equal (name, "progress"))
+    return self->progress;
+  if (g_str_equal (name, "cancel"))
+    return self->cancel;
+  if (g_str_equal (name, "status"))
+    return self->status;
+  if (g_str_equal (name, "figure"))
+    return self->area;
+  return NULL;
+}
+
+void
+pl_lime_shap_view_cache_stats (PlLimeShapView *self, guint *hits, guint *misses,
+                               guint *entries)
+{
+  g_return_if_fail (PL_IS_LIME_SHAP_VIEW (self));
+  if (hits != NULL)
+    *hits = self->cache_hits;
+  if (misses != NULL)
+    *misses = self->cache_misses;
+  if (entries != NULL)
+    *entries = g_queue_get_length (self->cache);
+}

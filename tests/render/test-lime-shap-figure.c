@@ -1,0 +1,403 @@
+/* test-lime-shap-figure.c — the LIME / KernelSHAP figure (pl-lime-shap-figure.h) from fixed
+ * data: the top-k segments and their order, the cell summaries (R², completeness residual),
+ * colours in the expected regions of the maps and bars, a golden PNG (PL_UPDATE_GOLDEN=1
+ * rewrites tests/render/golden/lime-shap*.png), and the text layout: every text item inside
+ * the figure, none overlapping another, at 12, 20 and 30 cm. */
+#include <check.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "pl-lime-shap-figure.h"
+#include "pl-render-private.h"
+
+const char *__lsan_default_suppressions (void);
+const char *
+__lsan_default_suppressions (void)
+{
+  return "leak:libfontconfig.so\n";
+}
+
+#define S 16   /* image side; 4 × 4 segments of 4 × 4 pixels */
+
+/* Segment j of the grid = (r / 4) * 4 + c / 4. Values: LIME original v_j = (j − 7.5) / 4
+ * (largest |v|: s0 = −1.875, s15 = +1.875, then s1 = −1.625, s14 = +1.625, …); pruned:
+ * the same with s15 zeroed. SHAP original: 2 for s5, −3 for s10, 0.5 for s0, 0 else. */
+static PlLimeShapFigure *
+make_image_figure (gboolean long_labels)
+{
+  PlLimeShapFigure *f = pl_lime_shap_figure_new (16, S, S);
+  for (gint r = 0; r < S; r++)
+    for (gint c = 0; c < S; c++) {
+      f->segments[r * S + c] = (r / 4) * 4 + c / 4;
+      f->underlay[r * S + c] = (float) (hypot (c - 7.5, r - 7.5) < 6.0 ? 0.8 : 0.15);
+    }
+  f->n_methods = 2;
+  f->title = g_strdup (long_labels ? "LIME and KernelSHAP of test image #12 — a long title "
+                                     "that has to wrap 长标题"
+                                   : "LIME and KernelSHAP of test image #12");
+  f->caption = g_strdup ("fashion-cnn.onnx · Fashion-MNIST test · class Ankle boot · "
+                         "90 % sparsity · seed 1");
+  f->method_names[0] = g_strdup ("LIME");
+  f->method_names[1] = g_strdup ("KernelSHAP");
+  f->method_details[0] = g_strdup ("superpixels=slic region-size=4 regularization=0.01 "
+                                   "min-region-size=4 samples=1000 kernel-width=0.25 fill=mean "
+                                   "seed=1");
+  f->method_details[1] = g_strdup ("budget=2080 baseline=0 seed=1");
+  f->value_labels[0] = g_strdup ("coefficient (logit)");
+  f->value_labels[1] = g_strdup ("φ (logit)");
+  f->network_names[0] = g_strdup ("original");
+  f->network_names[1] = g_strdup (long_labels ? "pruned 90 % 剪枝后的网络" : "pruned");
+  for (gint n = 0; n < 2; n++) {
+    PlLimeShapCell *lime = &f->cells[0][n], *shap = &f->cells[1][n];
+    lime->values = g_new0 (float, 16);
+    shap->values = g_new0 (float, 16);
+    for (gint j = 0; j < 16; j++)
+      lime->values[j] = (float) ((j - 7.5) / 4.0);
+    if (n == 1)
+      lime->values[15] = 0.0f;
+    shap->values[5] = 2.0f;
+    shap->values[10] = -3.0f;
+    shap->values[0] = 0.5f;
+    lime->r2 = n == 0 ? 0.873 : 0.612;
+    lime->fx = 5.25;
+    shap->fx = 5.25;
+    shap->f0 = 1.0;
+    shap->residual = n == 0 ? 1.5e-7 : -2.5e-7;
+  }
+  if (long_labels)
+    for (gint j = 0; j < 16; j++) {
+      g_free (f->item_names[j]);
+      f->item_names[j] = g_strdup_printf ("segment %d 区域", j);
+    }
+  return f;
+}
+
+static PlLimeShapFigure *
+make_table_figure (void)
+{
+  PlLimeShapFigure *f = pl_lime_shap_figure_new (5, 0, 0);
+  const char *names[5] = { "sepal length", "sepal width", "petal length", "petal width",
+                           "noise" };
+  for (gint j = 0; j < 5; j++) {
+    g_free (f->item_names[j]);
+    f->item_names[j] = g_strdup (names[j]);
+  }
+  f->n_methods = 2;
+  f->title = g_strdup ("LIME and KernelSHAP of row #3");
+  f->method_names[0] = g_strdup ("LIME");
+  f->method_names[1] = g_strdup ("KernelSHAP");
+  f->value_labels[0] = g_strdup ("coefficient (logit per SD)");
+  f->value_labels[1] = g_strdup ("φ (logit)");
+  const float v[5] = { 0.2f, -0.1f, 1.5f, -2.0f, 0.0f };
+  for (gint m = 0; m < 2; m++)
+    for (gint n = 0; n < 2; n++) {
+      PlLimeShapCell *c = &f->cells[m][n];
+      c->values = g_memdup2 (v, sizeof v);
+      if (m == 0)
+        c->r2 = 0.95;
+      else
+        c->residual = 0.0;
+    }
+  return f;
+}
+
+START_TEST (test_top_items)
+{
+  g_autoptr (PlLimeShapFigure) f = make_image_figure (FALSE);
+  gint items[32];
+  f->top_k = 4;
+  ck_assert_int_eq (pl_lime_shap_figure_top_items (f, 0, items, 32), 4);
+  /* |v| ties broken by the lower id: s0 (1.875) s15 (1.875) s1 s14 */
+  ck_assert_int_eq (items[0], 0);
+  ck_assert_int_eq (items[1], 15);
+  ck_assert_int_eq (items[2], 1);
+  ck_assert_int_eq (items[3], 14);
+  ck_assert_int_eq (pl_lime_shap_figure_top_items (f, 1, items, 32), 4);
+  ck_assert_int_eq (items[0], 10);
+  ck_assert_int_eq (items[1], 5);
+  ck_assert_int_eq (items[2], 0);
+  ck_assert_int_eq (items[3], 1);   /* zeros: lowest id first */
+  /* the original network chooses: the same ids although the pruned one has s15 = 0 */
+  f->top_k = 0;   /* default 8 */
+  ck_assert_int_eq (pl_lime_shap_figure_top_items (f, 0, items, 32), 8);
+  ck_assert_int_eq (pl_lime_shap_figure_top_items (f, 0, items, 2), 2);
+  ck_assert_int_eq (pl_lime_shap_figure_top_items (f, 2, items, 32), 0);   /* no such row */
+  /* without an original cell, the pruned one chooses */
+  g_clear_pointer (&f->cells[0][0].values, g_free);
+  f->top_k = 1;
+  ck_assert_int_eq (pl_lime_shap_figure_top_items (f, 0, items, 32), 1);
+  ck_assert_int_eq (items[0], 0);   /* s0 = −1.875 > s14 = 1.625 */
+}
+END_TEST
+
+START_TEST (test_summaries)
+{
+  PlLimeShapCell c = { NULL, 0.8734, NAN, NAN, NAN };
+  g_autofree char *a = pl_lime_shap_cell_summary (&c);
+  ck_assert_str_eq (a, "surrogate R² = 0.873");
+  c.r2 = NAN;
+  c.residual = -2.5e-7;
+  g_autofree char *b = pl_lime_shap_cell_summary (&c);
+  ck_assert_str_eq (b, "Σφ − (f(x) − φ₀) = −2.5e-07");
+  c.residual = NAN;
+  ck_assert_ptr_null (pl_lime_shap_cell_summary (&c));
+}
+END_TEST
+
+static guint32
+pixel (cairo_surface_t *s, double x, double y)
+{
+  const guint8 *d = cairo_image_surface_get_data (s);
+  int stride = cairo_image_surface_get_stride (s);
+  return ((const guint32 *) (d + (int) y * stride))[(int) x];
+}
+
+#define R(p) (((p) >> 16) & 0xff)
+#define G(p) (((p) >> 8) & 0xff)
+#define B(p) ((p) & 0xff)
+
+START_TEST (test_regions)
+{
+  g_autoptr (PlLimeShapFigure) f = make_image_figure (FALSE);
+  const int W = 1100, H = 700;
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, W, H);
+  cairo_t *cr = cairo_create (s);
+  pl_lime_shap_figure_draw (cr, W, H, f);
+  cairo_surface_flush (s);
+  double rect[4], bars[4];
+  for (gint m = 0; m < 2; m++)
+    for (gint n = 0; n < 2; n++) {
+      ck_assert (pl_lime_shap_figure_panel_rect (cr, W, H, f, m, n, FALSE, rect));
+      ck_assert (pl_lime_shap_figure_panel_rect (cr, W, H, f, m, n, TRUE, bars));
+      ck_assert_double_gt (rect[2], 60);
+      ck_assert_double_eq_tol (rect[2], rect[3], 1e-9);   /* square map */
+      ck_assert_double_le (rect[0] + rect[2], bars[0]);   /* map left of its bars */
+      ck_assert_double_gt (bars[2], 100);
+      ck_assert_double_le (bars[0] + bars[2], W);
+      /* network 1 right of network 0, method 1 below method 0 */
+      if (n == 1) {
+        double r0[4];
+        ck_assert (pl_lime_shap_figure_panel_rect (cr, W, H, f, m, 0, TRUE, r0));
+        ck_assert_double_lt (r0[0] + r0[2], rect[0]);
+      }
+      if (m == 1) {
+        double r0[4];
+        ck_assert (pl_lime_shap_figure_panel_rect (cr, W, H, f, 0, n, FALSE, r0));
+        ck_assert_double_lt (r0[1] + r0[3], rect[1]);
+      }
+    }
+  ck_assert (!pl_lime_shap_figure_panel_rect (cr, W, H, f, 2, 0, FALSE, rect));
+  /* LIME original: segment 15 (bottom right, +1.875 = the row's maximum) is red, segment
+   * 0 (top left, −1.875) blue; in the pruned map segment 15 is 0: grey underlay only. */
+  ck_assert (pl_lime_shap_figure_panel_rect (cr, W, H, f, 0, 0, FALSE, rect));
+  double cell = rect[2] / S;
+  guint32 p15 = pixel (s, rect[0] + 13.5 * cell, rect[1] + 13.5 * cell);
+  guint32 p0 = pixel (s, rect[0] + 1.5 * cell, rect[1] + 1.5 * cell);
+  ck_assert_msg (R (p15) > B (p15) + 30 && R (p15) > G (p15) + 30, "segment 15 not red: %08x", p15);
+  ck_assert_msg (B (p0) > R (p0) + 30 && B (p0) > G (p0), "segment 0 not blue: %08x", p0);
+  ck_assert (pl_lime_shap_figure_panel_rect (cr, W, H, f, 0, 1, FALSE, rect));
+  guint32 q15 = pixel (s, rect[0] + 13.5 * cell, rect[1] + 13.5 * cell);
+  ck_assert_msg (abs ((int) R (q15) - (int) B (q15)) < 12, "pruned segment 15 not grey: %08x",
+                 q15);
+  /* KernelSHAP original: the top bar is s10 (−3): a blue bar left of the zero line */
+  ck_assert (pl_lime_shap_figure_panel_rect (cr, W, H, f, 1, 0, TRUE, bars));
+  gint blue_left = 0, red = 0;
+  double y_first = bars[1] + 0.5 * (bars[3] - 1.4 * 0.8 * 10) / 8;   /* about the first row */
+  for (double x = bars[0]; x < bars[0] + bars[2]; x += 1) {
+    guint32 p = pixel (s, x, y_first);
+    if (B (p) > R (p) + 80)
+      blue_left++;
+    if (R (p) > B (p) + 80)
+      red++;
+  }
+  ck_assert_int_gt (blue_left, 20);
+  ck_assert_int_eq (red, 0);
+  cairo_destroy (cr);
+  cairo_surface_destroy (s);
+
+  /* a table: no maps, bars */
+  g_autoptr (PlLimeShapFigure) t = make_table_figure ();
+  s = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, W, H);
+  cr = cairo_create (s);
+  pl_lime_shap_figure_draw (cr, W, H, t);
+  ck_assert (!pl_lime_shap_figure_panel_rect (cr, W, H, t, 0, 0, FALSE, rect));
+  ck_assert (pl_lime_shap_figure_panel_rect (cr, W, H, t, 0, 0, TRUE, bars));
+  ck_assert_double_gt (bars[2], 300);
+  cairo_destroy (cr);
+  cairo_surface_destroy (s);
+}
+END_TEST
+
+/* ---- golden ------------------------------------------------------------------------ */
+
+static int
+pixel_diff (guint32 pa, guint32 pb)
+{
+  int m = 0;
+  for (int k = 0; k < 3; k++)
+    m = MAX (m, abs ((int) ((pa >> (8 * k)) & 0xff) - (int) ((pb >> (8 * k)) & 0xff)));
+  return m;
+}
+
+/* Mean and share (> 64) of the per-pixel largest channel difference; FALSE: sizes differ
+ * or a file is missing. */
+static gboolean
+compare_png (const char *a, const char *b, double *mean, double *share)
+{
+  cairo_surface_t *sa = cairo_image_surface_create_from_png (a);
+  cairo_surface_t *sb = cairo_image_surface_create_from_png (b);
+  gboolean ok = cairo_surface_status (sa) == CAIRO_STATUS_SUCCESS &&
+                cairo_surface_status (sb) == CAIRO_STATUS_SUCCESS &&
+                cairo_image_surface_get_width (sa) == cairo_image_surface_get_width (sb) &&
+                cairo_image_surface_get_height (sa) == cairo_image_surface_get_height (sb);
+  if (ok) {
+    int w = cairo_image_surface_get_width (sa), h = cairo_image_surface_get_height (sa);
+    double sum = 0;
+    gint64 big = 0;
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++) {
+        int d = pixel_diff (pixel (sa, x, y), pixel (sb, x, y));
+        sum += d;
+        big += d > 64;
+      }
+    *mean = sum / ((double) w * h);
+    *share = (double) big / ((double) w * h);
+  }
+  cairo_surface_destroy (sa);
+  cairo_surface_destroy (sb);
+  return ok;
+}
+
+START_TEST (test_golden)
+{
+  const char *src = g_getenv ("PL_SOURCE_DIR");
+  ck_assert_msg (src != NULL, "PL_SOURCE_DIR is not set: run through meson test");
+  gboolean update = g_strcmp0 (g_getenv ("PL_UPDATE_GOLDEN"), "1") == 0;
+  g_autofree char *tmp = g_dir_make_tmp ("pl-lime-shap-XXXXXX", NULL);
+  ck_assert_ptr_nonnull (tmp);
+  PlLimeShapFigure *figs[2] = { make_image_figure (FALSE), make_table_figure () };
+  const char *names[2] = { "lime-shap.png", "lime-shap-table.png" };
+  GString *failures = g_string_new (NULL);
+  for (int i = 0; i < 2; i++) {
+    g_autofree char *png = g_build_filename (tmp, names[i], NULL);
+    g_autofree char *golden = g_build_filename (src, "tests", "render", "golden", names[i], NULL);
+    g_autoptr (GError) error = NULL;
+    ck_assert_msg (pl_render_png ((PlDrawFunc) pl_lime_shap_figure_draw, figs[i], 8.0, 5.0, 72,
+                                  png, names[i], NULL, &error), "%s",
+                   error ? error->message : "");
+    if (update) {
+      g_autofree char *data = NULL;
+      gsize len = 0;
+      ck_assert (g_file_get_contents (png, &data, &len, NULL));
+      ck_assert (g_file_set_contents (golden, data, (gssize) len, NULL));
+    } else {
+      double mean = 0, share = 0;
+      if (!compare_png (png, golden, &mean, &share))
+        g_string_append_printf (failures, "%s: no golden of the same size at %s "
+                                "(PL_UPDATE_GOLDEN=1 writes it)\n", names[i], golden);
+      else if (mean > 1.5 || share > 0.005)
+        g_string_append_printf (failures, "%s differs from %s: mean %.3f, share %.4f\n",
+                                png, golden, mean, share);
+      else
+        g_remove (png);
+    }
+    pl_lime_shap_figure_free (figs[i]);
+  }
+  if (failures->len == 0)
+    g_rmdir (tmp);
+  ck_assert_msg (failures->len == 0, "%s", failures->str);
+  g_string_free (failures, TRUE);
+}
+END_TEST
+
+/* The golden comparison can fail: the figure without its pruned SHAP cell differs. */
+START_TEST (test_golden_can_fail)
+{
+  const char *src = g_getenv ("PL_SOURCE_DIR");
+  ck_assert_ptr_nonnull (src);
+  if (g_strcmp0 (g_getenv ("PL_UPDATE_GOLDEN"), "1") == 0)
+    return;
+  g_autofree char *tmp = g_dir_make_tmp ("pl-lime-shap-XXXXXX", NULL);
+  g_autofree char *png = g_build_filename (tmp, "broken.png", NULL);
+  g_autofree char *golden = g_build_filename (src, "tests", "render", "golden", "lime-shap.png",
+                                              NULL);
+  g_autoptr (PlLimeShapFigure) f = make_image_figure (FALSE);
+  g_clear_pointer (&f->cells[0][1].values, g_free);
+  ck_assert (pl_render_png ((PlDrawFunc) pl_lime_shap_figure_draw, f, 8.0, 5.0, 72, png, NULL,
+                            NULL, NULL));
+  double mean = 0, share = 0;
+  ck_assert (compare_png (png, golden, &mean, &share));
+  ck_assert_msg (mean > 1.5 || share > 0.005, "a missing cell went unnoticed");
+  g_remove (png);
+  g_rmdir (tmp);
+}
+END_TEST
+
+/* ---- text layout ------------------------------------------------------------------- */
+
+static gboolean
+boxes_overlap (const PlTextBox *a, const PlTextBox *b, double tol)
+{
+  return MIN (a->x1, b->x1) - MAX (a->x0, b->x0) > tol &&
+         MIN (a->y1, b->y1) - MAX (a->y0, b->y0) > tol;
+}
+
+START_TEST (test_text_layout)
+{
+  const double widths_cm[3] = { 12.0, 20.0, 30.0 };
+  GString *failures = g_string_new (NULL);
+  for (int variant = 0; variant < 3; variant++) {
+    PlLimeShapFigure *f = variant == 2 ? make_table_figure () : make_image_figure (variant == 1);
+    for (int wi = 0; wi < 3; wi++) {
+      int W = (int) lround (widths_cm[wi] / 2.54 * 96.0), H = (int) lround (W * 0.62);
+      cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, W, H);
+      cairo_t *cr = cairo_create (s);
+      pl_text_record_begin ();
+      pl_lime_shap_figure_draw (cr, W, H, f);
+      GArray *boxes = pl_text_record_end ();
+      cairo_destroy (cr);
+      cairo_surface_destroy (s);
+      if (boxes->len < 10)
+        g_string_append_printf (failures, "variant %d at %g cm: only %u text items\n", variant,
+                                widths_cm[wi], boxes->len);
+      for (guint a = 0; a < boxes->len; a++) {
+        const PlTextBox *p = &g_array_index (boxes, PlTextBox, a);
+        if (p->x0 < -0.5 || p->y0 < -0.5 || p->x1 > W + 0.5 || p->y1 > H + 0.5)
+          g_string_append_printf (failures, "variant %d at %g cm: “%s” leaves the figure\n",
+                                  variant, widths_cm[wi], p->text);
+        for (guint b = a + 1; b < boxes->len; b++) {
+          const PlTextBox *q = &g_array_index (boxes, PlTextBox, b);
+          if (boxes_overlap (p, q, 0.75))
+            g_string_append_printf (failures, "variant %d at %g cm: “%s” and “%s” overlap\n",
+                                    variant, widths_cm[wi], p->text, q->text);
+        }
+      }
+      g_array_unref (boxes);
+    }
+    pl_lime_shap_figure_free (f);
+  }
+  ck_assert_msg (failures->len == 0, "%s", failures->str);
+  g_string_free (failures, TRUE);
+}
+END_TEST
+
+int
+main (void)
+{
+  Suite *suite = suite_create ("lime-shap-figure");
+  TCase *tc = tcase_create ("figure");
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_top_items);
+  tcase_add_test (tc, test_summaries);
+  tcase_add_test (tc, test_regions);
+  tcase_add_test (tc, test_golden);
+  tcase_add_test (tc, test_golden_can_fail);
+  tcase_add_test (tc, test_text_layout);
+  suite_add_tcase (suite, tc);
+  SRunner *runner = srunner_create (suite);
+  srunner_run_all (runner, CK_NORMAL);
+  int failed = srunner_ntests_failed (runner);
+  srunner_free (runner);
+  return failed == 0 ? 0 : 1;
+}
