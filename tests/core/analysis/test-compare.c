@@ -11,6 +11,7 @@
 #include "onnx/pl-onnx.h"
 #include "prune/pl-prune.h"
 #include "pl-error.h"
+#include "../test-scale.h"
 
 static PlGraph *model;
 static PlDataset *test_set;
@@ -122,13 +123,17 @@ START_TEST (test_randomisation_default_model)
 }
 END_TEST
 
+/* 20 inputs, 2 per class (PL_TEST_SCALE=small: 10, 1 per class) */
+static gint64 n_samples;
+
 static void
 small_options (PlCompareOptions *o)
 {
   pl_compare_options_init (o);
   ck_assert_int_eq (o->n_samples, 100);
   ck_assert_double_eq (o->topk_fraction, 0.1);
-  o->n_samples = 20;
+  n_samples = pl_test_scale_n (20, 10);
+  o->n_samples = (gint) n_samples;
   o->faithfulness.pixels_per_step = 28;   /* 29 points per curve: keeps the test short */
   o->randomisation_inputs = 3;
   o->n_bootstrap = 500;
@@ -145,10 +150,10 @@ START_TEST (test_compare_identity)
   GError *error = NULL;
   g_autoptr (PlCompareReport) r = pl_compare_sample (model, copy, test_set, &o, NULL, &error);
   ck_assert_msg (r != NULL, "%s", error ? error->message : "");
-  ck_assert_int_eq (r->n, 20);
+  ck_assert_int_eq (r->n, n_samples);
   ck_assert (r->randomisation == NULL);
   for (gint c = 0; c < 10; c++)
-    ck_assert_int_eq (r->class_count[c], 2);     /* 1000 per class in the test set */
+    ck_assert_int_eq (r->class_count[c], n_samples / 10);   /* 1000 per class in the test set */
   for (gint64 i = 0; i < r->n; i++)
     {
       const PlCompareInput *in = &r->inputs[i];
@@ -170,10 +175,10 @@ START_TEST (test_compare_identity)
       ck_assert (in->metrics[PL_METRIC_INSERTION_ORIG] >= 0.0
                  && in->metrics[PL_METRIC_INSERTION_ORIG] <= 1.0);
     }
-  ck_assert_int_eq (r->summary[PL_METRIC_SSIM].n, 20);
+  ck_assert_int_eq (r->summary[PL_METRIC_SSIM].n, n_samples);
   ck_assert_double_eq (r->summary[PL_METRIC_SSIM].mean, 1.0);
   ck_assert_double_eq (r->summary[PL_METRIC_SSIM].ci_low, 1.0);
-  ck_assert_int_eq (r->deletion_wilcoxon.n_zero, 20);
+  ck_assert_int_eq (r->deletion_wilcoxon.n_zero, n_samples);
   ck_assert (isnan (r->deletion_wilcoxon.p_value));
   ck_assert (isnan (r->deletion_t.p_value));
   ck_assert_double_eq (r->deletion_t.mean_diff, 0.0);
@@ -210,7 +215,7 @@ START_TEST (test_compare_pruned_and_export)
   for (gint m = 0; m < PL_N_METRICS; m++)
     {
       const PlSummary *s = &r->summary[m];
-      ck_assert_msg (s->n == 20, "%s: n = %" G_GINT64_FORMAT, pl_compare_metric_name (m),
+      ck_assert_msg (s->n == n_samples, "%s: n = %" G_GINT64_FORMAT, pl_compare_metric_name (m),
                      s->n);
       ck_assert (s->ci_low <= s->mean + 1e-12 && s->mean <= s->ci_high + 1e-12);
     }
@@ -233,7 +238,7 @@ START_TEST (test_compare_pruned_and_export)
   ck_assert_int_eq (cnt, r->class_count[3]);
   ck_assert_double_eq_tol (r->class_mean[3 * PL_N_METRICS + PL_METRIC_COSINE], sum / cnt,
                            1e-12);
-  ck_assert_int_eq (r->deletion_t.n, 20);
+  ck_assert_int_eq (r->deletion_t.n, n_samples);
   ck_assert (r->deletion_t.p_value >= 0.0 && r->deletion_t.p_value <= 1.0);
   ck_assert (r->insertion_wilcoxon.p_value >= 0.0 && r->insertion_wilcoxon.p_value <= 1.0);
 
@@ -272,7 +277,7 @@ START_TEST (test_compare_pruned_and_export)
       else
         rows++;
     }
-  ck_assert_int_eq (rows, 20);
+  ck_assert_int_eq (rows, n_samples);
   ck_assert (params > 10);
   ck_assert (strstr (text, "# seed,5\n") != NULL);
   ck_assert (strstr (text, "# bootstrap_seed,6\n") != NULL);
@@ -289,13 +294,14 @@ START_TEST (test_compare_pruned_and_export)
   JsonObject *root = json_node_get_object (json_parser_get_root (parser));
   JsonObject *params_obj = json_object_get_object_member (root, "parameters");
   ck_assert_int_eq (json_object_get_int_member (params_obj, "seed"), 5);
-  ck_assert_int_eq (json_object_get_int_member (params_obj, "n_samples"), 20);
+  ck_assert_int_eq (json_object_get_int_member (params_obj, "n_samples"), n_samples);
   ck_assert_str_eq (json_object_get_string_member (params_obj, "method"), "saliency");
   JsonObject *ssim = json_object_get_object_member (
     json_object_get_object_member (root, "summary"), "ssim");
   ck_assert_double_eq_tol (json_object_get_double_member (ssim, "mean"),
                            r->summary[PL_METRIC_SSIM].mean, 1e-12);
-  ck_assert_int_eq (json_array_get_length (json_object_get_array_member (root, "inputs")), 20);
+  ck_assert_int_eq (json_array_get_length (json_object_get_array_member (root, "inputs")),
+                    n_samples);
   ck_assert_int_eq (json_array_get_length (json_object_get_array_member (root, "per_class")),
                     10);
   JsonObject *rnd = json_object_get_object_member (root, "randomisation");

@@ -12,6 +12,7 @@
 #include "onnx/pl-onnx.h"
 #include "prune/pl-prune.h"
 #include "pl-error.h"
+#include "../test-scale.h"
 
 static PlGraph *model;
 static PlDataset *test_set;
@@ -136,13 +137,15 @@ END_TEST
 START_TEST (test_sensitivity)
 {
   const double sp[3] = { 0.0, 0.9, 1.0 };
+  /* evaluated on 200 images (PL_TEST_SCALE=small: 60) */
+  const gint64 n_eval = pl_test_scale_n (200, 60);
   GError *error = NULL;
-  g_autoptr (PlLayerSensitivity) s = pl_layer_sensitivity (model, test_set, sp, 3, 200, NULL,
+  g_autoptr (PlLayerSensitivity) s = pl_layer_sensitivity (model, test_set, sp, 3, n_eval, NULL,
                                                            &error);
   ck_assert_msg (s != NULL, "%s", error ? error->message : "");
   ck_assert_int_eq (s->n_layers, 4);
-  ck_assert_int_eq (s->n_eval, 200);
-  g_autoptr (PlEvaluation) base = pl_evaluate_classifier (model, test_set, 200, NULL, &error);
+  ck_assert_int_eq (s->n_eval, n_eval);
+  g_autoptr (PlEvaluation) base = pl_evaluate_classifier (model, test_set, n_eval, NULL, &error);
   ck_assert_double_eq (s->baseline_accuracy, base->accuracy);
   for (gint l = 0; l < 4; l++)
     {
@@ -153,7 +156,7 @@ START_TEST (test_sensitivity)
                                s->baseline_accuracy - s->accuracy[l * 3 + 1], 1e-15);
     }
   /* The last Gemm all zero: the logits are its bias, the same class for every image; the
-   * accuracy is the share of that class among the 200 labels. */
+   * accuracy is the share of that class among the n_eval labels. */
   const PlNode *last = NULL;
   for (guint k = 0; k < model->nodes->len; k++)
     {
@@ -165,12 +168,12 @@ START_TEST (test_sensitivity)
   const PlTensor *bias = pl_graph_value (model, last->inputs[2])->init;
   gint64 c = pl_tensor_argmax (bias->data, bias->numel);
   gint64 count = 0;
-  for (gint64 i = 0; i < 200; i++)
+  for (gint64 i = 0; i < n_eval; i++)
     count += test_set->labels[i] == c;
-  ck_assert_double_eq_tol (s->accuracy[3 * 3 + 2], count / 200.0, 1e-12);
+  ck_assert_double_eq_tol (s->accuracy[3 * 3 + 2], (double) count / (double) n_eval, 1e-12);
   /* an entry against an independent evaluation */
   g_autoptr (PlGraph) g = pl_layer_prune_alone (model, 1, 0.9, &error);
-  g_autoptr (PlEvaluation) ev = pl_evaluate_classifier (g, test_set, 200, NULL, &error);
+  g_autoptr (PlEvaluation) ev = pl_evaluate_classifier (g, test_set, n_eval, NULL, &error);
   ck_assert_double_eq (s->accuracy[1 * 3 + 1], ev->accuracy);
 
   /* export */
@@ -191,7 +194,7 @@ START_TEST (test_sensitivity)
   ck_assert_int_eq (json_array_get_length (layers), 4);
   JsonArray *acc = json_object_get_array_member (json_array_get_object_element (layers, 3),
                                                  "accuracy");
-  ck_assert_double_eq_tol (json_array_get_double_element (acc, 2), count / 200.0, 1e-12);
+  ck_assert_double_eq_tol (json_array_get_double_element (acc, 2), (double) count / (double) n_eval, 1e-12);
   g_unlink (csv);
   g_unlink (json);
   g_rmdir (dir);

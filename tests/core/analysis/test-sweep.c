@@ -13,10 +13,12 @@
 #include "onnx/pl-onnx.h"
 #include "prune/pl-prune.h"
 #include "pl-error.h"
+#include "../test-scale.h"
 
 static PlGraph *model;
 static PlDataset *test_set;
 static PlSweep *sweep;   /* shared by the tests of one run: {0, 0.5, 0.9}, n_eval 500 */
+static gint64 n_eval;    /* 500 (PL_TEST_SCALE=small: 200) */
 static const double sparsities[3] = { 0.0, 0.5, 0.9 };
 static const gint64 indices[5] = { 0, 1, 2, 3, 4 };
 
@@ -33,7 +35,8 @@ load_fixtures (void)
   ck_assert_msg (test_set != NULL, "%s", error ? error->message : "");
   PlSweepOptions o;
   pl_sweep_options_init (&o);
-  o.n_eval = 500;
+  n_eval = pl_test_scale_n (500, 200);
+  o.n_eval = n_eval;
   o.indices = indices;
   o.n_indices = 5;
   o.film_index = 3;
@@ -211,9 +214,9 @@ END_TEST
 START_TEST (test_accuracy)
 {
   GError *error = NULL;
-  g_autoptr (PlEvaluation) ev = pl_evaluate_classifier (model, test_set, 500, NULL, &error);
+  g_autoptr (PlEvaluation) ev = pl_evaluate_classifier (model, test_set, n_eval, NULL, &error);
   ck_assert_msg (ev != NULL, "%s", error ? error->message : "");
-  ck_assert_int_eq (sweep->points[0].n_eval, 500);
+  ck_assert_int_eq (sweep->points[0].n_eval, n_eval);
   ck_assert_int_eq (sweep->points[0].correct, ev->correct);
   ck_assert_double_eq (sweep->points[0].accuracy, ev->accuracy);
   /* 50 % of the weights cost (almost) nothing — measured 455 → 456 of 500 correct, so not
@@ -259,7 +262,8 @@ START_TEST (test_export)
   g_autofree char *text = NULL;
   ck_assert (g_file_get_contents (csv, &text, NULL, NULL));
   ck_assert (strstr (text, "# bootstrap_seed,1\n") != NULL);
-  ck_assert (strstr (text, "# n_eval,500\n") != NULL);
+  g_autofree char *n_eval_line = g_strdup_printf ("# n_eval,%" G_GINT64_FORMAT "\n", n_eval);
+  ck_assert (strstr (text, n_eval_line) != NULL);
   ck_assert (strstr (text, "# indices,0 1 2 3 4\n") != NULL);
   gint n_rows = 0;
   g_auto (GStrv) rows = csv_data_rows (text, &n_rows);
@@ -283,7 +287,7 @@ START_TEST (test_export)
                  error ? error->message : "");
   JsonObject *root = json_node_get_object (json_parser_get_root (parser));
   JsonObject *params = json_object_get_object_member (root, "parameters");
-  ck_assert_int_eq (json_object_get_int_member (params, "n_eval"), 500);
+  ck_assert_int_eq (json_object_get_int_member (params, "n_eval"), n_eval);
   ck_assert_int_eq (json_object_get_int_member (params, "bootstrap_seed"), 1);
   JsonArray *points = json_object_get_array_member (root, "points");
   ck_assert_int_eq (json_array_get_length (points), 3);

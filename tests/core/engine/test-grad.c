@@ -38,6 +38,7 @@
 #include "pl-error.h"
 
 #include "grad-check.h"
+#include "../test-scale.h"
 
 /* ------------------------------------------------------------------ per operator */
 
@@ -598,7 +599,8 @@ START_TEST (test_model_default)
   PlTensor *x = pl_tensor_new (4, S (1, 1, 28, 28), NULL);
   for (gint64 i = 0; i < x->numel; i++)
     x->data[i] = (float) urand ();
-  check_model (g, x, 12);
+  /* finite differences on 12 coordinates per tensor (PL_TEST_SCALE=small: 4) */
+  check_model (g, x, (gint) pl_test_scale_n (12, 4));
   pl_tensor_unref (x);
 }
 END_TEST
@@ -678,7 +680,8 @@ START_TEST (test_model_resnet_export)
   PlTensor *x = pl_tensor_new (4, S (1, shape[0], shape[1], shape[2]), NULL);
   for (gint64 i = 0; i < x->numel; i++)
     x->data[i] = (float) urand ();
-  check_model (g, x, 4);
+  /* 4 coordinates per tensor (PL_TEST_SCALE=small: 2) */
+  check_model (g, x, (gint) pl_test_scale_n (4, 2));
   pl_tensor_unref (x);
 }
 END_TEST

@@ -12,6 +12,7 @@
 #include "pl-error.h"
 #include "onnx/pl-onnx.h"
 #include "prune/pl-prune.h"
+#include "../test-scale.h"
 
 /* Two classes of 8x8 images: class 0 bright top half, class 1 bright bottom half, with
  * uniform noise of +-60 on a 0..255 scale. */
@@ -833,14 +834,16 @@ START_TEST (test_finetune_pruned)
   ck_assert_msg (full != NULL, "%s", error ? error->message : "");
   g_autoptr (PlDataset) test = pl_dataset_load_fashion_mnist (dir, "test", &error);
   ck_assert_msg (test != NULL, "%s", error ? error->message : "");
-  /* the first 5000 training images */
+  /* the first 5000 training images (PL_TEST_SCALE=small: 1000), evaluated on the first
+   * 1000 test images (small: 500) */
+  const gint64 n_train = pl_test_scale_n (5000, 500), n_test = pl_test_scale_n (1000, 300);
   PlDataset *sub = g_new0 (PlDataset, 1);
   *sub = *full;
   sub->ref_count = 1;
-  sub->n = 5000;
+  sub->n = n_train;
   sub->name = g_strdup ("subset");
-  sub->pixels = g_memdup2 (full->pixels, (gsize) 5000 * 28 * 28);
-  sub->labels = g_memdup2 (full->labels, 5000);
+  sub->pixels = g_memdup2 (full->pixels, (gsize) n_train * 28 * 28);
+  sub->labels = g_memdup2 (full->labels, n_train);
   sub->class_names = g_strdupv (full->class_names);
 
   g_autoptr (PlGraph) pruned = pl_prune_magnitude (model, 0.8, PL_PRUNE_SCOPE_GLOBAL, &error);
@@ -858,7 +861,7 @@ START_TEST (test_finetune_pruned)
       g_ptr_array_add (zero_before, z);
     }
   ck_assert_int_eq (zeros, pl_prune_count (total, 0.8));
-  double acc0 = accuracy_k (pruned, test, 1000);
+  double acc0 = accuracy_k (pruned, test, n_test);
 
   PlTrainConfig c;
   pl_train_config_init (&c);
@@ -866,9 +869,9 @@ START_TEST (test_finetune_pruned)
   c.learning_rate = 5e-4;
   ck_assert_msg (pl_train (pruned, sub, &c, NULL, NULL, NULL, NULL, &error), "%s",
                  error ? error->message : "");
-  double acc1 = accuracy_k (pruned, test, 1000);
-  fprintf (stderr, "80 %% pruned: accuracy %.3f, fine-tuned: %.3f (1000 test images)\n", acc0,
-           acc1);
+  double acc1 = accuracy_k (pruned, test, n_test);
+  fprintf (stderr, "80 %% pruned: accuracy %.3f, fine-tuned: %.3f (%" G_GINT64_FORMAT
+           " test images)\n", acc0, acc1, n_test);
   ck_assert_msg (acc1 > acc0, "fine-tuned accuracy %.3f, pruned %.3f", acc1, acc0);
   for (guint k = 0; k < ids->len; k++)
     {

@@ -6,6 +6,7 @@
 #include "analysis/pl-metrics.h"
 #include "onnx/pl-onnx.h"
 #include "data/pl-dataset.h"
+#include "../test-scale.h"
 
 START_TEST (test_macro_prf)
 {
@@ -133,14 +134,16 @@ START_TEST (test_step_metrics)
   g_autoptr (PlGraph) g = default_model ();
   PlStepMetricsOptions o;
   pl_step_metrics_options_init (&o);
-  o.n_eval = 300;
+  /* 300 images (PL_TEST_SCALE=small: 150) */
+  const gint64 n_eval = pl_test_scale_n (300, 150);
+  o.n_eval = n_eval;
   o.latency_runs = 1;
   g_autoptr (PlStepMetrics) m0 = pl_step_metrics_compute (g, ds, NULL, &o, NULL, &error);
   ck_assert_msg (m0 != NULL, "%s", error ? error->message : "");
-  ck_assert_int_eq (m0->n, 300);
+  ck_assert_int_eq (m0->n, n_eval);
   ck_assert_int_eq (m0->n_classes, 10);
   ck_assert (!m0->has_reference && isnan (m0->agreement));
-  g_autoptr (PlEvaluation) ev = pl_evaluate_classifier (g, ds, 300, NULL, &error);
+  g_autoptr (PlEvaluation) ev = pl_evaluate_classifier (g, ds, n_eval, NULL, &error);
   ck_assert_double_eq (m0->top1, ev->accuracy);
   gint64 sum = 0, diag = 0;
   for (gint i = 0; i < 10; i++)
@@ -149,7 +152,7 @@ START_TEST (test_step_metrics)
         sum += m0->confusion[i * 10 + j];
         diag += i == j ? m0->confusion[i * 10 + j] : 0;
       }
-  ck_assert_int_eq (sum, 300);
+  ck_assert_int_eq (sum, n_eval);
   ck_assert_int_eq (diag, ev->correct);
   ck_assert (m0->top5 >= m0->top1 && m0->top5 <= 1.0);
   ck_assert (m0->macro_f1 > 0.5);
@@ -168,7 +171,7 @@ START_TEST (test_step_metrics)
   ck_assert_msg (m1 != NULL, "%s", error ? error->message : "");
   ck_assert_ptr_null (m1->cost);
   gint64 k = 0;
-  for (gint64 i = 0; i < 300; i++)
+  for (gint64 i = 0; i < n_eval; i++)
     if (m0->predictions[i] != m1->predictions[i])
       {
         ck_assert_int_lt (k, m1->n_changed);
@@ -176,11 +179,12 @@ START_TEST (test_step_metrics)
       }
   ck_assert_int_eq (k, m1->n_changed);
   ck_assert_int_gt (k, 0);
-  ck_assert_double_eq_tol (m1->agreement, 1.0 - k / 300.0, 1e-12);
+  ck_assert_double_eq_tol (m1->agreement, 1.0 - (double) k / (double) n_eval, 1e-12);
   ck_assert (m1->mean_kl > 0);
 
   /* A reference on other samples is refused. */
   o.n_eval = 100;
+  ck_assert_int_ne (o.n_eval, n_eval);
   g_autoptr (PlStepMetrics) bad = pl_step_metrics_compute (p, ds, m0, &o, NULL, &error);
   ck_assert_ptr_null (bad);
   ck_assert_int_eq (error->code, PL_ERROR_INVALID);

@@ -13,6 +13,7 @@
 #include "pl-error.h"
 #include "session/pl-session.h"
 #include "train/pl-train.h"
+#include "../test-scale.h"
 
 static PlGraph *model;
 static PlDataset *dataset;
@@ -38,11 +39,14 @@ teardown (void)
 
 START_TEST (test_default_model_accuracy)
 {
-  /* The README promises at least 88 % top-1 on the 10 000 test images. */
+  /* The README promises at least 88 % top-1 on the 10 000 test images
+   * (PL_TEST_SCALE=small: on the first 1000). */
   g_autoptr (GError) error = NULL;
-  g_autoptr (PlEvaluation) e = pl_evaluate_classifier (model, dataset, 0, NULL, &error);
+  const gint64 n = pl_test_scale_n (10000, 1000);
+  g_autoptr (PlEvaluation) e = pl_evaluate_classifier (model, dataset, n == 10000 ? 0 : n,
+                                                       NULL, &error);
   ck_assert_ptr_nonnull (e);
-  ck_assert_int_eq (e->n, 10000);
+  ck_assert_int_eq (e->n, n);
   ck_assert_msg (e->accuracy >= 0.88, "accuracy %.4f", e->accuracy);
 }
 END_TEST
@@ -50,18 +54,32 @@ END_TEST
 START_TEST (test_prune_step)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (PlPruneStep) step = pl_prune_step_run (model, dataset, 0.9, 1000, NULL, &error);
+  /* evaluated on 1000 images (PL_TEST_SCALE=small: 300) */
+  const gint64 n = pl_test_scale_n (1000, 300);
+  g_autoptr (PlPruneStep) step = pl_prune_step_run (model, dataset, 0.9, n, NULL, &error);
   ck_assert_msg (step != NULL, "%s", error ? error->message : "");
   /* Exactly round(0.9 n) weights are zero (the trained weights have no exact zeros). */
   gint64 expected = pl_prune_count (step->n_weights, 0.9);
   ck_assert_double_eq_tol (step->achieved_sparsity, (double) expected / step->n_weights, 1e-12);
-  ck_assert_int_eq (step->evaluation->n, 1000);
+  ck_assert_int_eq (step->evaluation->n, n);
   /* The original is untouched. */
   ck_assert_double_lt (pl_graph_weight_sparsity (model), 0.001);
-  g_autoptr (PlEvaluation) e0 = pl_evaluate_classifier (model, dataset, 1000, NULL, &error);
+  g_autoptr (PlEvaluation) e0 = pl_evaluate_classifier (model, dataset, n, NULL, &error);
   ck_assert_double_lt (step->evaluation->accuracy, e0->accuracy);
 }
 END_TEST
+
+/* The comparison's options: the defaults, with KernelSHAP's budget of 2M + 2048 network
+ * evaluations cut to 256 under PL_TEST_SCALE=small (the efficiency constraint and the
+ * identical-network checks hold for any budget). */
+static const PlComparisonOptions *
+scaled_options (PlComparisonOptions *options)
+{
+  pl_comparison_options_init (options);
+  if (pl_test_scale_small ())
+    options->shap_budget = 256;
+  return options;
+}
 
 static double
 sum (const PlTensor *t)
@@ -75,7 +93,9 @@ sum (const PlTensor *t)
 START_TEST (test_comparison_unpruned_is_identical)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (PlComparison) c = pl_comparison_compute (model, model, dataset, 3, NULL, NULL, &error);
+  PlComparisonOptions options;
+  g_autoptr (PlComparison) c = pl_comparison_compute (model, model, dataset, 3,
+                                                      scaled_options (&options), NULL, &error);
   ck_assert_msg (c != NULL, "%s", error ? error->message : "");
   ck_assert_int_eq (c->label, dataset->labels[3]);
   ck_assert_int_eq (c->pred[0], c->pred[1]);
@@ -92,7 +112,9 @@ START_TEST (test_comparison_pruned)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (PlGraph) pruned = pl_prune_magnitude (model, 0.9, PL_PRUNE_SCOPE_GLOBAL, &error);
-  g_autoptr (PlComparison) c = pl_comparison_compute (model, pruned, dataset, 0, NULL, NULL, &error);
+  PlComparisonOptions options;
+  g_autoptr (PlComparison) c = pl_comparison_compute (model, pruned, dataset, 0,
+                                                      scaled_options (&options), NULL, &error);
   ck_assert_msg (c != NULL, "%s", error ? error->message : "");
   for (int g = 0; g < 2; g++)
     {
