@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <glib/gstdio.h>
+#include <sys/stat.h>
 
 #include "pl-report.h"
 #include "session/pl-recipe.h"
@@ -433,6 +434,21 @@ stage_commit (const char *stage, const char *dir, GHashTable *written, GError **
   if (d == NULL)
     return FALSE;
   const char *name;
+  /* Every destination is checked before anything moves: a folder or other non-file in the
+   * way would otherwise stop the moves half-way and leave a mixed report. */
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *to = g_build_filename (dir, name, NULL);
+      GStatBuf st;
+      if (g_lstat (to, &st) == 0 && !S_ISREG (st.st_mode))
+        {
+          g_set_error (error, PL_ERROR, PL_ERROR_IO,
+                       _("%s: is in the way of the report's file of that name and is not a "
+                         "regular file; nothing was replaced"), to);
+          return FALSE;
+        }
+    }
+  g_dir_rewind (d);
   while ((name = g_dir_read_name (d)) != NULL)
     {
       g_hash_table_add (written, g_strdup (name));
@@ -441,7 +457,7 @@ stage_commit (const char *stage, const char *dir, GHashTable *written, GError **
       if (g_rename (from, to) != 0)
         {
           int e = errno;
-          g_set_error (error, PL_ERROR, PL_ERROR_IO, "Cannot move %s to %s: %s", from, to,
+          g_set_error (error, PL_ERROR, PL_ERROR_IO, _("Cannot move %s to %s: %s"), from, to,
                        g_strerror (e));
           return FALSE;
         }
@@ -588,10 +604,36 @@ cmd_report (int argc, char **argv)
                  (long long) ds->n);
         return EXIT_FAILURE;
       }
+  /* A table dataset: comparison figures become feature bars (pl-table-figure.h); figures
+   * without a table equivalent are skipped with a warning naming them. */
+  g_autofree gboolean *skip = g_new0 (gboolean, MAX (r->figures->len, 1));
+  if (ds->kind == PL_DATASET_TABLE && r->sweep_sparsities->len > 0)
+    fprintf (stderr, _("prunelens-cli report: warning: %s: the sweep is not computed for a "
+                       "table dataset (use prunelens-cli sweep --data TABLE.csv)\n"),
+             recipe_path);
+  for (guint i = 0; i < r->figures->len && ds->kind == PL_DATASET_TABLE; i++)
+    {
+      const PlRecipeFigure *f = &g_array_index (r->figures, PlRecipeFigure, i);
+      const char *why = NULL;
+      if (f->kind == PL_RECIPE_FIGURE_SWEEP || f->kind == PL_RECIPE_FIGURE_FILMSTRIP)
+        why = _("it needs an image dataset (tables: saliency, features, shap, confusion, "
+                "histogram)");
+      else if (is_comparison_kind (f->kind)
+               && figure_options (r, f).method == PL_MAP_GRAD_CAM)
+        why = _("Grad-CAM needs a convolution layer; a table model has none");
+      if (why != NULL)
+        {
+          fprintf (stderr, _("prunelens-cli report: warning: %s: figures[%u] (%s) skipped: %s\n"),
+                   recipe_path, i, pl_recipe_figure_kind_id (f->kind), why);
+          skip[i] = TRUE;
+        }
+    }
   for (guint i = 0; i < r->figures->len; i++)
     {
       const PlRecipeFigure *f = &g_array_index (r->figures, PlRecipeFigure, i);
       const char *problem = NULL;
+      if (skip[i])
+        continue;
       if (f->input >= ds->n)
         problem = _("the input is outside the dataset");
       else if ((f->kind == PL_RECIPE_FIGURE_SWEEP || f->kind == PL_RECIPE_FIGURE_FILMSTRIP)
@@ -600,9 +642,6 @@ cmd_report (int argc, char **argv)
       else if (f->kind == PL_RECIPE_FIGURE_FILMSTRIP
                && r->sweep_sparsities->len > PL_FILMSTRIP_MAX_FRAMES)
         problem = _("a filmstrip shows at most 12 sparsities");
-      else if (ds->kind == PL_DATASET_TABLE && f->kind != PL_RECIPE_FIGURE_CONFUSION
-               && f->kind != PL_RECIPE_FIGURE_HISTOGRAM)
-        problem = _("this figure needs an image dataset (tables: confusion, histogram)");
       if (problem)
         {
           fprintf (stderr, "prunelens-cli: %s: figures[%u]: %s\n", recipe_path, i, problem);
@@ -622,7 +661,7 @@ cmd_report (int argc, char **argv)
   for (guint i = 0; i < r->figures->len; i++)
     {
       const PlRecipeFigure *f = &g_array_index (r->figures, PlRecipeFigure, i);
-      if (is_comparison_kind (f->kind))
+      if (!skip[i] && is_comparison_kind (f->kind))
         {
           PlComparisonOptions o = figure_options (r, f);
           fig_comp[i] = comp_index (&w, resolve_step (r, f->step), resolve_input (r, f->input),
@@ -687,6 +726,8 @@ cmd_report (int argc, char **argv)
   for (guint i = 0; i < r->figures->len; i++)
     {
       const PlRecipeFigure *f = &g_array_index (r->figures, PlRecipeFigure, i);
+      if (skip[i])
+        continue;
       gint st = resolve_step (r, f->step);
       g_autofree char *what = st < 0 ? g_strdup (_("step 0 (original)"))
                                      : g_strdup_printf (_("step %d"), st + 1);

@@ -121,6 +121,15 @@ expect report-other 0 -- "$cli" -q report "$tmp/one.json" -o "$tmp/other"
 check report-other-kept test -s "$tmp/other/data.txt" -a -s "$tmp/other/report.pdf"
 # a file as the output folder
 expect report-file-output 1 -- "$cli" report "$tmp/one.json" -o "$tmp/other/data.txt"
+# a folder in the way of one of the report's files: refused before anything is replaced
+cp "$tmp/r2/metrics.json" "$tmp/r2-metrics-before.json"
+mkdir -p "$tmp/r2/figure-01-confusion-step1.png.tmp" && rm -f "$tmp/r2/figure-01-confusion-step1.png"
+mv "$tmp/r2/figure-01-confusion-step1.png.tmp" "$tmp/r2/figure-01-confusion-step1.png"
+touch "$tmp/r2/figure-01-confusion-step1.png/x"
+expect report-clash 1 -- "$cli" report "$tmp/one.json" -o "$tmp/r2"
+check report-clash-says grep -q 'not a regular file; nothing was replaced' "$tmp/err"
+check report-clash-metrics-untouched cmp -s "$tmp/r2/metrics.json" "$tmp/r2-metrics-before.json"
+check report-clash-no-staging test "$(ls -A "$tmp/r2" | grep -c '^\.report-')" -eq 0
 
 # ---- 4. regression ----
 expect train-reg 0 -- "$cli" -q train --data "$diabetes" --regression --epochs 3 --seed 1 \
