@@ -328,9 +328,20 @@ protected_description (const PlPruneConfig *config, const PlGraph *graph)
 {
   g_auto (GStrv) def = config->protected_layers ? NULL : pl_prune_default_protected (graph);
   char **names = config->protected_layers ? config->protected_layers : def;
-  if (names == NULL || names[0] == NULL)
+  /* A protected layer with an override is pruned to the override (pl-prune.h): say so. */
+  g_autoptr (GString) out = g_string_new (NULL);
+  for (guint i = 0; names != NULL && names[i] != NULL; i++)
+    {
+      if (out->len > 0)
+        g_string_append (out, ", ");
+      if (config->overrides != NULL && g_hash_table_contains (config->overrides, names[i]))
+        g_string_append_printf (out, _("%s (overridden: pruned by --override)"), names[i]);
+      else
+        g_string_append (out, names[i]);
+    }
+  if (out->len == 0)
     return g_strdup (_("none"));
-  return g_strjoinv (", ", names);
+  return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
 gboolean

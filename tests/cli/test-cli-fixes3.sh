@@ -52,6 +52,10 @@ check compare-none-sparsity json_ok "$tmp/cmp-n/report.json" 'abs(d["parameters"
 
 # ---- 2. step numbering (iris, a table MLP: fast) ----
 expect train-iris 0 -- "$cli" -q train --data "$iris" --epochs 5 --seed 1 -o "$tmp/iris.onnx"
+# a protected layer with an override is pruned, and the summary says so
+expect protect-override 0 -- "$cli" prune "$tmp/iris.onnx" --data "$iris" --sparsity 0.5 \
+  --override fc3=0.9
+check protect-override-listed grep -q '^protected layers: fc3 (overridden' "$tmp/out"
 recipe() {  # recipe VERSION FIGURE-STEPS... -> stdout
   local v=$1; shift
   local figs="" sep=""
