@@ -138,7 +138,38 @@ struct _PlExecutor {
   gboolean head_given, stop_at_head;
   PlHeadFillFunc head_fill;   /* during pl_executor_forward_head_func */
   gpointer head_fill_data;
+  /* Added (speed, second round): the micro-batch backward to the head ("backward plan",
+   * see backward_plan): per node a BackMode and the value whose gradient a fused node
+   * writes; per value whether its gradient needs no zeroing (written, not accumulated, or
+   * not computed at all); the consumer of the head gradient chunks. */
+  guint8 *bk_mode;
+  gint *bk_dx;
+  gint *bk_relu;      /* BK_POOL_RELU_SET: the Relu node */
+  /* per node, during a fused pass with scratch areas: 1 skip (a Relu), 2 the MaxPool
+   * after it computes MaxPool (Relu (z)) from the Relu's input (pl_maxpool_relu_forward) */
+  guint8 *fw_mode;
+  gboolean *bk_nozero;
+  PlHeadGradFunc head_consume;
+  gpointer head_consume_data;
+  /* Scratch of pl_executor_forward_backward_head: per value, 1 + the offset of its chunk
+   * slice (sc_val) and of its gradient's (sc_grad) in a part's scratch area, 0 when the
+   * value keeps its full-batch buffer; the areas (sc_each floats per part). scratched:
+   * the intermediate values and gradients of the last pass are gone. */
+  gsize *sc_val, *sc_grad;
+  float *sc_buf;
+  gsize sc_each, sc_size;
+  gboolean scratched;
 };
+
+/* The calling thread's scratch area during a fused pass (micro_part), else NULL. */
+static __thread float *tls_scratch;
+
+typedef enum {
+  BK_NORMAL = 0,
+  BK_SKIP,            /* a Relu fused into the MaxPool after it */
+  BK_POOL_SET,        /* MaxPool 2×2 backward that writes its input gradient */
+  BK_POOL_RELU_SET    /* the same through the Relu before it, into bk_dx */
+} BackMode;
 
 static inline const PlNode *
 node_at (const PlExecutor *ex, guint k)
@@ -1419,6 +1450,8 @@ micro_ptr (PlExecutor *ex, Plan *p, gint id, gint64 N, gint64 s0)
   const PlTensor *t = vtensor_p (ex, p, id);
   if (p->is_const[id])
     return t->data;
+  if (tls_scratch != NULL && ex->sc_val[id] > 0)
+    return tls_scratch + ex->sc_val[id] - 1;
   return t->data + (gsize) s0 * (gsize) (t->numel / N);
 }
 
@@ -1510,7 +1543,14 @@ typedef struct {
   Plan *p;
   gint64 N;
   gboolean to_head;   /* backward: stop at the head's output (skip the head node) */
+  gboolean fused;     /* forward: run each chunk's backward right after its forward */
 } MicroJob;
+
+static void micro_back_chunk (PlExecutor *ex, Plan *p, gint64 N, gint64 s0, gint64 s1,
+                              float *ws, gint part, gboolean to_head);
+static gboolean backward_prepare (PlExecutor *ex, const PlTensor *grad_output,
+                                  gboolean param_grads, gboolean *micro_out,
+                                  gboolean *to_head_out, GError **error);
 
 static void
 micro_part (gint part, gint n_parts, gpointer data)
@@ -1520,6 +1560,8 @@ micro_part (gint part, gint n_parts, gpointer data)
   float *ws = j->ex->ws + (gsize) part * p->micro_ws_each;
   gint64 c0, c1;
   pl_part_range (p->micro_chunks, part, n_parts, &c0, &c1);
+  if (j->fused && j->ex->sc_buf != NULL)
+    tls_scratch = j->ex->sc_buf + (gsize) part * j->ex->sc_each;
   for (gint64 c = c0; c < c1; c++)
     {
       gint64 s0, s1;
@@ -1530,15 +1572,31 @@ micro_part (gint part, gint n_parts, gpointer data)
         j->ex->head_fill (s0, s1 - s0, micro_ptr (j->ex, p, j->ex->head_value, j->N, s0),
                           j->ex->head_fill_data);
       for (guint k = 0; k < j->ex->n_nodes; k++)
-        if (!p->folded[k] && !(j->ex->head_given && (gint) k == j->ex->head_node))
+        {
+          if (p->folded[k] || (j->ex->head_given && (gint) k == j->ex->head_node)
+              || (j->fused && j->ex->fw_mode[k] == 1))
+            continue;
+          if (j->fused && j->ex->fw_mode[k] == 2)
+            {
+              PlPoolGeom g = p->np[k].pool;
+              g.n = (gint) (s1 - s0);
+              pl_maxpool_relu_forward (&g, micro_ptr (j->ex, p, j->ex->bk_dx[k], j->N, s0),
+                                       micro_ptr (j->ex, p, node_at (j->ex, k)->outputs[0],
+                                                  j->N, s0));
+              continue;
+            }
           micro_run_node (j->ex, p, k, j->N, s0, s1, ws);
+        }
+      if (j->fused)   /* the chunk's activations are still in this core's cache */
+        micro_back_chunk (j->ex, p, j->N, s0, s1, ws, part, j->to_head);
     }
+  tls_scratch = NULL;
 }
 
 static void
 micro_forward (PlExecutor *ex, Plan *p)
 {
-  MicroJob j = { ex, p, p->in[0].d[0], FALSE };
+  MicroJob j = { ex, p, p->in[0].d[0], FALSE, FALSE };
   pl_parallel_run (micro_part, &j);
 }
 
@@ -1910,6 +1968,13 @@ pl_executor_new (PlGraph *graph, GError **error)
     }
   ex->pgrads = g_new0 (PlTensor *, MAX (n_values, 1));
   ex->req = g_new0 (gboolean, MAX (n_values, 1));
+  ex->bk_nozero = g_new0 (gboolean, MAX (n_values, 1));
+  ex->bk_mode = g_new0 (guint8, MAX (ex->n_nodes, 1));
+  ex->bk_dx = g_new0 (gint, MAX (ex->n_nodes, 1));
+  ex->bk_relu = g_new0 (gint, MAX (ex->n_nodes, 1));
+  ex->fw_mode = g_new0 (guint8, MAX (ex->n_nodes, 1));
+  ex->sc_val = g_new0 (gsize, MAX (n_values, 1));
+  ex->sc_grad = g_new0 (gsize, MAX (n_values, 1));
   ex->input_grad_enabled = TRUE;
   head_detect (ex);
 
@@ -1967,6 +2032,14 @@ pl_executor_free (PlExecutor *ex)
     g_clear_pointer (&ex->info[k].constant, pl_tensor_unref);
   g_free (ex->pgrads);
   g_free (ex->req);
+  g_free (ex->bk_nozero);
+  g_free (ex->bk_mode);
+  g_free (ex->bk_dx);
+  g_free (ex->bk_relu);
+  g_free (ex->fw_mode);
+  g_free (ex->sc_val);
+  g_free (ex->sc_grad);
+  g_free (ex->sc_buf);
   g_free (ex->is_param);
   g_free (ex->info);
   g_free (ex->input_ids);
@@ -2089,7 +2162,7 @@ static gboolean
 forward_impl (PlExecutor *ex, gint n, const PlTensor *const *inputs, PlHeadFillFunc fill,
               gpointer fill_data, GError **error)
 {
-  ex->have_forward = ex->have_backward = ex->head_given = FALSE;
+  ex->have_forward = ex->have_backward = ex->head_given = ex->scratched = FALSE;
   if (n != ex->n_inputs)
     {
       g_set_error (error, PL_ERROR, PL_ERROR_INVALID, "the graph has %d data input(s), %d "
@@ -2177,7 +2250,7 @@ pl_executor_forward_head (PlExecutor *ex, const PlTensor *input, const PlTensor 
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   if (no_head (ex, error))
     return FALSE;
-  ex->have_forward = ex->have_backward = ex->head_given = FALSE;
+  ex->have_forward = ex->have_backward = ex->head_given = ex->scratched = FALSE;
   if (!select_plan (ex, &input, error))
     return FALSE;
   const PlTensor *hv = ex->plans[0]->vals[ex->head_value];
@@ -2229,7 +2302,7 @@ head_plan (PlExecutor *ex, const PlTensor *x, GError **error)
   g_autoptr (PlTensor) one = pl_tensor_new (x->ndim, shape, error);
   if (one == NULL)
     return NULL;
-  ex->have_forward = ex->have_backward = ex->head_given = FALSE;
+  ex->have_forward = ex->have_backward = ex->head_given = ex->scratched = FALSE;
   if (!select_plan (ex, (const PlTensor *const *) &one, error))
     return NULL;
   return ex->plans[0];
@@ -2359,6 +2432,157 @@ pl_executor_backward_to_head (PlExecutor *ex, const PlTensor *grad_output, GErro
   return ok;
 }
 
+/* Puts the chunk slices of the intermediate values and gradients of a fused pass (every
+ * value but the inputs, the constants and the graph outputs) in per-part scratch areas
+ * that stay in the core's cache, instead of full-batch buffers streamed through memory.
+ * FALSE (nothing changed) when the areas cannot be allocated or PL_NO_SCRATCH is set. */
+static gboolean
+scratch_setup (PlExecutor *ex, Plan *p, gint out_id, gint64 N)
+{
+  if (g_getenv ("PL_NO_SCRATCH") != NULL)
+    return FALSE;
+  gint64 chunk = (N + p->micro_chunks - 1) / p->micro_chunks;
+  gsize off = 0;
+  for (guint v = 0; v < ex->n_values; v++)
+    {
+      ex->sc_val[v] = ex->sc_grad[v] = 0;
+      gboolean output = FALSE;
+      for (guint o = 0; o < ex->graph->outputs->len; o++)
+        output = output || g_array_index (ex->graph->outputs, gint, o) == (gint) v;
+      if (output || (gint) v == out_id || p->vals[v] == NULL || p->is_const[v]
+          || pl_graph_value (ex->graph, v)->init != NULL)
+        continue;
+      gboolean is_input = FALSE;
+      for (gint i = 0; i < ex->n_inputs; i++)
+        is_input = is_input || ex->input_ids[i] == (gint) v;
+      if (is_input)
+        continue;
+      gsize each = (gsize) (p->vals[v]->numel / N) * (gsize) chunk;
+      each = (each + 15) & ~(gsize) 15;   /* 64-byte steps */
+      ex->sc_val[v] = off + 1;
+      off += each;
+      if (ex->req[v])
+        {
+          ex->sc_grad[v] = off + 1;
+          off += each;
+        }
+    }
+  gsize parts = (gsize) pl_parallel_parts ();
+  if (off * parts > ex->sc_size)
+    {
+      g_free (ex->sc_buf);
+      ex->sc_buf = g_try_new (float, off * parts + 16);
+      ex->sc_size = ex->sc_buf != NULL ? off * parts : 0;
+    }
+  if (ex->sc_buf == NULL)
+    {
+      memset (ex->sc_val, 0, sizeof (gsize) * ex->n_values);
+      memset (ex->sc_grad, 0, sizeof (gsize) * ex->n_values);
+      return FALSE;
+    }
+  ex->sc_each = off;
+  return TRUE;
+}
+
+gboolean
+pl_executor_forward_backward_head (PlExecutor *ex, const PlTensor *input, PlHeadFillFunc fill,
+                                   gpointer fill_data, const gint *targets,
+                                   PlHeadGradFunc consume, gpointer consume_data,
+                                   GError **error)
+{
+  g_return_val_if_fail (ex != NULL, FALSE);
+  g_return_val_if_fail (input != NULL, FALSE);
+  g_return_val_if_fail (fill != NULL, FALSE);
+  g_return_val_if_fail (targets != NULL, FALSE);
+  g_return_val_if_fail (consume != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  if (no_head (ex, error))
+    return FALSE;
+  ex->have_forward = ex->have_backward = ex->head_given = ex->scratched = FALSE;
+  if (!select_plan (ex, &input, error))
+    return FALSE;
+  Plan *p = ex->plans[0];
+  gint out_id = g_array_index (ex->graph->outputs, gint, 0);
+  const PlTensor *out = p->vals[out_id];
+  gint64 N = input->shape[0];
+  if (out->ndim != 2 || out->shape[0] != N)
+    {
+      g_autofree char *got = pl_tensor_shape_string (out->ndim, out->shape);
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID, "the model's first output '%s' should "
+                   "be scores [%" G_GINT64_FORMAT ", classes], it is %s",
+                   pl_graph_value (ex->graph, out_id)->name, N, got);
+      return FALSE;
+    }
+  g_autoptr (PlTensor) grad_output = pl_tensor_new_like (out);
+  for (gint64 r = 0; r < N; r++)
+    {
+      if (targets[r] < 0 || targets[r] >= out->shape[1])
+        {
+          g_set_error (error, PL_ERROR, PL_ERROR_INVALID, "class %d of sample %" G_GINT64_FORMAT
+                       " is out of range: the model has %" G_GINT64_FORMAT " classes",
+                       targets[r], r, out->shape[1]);
+          return FALSE;
+        }
+      grad_output->data[r * out->shape[1] + targets[r]] = 1.f;
+    }
+  gboolean micro = FALSE, to_head = FALSE;
+  if (p->micro_chunks > 0)
+    {
+      /* the plan's buffers exist: the backward can be prepared before the forward runs */
+      ex->head_given = TRUE;
+      gboolean ok = backward_prepare (ex, grad_output, FALSE, &micro, &to_head, error);
+      ex->head_given = FALSE;
+      if (!ok)
+        return FALSE;
+    }
+  if (!micro || !to_head)
+    {
+      if (!pl_executor_forward_head_func (ex, input, fill, fill_data, error))
+        return FALSE;
+      return pl_executor_backward_to_head_func (ex, grad_output, consume, consume_data, error);
+    }
+  memcpy (p->vals[ex->input_id]->data, input->data, sizeof (float) * (gsize) input->numel);
+  gboolean scratch = scratch_setup (ex, p, out_id, N);
+  ex->head_given = TRUE;
+  ex->head_fill = fill;
+  ex->head_fill_data = fill_data;
+  ex->head_consume = consume;
+  ex->head_consume_data = consume_data;
+  if (scratch)   /* the Relu outputs before fused pools are never read: not computed */
+    for (guint k = 0; k < ex->n_nodes; k++)
+      if (ex->bk_mode[k] == BK_POOL_RELU_SET)
+        {
+          ex->fw_mode[k] = 2;
+          ex->fw_mode[ex->bk_relu[k]] = 1;
+        }
+  MicroJob j = { ex, p, p->in[0].d[0], TRUE, TRUE };
+  pl_parallel_run (micro_part, &j);
+  memset (ex->fw_mode, 0, sizeof (guint8) * ex->n_nodes);
+  ex->scratched = scratch;   /* sc_val / sc_grad now tell which buffers are stale */
+  ex->head_fill = NULL;
+  ex->head_fill_data = NULL;
+  ex->head_consume = NULL;
+  ex->head_consume_data = NULL;
+  ex->have_forward = ex->have_backward = TRUE;
+  return TRUE;
+}
+
+gboolean
+pl_executor_backward_to_head_func (PlExecutor *ex, const PlTensor *grad_output,
+                                   PlHeadGradFunc consume, gpointer user_data, GError **error)
+{
+  g_return_val_if_fail (ex != NULL, FALSE);
+  g_return_val_if_fail (grad_output != NULL, FALSE);
+  g_return_val_if_fail (consume != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  ex->head_consume = consume;
+  ex->head_consume_data = user_data;
+  gboolean ok = pl_executor_backward_to_head (ex, grad_output, error);
+  ex->head_consume = NULL;
+  ex->head_consume_data = NULL;
+  return ok;
+}
+
 gboolean
 pl_executor_forward (PlExecutor *ex, const PlTensor *input, GError **error)
 {
@@ -2383,6 +2607,8 @@ pl_executor_value (PlExecutor *ex, gint value_id)
   g_return_val_if_fail (ex != NULL, NULL);
   if (!ex->have_forward || value_id < 0 || (guint) value_id >= ex->n_values)
     return NULL;
+  if (ex->scratched && ex->sc_val[value_id] > 0)
+    return NULL;   /* lived in a scratch area only */
   return vtensor (ex, value_id);
 }
 
@@ -2555,6 +2781,8 @@ micro_gptr (PlExecutor *ex, Plan *p, gint id, gint64 N, gint64 s0)
   float *g = gdata (ex, id);
   if (g == NULL)
     return NULL;
+  if (tls_scratch != NULL && ex->sc_grad[id] > 0)
+    return tls_scratch + ex->sc_grad[id] - 1;
   return g + (gsize) s0 * (gsize) (p->grads[id]->numel / N);
 }
 
@@ -2627,7 +2855,14 @@ micro_back_node (PlExecutor *ex, Plan *p, guint k, gint64 N, gint64 s0, gint64 s
       {
         PlPoolGeom g = np->pool;
         g.n = (gint) nb;
-        if (info->kind == OP_MAXPOOL)
+        if (info->kind == OP_MAXPOOL && ex->bk_mode[k] == BK_POOL_SET)
+          pl_maxpool_backward_set (&g, x, y, dy, FALSE, dx);
+        else if (info->kind == OP_MAXPOOL && ex->bk_mode[k] == BK_POOL_RELU_SET)
+          /* x = the Relu's input z (see pl_maxpool_relu_forward): its output may not
+           * have been computed */
+          pl_maxpool_backward_set (&g, micro_ptr (ex, p, ex->bk_dx[k], N, s0), y, dy, TRUE,
+                                   micro_gptr (ex, p, ex->bk_dx[k], N, s0));
+        else if (info->kind == OP_MAXPOOL)
           pl_maxpool_backward (&g, x, y, dy, dx);
         else
           pl_avgpool_backward (&g, info->count_include_pad, dy, dx);
@@ -2658,6 +2893,27 @@ micro_back_node (PlExecutor *ex, Plan *p, guint k, gint64 N, gint64 s0, gint64 s
     }
 }
 
+/* The backward pass of samples s0 .. s1 - 1 (part: the caller's part, for the consumer). */
+static void
+micro_back_chunk (PlExecutor *ex, Plan *p, gint64 N, gint64 s0, gint64 s1, float *ws,
+                  gint part, gboolean to_head)
+{
+  /* this chunk's slices of the data gradients start at zero (zeroed here rather than
+   * in pl_executor_backward: the slices are then in cache, and split between threads) */
+  gint out_id = g_array_index (ex->graph->outputs, gint, 0);
+  for (guint v = 0; v < ex->n_values; v++)
+    if (ex->req[v] && (gint) v != out_id && !ex->bk_nozero[v]
+        && pl_graph_value (ex->graph, v)->init == NULL)
+      memset (micro_gptr (ex, p, (gint) v, N, s0), 0,
+              sizeof (float) * (gsize) (p->grads[v]->numel / N) * (gsize) (s1 - s0));
+  for (guint k = ex->n_nodes; k-- > 0;)
+    if (!p->folded[k] && !(to_head && (gint) k == ex->head_node) && ex->bk_mode[k] != BK_SKIP)
+      micro_back_node (ex, p, k, N, s0, s1, ws);
+  if (to_head && ex->head_consume != NULL)
+    ex->head_consume (part, s0, s1 - s0, micro_gptr (ex, p, ex->head_value, N, s0),
+                      ex->head_consume_data);
+}
+
 static void
 micro_back_part (gint part, gint n_parts, gpointer data)
 {
@@ -2672,33 +2928,87 @@ micro_back_part (gint part, gint n_parts, gpointer data)
       pl_part_range (j->N, (gint) c, (gint) p->micro_chunks, &s0, &s1);
       if (s1 <= s0)
         continue;
-      /* this chunk's slices of the data gradients start at zero (zeroed here rather than
-       * in pl_executor_backward: the slices are then in cache, and split between threads) */
-      PlExecutor *ex = j->ex;
-      gint out_id = g_array_index (ex->graph->outputs, gint, 0);
-      for (guint v = 0; v < ex->n_values; v++)
-        if (ex->req[v] && (gint) v != out_id && pl_graph_value (ex->graph, v)->init == NULL)
-          memset (micro_gptr (ex, p, (gint) v, j->N, s0), 0,
-                  sizeof (float) * (gsize) (p->grads[v]->numel / j->N) * (gsize) (s1 - s0));
-      for (guint k = j->ex->n_nodes; k-- > 0;)
-        if (!p->folded[k] && !(j->to_head && (gint) k == j->ex->head_node))
-          micro_back_node (j->ex, p, k, j->N, s0, s1, ws);
+      micro_back_chunk (j->ex, p, j->N, s0, s1, ws, part, j->to_head);
     }
 }
 
-gboolean
-pl_executor_backward (PlExecutor *ex, const PlTensor *grad_output, gboolean param_grads,
-                      GError **error)
+/* Number of readers of value v among the nodes that run, plus one if it is a graph
+ * output. */
+static gint
+value_users (PlExecutor *ex, Plan *p, gint v)
 {
-  g_return_val_if_fail (ex != NULL, FALSE);
-  g_return_val_if_fail (grad_output != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (!ex->have_forward)
+  gint users = 0;
+  for (guint k = 0; k < ex->n_nodes; k++)
     {
-      g_set_error (error, PL_ERROR, PL_ERROR_INVALID, "backward called before forward");
-      return FALSE;
+      const PlNode *n = node_at (ex, k);
+      if (p->folded[k])
+        continue;
+      for (gint i = 0; i < n->n_inputs; i++)
+        users += n->inputs[i] == v;
     }
+  for (guint o = 0; o < ex->graph->outputs->len; o++)
+    users += g_array_index (ex->graph->outputs, gint, o) == v;
+  return users;
+}
+
+/* The node (running) whose output 0 is v, or -1. */
+static gint
+value_producer (PlExecutor *ex, Plan *p, gint v)
+{
+  for (guint k = 0; k < ex->n_nodes; k++)
+    if (!p->folded[k] && node_at (ex, k)->outputs[0] == v)
+      return (gint) k;
+  return -1;
+}
+
+/* Added (speed, second round): the backward plan of a micro-batch backward to the head
+ * (only the head's gradient is asked for, so intermediate gradients need not exist).
+ * A 2×2 MaxPool tiling its input writes its input gradient instead of adding to it when
+ * it is that value's only reader (no zeroing); when that input is the output of a Relu
+ * that is its only reader, whose own input is read by that Relu only, the Relu's backward
+ * is fused in and the Relu's output gradient is not computed. The results equal the plain
+ * layer-by-layer backward: the same cells get dy, the others exactly 0. */
+static void
+backward_plan (PlExecutor *ex, Plan *p, gboolean active)
+{
+  memset (ex->bk_mode, 0, sizeof (guint8) * ex->n_nodes);
+  memset (ex->bk_nozero, 0, sizeof (gboolean) * ex->n_values);
+  if (!active || g_getenv ("PL_NO_FUSED_BACKWARD") != NULL)
+    return;
+  for (guint k = 0; k < ex->n_nodes; k++)
+    {
+      const PlNode *n = node_at (ex, k);
+      if (p->folded[k] || ex->info[k].kind != OP_MAXPOOL || (gint) k == ex->head_node
+          || !pl_maxpool_backward_set_ok (&p->np[k].pool))
+        continue;
+      gint v = n->inputs[0];
+      if (v < 0 || !ex->req[v] || pl_graph_value (ex->graph, v)->init != NULL
+          || value_users (ex, p, v) != 1)
+        continue;
+      ex->bk_mode[k] = BK_POOL_SET;
+      ex->bk_nozero[v] = TRUE;
+      gint r = value_producer (ex, p, v);
+      if (r < 0 || ex->info[r].kind != OP_RELU || ex->bk_mode[r] != BK_NORMAL)
+        continue;
+      gint u = node_at (ex, (guint) r)->inputs[0];
+      if (u < 0 || !ex->req[u] || pl_graph_value (ex->graph, u)->init != NULL
+          || value_users (ex, p, u) != 1)
+        continue;
+      ex->bk_mode[k] = BK_POOL_RELU_SET;
+      ex->bk_dx[k] = u;
+      ex->bk_relu[k] = r;
+      ex->bk_mode[r] = BK_SKIP;
+      ex->bk_nozero[u] = TRUE;
+    }
+}
+
+/* Everything of a backward pass before the nodes run: checks, which gradients are
+ * wanted, their buffers, the output gradient, the backward plan. *micro: the micro-batch
+ * backward applies; *to_head: it stops at the head. */
+static gboolean
+backward_prepare (PlExecutor *ex, const PlTensor *grad_output, gboolean param_grads,
+                  gboolean *micro_out, gboolean *to_head_out, GError **error)
+{
   gint out_id = g_array_index (ex->graph->outputs, gint, 0);
   const PlTensor *out = vtensor (ex, out_id);
   Plan *p = ex->plans[0];
@@ -2756,15 +3066,41 @@ pl_executor_backward (PlExecutor *ex, const PlTensor *grad_output, gboolean para
         memset ((*slot)->data, 0, sizeof (float) * (gsize) (*slot)->numel);
     }
   memcpy (p->grads[out_id]->data, grad_output->data, sizeof (float) * (gsize) out->numel);
+  backward_plan (ex, p, micro && to_head);
+  *micro_out = micro;
+  *to_head_out = to_head;
+  return TRUE;
+}
+
+gboolean
+pl_executor_backward (PlExecutor *ex, const PlTensor *grad_output, gboolean param_grads,
+                      GError **error)
+{
+  g_return_val_if_fail (ex != NULL, FALSE);
+  g_return_val_if_fail (grad_output != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!ex->have_forward || ex->scratched)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID, "backward called before forward");
+      return FALSE;
+    }
+  gboolean micro = FALSE, to_head = FALSE;
+  Plan *p = ex->plans[0];
+  if (!backward_prepare (ex, grad_output, param_grads, &micro, &to_head, error))
+    return FALSE;
   if (micro)
     {
-      MicroJob j = { ex, p, p->in[0].d[0], to_head };
+      MicroJob j = { ex, p, p->in[0].d[0], to_head, FALSE };
       pl_parallel_run (micro_back_part, &j);
     }
   else
     for (guint k = ex->n_nodes; k-- > 0;)
       if (!(to_head && (gint) k == ex->head_node))
         back_node (ex, k);
+  if (!micro && to_head && ex->head_consume != NULL)
+    ex->head_consume (0, 0, p->in[0].d[0], p->grads[ex->head_value]->data,
+                      ex->head_consume_data);
   ex->have_backward = TRUE;
   return TRUE;
 }
@@ -2792,6 +3128,8 @@ pl_executor_value_grad (PlExecutor *ex, gint value_id)
   g_return_val_if_fail (ex != NULL, NULL);
   if (!ex->have_backward || value_id < 0 || (guint) value_id >= ex->n_values
       || !ex->req[value_id])
+    return NULL;
+  if (ex->scratched && ex->sc_grad[value_id] > 0)
     return NULL;
   if (pl_graph_value (ex->graph, value_id)->init != NULL)
     return ex->pgrads[value_id];

@@ -138,5 +138,35 @@ gboolean pl_executor_forward_head_func (PlExecutor *executor, const PlTensor *in
  * Errors: PL_ERROR_UNSUPPORTED without a head; otherwise as pl_executor_backward. */
 gboolean pl_executor_backward_to_head (PlExecutor *executor, const PlTensor *grad_output,
                                        GError **error);
+/* Added (second round): after pl_executor_forward_head(_func) or during
+ * pl_executor_backward_to_head(_func), only the head's gradient is defined: the gradients
+ * of other intermediate values may be left uncomputed (a Relu before a 2×2 MaxPool is
+ * differentiated together with it). The same backward with the head gradient handed over
+ * chunk by chunk: consume (part, first, count, grad, user_data) gets rows first ..
+ * first + count - 1 of the head gradient (grad: count × head floats per sample) right
+ * after they are computed (still in cache), once per row, possibly from several threads
+ * at once, but calls with the same part (0 <= part < pl_parallel_parts ()) never run
+ * concurrently, so per-part accumulators need no locking. consume must not call the executor. Afterwards
+ * pl_executor_value_grad (pl_executor_head_value) holds the whole gradient as before. */
+typedef void (*PlHeadGradFunc) (gint part, gint64 first, gint64 count, const float *grad,
+                                gpointer user_data);
+gboolean pl_executor_backward_to_head_func (PlExecutor *executor, const PlTensor *grad_output,
+                                            PlHeadGradFunc consume, gpointer user_data,
+                                            GError **error);
+/* pl_executor_forward_head_func then pl_executor_backward_to_head_func of the scores of
+ * the classes targets [N] (one per sample of input [N, ...]; the first output must be
+ * [N, classes]) in one pass: on the micro-batch path each chunk of samples runs backward
+ * right after its forward, while its activations are still in the core's cache (else the
+ * two calls in turn), the chunks' intermediate values and gradients in small per-thread
+ * areas. The head gradient goes to consume as with pl_executor_backward_to_head_func;
+ * afterwards the outputs are available, but the intermediate values and gradients may not
+ * be (pl_executor_value / pl_executor_value_grad return NULL for them) and a backward needs
+ * a new forward pass. Errors as the two calls; PL_ERROR_INVALID for another output shape
+ * or a target out of range. */
+gboolean pl_executor_forward_backward_head (PlExecutor *executor, const PlTensor *input,
+                                            PlHeadFillFunc fill, gpointer fill_data,
+                                            const gint *targets,
+                                            PlHeadGradFunc consume, gpointer consume_data,
+                                            GError **error);
 
 G_END_DECLS

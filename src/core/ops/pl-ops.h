@@ -135,6 +135,21 @@ gboolean pl_pool_geom_finish (PlPoolGeom *g);
 void pl_maxpool_forward (const PlPoolGeom *g, const float *x, float *y);
 void pl_maxpool_backward (const PlPoolGeom *g, const float *x, const float *y,
                           const float *dy, float *dx);
+/* Added (speed): MaxPool 2×2, stride 2, no padding / dilation, tiling the input exactly
+ * (h = 2·oh, w = 2·ow). pl_maxpool_backward_set_ok says whether g is such a pool. */
+gboolean pl_maxpool_backward_set_ok (const PlPoolGeom *g);
+/* Its backward written, not accumulated: every cell of dx [N, C, H, W] is set once — dy to
+ * the first maximum of its window (the same cell as pl_maxpool_backward), 0 elsewhere — so
+ * dx needs no zeroing. With relu_in TRUE, x is the output of a Relu (x = max (z, 0)) and dx
+ * is the gradient at the Relu's input z: ReLU'(z) = [z > 0] = [x > 0] is applied too
+ * (pl_relu_backward fused in). Single-threaded (callers split the batch). */
+void pl_maxpool_backward_set (const PlPoolGeom *g, const float *x, const float *y,
+                              const float *dy, gboolean relu_in, float *dx);
+/* y = MaxPool (Relu (z)) for such a pool in one pass, equal to pl_relu_forward then
+ * pl_maxpool_forward. Its backward is pl_maxpool_backward_set with relu_in and x = z
+ * (the Relu's input serves as well as its output there: the same cell is chosen, or the
+ * gradient is 0). Single-threaded. */
+void pl_maxpool_relu_forward (const PlPoolGeom *g, const float *z, float *y);
 
 /* ---- Add with multidirectional (numpy) broadcasting ----------------------------------
  * Shapes are right-aligned; out_shape has ndim dims, a_shape / b_shape are padded to ndim
