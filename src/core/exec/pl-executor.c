@@ -1773,6 +1773,18 @@ head_detect (PlExecutor *ex)
   for (gint i = 1; i < n->n_inputs; i++)
     if (n->inputs[i] >= 0 && pl_graph_value (ex->graph, n->inputs[i])->init == NULL)
       return;
+  /* The fast paths reassociate the head's sums (h(x') + α·L(x − x'), per-segment
+   * responses): only exact up to rounding when its parameters are finite and far from
+   * float overflow. Otherwise (inf/NaN or |w| > 1e15, found by break-testing) the plain
+   * path runs, so both give the same answer. */
+  for (gint i = 1; i < n->n_inputs; i++)
+    if (n->inputs[i] >= 0)
+      {
+        const PlTensor *w = pl_graph_value (ex->graph, n->inputs[i])->init;
+        for (gint64 j = 0; j < w->numel; j++)
+          if (!isfinite (w->data[j]) || fabsf (w->data[j]) > 1e15f)
+            return;
+      }
   ex->head_node = (gint) at;
   ex->head_value = n->outputs[0];
 }

@@ -321,6 +321,31 @@ START_TEST (test_random_models)
 }
 END_TEST
 
+/* A first layer with an inf, a NaN or a huge (3e38) weight: the fast path would reassociate
+ * overflowing sums, so the executor offers no head and explanations take the plain path. */
+START_TEST (test_nonfinite_head)
+{
+  rng_state = 9;
+  g_autoptr (GError) error = NULL;
+  const float bad[] = { INFINITY, NAN, 3e38f };
+  for (guint k = 0; k < G_N_ELEMENTS (bad); k++)
+    {
+      g_autoptr (PlGraph) g = conv_model (FALSE);
+      gint w1 = pl_graph_find_value (g, "W1");
+      ck_assert_int_ge (w1, 0);
+      pl_graph_value (g, w1)->init->data[4] = bad[k];
+      PlExecutor *ex = pl_executor_new (g, &error);
+      ck_assert_msg (ex != NULL, "%s", error ? error->message : "");
+      ck_assert_int_eq (pl_executor_head_value (ex), -1);
+      pl_executor_free (ex);
+    }
+  g_autoptr (PlGraph) ok = conv_model (FALSE);
+  PlExecutor *ex = pl_executor_new (ok, &error);
+  ck_assert_int_ge (pl_executor_head_value (ex), 0);
+  pl_executor_free (ex);
+}
+END_TEST
+
 START_TEST (test_default_model)
 {
   const char *src = g_getenv ("PL_SOURCE_DIR");
@@ -357,6 +382,7 @@ main (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_head_api);
   tcase_add_test (tc, test_random_models);
+  tcase_add_test (tc, test_nonfinite_head);
   tcase_add_test (tc, test_default_model);
   suite_add_tcase (s, tc);
   SRunner *sr = srunner_create (s);
