@@ -593,7 +593,7 @@ cmd_bench (int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON object instead of text"), NULL },
     { NULL }
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new (_("forward|explain|step|startup|memory|all [MODEL.onnx] — time the engine"));
+  g_autoptr (GOptionContext) ctx = g_option_context_new (_("forward|explain|step|startup|memory|all|train [MODEL.onnx] — time the engine"));
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
   g_option_context_set_description (ctx,
       _("forward: images per second at batch 1 and 64.\n"
@@ -605,7 +605,10 @@ cmd_bench (int argc, char **argv)
         "xvfb-run when there is no display).\n"
         "memory: peak resident memory (VmHWM) of a default session: the model, the\n"
         "Fashion-MNIST train and test sets, a prune step and a comparison.\n"
-        "all: memory first (so that its peak is the session's), then all the others.\n"
+        "all: memory first (so that its peak is the session's), then all the others\n"
+        "except train.\n"
+        "train: one training epoch of the default CNN; it has its own options\n"
+        "(--repeats, --batches, --data, --json: see bench train --help).\n"
         "Each: the median over the runs, their min–max and the CPU time. The engine uses\n"
         "PL_NUM_THREADS threads (default: the processors, at most 8).\n\n"
         "Example:\n  PL_NUM_THREADS=2 prunelens-cli bench forward --repeats 10\n"));

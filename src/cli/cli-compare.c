@@ -29,6 +29,84 @@ compare_work (gpointer data, const PlProgress *progress, GError **error)
   return w->report != NULL;
 }
 
+/* The pruning setup of compare (global magnitude pruning with --protect), as `prune`
+ * reports it: criterion, granularity, scope, protected layers, sparsity and seed. */
+typedef struct {
+  const char *criterion, *granularity, *scope;
+  char **protected_layers;  /* owned */
+  double target, achieved;
+  guint64 seed;             /* the pruning seed (used by the random criterion only) */
+} PruneSetup;
+
+static void
+prune_setup_init (PruneSetup *ps, const PlGraph *graph, double target, double achieved)
+{
+  g_autoptr (PlPruneConfig) config = pl_prune_config_new ();
+  apply_protect (config, opt_protect);
+  ps->criterion = "magnitude";
+  ps->granularity = config->granularity == PL_PRUNE_GRANULARITY_CHANNELS ? "channels"
+                  : config->granularity == PL_PRUNE_GRANULARITY_NM ? "n:m" : "unstructured";
+  ps->scope = config->scope == PL_PRUNE_SCOPE_LAYERWISE ? "layer-wise" : "global";
+  ps->protected_layers = config->protected_layers ? g_strdupv (config->protected_layers)
+                                                  : pl_prune_default_protected (graph);
+  ps->target = target;
+  ps->achieved = achieved;
+  ps->seed = config->seed;
+}
+
+/* text (a JSON object) with a "pruning" member added; NULL on a parse error. */
+static char *
+json_with_pruning (const char *text, gsize len, const PruneSetup *ps, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, text, (gssize) len, error))
+    return NULL;
+  JsonNode *root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_FAILED, _("The compare report is not a JSON object"));
+      return NULL;
+    }
+  JsonObject *o = json_object_new ();
+  json_object_set_string_member (o, "criterion", ps->criterion);
+  json_object_set_string_member (o, "granularity", ps->granularity);
+  json_object_set_string_member (o, "scope", ps->scope);
+  JsonArray *a = json_array_new ();
+  for (char **p = ps->protected_layers; p && *p; p++)
+    json_array_add_string_element (a, *p);
+  json_object_set_array_member (o, "protected", a);
+  json_object_set_double_member (o, "target_sparsity", ps->target);
+  json_object_set_double_member (o, "achieved_sparsity", ps->achieved);
+  json_object_set_int_member (o, "seed", (gint64) ps->seed);
+  json_object_set_object_member (json_node_get_object (root), "pruning", o);
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  json_generator_set_pretty (gen, TRUE);
+  json_generator_set_indent (gen, 2);
+  json_generator_set_root (gen, root);
+  char *out = json_generator_to_data (gen, NULL);
+  char *nl = g_strconcat (out, "\n", NULL);
+  g_free (out);
+  return nl;
+}
+
+/* summary.csv with "# pruning_…" parameter lines put in front of its own. */
+static gboolean
+summary_with_pruning (const char *path, const PruneSetup *ps, GError **error)
+{
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents (path, &text, NULL, error))
+    return FALSE;
+  g_autofree char *prot = g_strjoinv (" ", ps->protected_layers);
+  g_autofree char *s = g_strdup_printf ("# pruning_criterion,%s\n# pruning_granularity,%s\n"
+                                        "# pruning_scope,%s\n# pruning_protected,\"%s\"\n"
+                                        "# pruning_target_sparsity,%.6g\n"
+                                        "# pruning_achieved_sparsity,%.6g\n"
+                                        "# pruning_seed,%" G_GUINT64_FORMAT "\n%s",
+                                        ps->criterion, ps->granularity, ps->scope, prot,
+                                        ps->target, ps->achieved, ps->seed, text);
+  return g_file_set_contents (path, s, -1, error);
+}
+
 int
 cmd_compare (int argc, char **argv)
 {
@@ -121,18 +199,23 @@ cmd_compare (int argc, char **argv)
   g_autofree char *csv = g_build_filename (output, "per-input.csv", NULL);
   g_autofree char *summary = g_build_filename (output, "summary.csv", NULL);
   g_autofree char *report = g_build_filename (output, "report.json", NULL);
+  PruneSetup ps;
+  prune_setup_init (&ps, g, sparsity, step->achieved_sparsity);
+  g_auto (GStrv) ps_protected = ps.protected_layers;
+  gsize len = 0;
+  g_autofree char *report_text = pl_compare_report_to_json (r, &len);
+  g_autofree char *report_json = json_with_pruning (report_text, len, &ps, &error);
+  if (report_json == NULL)
+    return fail (g_steal_pointer (&error));
   if (!pl_compare_report_save_csv (r, csv, &error)
       || !pl_compare_report_save_summary_csv (r, summary, &error)
-      || !pl_compare_report_save_json (r, report, &error))
+      || !summary_with_pruning (summary, &ps, &error)
+      || !g_file_set_contents (report, report_json, -1, &error))
     return fail (g_steal_pointer (&error));
 
   if (json)
     {
-      gsize len = 0;
-      g_autofree char *text = pl_compare_report_to_json (r, &len);
-      fwrite (text, 1, len, stdout);
-      if (len == 0 || text[len - 1] != '\n')
-        fputc ('\n', stdout);
+      fputs (report_json, stdout);
       return 0;
     }
   gint64 changed = 0;
@@ -141,6 +224,12 @@ cmd_compare (int argc, char **argv)
   printf ("compared %" G_GINT64_FORMAT " inputs of %s (seed %" G_GUINT64_FORMAT "), sparsity "
           "%.4f -> %.4f, method %s\n", r->n, r->dataset_name, r->options.seed,
           r->sparsity_original, r->sparsity_pruned, r->options.method_name);
+  g_autofree char *prot = ps.protected_layers && ps.protected_layers[0]
+      ? g_strjoinv (", ", ps.protected_layers) : g_strdup (_("none"));
+  printf (_("pruning: %s, %s, %s; sparsity %.4f (achieved %.4f); seed %llu\n"),
+          ps.criterion, ps.granularity, ps.scope, ps.target, ps.achieved,
+          (unsigned long long) ps.seed);
+  printf (_("protected layers: %s\n"), prot);
   printf ("predictions changed on %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " inputs\n",
           changed, r->n);
   printf ("%-22s %9s  %.0f %% CI (bootstrap)\n", "metric", "mean", 100.0 * r->options.confidence);

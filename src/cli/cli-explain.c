@@ -120,6 +120,86 @@ raw_segmentation (const RawWork *w, const char *default_kind, char **name, GErro
   return seg;
 }
 
+/* Table rows [1, F]: LIME and KernelSHAP have table versions (one value per feature).
+ * KernelSHAP's reference row is --baseline (a number for every feature) or the feature
+ * means of the --data table; LIME samples around the --data table's feature statistics. */
+static gboolean
+raw_table (RawWork *w, gint target, const PlProgress *progress, PlExecutor *ex, GError **error)
+{
+  const RawOptions *o = &w->o;
+  const PlTensor *x = w->input;
+  const gint64 F = x->shape[1];
+  if (w->dataset == NULL || w->dataset->kind != PL_DATASET_TABLE)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   _("%s on a table row needs the table it comes from (--data TABLE.csv) "
+                     "for its feature statistics"), raw_method_names[o->method]);
+      return FALSE;
+    }
+  if (w->dataset->n_features != F)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   _("The input row has %lld features but the table %s has %d"),
+                   (long long) F, w->dataset->name ? w->dataset->name : "",
+                   w->dataset->n_features);
+      return FALSE;
+    }
+  if (o->segmentation != NULL)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   _("--segmentation is for images; on a table row every feature is one "
+                     "segment"));
+      return FALSE;
+    }
+  if (o->method == RAW_LIME && o->baseline != NULL && !g_str_equal (o->baseline, "mean"))
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   _("--baseline %s does not apply to lime on a table row: it samples around "
+                     "the --data table's feature means and standard deviations"), o->baseline);
+      return FALSE;
+    }
+  if (o->method == RAW_LIME)
+    {
+      g_autoptr (PlTensor) train = pl_dataset_range (w->dataset, 0, w->dataset->n, error);
+      if (train == NULL)
+        return FALSE;
+      PlLimeOptions lo;
+      pl_lime_options_init (&lo);
+      if (o->samples > 0)
+        lo.n_samples = o->samples;
+      lo.seed = o->seed;
+      w->result = pl_attribution_lime_table (ex, x, target, train, &lo, progress, error);
+      return w->result != NULL;
+    }
+  g_autoptr (PlTensor) reference = pl_tensor_new_2d (1, F);
+  double v = 0.0;
+  if (o->baseline != NULL && parse_number (o->baseline, &v))
+    {
+      for (gint64 j = 0; j < F; j++)
+        reference->data[j] = (float) v;
+    }
+  else
+    {
+      g_autofree float *sd = g_new (float, F);
+      if (!pl_dataset_feature_stats (w->dataset, reference->data, sd, error))
+        return FALSE;
+    }
+  PlKernelShapOptions ko = { .budget = o->budget, .seed = o->seed, .batch = 0 };
+  w->result = pl_attribution_kernel_shap_table (ex, x, target, reference, &ko, progress, error);
+  if (w->result != NULL)
+    {
+      g_autofree char *ref = o->baseline != NULL ? g_strdup_printf ("reference=%g", v)
+                                                 : g_strdup ("reference=feature-means");
+      const char *old = w->result->parameters ? w->result->parameters : "";
+      g_auto (GStrv) parts = g_strsplit (old, "reference=row", -1);
+      char *p = g_strv_length (parts) > 1 ? g_strjoinv (ref, parts)
+                                          : g_strdup_printf ("%s %s", old, ref);
+      g_free (w->result->parameters);
+      w->result->parameters = p;
+    }
+  return w->result != NULL;
+}
+
 static gboolean
 raw_work (gpointer data, const PlProgress *progress, GError **error)
 {
@@ -164,6 +244,18 @@ raw_work (gpointer data, const PlProgress *progress, GError **error)
       }
     fx = logits->data[target];
   }
+  if ((o->method == RAW_LIME || o->method == RAW_KERNEL_SHAP) && w->input->ndim == 2)
+    {
+      if (!raw_table (w, target, &sub, ex, error))
+        return FALSE;
+      /* One value per feature, shaped like the row: [1, F]. */
+      PlTensor *t = w->result->attribution;
+      if (t->numel == w->input->shape[1] && t->ndim != 2)
+        pl_tensor_reshape (t, 2, (const gint64[]) { 1, t->numel });
+      if (!isfinite (w->result->fx))
+        w->result->fx = fx;
+      return TRUE;
+    }
   switch (o->method)
     {
     case RAW_SALIENCY:
@@ -342,7 +434,9 @@ explain_raw (GOptionContext *ctx, const RawArgs *args, RawOptions *o)
     return fail (g_steal_pointer (&error));
   g_autoptr (PlDataset) ds = NULL;
   gboolean need_data = args->input_path == NULL || args->prune
-      || (o->method == RAW_INTEGRATED_GRADIENTS && g_strcmp0 (o->baseline, "mean") == 0);
+      || (o->method == RAW_INTEGRATED_GRADIENTS && g_strcmp0 (o->baseline, "mean") == 0)
+      || ((o->method == RAW_LIME || o->method == RAW_KERNEL_SHAP)
+          && is_table_path (args->data_dir));
   /* A regression model (one output per row): its output 0 is the explained target. */
   const gboolean regression = is_table_path (args->data_dir) && model_is_regression (g);
   if (regression && args->prune)

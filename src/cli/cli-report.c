@@ -607,7 +607,8 @@ cmd_report (int argc, char **argv)
   /* A table dataset: comparison figures become feature bars (pl-table-figure.h); figures
    * without a table equivalent are skipped with a warning naming them. */
   g_autofree gboolean *skip = g_new0 (gboolean, MAX (r->figures->len, 1));
-  if (ds->kind == PL_DATASET_TABLE && r->sweep_sparsities->len > 0)
+  g_autoptr (GString) skipped = g_string_new (NULL);
+  if (ds->kind == PL_DATASET_TABLE && r->sweep_sparsities->len > 0 && !opt_quiet)
     fprintf (stderr, _("prunelens-cli report: warning: %s: the sweep is not computed for a "
                        "table dataset (use prunelens-cli sweep --data TABLE.csv)\n"),
              recipe_path);
@@ -623,9 +624,13 @@ cmd_report (int argc, char **argv)
         why = _("Grad-CAM needs a convolution layer; a table model has none");
       if (why != NULL)
         {
-          fprintf (stderr, _("prunelens-cli report: warning: %s: figures[%u] (%s) skipped: %s\n"),
-                   recipe_path, i, pl_recipe_figure_kind_id (f->kind), why);
+          if (!opt_quiet)
+            fprintf (stderr,
+                     _("prunelens-cli report: warning: %s: figures[%u] (%s) skipped: %s\n"),
+                     recipe_path, i, pl_recipe_figure_kind_id (f->kind), why);
           skip[i] = TRUE;
+          g_string_append_printf (skipped, "%sfigures[%u] (%s)", skipped->len ? ", " : "", i,
+                                  pl_recipe_figure_kind_id (f->kind));
         }
     }
   for (guint i = 0; i < r->figures->len; i++)
@@ -669,11 +674,15 @@ cmd_report (int argc, char **argv)
         }
     }
   /* Every explanation on every input at the last step also goes into the metrics. */
-  if (ds->kind != PL_DATASET_TABLE)
-    for (guint e = 0; e < r->explanations->len; e++)
+  /* (Tables: every method but Grad-CAM, which needs a convolution.) */
+  for (guint e = 0; e < r->explanations->len; e++)
+    {
+      const PlComparisonOptions *eo = &g_array_index (r->explanations, PlComparisonOptions, e);
+      if (ds->kind == PL_DATASET_TABLE && eo->method == PL_MAP_GRAD_CAM)
+        continue;
       for (guint i = 0; i < r->inputs->len; i++)
-        comp_index (&w, resolve_step (r, -1), g_array_index (r->inputs, gint64, i),
-                    &g_array_index (r->explanations, PlComparisonOptions, e));
+        comp_index (&w, resolve_step (r, -1), g_array_index (r->inputs, gint64, i), eo);
+    }
   w.need_sweep = r->sweep_sparsities->len > 0 && ds->kind != PL_DATASET_TABLE;
 
   if (!run_job (report_work, &w, &error))
@@ -709,6 +718,11 @@ cmd_report (int argc, char **argv)
   pl_report_add_fact (pdf, _("Dataset"), ds_fact);
   g_autofree char *threads = threads_description ();
   pl_report_add_fact (pdf, _("Threads"), threads);
+  if (skipped->len > 0)
+    {
+      g_autofree char *sk = g_strdup_printf (_("%s: no table equivalent"), skipped->str);
+      pl_report_add_fact (pdf, _("Skipped figures"), sk);
+    }
   pl_report_add_step (pdf, 0, _("original"), 0, pl_graph_weight_sparsity (g),
                       w.original_eval->accuracy, w.original_eval->n);
   for (guint i = 0; i < w.steps->len; i++)

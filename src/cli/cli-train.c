@@ -485,10 +485,11 @@ int
 bench_train (int argc, char **argv)
 {
   g_autofree char *data_dir = NULL;
-  gint batches = 0;
+  gint batches = 0, repeats = 1;
   gboolean json = FALSE;
   GOptionEntry entries[] = {
     { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir, N_("Fashion-MNIST folder (IDX files)"), "DIR" },
+    { "repeats", 'r', 0, G_OPTION_ARG_INT, &repeats, N_("Timed epochs (or --batches runs), each from the same seed; the median is reported (default 1)"), "N" },
     { "batches", 0, 0, G_OPTION_ARG_INT, &batches, N_("Time only N minibatches of 64 and extrapolate (default: the whole epoch)"), "N" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as JSON"), NULL },
     { NULL }
@@ -506,6 +507,8 @@ bench_train (int argc, char **argv)
     return usage_error (ctx, _("unexpected argument “%s”"), argv[1]);
   if (batches < 0)
     return usage_error (ctx, _("--batches must not be negative"));
+  if (repeats < 1 || repeats > 1000)
+    return usage_error (ctx, _("--repeats must be between 1 and 1000"));
   g_autoptr (GError) error = NULL;
   const char *dir = data_dir ? data_dir : PL_DEFAULT_DATASET_DIR;
   g_autoptr (PlDataset) full = pl_dataset_load_fashion_mnist (dir, "train", &error);
@@ -526,16 +529,32 @@ bench_train (int argc, char **argv)
   sub->pixels = g_memdup2 (full->pixels, (gsize) n * full->channels * full->height * full->width);
   sub->labels = g_memdup2 (full->labels, (gsize) n);
   sub->class_names = g_strdupv (full->class_names);
-  g_autoptr (PlGraph) g = pl_model_build ("cnn", full->channels, full->height, full->width,
-                                          full->n_classes, 1, &error);
-  if (g == NULL)
-    return fail (g_steal_pointer (&error));
-  BenchWork b = { .graph = g, .train = sub };
-  pl_train_config_init (&b.config);
-  b.config.epochs = 1;
-  if (!run_job (bench_work, &b, &error))
-    return fail (g_steal_pointer (&error));
-  double per_epoch = b.seconds * (double) epoch_batches / (double) nb;
+  /* Each run trains a fresh network from the same seed; the median run is reported. */
+  g_autofree double *secs = g_new (double, repeats);
+  for (gint r = 0; r < repeats; r++)
+    {
+      g_autoptr (PlGraph) g = pl_model_build ("cnn", full->channels, full->height, full->width,
+                                              full->n_classes, 1, &error);
+      if (g == NULL)
+        return fail (g_steal_pointer (&error));
+      BenchWork b = { .graph = g, .train = sub };
+      pl_train_config_init (&b.config);
+      b.config.epochs = 1;
+      if (!run_job (bench_work, &b, &error))
+        return fail (g_steal_pointer (&error));
+      secs[r] = b.seconds;
+    }
+  g_autofree double *sorted = g_memdup2 (secs, sizeof (double) * (gsize) repeats);
+  for (gint i = 1; i < repeats; i++)   /* insertion sort: repeats is small */
+    for (gint j = i; j > 0 && sorted[j - 1] > sorted[j]; j--)
+      {
+        double t = sorted[j];
+        sorted[j] = sorted[j - 1];
+        sorted[j - 1] = t;
+      }
+  double median = repeats % 2 ? sorted[repeats / 2]
+                              : 0.5 * (sorted[repeats / 2 - 1] + sorted[repeats / 2]);
+  double per_epoch = median * (double) epoch_batches / (double) nb;
   g_autofree char *threads = threads_description ();
   const char *blas = g_getenv ("OPENBLAS_CORETYPE");
   if (json)
@@ -544,7 +563,10 @@ bench_train (int argc, char **argv)
       json_builder_begin_object (jb);
       jb_int (jb, "batches_timed", nb);
       jb_int (jb, "batches_per_epoch", epoch_batches);
-      jb_double (jb, "seconds_timed", b.seconds);
+      jb_double (jb, "seconds_timed", median);
+      jb_int (jb, "repeats", repeats);
+      jb_double (jb, "seconds_min", sorted[0]);
+      jb_double (jb, "seconds_max", sorted[repeats - 1]);
       jb_double (jb, "seconds_per_epoch", per_epoch);
       jb_string (jb, "threads", threads);
       jb_string (jb, "openblas_coretype", blas);
@@ -553,8 +575,13 @@ bench_train (int argc, char **argv)
     }
   printf (_("train: default CNN, Adam, batch 64, %s, OPENBLAS_CORETYPE=%s\n"), threads,
           blas ? blas : _("(unset)"));
-  printf (_("%lld of %lld minibatches in %.2f s\n"), (long long) nb,
-          (long long) epoch_batches, b.seconds);
+  if (repeats > 1)
+    printf (_("%lld of %lld minibatches in %.2f s (median of %d runs; min %.2f, max %.2f)\n"),
+            (long long) nb, (long long) epoch_batches, median, repeats, sorted[0],
+            sorted[repeats - 1]);
+  else
+    printf (_("%lld of %lld minibatches in %.2f s\n"), (long long) nb,
+            (long long) epoch_batches, median);
   printf (_("%.2f seconds per epoch%s\n"), per_epoch,
           nb < epoch_batches ? _(" (extrapolated)") : "");
   return 0;
