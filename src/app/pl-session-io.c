@@ -3,6 +3,9 @@
 #include "pl-session-io.h"
 
 #include <glib/gstdio.h>
+#include <glib/gi18n.h>
+#include "pl-error.h"
+#include "graph/pl-graph.h"
 
 PlRecipe *
 pl_session_io_build (const char *model_path, const char *model_sha256,
@@ -91,4 +94,96 @@ pl_session_io_take_autosave (void)
       return NULL;
     }
   return recovered;
+}
+
+gint64
+pl_session_io_step_bytes (const PlGraph *graph)
+{
+  g_return_val_if_fail (graph != NULL, 0);
+  gint64 bytes = 4 * pl_graph_n_parameters (graph);
+  g_autoptr (GArray) ids = pl_graph_prunable_weights (graph);
+  for (guint i = 0; ids && i < ids->len; i++)
+    {
+      const PlValue *v = pl_graph_value (graph, g_array_index (ids, gint, i));
+      if (v->init != NULL)
+        bytes += 4 * v->init->numel;
+    }
+  return bytes;
+}
+
+/* name is a prunable layer of graph: the name of a Conv / Gemm / MatMul node with a
+ * weight initializer, or the weight's name (as pl_prune_apply matches them). */
+static gboolean
+is_prunable_layer (const PlGraph *graph, const char *name)
+{
+  g_autoptr (GArray) ids = pl_graph_prunable_weights (graph);
+  for (guint i = 0; ids && i < ids->len; i++)
+    {
+      gint id = g_array_index (ids, gint, i);
+      if (g_strcmp0 (pl_graph_value (graph, id)->name, name) == 0)
+        return TRUE;
+      for (guint k = 0; k < graph->nodes->len; k++)
+        {
+          const PlNode *node = g_ptr_array_index (graph->nodes, k);
+          if (node->n_inputs > 1 && node->inputs[1] == id && node->name != NULL
+              && node->name[0] != '\0' && g_str_equal (node->name, name))
+            return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+gboolean
+pl_session_io_check (const PlRecipe *recipe, const PlGraph *graph, guint *history_cap,
+                     GError **error)
+{
+  g_return_val_if_fail (recipe != NULL && graph != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  g_autofree char *file = g_path_get_basename (recipe->source_name ? recipe->source_name
+                                                                    : "session");
+  for (char **p = recipe->panel_protected; p && *p; p++)
+    if (!is_prunable_layer (graph, *p))
+      {
+        g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                     _("%s: workbench.protected: “%s” is no prunable layer (Conv, Gemm or "
+                       "MatMul with a weight initializer) of the model"), file, *p);
+        return FALSE;
+      }
+  guint n = recipe->steps->len;
+  /* The steps' protected layers too (pl_prune_apply would refuse them later, after the
+   * window had taken the new model over). */
+  for (guint i = 0; i < n; i++)
+    {
+      const PlRecipeStep *step = g_ptr_array_index (recipe->steps, i);
+      for (char **p = step->config->protected_layers; p && *p; p++)
+        if (!is_prunable_layer (graph, *p))
+          {
+            g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                         _("%s: steps[%u].protected: “%s” is no prunable layer (Conv, Gemm or "
+                           "MatMul with a weight initializer) of the model"), file, i, *p);
+            return FALSE;
+          }
+    }
+  if (n > PL_SESSION_MAX_STEPS)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_TOO_LARGE,
+                   _("%s: steps: %u steps, but the workbench recomputes at most %d; "
+                     "remove steps, or draw them with “prunelens-cli report”"),
+                   file, n, PL_SESSION_MAX_STEPS);
+      return FALSE;
+    }
+  gint64 per_step = pl_session_io_step_bytes (graph);
+  if (per_step > 0 && (gint64) n > PL_SESSION_MAX_STEP_BYTES / per_step)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_TOO_LARGE,
+                   _("%s: steps: each of the %u steps keeps a pruned copy of the model "
+                     "(%.1f MB), %.1f MB in all; the workbench keeps at most %.0f MB of "
+                     "steps: remove steps, or draw them with “prunelens-cli report”"),
+                   file, n, per_step / 1e6, (double) per_step * n / 1e6,
+                   PL_SESSION_MAX_STEP_BYTES / 1e6);
+      return FALSE;
+    }
+  if (history_cap != NULL)
+    *history_cap = MAX (32u, n + 1);
+  return TRUE;
 }

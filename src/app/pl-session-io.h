@@ -34,4 +34,23 @@ char *pl_session_io_autosave_path (void);
  * NULL when there is none. */
 char *pl_session_io_take_autosave (void);
 
+/* Added (session 3): memory the workbench allows a session's recomputed steps (each step
+ * keeps a pruned copy of the model: 4 bytes per parameter plus a 4-byte mask entry per
+ * prunable weight), and the most steps a session may have. */
+#define PL_SESSION_MAX_STEP_BYTES ((gint64) 1 << 30)
+#define PL_SESSION_MAX_STEPS 1000
+
+/* Added (session 3): checks a session recipe against its loaded model before the window
+ * takes anything over: every name of the "workbench" key's protected layers must be a
+ * prunable layer of graph, and so must every steps[].protected name (errors naming the
+ * file, key and layer),
+ * and the steps must fit PL_SESSION_MAX_STEPS and PL_SESSION_MAX_STEP_BYTES (error saying
+ * what a step costs). Sets *history_cap to the history size the session needs (at least
+ * the workbench's default of 32, so no step is dropped). Errors: PL_ERROR_INVALID,
+ * PL_ERROR_TOO_LARGE. */
+gboolean pl_session_io_check (const PlRecipe *recipe, const PlGraph *graph,
+                              guint *history_cap, GError **error);
+/* Added (session 3): bytes one step of the history keeps for graph (see above). */
+gint64 pl_session_io_step_bytes (const PlGraph *graph);
+
 G_END_DECLS

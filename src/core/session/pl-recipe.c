@@ -135,6 +135,7 @@ pl_recipe_free (PlRecipe *r)
   g_array_unref (r->sweep_sparsities);
   g_free (r->colormap);
   g_free (r->base_dir);
+  g_free (r->source_name);
   g_strfreev (r->panel_protected);
   g_free (r->panel_schedule);
   g_ptr_array_unref (r->warnings);
@@ -466,8 +467,10 @@ read_step (Reader *rd, JsonNode *node, const char *path)
       || !get_int (rd, o, path, "calibration_samples", 1, 1 << 24, &c->calibration_samples)
       || !get_int (rd, o, path, "calibration_start", 0, G_MAXINT32, &c->calibration_start)
       || !get_string (rd, o, path, "schedule", &step->schedule)
-      || !get_int32 (rd, o, path, "schedule_steps", 1, 10000, &step->schedule_steps)
-      || !get_int32 (rd, o, path, "finetune_epochs", 0, 10000, &step->finetune_epochs))
+      || !get_int32 (rd, o, path, "schedule_steps", 1, PL_RECIPE_MAX_SCHEDULE_STEPS,
+                     &step->schedule_steps)
+      || !get_int32 (rd, o, path, "finetune_epochs", 0, PL_RECIPE_MAX_FINETUNE_EPOCHS,
+                     &step->finetune_epochs))
     return FALSE;
   c->criterion = (PlPruneCriterion) crit;
   c->granularity = (PlPruneGranularity) gran;
@@ -776,8 +779,9 @@ read_workbench (Reader *rd, JsonObject *root)
                   &r->panel_scope)
       || !get_string_list (rd, o, "workbench", "protected", &r->panel_protected)
       || !get_string (rd, o, "workbench", "schedule", &r->panel_schedule)
-      || !get_int32 (rd, o, "workbench", "schedule_steps", 1, 10000, &r->panel_schedule_steps)
-      || !get_int32 (rd, o, "workbench", "finetune_epochs", 0, 10000,
+      || !get_int32 (rd, o, "workbench", "schedule_steps", 1, PL_RECIPE_MAX_SCHEDULE_STEPS,
+                     &r->panel_schedule_steps)
+      || !get_int32 (rd, o, "workbench", "finetune_epochs", 0, PL_RECIPE_MAX_FINETUNE_EPOCHS,
                      &r->panel_finetune_epochs))
     return FALSE;
   static const char *const schedules[] = { "one-shot", "iterative", "polynomial", "rewind" };
@@ -861,6 +865,7 @@ pl_recipe_load_data (const char *data, gssize length, const char *name, const ch
   JsonObject *root = json_node_get_object (rootn);
   g_autoptr (PlRecipe) r = pl_recipe_new ();
   r->base_dir = g_strdup (base_dir);
+  r->source_name = g_strdup (name);
   Reader rd = { .name = name, .recipe = r, .error = error };
 
   JsonNode *fmt = json_object_get_member (root, "format");

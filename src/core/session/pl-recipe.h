@@ -64,6 +64,12 @@ G_BEGIN_DECLS
 
 /* Limits enforced by the reader (larger values are PL_ERROR_PARSE). */
 #define PL_RECIPE_MAX_ITEMS 100000   /* entries of any array */
+/* Schedules (steps[].schedule_steps / finetune_epochs and the same keys of "workbench"):
+ * the limits of the workbench's pruning panel. The workbench re-runs such steps when it
+ * opens a session; a step of k pruning rounds with e fine-tuning epochs costs about
+ * k × (1 + e) passes over the evaluated data, so 20 × 51 passes per step at most. */
+#define PL_RECIPE_MAX_SCHEDULE_STEPS 20
+#define PL_RECIPE_MAX_FINETUNE_EPOCHS 50
 
 /* One pruning step. The step is applied to the ORIGINAL network with config and sparsity
  * (pl_prune_step_run_config): steps are the session's history, each one a configuration
@@ -76,8 +82,9 @@ typedef struct {
                                 * schedules, pl_prune_schedule_kind_id) "iterative" /
                                 * "polynomial" / "rewind" (stored, not run by the report;
                                 * the workbench re-runs them when it opens the session) */
-  gint schedule_steps;         /* ≥ 1 (default 1) */
-  gint finetune_epochs;        /* ≥ 0 (default 0; stored, not run by the report) */
+  gint schedule_steps;         /* 1 .. PL_RECIPE_MAX_SCHEDULE_STEPS (default 1) */
+  gint finetune_epochs;        /* 0 .. PL_RECIPE_MAX_FINETUNE_EPOCHS (default 0; stored,
+                                * not run by the report) */
 } PlRecipeStep;
 
 /* PlRecipeFigure.step of a figure of the original network (file version 2: "step": 0). */
@@ -150,10 +157,12 @@ typedef struct {
   gint panel_scope;            /* global, layerwise */
   char **panel_protected;      /* NULL: the unedited default protection; owned */
   char *panel_schedule;        /* NULL or a pl_prune_schedule_kind_id */
-  gint panel_schedule_steps;   /* ≥ 1 (default 1) */
-  gint panel_finetune_epochs;  /* ≥ 0 */
+  gint panel_schedule_steps;   /* 1 .. PL_RECIPE_MAX_SCHEDULE_STEPS (default 1) */
+  gint panel_finetune_epochs;  /* 0 .. PL_RECIPE_MAX_FINETUNE_EPOCHS */
 
   char *base_dir;              /* folder relative paths are resolved against; NULL: cwd */
+  char *source_name;           /* added (session 3): the name used in messages when it was
+                                * loaded (the file's path for pl_recipe_load_file), or NULL */
   GPtrArray *warnings;         /* of char *: unknown keys etc. found when loading */
 } PlRecipe;
 
