@@ -26,10 +26,11 @@ pl_dataset_io_classify (const char *path)
   return PL_PATH_UNKNOWN;
 }
 
-char **
-pl_dataset_io_csv_columns (const char *path, GError **error)
+/* Reads at most the first 64 KiB of the table at path: its lines (the last one may be cut
+ * off when the file is longer) and the delimiter of its header line. */
+static char **
+read_table_head (const char *path, char *delimiter_out, GError **error)
 {
-  g_return_val_if_fail (path != NULL, NULL);
   g_autoptr (GFile) file = g_file_new_for_path (path);
   g_autoptr (GError) io = NULL;
   g_autoptr (GFileInputStream) in = g_file_read (file, NULL, &io);
@@ -39,34 +40,40 @@ pl_dataset_io_csv_columns (const char *path, GError **error)
                    io->message);
       return NULL;
     }
-  char buf[65536];
+  g_autofree char *buf = g_malloc (65536);
   gsize got = 0;
-  if (!g_input_stream_read_all (G_INPUT_STREAM (in), buf, sizeof buf - 1, &got, NULL, &io))
+  if (!g_input_stream_read_all (G_INPUT_STREAM (in), buf, 65536 - 1, &got, NULL, &io))
     {
       g_set_error (error, PL_ERROR, PL_ERROR_IO, _("%s: cannot read the table: %s"), path,
                    io->message);
       return NULL;
     }
   buf[got] = '\0';
-  char *line = buf;
+  char *text = buf;
   if (got >= 3 && (guchar) buf[0] == 0xEF && (guchar) buf[1] == 0xBB && (guchar) buf[2] == 0xBF)
-    line += 3;   /* UTF-8 byte order mark */
-  line[strcspn (line, "\r\n")] = '\0';
+    text += 3;   /* UTF-8 byte order mark */
+  /* Lines end in \n, \r\n or \r. */
+  for (char *c = text; *c != '\0'; c++)
+    if (*c == '\r')
+      *c = c[1] == '\n' ? ' ' : '\n';
+  char **lines = g_strsplit (text, "\n", -1);
+  const char *line = lines[0] != NULL ? lines[0] : "";
   g_autofree char *lower = g_ascii_strdown (path, -1);
   char delimiter = ',';
   if (g_str_has_suffix (lower, ".tsv") || (strchr (line, '\t') && !strchr (line, ',')))
     delimiter = '\t';
   else if (strchr (line, ';') && !strchr (line, ','))
     delimiter = ';';
+  *delimiter_out = delimiter;
+  return lines;
+}
+
+/* Splits one line at delimiter; fields stripped of blanks and surrounding quotes. */
+static char **
+split_fields (const char *line, char delimiter)
+{
   char sep[2] = { delimiter, '\0' };
-  g_auto (GStrv) parts = g_strsplit (line, sep, -1);
-  if (g_strv_length (parts) < 2)
-    {
-      g_set_error (error, PL_ERROR, PL_ERROR_PARSE,
-                   _("%s: the first line should name at least two columns (features and the "
-                     "label), separated by commas, semicolons or tabs"), path);
-      return NULL;
-    }
+  char **parts = g_strsplit (line, sep, -1);
   for (guint i = 0; parts[i] != NULL; i++)
     {
       g_strstrip (parts[i]);
@@ -77,7 +84,78 @@ pl_dataset_io_csv_columns (const char *path, GError **error)
           parts[i][n - 2] = '\0';
         }
     }
+  return parts;
+}
+
+char **
+pl_dataset_io_csv_columns (const char *path, GError **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+  char delimiter;
+  g_auto (GStrv) lines = read_table_head (path, &delimiter, error);
+  if (lines == NULL)
+    return NULL;
+  g_auto (GStrv) parts = split_fields (lines[0] != NULL ? lines[0] : "", delimiter);
+  if (g_strv_length (parts) < 2)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_PARSE,
+                   _("%s: the first line should name at least two columns (features and the "
+                     "label), separated by commas, semicolons or tabs"), path);
+      return NULL;
+    }
   return g_steal_pointer (&parts);
+}
+
+static gboolean
+is_number (const char *s)
+{
+  char *end = NULL;
+  g_ascii_strtod (s, &end);
+  return end != s && *end == '\0';
+}
+
+gint
+pl_dataset_io_guess_label_column (const char *path, GError **error)
+{
+  g_return_val_if_fail (path != NULL, -1);
+  char delimiter;
+  g_auto (GStrv) lines = read_table_head (path, &delimiter, error);
+  if (lines == NULL)
+    return -1;
+  g_auto (GStrv) header = split_fields (lines[0] != NULL ? lines[0] : "", delimiter);
+  guint n = g_strv_length (header);
+  if (n < 2)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_PARSE,
+                   _("%s: the first line should name at least two columns (features and the "
+                     "label), separated by commas, semicolons or tabs"), path);
+      return -1;
+    }
+  /* 1. A column named like a label (the first such name in this order of preference). */
+  static const char *const names[] = { "label", "class", "target", "species", "y" };
+  for (guint k = 0; k < G_N_ELEMENTS (names); k++)
+    for (guint i = 0; i < n; i++)
+      if (g_ascii_strcasecmp (header[i], names[k]) == 0)
+        return (gint) i;
+  /* 2. The last column holding a value that is not a number in the rows read (the last
+   * line read may be cut off at 64 KiB: it is left out when other rows were read). */
+  g_autofree gboolean *text = g_new0 (gboolean, n);
+  guint n_lines = g_strv_length (lines);
+  guint end = n_lines > 2 ? n_lines - 1 : n_lines;
+  for (guint r = 1; r < end; r++)
+    {
+      if (lines[r][0] == '\0')
+        continue;
+      g_auto (GStrv) fields = split_fields (lines[r], delimiter);
+      for (guint i = 0; i < n && fields[i] != NULL; i++)
+        if (fields[i][0] != '\0' && !is_number (fields[i]))
+          text[i] = TRUE;
+    }
+  for (guint i = n; i-- > 0;)
+    if (text[i])
+      return (gint) i;
+  /* 3. The last column. */
+  return (gint) n - 1;
 }
 
 typedef struct {
@@ -130,7 +208,9 @@ pl_dataset_io_ask_label_column (GtkWindow *parent, const char *path,
       base);
   GtkWidget *dialog = adw_message_dialog_new (parent, _("Open Table"), body);
   d->dropdown = GTK_DROP_DOWN (gtk_drop_down_new_from_strings ((const char *const *) columns));
-  gtk_drop_down_set_selected (d->dropdown, g_strv_length (columns) - 1);
+  gint guess = pl_dataset_io_guess_label_column (path, NULL);
+  gtk_drop_down_set_selected (d->dropdown, guess >= 0 ? (guint) guess
+                                                      : g_strv_length (columns) - 1);
   gtk_accessible_update_property (GTK_ACCESSIBLE (d->dropdown), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Label column"), -1);
   adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), GTK_WIDGET (d->dropdown));

@@ -28,13 +28,19 @@ PlPathKind pl_dataset_io_classify (const char *path);
  * or has fewer than two columns. Free with g_strfreev. */
 char **pl_dataset_io_csv_columns (const char *path, GError **error);
 
+/* Added (issue 9): the column of the table at path the label dialog proposes, 0-based: the
+ * first column named (case-insensitively) label, class, target, species or y, in that order
+ * of preference; else the last column holding a value that is not a number in the first
+ * 64 KiB; else the last column. -1 with the errors of pl_dataset_io_csv_columns. */
+gint pl_dataset_io_guess_label_column (const char *path, GError **error);
+
 /* Called with the chosen label column's name (NULL: the dialog was cancelled). */
 typedef void (*PlLabelColumnFunc) (const char *path, const char *label_column,
                                    gpointer user_data);
 
 /* Asks for the label column of the table at path in a small dialog listing its header's
- * columns (default: the last). Returns FALSE with error when the header cannot be read
- * (callback not called). */
+ * columns (default: pl_dataset_io_guess_label_column). Returns FALSE with error when the
+ * header cannot be read (callback not called). */
 gboolean pl_dataset_io_ask_label_column (GtkWindow *parent, const char *path,
                                          PlLabelColumnFunc callback, gpointer user_data,
                                          GError **error);

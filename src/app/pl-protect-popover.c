@@ -6,8 +6,13 @@
 #include "analysis/pl-layers.h"
 #include "prune/pl-prune.h"
 
+/* Up to this many layers the list is shown whole; more scroll in 320 pixels. */
+#define PL_PROTECT_MAX_ROWS 10
+
 typedef struct {
   GtkWidget *list;        /* GtkBox of GtkCheckButton (name in "layer" data) */
+  GtkWidget *scroll;      /* scrolls the list only when it is long */
+  GtkPopover *popover;
   GtkWidget *state;       /* what the current choice means */
   char **recommended;
   char **defaults;        /* the unedited default: recommended, or none when protecting
@@ -32,6 +37,20 @@ get (GtkPopover *popover)
   return g_object_get_data (G_OBJECT (popover), "pl-protect");
 }
 
+/* The width of the popover's content, in pixels. */
+#define CONTENT_WIDTH 320
+
+/* Gives a wrapped label the height its lines need at CONTENT_WIDTH: GTK 4.8 popovers can
+ * allocate less than a wrapped label needs, cutting off what follows it. */
+static void
+fix_height (GtkWidget *label)
+{
+  gtk_widget_set_size_request (label, CONTENT_WIDTH, -1);
+  int height = 0;
+  gtk_widget_measure (label, GTK_ORIENTATION_VERTICAL, CONTENT_WIDTH, &height, NULL, NULL, NULL);
+  gtk_widget_set_size_request (label, CONTENT_WIDTH, height);
+}
+
 static void
 update_state (Protect *p)
 {
@@ -53,6 +72,43 @@ update_state (Protect *p)
                                          "%u layers protected: they keep all their weights.", n),
                             n);
   gtk_label_set_label (GTK_LABEL (p->state), text);
+  fix_height (p->state);
+
+  /* The menu button showing this popover tells the choice apart: the recommended default,
+   * none, or a custom set (icon, tooltip and accessible label). */
+  GtkWidget *button = gtk_widget_get_parent (GTK_WIDGET (p->popover));
+  if (!GTK_IS_MENU_BUTTON (button) || p->list == NULL ||
+      gtk_widget_get_first_child (p->list) == NULL)
+    return;
+  g_autofree char *tip = NULL;
+  const char *icon = "changes-prevent-symbolic";
+  if (n == 0)
+    {
+      tip = g_strdup (_("Protected layers: none (every layer is pruned)"));
+      icon = "changes-allow-symbolic";
+    }
+  else if (!p->edited)
+    tip = g_strdup_printf (ngettext ("Protected layers: the default (%u recommended layer)",
+                                     "Protected layers: the default (%u recommended layers)",
+                                     n),
+                           n);
+  else
+    tip = g_strdup_printf (ngettext ("Protected layers: custom (%u layer)",
+                                     "Protected layers: custom (%u layers)", n),
+                           n);
+  gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (button), icon);
+  gtk_widget_set_tooltip_text (button, tip);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, tip, -1);
+  if (p->edited && n > 0)
+    gtk_widget_add_css_class (button, "accent");
+  else
+    gtk_widget_remove_css_class (button, "accent");
+}
+
+static void
+on_parent_changed (GObject *popover, GParamSpec *pspec, Protect *p)
+{
+  update_state (p);
 }
 
 static void
@@ -100,9 +156,13 @@ pl_protect_popover_new (PlProtectChangedFunc changed, gpointer user_data)
   Protect *p = g_new0 (Protect, 1);
   p->changed = changed;
   p->user_data = user_data;
+  p->popover = GTK_POPOVER (popover);
   g_object_set_data_full (G_OBJECT (popover), "pl-protect", p, (GDestroyNotify) protect_free);
 
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  /* One width, minimum = natural (the wrapped labels ask for little): the popover then
+   * measures its height for the width it allocates, and nothing at the bottom is cut off. */
+  gtk_widget_set_size_request (box, CONTENT_WIDTH, -1);
   gtk_widget_set_margin_start (box, 6);
   gtk_widget_set_margin_end (box, 6);
   gtk_widget_set_margin_top (box, 6);
@@ -114,23 +174,24 @@ pl_protect_popover_new (PlProtectChangedFunc changed, gpointer user_data)
   GtkWidget *help = gtk_label_new (_("A protected layer is not pruned; the target sparsity is "
                                      "then reached in the other layers."));
   gtk_label_set_wrap (GTK_LABEL (help), TRUE);
-  gtk_label_set_max_width_chars (GTK_LABEL (help), 40);
+  gtk_label_set_max_width_chars (GTK_LABEL (help), 1);
   gtk_label_set_xalign (GTK_LABEL (help), 0);
   gtk_widget_add_css_class (help, "dim-label");
+  fix_height (help);
   gtk_box_append (GTK_BOX (box), help);
 
   p->list = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-  GtkWidget *scroll = gtk_scrolled_window_new ();
+  /* No vertical scrolling (so the popover asks for every row) until set_graph lists many
+   * layers. */
+  GtkWidget *scroll = p->scroll = gtk_scrolled_window_new ();
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroll), GTK_POLICY_NEVER,
-                                  GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scroll), TRUE);
-  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scroll), 320);
+                                  GTK_POLICY_NEVER);
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroll), p->list);
   gtk_box_append (GTK_BOX (box), scroll);
 
   p->state = gtk_label_new (NULL);
   gtk_label_set_wrap (GTK_LABEL (p->state), TRUE);
-  gtk_label_set_max_width_chars (GTK_LABEL (p->state), 40);
+  gtk_label_set_max_width_chars (GTK_LABEL (p->state), 1);
   gtk_label_set_xalign (GTK_LABEL (p->state), 0);
   gtk_box_append (GTK_BOX (box), p->state);
 
@@ -146,6 +207,7 @@ pl_protect_popover_new (PlProtectChangedFunc changed, gpointer user_data)
   gtk_box_append (GTK_BOX (buttons), none);
   gtk_box_append (GTK_BOX (box), buttons);
   gtk_popover_set_child (GTK_POPOVER (popover), box);
+  g_signal_connect (popover, "notify::parent", G_CALLBACK (on_parent_changed), p);
   update_state (p);
   return popover;
 }
@@ -180,6 +242,12 @@ pl_protect_popover_set_graph (GtkPopover *popover, const PlGraph *graph)
           g_signal_connect (check, "toggled", G_CALLBACK (on_toggled), p);
           gtk_box_append (GTK_BOX (p->list), check);
         }
+      /* Every row shown; a long list (more than PL_PROTECT_MAX_ROWS layers) scrolls. */
+      gboolean many = layers->n_layers > PL_PROTECT_MAX_ROWS;
+      gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (p->scroll), GTK_POLICY_NEVER,
+                                      many ? GTK_POLICY_AUTOMATIC : GTK_POLICY_NEVER);
+      gtk_scrolled_window_set_min_content_height (GTK_SCROLLED_WINDOW (p->scroll),
+                                                  many ? 320 : -1);
       p->defaults = g_strv_length (p->recommended) < (guint) layers->n_layers
                       ? g_strdupv (p->recommended) : g_new0 (char *, 1);
       check_names (p, (const char *const *) p->defaults);
