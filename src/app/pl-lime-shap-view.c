@@ -96,7 +96,9 @@ struct _PlLimeShapView {
 
   GtkWidget *box;                 /* the only child */
   GtkWidget *controls[N_CONTROLS];
-  GtkWidget *control_boxes[N_CONTROLS];
+  GtkWidget *labels[N_CONTROLS];
+  GtkWidget *params_grid;         /* inside the Parameters popover */
+  gint params_rows;
   GtkWidget *progress;
   GtkWidget *cancel;
   GtkWidget *status;
@@ -539,14 +541,19 @@ update_visibility (PlLimeShapView *self)
   gboolean table = self->dataset != NULL && self->dataset->kind == PL_DATASET_TABLE;
   gboolean qs = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->controls[W_SUPERPIXELS])) == 1;
   gboolean value = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->controls[W_FILL])) == 1;
-  gtk_widget_set_visible (self->control_boxes[W_SUPERPIXELS], !table);
-  gtk_widget_set_visible (self->control_boxes[W_REGION_SIZE], !table && !qs);
-  gtk_widget_set_visible (self->control_boxes[W_REGULARIZATION], !table && !qs);
-  gtk_widget_set_visible (self->control_boxes[W_KERNEL_SIZE], !table && qs);
-  gtk_widget_set_visible (self->control_boxes[W_MAX_DIST], !table && qs);
-  gtk_widget_set_visible (self->control_boxes[W_RATIO], !table && qs);
-  gtk_widget_set_visible (self->control_boxes[W_FILL], !table);
-  gtk_widget_set_visible (self->control_boxes[W_FILL_VALUE], !table && value);
+  gboolean shown[N_CONTROLS];
+  for (int i = 0; i < N_CONTROLS; i++)
+    shown[i] = TRUE;
+  shown[W_SUPERPIXELS] = !table;
+  shown[W_REGION_SIZE] = shown[W_REGULARIZATION] = !table && !qs;
+  shown[W_KERNEL_SIZE] = shown[W_MAX_DIST] = shown[W_RATIO] = !table && qs;
+  shown[W_FILL] = !table;
+  shown[W_FILL_VALUE] = !table && value;
+  for (int i = 0; i < N_CONTROLS; i++)
+    {
+      gtk_widget_set_visible (self->controls[i], shown[i]);
+      gtk_widget_set_visible (self->labels[i], shown[i]);
+    }
 }
 
 static void
@@ -581,22 +588,33 @@ draw_func (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer da
 
 /* ---- construction ---------------------------------------------------------------- */
 
+/* A labelled control: in row (a box) when row is not NULL, else a row of the Parameters
+ * popover's grid. */
 static GtkWidget *
-add_control (PlLimeShapView *self, GtkWidget *flow, int index, const char *label,
+add_control (PlLimeShapView *self, GtkWidget *row, int index, const char *label,
              const char *tooltip, GtkWidget *control)
 {
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *l = gtk_label_new_with_mnemonic (label);
   gtk_label_set_mnemonic_widget (GTK_LABEL (l), control);
   gtk_widget_add_css_class (l, "dim-label");
-  gtk_box_append (GTK_BOX (box), l);
-  gtk_box_append (GTK_BOX (box), control);
-  gtk_widget_set_tooltip_text (box, tooltip);
+  gtk_widget_set_tooltip_text (l, tooltip);
+  gtk_widget_set_tooltip_text (control, tooltip);
+  gtk_widget_set_valign (control, GTK_ALIGN_CENTER);
+  if (row != NULL)
+    {
+      gtk_box_append (GTK_BOX (row), l);
+      gtk_box_append (GTK_BOX (row), control);
+    }
+  else
+    {
+      gtk_label_set_xalign (GTK_LABEL (l), 1.0f);
+      gtk_grid_attach (GTK_GRID (self->params_grid), l, 0, self->params_rows, 1, 1);
+      gtk_grid_attach (GTK_GRID (self->params_grid), control, 1, self->params_rows, 1, 1);
+      self->params_rows++;
+    }
   gtk_accessible_update_relation (GTK_ACCESSIBLE (control), GTK_ACCESSIBLE_RELATION_LABELLED_BY,
                                   l, NULL, -1);
-  gtk_flow_box_append (GTK_FLOW_BOX (flow), box);
-  /* the flow box wraps it in a child: hide that one */
-  self->control_boxes[index] = gtk_widget_get_parent (box);
+  self->labels[index] = l;
   self->controls[index] = control;
   gtk_widget_set_name (control, control_names[index]);
   return control;
@@ -622,21 +640,35 @@ pl_lime_shap_view_init (PlLimeShapView *self)
 
   self->target = -1;
   self->cache = g_queue_new ();
+  gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("LIME and KernelSHAP"), -1);
   self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
   gtk_widget_set_parent (self->box, GTK_WIDGET (self));
 
-  GtkWidget *flow = gtk_flow_box_new ();
-  gtk_flow_box_set_selection_mode (GTK_FLOW_BOX (flow), GTK_SELECTION_NONE);
-  gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (flow), 12);
-  gtk_flow_box_set_column_spacing (GTK_FLOW_BOX (flow), 12);
-  gtk_flow_box_set_row_spacing (GTK_FLOW_BOX (flow), 4);
-  gtk_widget_set_margin_start (flow, 6);
-  gtk_widget_set_margin_end (flow, 6);
-  gtk_widget_set_margin_top (flow, 6);
-  gtk_box_append (GTK_BOX (self->box), flow);
+  /* one row: superpixels, the other parameters in a popover, the seed, the job's status,
+   * progress and Cancel, and what the methods compute */
+  GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+  gtk_widget_set_margin_start (bar, 6);
+  gtk_widget_set_margin_end (bar, 6);
+  gtk_widget_set_margin_top (bar, 6);
+  gtk_box_append (GTK_BOX (self->box), bar);
+  self->params_grid = gtk_grid_new ();
+  gtk_grid_set_row_spacing (GTK_GRID (self->params_grid), 6);
+  gtk_grid_set_column_spacing (GTK_GRID (self->params_grid), 12);
+  GtkWidget *popover = gtk_popover_new ();
+  gtk_popover_set_child (GTK_POPOVER (popover), self->params_grid);
+  GtkWidget *params = gtk_menu_button_new ();
+  gtk_menu_button_set_label (GTK_MENU_BUTTON (params), _("_Parameters"));
+  gtk_menu_button_set_use_underline (GTK_MENU_BUTTON (params), TRUE);
+  gtk_menu_button_set_popover (GTK_MENU_BUTTON (params), popover);
+  gtk_widget_set_tooltip_text (params, _("The superpixels', LIME's and KernelSHAP's parameters"));
+  gtk_widget_set_valign (params, GTK_ALIGN_CENTER);
+  GtkWidget *flow = NULL;   /* NULL: the popover's grid */
 
   const char *const sp_items[] = { _("SLIC"), _("Quickshift"), NULL };
-  add_control (self, flow, W_SUPERPIXELS, _("_Superpixels"),
+  add_control (self, bar, W_SUPERPIXELS, _("_Superpixels"),
                _("How the image is cut into segments: SLIC (Achanta et al. 2012) or quickshift "
                  "(Vedaldi & Soatto 2008); both networks and methods use the same segments"),
                gtk_drop_down_new_from_strings (sp_items));
@@ -674,7 +706,8 @@ pl_lime_shap_view_init (PlLimeShapView *self)
                gtk_drop_down_new_from_strings (fill_items));
   add_control (self, flow, W_FILL_VALUE, _("Fill value"),
                _("The value hidden pixels take (0 = black)"), spin (-10, 10, 0.1, 0, 2));
-  add_control (self, flow, W_SEED, _("S_eed"),
+  gtk_box_append (GTK_BOX (bar), params);
+  add_control (self, bar, W_SEED, _("S_eed"),
                _("Seed of LIME's samples and KernelSHAP's coalitions"), spin (0, 1e9, 1, 1, 0));
   for (int i = 0; i < N_CONTROLS; i++)
     {
@@ -683,9 +716,6 @@ pl_lime_shap_view_init (PlLimeShapView *self)
       g_signal_connect_swapped (self->controls[i], sig, G_CALLBACK (on_control_changed), self);
     }
 
-  GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
-  gtk_widget_set_margin_start (bar, 6);
-  gtk_widget_set_margin_end (bar, 6);
   self->status = gtk_label_new (NULL);
   gtk_label_set_xalign (GTK_LABEL (self->status), 0.0f);
   gtk_label_set_ellipsize (GTK_LABEL (self->status), PANGO_ELLIPSIZE_END);
@@ -699,13 +729,13 @@ pl_lime_shap_view_init (PlLimeShapView *self)
   gtk_widget_set_name (self->cancel, "cancel");
   gtk_widget_set_tooltip_text (self->cancel, _("Stop explaining with LIME and KernelSHAP"));
   g_signal_connect_swapped (self->cancel, "clicked", G_CALLBACK (pl_lime_shap_view_cancel), self);
+  gtk_widget_set_valign (self->cancel, GTK_ALIGN_CENTER);
   gtk_box_append (GTK_BOX (bar), self->status);
   gtk_box_append (GTK_BOX (bar), self->progress);
   gtk_box_append (GTK_BOX (bar), self->cancel);
   /* what the two methods compute (the ⓘ popovers of the other views) */
   gtk_box_append (GTK_BOX (bar), pl_info_button_new (PL_INFO_LIME));
   gtk_box_append (GTK_BOX (bar), pl_info_button_new (PL_INFO_KERNEL_SHAP));
-  gtk_box_append (GTK_BOX (self->box), bar);
 
   self->area = gtk_drawing_area_new ();
   gtk_widget_set_hexpand (self->area, TRUE);
@@ -757,6 +787,7 @@ pl_lime_shap_view_class_init (PlLimeShapViewClass *klass)
   object_class->finalize = pl_lime_shap_view_finalize;
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "limeshapview");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
 }
 
 /* ---- API ------------------------------------------------------------------------- */

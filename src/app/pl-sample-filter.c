@@ -293,19 +293,24 @@ pl_sample_filter_bar_class_init (PlSampleFilterBarClass *klass)
   G_OBJECT_CLASS (klass)->dispose = pl_sample_filter_bar_dispose;
   gtk_widget_class_set_layout_manager_type (GTK_WIDGET_CLASS (klass), GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (GTK_WIDGET_CLASS (klass), "samplefilterbar");
+  gtk_widget_class_set_accessible_role (GTK_WIDGET_CLASS (klass), GTK_ACCESSIBLE_ROLE_GROUP);
 }
 
 static void
 pl_sample_filter_bar_init (PlSampleFilterBar *self)
 {
   self->filter = pl_sample_filter_new ();
-  /* a flow box: the controls wrap in the narrow sample pane */
-  self->box = gtk_flow_box_new ();
-  gtk_flow_box_set_selection_mode (GTK_FLOW_BOX (self->box), GTK_SELECTION_NONE);
-  gtk_flow_box_set_column_spacing (GTK_FLOW_BOX (self->box), 6);
-  gtk_flow_box_set_row_spacing (GTK_FLOW_BOX (self->box), 2);
-  gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (self->box), 5);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Sample filters"), -1);
+  /* three rows for the narrow sample pane: class and Clear; the two toggles; the count */
+  self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
   gtk_widget_set_parent (self->box, GTK_WIDGET (self));
+  GtkWidget *rows[2] = { gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6),
+                         gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12) };
+  gtk_box_append (GTK_BOX (self->box), rows[0]);
+  gtk_box_append (GTK_BOX (self->box), rows[1]);
+  GtkWidget *spacer = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  gtk_widget_set_hexpand (spacer, TRUE);
 
   self->class_model = gtk_string_list_new (NULL);
   gtk_string_list_append (self->class_model, _("All classes"));
@@ -327,19 +332,23 @@ pl_sample_filter_bar_init (PlSampleFilterBar *self)
   gtk_widget_set_name (self->count, "count");
   gtk_widget_add_css_class (self->count, "dim-label");
   gtk_widget_add_css_class (self->count, "numeric");
+  gtk_widget_add_css_class (self->count, "caption");
   self->clear = gtk_button_new_from_icon_name ("edit-clear-symbolic");
   gtk_widget_set_name (self->clear, "clear");
   gtk_widget_add_css_class (self->clear, "flat");
   gtk_widget_set_tooltip_text (self->clear, _("Show all samples"));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->clear), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Clear the filters"), -1);
-  GtkWidget *children[] = { self->class_dropdown, self->changed, self->misclassified,
-                            self->count, self->clear };
+  gtk_label_set_xalign (GTK_LABEL (self->count), 0.0f);
+  gtk_label_set_ellipsize (GTK_LABEL (self->count), PANGO_ELLIPSIZE_END);
+  GtkWidget *children[] = { self->class_dropdown, spacer, self->clear, self->changed,
+                            self->misclassified };
   for (guint i = 0; i < G_N_ELEMENTS (children); i++)
     {
       gtk_widget_set_valign (children[i], GTK_ALIGN_CENTER);
-      gtk_flow_box_append (GTK_FLOW_BOX (self->box), children[i]);
+      gtk_box_append (GTK_BOX (rows[i < 3 ? 0 : 1]), children[i]);
     }
+  gtk_box_append (GTK_BOX (self->box), self->count);
   g_signal_connect_swapped (self->class_dropdown, "notify::selected",
                             G_CALLBACK (on_class_selected), self);
   g_signal_connect_swapped (self->changed, "toggled", G_CALLBACK (on_toggled), self);
@@ -386,7 +395,7 @@ pl_sample_filter_bar_set_data (PlSampleFilterBar *self, PlDataset *dataset,
   g_auto (GStrv) items = g_strv_builder_end (b);
   g_strv_builder_unref (b);
   gtk_string_list_splice (self->class_model, 0, old, (const char *const *) items);
-  gtk_widget_set_visible (gtk_widget_get_parent (self->class_dropdown), n_classes > 0);
+  gtk_widget_set_visible (self->class_dropdown, n_classes > 0);
   self->syncing = FALSE;
   pl_sample_filter_set_data (self->filter, dataset, func, user_data, destroy);
   sync_controls (self);

@@ -130,3 +130,20 @@ G_BEGIN_DECLS
 void pl_window_measure_latency (PlWindow *self, gboolean enable);
 double pl_window_get_max_gap_ms (PlWindow *self);
 G_END_DECLS
+
+G_BEGIN_DECLS
+/* Added (session 3, issue 9 exports): as "Export All Figures…", "Export Pruned Model…"
+ * and "Export Report…" do once the folder / file is chosen: start a job (wait until not
+ * busy; a toast says when done). export_all writes pl_export_all's files (format "png",
+ * "svg" or "pdf") into folder; export_onnx saves the shown ("pruned") network atomically
+ * (pl_onnx_save_file); export_report writes the PDF report (the facts, history, the
+ * figures of the selected sample, the sweep and the metrics table; pl-report.h).
+ * FALSE (and a toast) when a job runs or there is nothing to export yet. The count of
+ * the last finished export: files written, 1 for the model, or the report's pages. */
+gboolean pl_window_export_all (PlWindow *self, const char *folder, const char *format);
+gboolean pl_window_export_onnx (PlWindow *self, const char *path);
+gboolean pl_window_export_report (PlWindow *self, const char *path);
+gint pl_window_get_export_count (PlWindow *self);
+/* The Sweep view's cost plot (non-zero parameters and effective MACs against sparsity). */
+GtkWidget *pl_window_get_cost_area (PlWindow *self);
+G_END_DECLS

@@ -25,11 +25,15 @@
 #include "pl-tour.h"
 #include "pl-export-dialog.h"
 #include "pl-metrics-figures.h"
+#include "pl-lime-shap-view.h"
+#include "pl-sample-filter.h"
 #include "prune/pl-prune-schedule.h"
 #include <glib/gstdio.h>
+#include <errno.h>
+#include "pl-report.h"
 
 typedef enum { JOB_LOAD, JOB_PRUNE, JOB_EXPLAIN, JOB_COMPARE, JOB_SWEEP, JOB_RESTORE,
-               JOB_SCHEDULE, N_JOBS } JobKind;
+               JOB_SCHEDULE, JOB_EXPORT, N_JOBS } JobKind;
 
 typedef struct {
   JobKind kind;
@@ -65,6 +69,17 @@ typedef struct {
   GArray *restore_sparsities;     /* of double */
   GPtrArray *restored;            /* of PlPruneStep * */
   GPtrArray *restore_schedules;   /* of PlPruneSchedule * or NULL (one-shot) per step */
+  /* JOB_EXPORT ("exports" below): what, where, and what is exported */
+  guint export_what;
+  char *export_path;
+  char *export_format;
+  PlExportOptions export_options;
+  PlEvaluation *export_e0, *export_e1;
+  char *export_model_name, *export_pruning;
+  PlFigureContext export_context;
+  PlExportAllInput export_input;
+  PlReport *export_report;
+  gint export_count;
 } Job;
 
 /* The schedule an applied step was made with (sessions save it; kinds as the panel's
@@ -146,6 +161,9 @@ struct _PlWindow {
   PlPruneHistory *history;        /* applied steps; metrics slot: the PlPruneStep */
   PlPruneConfig *preview_config;  /* the preview's configuration (NULL: default) */
   char *model_sha256;             /* of the loaded model file, for sessions */
+  /* What the window shows (set when a load succeeds): a failed load or session puts
+   * model_path, dataset_dir and label_column back to these (sessfix, issue 11). */
+  char *loaded_model_path, *loaded_dataset_dir, *loaded_label_column;
   PlRecipe *pending_recipe;       /* a session being opened: applied once loaded */
   char *recovered_path;           /* an autosave to offer back, or NULL */
   guint reference;                /* history step compared with ("original" side) */
@@ -161,7 +179,17 @@ struct _PlWindow {
   gboolean tour_shown;            /* PL_TOUR_PAGE: the tour was opened */
   gboolean metrics_dirty;         /* the Metrics view's figures wait until it is shown */
   gboolean model_dirty;           /* the Model view waits until it is shown */
+  PlLimeShapView *lime_shap_view; /* borrowed: the LIME / SHAP tab (pl-lime-shap-view.h) */
+  gboolean lime_shap_dirty;       /* it explains the sample once shown */
+  PlSampleFilterBar *filter_bar;  /* borrowed: above the sample grid (pl-sample-filter.h) */
+  GtkFilterListModel *filtered;   /* the sample model through the bar's filter */
   gboolean no_autosave;           /* PL_NO_AUTOSAVE=1 */
+  guint deferred_jobs;            /* bits of the JobKinds asked for while an export ran */
+  guint export_what;              /* the export to start (JOB_EXPORT) */
+  char *export_path;
+  char *export_format;            /* Export All's format: png, svg, pdf */
+  gint export_count;              /* files / pages of the last export */
+  GtkWidget *cost_area;           /* borrowed: the Sweep view's cost against sparsity */
   PlComparison *comparison;
   PlCompareReport *report;
   PlSweep *sweep;
@@ -200,6 +228,9 @@ static gboolean trace_main = FALSE;
   } G_STMT_END
 static void apply_panel (PlWindow *self, const PlRecipe *r);
 static void show_comparison (PlWindow *self);
+static void refresh_lime_shap (PlWindow *self);
+static gboolean sample_predictions (gint64 i, gint *original, gint *pruned,
+                                    gpointer user_data);
 
 /* ------------------------------------------------------------------- cache ---- *
  * Explanations are cached per (compared step, shown step, input, method and every
@@ -653,14 +684,24 @@ update_sample_labels (PlWindow *self)
                                              100.0 * c->prob[0]);
       g_autofree char *p1 = g_strdup_printf ("%s (%.1f %%)", class_name (self, c->pred[1]),
                                              100.0 * c->prob[1]);
-      g_autofree char *sim = g_strdup_printf (_("%.2f map · %.2f SHAP"),
-                                              c->saliency_similarity.spearman,
-                                              c->shap_similarity.spearman);
+      /* A rank correlation is undefined (NaN) when a map is constant: shown as "—". */
+      double rho_map = c->saliency_similarity.spearman, rho_shap = c->shap_similarity.spearman;
+      g_autofree char *map_text = isnan (rho_map) ? g_strdup ("—") : g_strdup_printf ("%.2f", rho_map);
+      g_autofree char *shap_text = isnan (rho_shap) ? g_strdup ("—") : g_strdup_printf ("%.2f", rho_shap);
+      g_autofree char *sim = g_strdup_printf (_("%s map · %s SHAP"), map_text, shap_text);
       g_autofree char *tip = g_strdup_printf (
           _("Spearman rank correlation between the original and the pruned network's %s maps "
-            "(%.2f) and KernelSHAP values (%.2f); 1 = same ranking"),
-          _(pl_map_method_label (c->options.method)), c->saliency_similarity.spearman,
-          c->shap_similarity.spearman);
+            "(%s) and KernelSHAP values (%s); 1 = same ranking"),
+          _(pl_map_method_label (c->options.method)), map_text, shap_text);
+      if (isnan (rho_map) || isnan (rho_shap))
+        {
+          char *why = g_strconcat (tip, "\n",
+                                   _("— means undefined: one network's map (or SHAP values) is "
+                                     "constant, for example all zero because pruning silenced "
+                                     "the gradient, so it has no ranking to correlate"), NULL);
+          g_free (tip);
+          tip = why;
+        }
       gtk_widget_set_tooltip_text (GTK_WIDGET (self->similarity_label), tip);
       gtk_label_set_label (self->pred_original_label, p0);
       gtk_label_set_label (self->pred_pruned_label, p1);
@@ -707,6 +748,8 @@ figure_view (PlWindow *self, PlFigureKind kind)
     }
 }
 
+static const char *dataset_display_name (const PlDataset *dataset);
+
 static void
 rebuild_figures (PlWindow *self)
 {
@@ -716,7 +759,7 @@ rebuild_figures (PlWindow *self)
   g_autofree char *model_name = g_path_get_basename (self->model_path);
   PlFigureContext ctx = {
     .model_name = model_name,
-    .dataset_name = self->dataset->name,
+    .dataset_name = dataset_display_name (self->dataset),
     .sparsity = current_sparsity (self),
     .pruning = shown_step (self) ? shown_step (self)->description : NULL,
     .class_names = (const char *const *) self->dataset->class_names,
@@ -764,6 +807,13 @@ job_free (Job *job)
   g_clear_pointer (&job->restore_sparsities, g_array_unref);
   g_clear_pointer (&job->restored, g_ptr_array_unref);
   g_clear_pointer (&job->restore_schedules, g_ptr_array_unref);
+  g_free (job->export_path);
+  g_free (job->export_format);
+  g_clear_pointer (&job->export_e0, pl_evaluation_free);
+  g_clear_pointer (&job->export_e1, pl_evaluation_free);
+  g_free (job->export_model_name);
+  g_free (job->export_pruning);
+  g_clear_pointer (&job->export_report, pl_report_free);
   g_mutex_clear (&job->lock);
   g_free (job->message);
   g_free (job);
@@ -781,6 +831,19 @@ job_progress (double fraction, const char *message, gpointer user_data)
       job->message = g_strdup (message);
     }
   g_mutex_unlock (&job->lock);
+}
+
+static gboolean export_run (Job *job, GCancellable *cancellable, GError **error);
+
+/* The model's first output holds one value per sample ([N, 1] or [N]): a regression
+ * model, which the workbench's classifier views cannot show. */
+static gboolean
+is_regression_model (const PlGraph *graph)
+{
+  if (graph->outputs->len == 0)
+    return FALSE;
+  const PlValue *v = pl_graph_value (graph, g_array_index (graph->outputs, gint, 0));
+  return (v->ndim == 2 && v->shape[1] == 1) || (v->ndim == 1 && (v->shape[0] == -1 || v->shape[0] == 1));
 }
 
 static void
@@ -808,6 +871,15 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
           break;
         {
           g_autofree char *model_name = g_path_get_basename (job->model_path);
+          if (is_regression_model (job->loaded_graph))
+            {
+              g_set_error (&error, PL_ERROR, PL_ERROR_UNSUPPORTED,
+                           _("%s: a regression model (one output value per sample): the "
+                             "workbench does not support regression models yet; prune and "
+                             "evaluate it with “prunelens-cli eval” and “prunelens-cli "
+                             "prune”, which do"), model_name);
+              break;
+            }
           if (!pl_dataset_io_check_model (job->loaded_graph, model_name, job->loaded_dataset,
                                           &error))
             break;
@@ -902,6 +974,9 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
           }
         break;
       }
+    case JOB_EXPORT:
+      export_run (job, cancellable, &error);
+      break;
     case JOB_EXPLAIN:
     default:
       job_progress (0.0, _("Explaining both networks"), job);
@@ -958,6 +1033,12 @@ update_busy (PlWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel", busy);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-figure",
                                  self->comparison != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-all",
+                                 self->comparison != NULL && !busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-report",
+                                 self->comparison != NULL && !busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-onnx",
+                                 self->original != NULL && !busy);
   if (busy && self->progress_id == 0)
     self->progress_id = g_timeout_add (100, on_progress_tick, self);
   else if (!busy)
@@ -985,9 +1066,41 @@ refresh_grid (PlWindow *self)
     g_list_model_items_changed (G_LIST_MODEL (self->sample_model), 0, n, n);
 }
 
+/* The dataset's name as shown on screen: the built-in Fashion-MNIST splits translated
+ * (files, sessions and JSON keep dataset->name). */
+static const char *
+dataset_display_name (const PlDataset *dataset)
+{
+  if (g_strcmp0 (dataset->name, "Fashion-MNIST test") == 0)
+    return _("Fashion-MNIST test");
+  if (g_strcmp0 (dataset->name, "Fashion-MNIST train") == 0)
+    return _("Fashion-MNIST train");
+  return dataset->name;
+}
+
+static void restore_loaded_paths (PlWindow *self);
+
 static void
 apply_load (PlWindow *self, Job *job)
 {
+  /* A session is checked against its model before anything is replaced: on error the
+   * window keeps what it showed (all or nothing). */
+  guint history_cap = 0;
+  if (self->pending_recipe != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      if (!pl_session_io_check (self->pending_recipe, job->loaded_graph, &history_cap, &error))
+        {
+          g_clear_pointer (&self->pending_recipe, pl_recipe_free);
+          restore_loaded_paths (self);
+          show_error (self, _("Could not open the session"), error);
+          gtk_label_set_label (self->status_label, error->message);
+          update_busy (self);
+          return;
+        }
+      if (self->pending_recipe->inputs->len > 0)
+        self->selected = MAX (g_array_index (self->pending_recipe->inputs, gint64, 0), 0);
+    }
   g_clear_pointer (&self->original, pl_graph_unref);
   g_clear_pointer (&self->dataset, pl_dataset_unref);
   g_clear_pointer (&self->eval_original, pl_evaluation_free);
@@ -995,7 +1108,7 @@ apply_load (PlWindow *self, Job *job)
   g_clear_pointer (&self->history, pl_prune_history_free);
   self->comparison = NULL;   /* owned by the cache, cleared below */
   self->original = g_steal_pointer (&job->loaded_graph);
-  self->history = pl_prune_history_new (self->original, 0);
+  self->history = pl_prune_history_new (self->original, history_cap);
   self->reference = 0;
   pl_protect_popover_set_graph (GTK_POPOVER (self->protect_popover), self->original);
   g_hash_table_remove_all (self->step_schedules);
@@ -1008,13 +1121,23 @@ apply_load (PlWindow *self, Job *job)
   self->model_path = g_strdup (job->model_path);
   g_free (self->dataset_dir);
   self->dataset_dir = g_strdup (job->dataset_dir);
+  g_free (self->label_column);
+  self->label_column = g_strdup (job->label_column);
+  g_free (self->loaded_model_path);
+  self->loaded_model_path = g_strdup (self->model_path);
+  g_free (self->loaded_dataset_dir);
+  self->loaded_dataset_dir = g_strdup (self->dataset_dir);
+  g_free (self->loaded_label_column);
+  self->loaded_label_column = g_strdup (self->label_column);
 
   g_autofree char *model_name = g_path_get_basename (self->model_path);
-  g_autofree char *subtitle = g_strdup_printf ("%s · %s", model_name, self->dataset->name);
+  g_autofree char *subtitle = g_strdup_printf ("%s · %s", model_name,
+                                               dataset_display_name (self->dataset));
   adw_view_switcher_title_set_subtitle (self->switcher_title, subtitle);
   g_autofree char *ds_tip = g_strdup_printf (_("%s · %d images"),
-                                             self->dataset->name, (int) self->dataset->n);
-  gtk_label_set_label (self->dataset_label, self->dataset->name);
+                                             dataset_display_name (self->dataset),
+                                             (int) self->dataset->n);
+  gtk_label_set_label (self->dataset_label, dataset_display_name (self->dataset));
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->dataset_label), ds_tip);
 
   /* One string per sample: its index. */
@@ -1029,6 +1152,8 @@ apply_load (PlWindow *self, Job *job)
   g_strv_builder_unref (builder);
   guint old = g_list_model_get_n_items (G_LIST_MODEL (self->sample_model));
   gtk_string_list_splice (self->sample_model, 0, old, (const char *const *) items);
+  pl_sample_filter_bar_set_data (self->filter_bar, self->dataset, sample_predictions, self, NULL);
+  pl_lime_shap_view_clear (self->lime_shap_view, NULL);
   gtk_adjustment_set_upper (self->index_adjustment, (double) (self->dataset->n - 1));
   gtk_grid_view_set_min_columns (self->sample_grid, is_table (self) ? 1 : 2);
   gtk_grid_view_set_max_columns (self->sample_grid, is_table (self) ? 1 : 8);
@@ -1182,11 +1307,33 @@ apply_restore (PlWindow *self, Job *job)
   guint n = pl_prune_history_n_steps (self->history);
   pl_prune_history_go_to (self->history, current < 0 ? 0 : MIN ((guint) current + 1, n - 1));
   history_moved (self);
-  g_autofree char *msg = g_strdup_printf (_("Session restored: %u pruning steps"), n - 1);
+  g_autofree char *msg = g_strdup_printf (ngettext ("Session restored: %u pruning step",
+                                                    "Session restored: %u pruning steps",
+                                                    n - 1),
+                                          n - 1);
   toast (self, msg);
 }
 
 static void job_done_apply (PlWindow *self, GTask *task, Job *job);
+
+/* A load or session failed or was cancelled: the paths go back to what the window shows
+ * (with no model loaded yet they stay, so that the error names them). */
+static void
+restore_loaded_paths (PlWindow *self)
+{
+  if (self->original == NULL)
+    return;
+  g_free (self->model_path);
+  self->model_path = g_strdup (self->loaded_model_path);
+  g_free (self->dataset_dir);
+  self->dataset_dir = g_strdup (self->loaded_dataset_dir);
+  g_free (self->label_column);
+  self->label_column = g_strdup (self->loaded_label_column);
+}
+static void export_prepare (PlWindow *self, Job *job);
+static void export_done (PlWindow *self, Job *job);
+static void start_deferred_jobs (PlWindow *self);
+
 
 static void
 job_done (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -1197,7 +1344,7 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
   TRACE_BEGIN;
   job_done_apply (self, task, job);
   static const char *const names[] = { "load", "prune", "explain", "compare", "sweep",
-                                       "restore", "schedule" };
+                                       "restore", "schedule", "export" };
   g_autofree char *what = g_strdup_printf ("applying a %s job", names[job->kind]);
   TRACE_END (what);
 }
@@ -1213,11 +1360,15 @@ job_done_apply (PlWindow *self, GTask *task, Job *job)
     return;
   g_clear_object (&self->jobs[job->kind]);
   g_clear_object (&self->cancellables[job->kind]);
+  if (job->kind == JOB_EXPORT)
+    start_deferred_jobs (self);
 
   if (!ok)
     {
       if (job->kind == JOB_LOAD || job->kind == JOB_RESTORE)
         g_clear_pointer (&self->pending_recipe, pl_recipe_free);
+      if (job->kind == JOB_LOAD)
+        restore_loaded_paths (self);
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
           gtk_label_set_label (self->status_label, _("Cancelled"));
@@ -1232,6 +1383,7 @@ job_done_apply (PlWindow *self, GTask *task, Job *job)
                               : job->kind == JOB_SWEEP ? _("The sweep failed")
                               : job->kind == JOB_RESTORE ? _("Could not restore the session")
                               : job->kind == JOB_SCHEDULE ? _("The pruning schedule failed")
+                              : job->kind == JOB_EXPORT ? _("Export failed")
                                                          : _("Explaining failed");
           show_error (self, heading, error);
           gtk_label_set_label (self->status_label, error->message);
@@ -1281,6 +1433,8 @@ job_done_apply (PlWindow *self, GTask *task, Job *job)
       self->film_figure = pl_sweep_filmstrip_new (self->sweep, TRUE);
       gtk_widget_queue_draw (GTK_WIDGET (self->sweep_area));
       gtk_widget_queue_draw (GTK_WIDGET (self->film_area));
+      if (self->cost_area != NULL)
+        gtk_widget_queue_draw (self->cost_area);
       gtk_label_set_label (self->status_label, "");
       break;
     case JOB_COMPARE:
@@ -1288,6 +1442,9 @@ job_done_apply (PlWindow *self, GTask *task, Job *job)
       self->report = g_steal_pointer (&job->report);
       show_report (self);
       gtk_label_set_label (self->status_label, "");
+      break;
+    case JOB_EXPORT:
+      export_done (self, job);
       break;
     case JOB_EXPLAIN:
     default:
@@ -1306,6 +1463,7 @@ show_comparison (PlWindow *self)
 {
   rebuild_figures (self);
   update_sample_labels (self);
+  refresh_lime_shap (self);
   gtk_label_set_label (self->status_label, "");
   /* Opened on the Metrics view: compare once there is something to compare. */
   if (self->report == NULL && self->jobs[JOB_COMPARE] == NULL &&
@@ -1328,6 +1486,12 @@ cancel_job (PlWindow *self, JobKind kind)
 static void
 start_job (PlWindow *self, JobKind kind)
 {
+  if (kind != JOB_EXPORT && self->jobs[JOB_EXPORT] != NULL)
+    {
+      /* An export reads the comparison, report and sweep these jobs replace. */
+      self->deferred_jobs |= 1u << kind;
+      return;
+    }
   if (kind != JOB_LOAD && self->original == NULL)
     return;
   if (kind == JOB_EXPLAIN && self->jobs[JOB_PRUNE] != NULL)
@@ -1418,6 +1582,9 @@ start_job (PlWindow *self, JobKind kind)
       job->dataset = pl_dataset_ref (self->dataset);
       job->n_eval = (gint64) gtk_adjustment_get_value (self->compare_adjustment);
       break;
+    case JOB_EXPORT:
+      export_prepare (self, job);
+      break;
     case JOB_EXPLAIN:
     default:
       job->model_path = g_strdup (self->model_path);
@@ -1480,12 +1647,86 @@ on_sparsity_changed (GtkAdjustment *adjustment, PlWindow *self)
   update_history_actions (self);
 }
 
+/* ------------------------------------------------------ sample filters ---- *
+ * The grid shows the sample model through the filter bar's filter (pl-sample-filter.h):
+ * grid positions are sample indices only while no filter is set. */
+
+/* The dataset index of grid position pos (−1 if none). */
+static gint64
+index_at_position (PlWindow *self, guint pos)
+{
+  g_autoptr (GObject) item = g_list_model_get_item (G_LIST_MODEL (self->filtered), pos);
+  return item != NULL ? pl_sample_filter_item_index (item) : -1;
+}
+
+/* The grid position of sample index, or of the first shown sample after it (the number of
+ * shown samples when none); the list is in index order. */
+static guint
+position_of_index (PlWindow *self, gint64 index)
+{
+  guint lo = 0, hi = g_list_model_get_n_items (G_LIST_MODEL (self->filtered));
+  if (!pl_sample_filter_is_active (pl_sample_filter_bar_get_filter (self->filter_bar)))
+    return (guint) CLAMP (index, 0, (gint64) hi);
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      if (index_at_position (self, mid) < index)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
+/* The filter's predictions: the original's (as the thumbnails) and the shown step's. */
+static gboolean
+sample_predictions (gint64 i, gint *original, gint *pruned, gpointer user_data)
+{
+  PlWindow *self = user_data;
+  if (self->eval_original == NULL || i < 0 || i >= self->eval_original->n)
+    return FALSE;
+  const PlPruneStep *s = shown_step (self);
+  if (s != NULL && (s->evaluation == NULL || i >= s->evaluation->n))
+    return FALSE;
+  *original = self->eval_original->predictions[i];
+  *pruned = s != NULL ? s->evaluation->predictions[i] : *original;
+  return TRUE;
+}
+
+/* The LIME / SHAP tab explains the selected sample with the compared and the shown
+ * network once it is visible (its job runs LIME and KernelSHAP for both). */
+static void
+refresh_lime_shap (PlWindow *self)
+{
+  if (!view_visible (self, "shap"))
+    {
+      self->lime_shap_dirty = TRUE;
+      return;
+    }
+  self->lime_shap_dirty = FALSE;
+  if (self->original == NULL || self->dataset == NULL || self->selected < 0 ||
+      self->selected >= self->dataset->n)
+    return;
+  gint64 i = self->selected;
+  g_autoptr (PlTensor) input = pl_dataset_batch (self->dataset, &i, 1, NULL);
+  if (input == NULL)
+    return;
+  g_autofree char *model_name = g_path_get_basename (self->model_path);
+  g_autofree char *sample = is_table (self) ? g_strdup_printf (_("row #%d"), (int) i)
+                                            : g_strdup_printf (_("test image #%d"), (int) i);
+  g_autofree char *context = g_strdup_printf (_("%s · %s · %s · %.0f %% sparsity"), model_name,
+                                              dataset_display_name (self->dataset), sample,
+                                              100.0 * current_sparsity (self));
+  pl_lime_shap_view_set_input (self->lime_shap_view, reference_graph (self), shown_graph (self),
+                               input, -1, self->dataset, context);
+}
+
 static void
 on_selection_changed (GtkSingleSelection *selection, GParamSpec *pspec, PlWindow *self)
 {
   guint pos = gtk_single_selection_get_selected (selection);
-  if (pos != GTK_INVALID_LIST_POSITION)
-    pl_window_select_sample (self, pos);
+  if (pos != GTK_INVALID_LIST_POSITION && index_at_position (self, pos) >= 0)
+    pl_window_select_sample (self, index_at_position (self, pos));
 }
 
 static void
@@ -1543,7 +1784,8 @@ grid_columns (PlWindow *self)
 static void
 on_sample_activate (GtkGridView *grid, guint position, PlWindow *self)
 {
-  pl_window_select_sample (self, position);
+  if (index_at_position (self, position) >= 0)
+    pl_window_select_sample (self, index_at_position (self, position));
   const char *view = adw_view_stack_get_visible_child_name (self->view_stack);
   if (g_strcmp0 (view, "saliency") != 0 && g_strcmp0 (view, "features") != 0 &&
       g_strcmp0 (view, "shap") != 0)
@@ -1556,7 +1798,11 @@ on_sample_key (GtkEventControllerKey *controller, guint keyval, guint keycode,
 {
   if (self->dataset == NULL || (state & (GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SHIFT_MASK)))
     return FALSE;
-  gint64 n = self->dataset->n, i = MAX (self->selected, 0), cols = grid_columns (self);
+  /* in grid positions (with a filter set, not the sample indices) */
+  gint64 n = g_list_model_get_n_items (G_LIST_MODEL (self->filtered));
+  gint64 i = position_of_index (self, MAX (self->selected, 0)), cols = grid_columns (self);
+  if (n == 0)
+    return FALSE;
   gint64 page = cols * 5;
   switch (keyval)
     {
@@ -1575,12 +1821,12 @@ on_sample_key (GtkEventControllerKey *controller, guint keyval, guint keycode,
       return FALSE;
     }
   i = CLAMP (i, 0, n - 1);
-  if (i != self->selected)
+  if (index_at_position (self, (guint) i) != self->selected)
     {
       /* As a click: selects the item, moves the keyboard focus to it and scrolls. */
       gtk_widget_activate_action (GTK_WIDGET (self->sample_grid), "list.select-item", "(ubb)",
                                   (guint) i, FALSE, FALSE);
-      pl_window_select_sample (self, i);
+      pl_window_select_sample (self, index_at_position (self, (guint) i));
     }
   return TRUE;
 }
@@ -1593,6 +1839,8 @@ thumb_setup (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user
   GtkWidget *picture = gtk_picture_new ();
   gtk_picture_set_can_shrink (GTK_PICTURE (picture), FALSE);
   gtk_widget_set_size_request (picture, 56, 56);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (picture), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Test image"), -1);
   GtkWidget *label = gtk_label_new (NULL);
   gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
   gtk_label_set_max_width_chars (GTK_LABEL (label), 9);
@@ -1648,6 +1896,9 @@ thumb_bind (GtkSignalListItemFactory *factory, GtkListItem *item, PlWindow *self
   else
     tooltip = g_strdup_printf ("#%" G_GINT64_FORMAT ": %s", i, class_name (self, label_k));
   gtk_widget_set_tooltip_text (box, tooltip);
+  /* The thumbnail's accessible name: the same text as the tooltip. */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (picture), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  tooltip, -1);
   if (wrong)
     gtk_widget_add_css_class (box, "wrong");
   else
@@ -1745,8 +1996,8 @@ show_report (PlWindow *self)
       g_autofree char *text = g_strdup_printf ("#%d", (int) in->index);
       GtkWidget *b = gtk_button_new_with_label (text);
       gtk_widget_add_css_class (b, "flat");
-      g_autofree char *tip = g_strdup_printf (_("ρ of |φ| = %.2f; show this image"),
-                                              in->metrics[PL_METRIC_SPEARMAN_ABS]);
+      g_autofree char *rho = fmt (in->metrics[PL_METRIC_SPEARMAN_ABS]);
+      g_autofree char *tip = g_strdup_printf (_("ρ of |φ| = %s; show this image"), rho);
       gtk_widget_set_tooltip_text (b, tip);
       g_object_set_data (G_OBJECT (b), "index", GSIZE_TO_POINTER ((gsize) in->index));
       g_signal_connect (b, "clicked", G_CALLBACK (on_changed_sample_clicked), self);
@@ -1776,10 +2027,29 @@ show_report (PlWindow *self)
       g_autofree char *med = fmt (sm->median);
       g_autofree char *n = g_strdup_printf ("%d", (int) sm->n);
       gtk_grid_attach (GTK_GRID (grid), cell (metric_label (m), TRUE, 0.0f), 0, m + 1, 1, 1);
-      gtk_grid_attach (GTK_GRID (grid), cell (mean, FALSE, 1.0f), 1, m + 1, 1, 1);
+      GtkWidget *mean_cell = cell (mean, FALSE, 1.0f);
+      if (isnan (sm->mean))
+        {
+          /* Undefined (shown as "—"): say why. */
+          gboolean rank = m == PL_METRIC_SPEARMAN || m == PL_METRIC_SPEARMAN_ABS ||
+                          m == PL_METRIC_KENDALL || m == PL_METRIC_BARS_SPEARMAN ||
+                          m == PL_METRIC_BARS_KENDALL || m == PL_METRIC_PEARSON;
+          gtk_widget_set_tooltip_text (
+              mean_cell, rank ? _("Undefined on every image: a correlation needs two maps that "
+                                  "are not constant, and at least one map was constant (for "
+                                  "example all zero, as when pruning silenced the gradient)")
+                              : _("Undefined on every image of the comparison"));
+          gtk_accessible_update_property (GTK_ACCESSIBLE (mean_cell),
+                                          GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                          gtk_widget_get_tooltip_text (mean_cell), -1);
+        }
+      gtk_grid_attach (GTK_GRID (grid), mean_cell, 1, m + 1, 1, 1);
       gtk_grid_attach (GTK_GRID (grid), cell (ci, FALSE, 1.0f), 2, m + 1, 1, 1);
       gtk_grid_attach (GTK_GRID (grid), cell (med, FALSE, 1.0f), 3, m + 1, 1, 1);
       gtk_grid_attach (GTK_GRID (grid), cell (n, FALSE, 1.0f), 4, m + 1, 1, 1);
+      GtkWidget *info = pl_info_button_new (pl_info_topic_for_metric (m));
+      gtk_widget_set_valign (info, GTK_ALIGN_CENTER);
+      gtk_grid_attach (GTK_GRID (grid), info, 5, m + 1, 1, 1);
     }
   gtk_box_append (GTK_BOX (box), grid);
 
@@ -1837,6 +2107,43 @@ draw_sweep (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer u
     }
 }
 
+/* The Sweep view's cost plot: non-zero parameters and effective MACs (those of non-zero
+ * weights) as shares of the dense network against the achieved sparsity. */
+static void
+draw_cost (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
+{
+  PlWindow *self = user_data;
+  if (self->sweep == NULL || self->sweep->n_points < 1)
+    return;
+  gint n = self->sweep->n_points;
+  g_autofree double *x = g_new (double, n);
+  g_autofree double *params = g_new (double, n);
+  g_autofree double *macs = g_new (double, n);
+  for (gint i = 0; i < n; i++)
+    {
+      const PlSweepPoint *p = &self->sweep->points[i];
+      x[i] = p->sparsity;
+      params[i] = p->parameters > 0 ? (double) p->nonzero_parameters / p->parameters : NAN;
+      macs[i] = p->macs_dense > 0 && p->macs_nonzero >= 0
+                  ? (double) p->macs_nonzero / p->macs_dense : NAN;
+    }
+  PlLineFigure fig = { 0 };
+  fig.title = (char *) _("Cost against sparsity");
+  fig.x_label = (char *) _("achieved sparsity");
+  fig.y_label = (char *) _("share of the dense network (log)");
+  fig.x_scale = self->sweep_figure ? self->sweep_figure->figure.x_scale : PL_AXIS_LOG_COMPLEMENT;
+  fig.x_percent = TRUE;
+  fig.y_percent = TRUE;
+  fig.y_scale = PL_AXIS_LOG;
+  fig.dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
+  fig.n_series = 2;
+  fig.series[0] = (PlLineSeries) { .name = _("non-zero parameters"), .n = n, .x = x,
+                                   .y = params, .markers = TRUE, .color = 3 };
+  fig.series[1] = (PlLineSeries) { .name = _("effective MACs"), .n = n, .x = x, .y = macs,
+                                   .markers = TRUE, .dashed = TRUE, .color = 4 };
+  pl_line_figure_draw (cr, width, height, &fig);
+}
+
 static void
 sweep (GtkWidget *widget, const char *action, GVariant *param)
 {
@@ -1850,6 +2157,395 @@ compare (GtkWidget *widget, const char *action, GVariant *param)
 }
 
 /* ---------------------------------------------------------------- actions ---- */
+
+/* ------------------------------------------------------------- exports ---- *
+ * Export All Figures, Export Pruned Model and Export Report (issue 9) run as JOB_EXPORT.
+ * The job holds references to both graphs and the dataset and copies of both
+ * evaluations; the comparison, the Metrics view's report and the sweep stay owned by the
+ * window: while an export runs, start_job defers every other job (they alone replace
+ * those), and the export starts only when no other job runs. */
+
+typedef enum { EXPORT_ALL, EXPORT_ONNX, EXPORT_REPORT } ExportWhat;
+
+static PlEvaluation *
+evaluation_copy (const PlEvaluation *e)
+{
+  if (e == NULL)
+    return NULL;
+  PlEvaluation *c = g_new0 (PlEvaluation, 1);
+  c->n = e->n;
+  c->correct = e->correct;
+  c->accuracy = e->accuracy;
+  c->predictions = g_memdup2 (e->predictions, (gsize) MAX (e->n, 0) * sizeof (gint));
+  return c;
+}
+
+/* The report "prunelens-cli report" writes, from the window's session: facts, the history,
+ * the figures of the selected sample, the sweep, and the metrics table. */
+static PlReport *
+export_build_report (PlWindow *self)
+{
+  PlReport *pdf = pl_report_new (_("PruneLens report"));
+  g_autofree char *model_name = g_path_get_basename (self->model_path);
+  g_autofree char *model_fact = g_strdup_printf ("%s (SHA-256 %s)", model_name,
+                                                 self->model_sha256 ? self->model_sha256 : "—");
+  pl_report_add_fact (pdf, _("Model"), model_fact);
+  g_autofree char *ds_fact = g_strdup_printf (_("%s, %lld samples, %d classes; "
+                                                "evaluation on the first %lld"),
+                                              self->dataset->name, (long long) self->dataset->n,
+                                              self->dataset->n_classes,
+                                              (long long) self->eval_original->n);
+  pl_report_add_fact (pdf, _("Dataset"), ds_fact);
+  g_autofree char *ref = g_strdup_printf (_("step %u"), reference_index (self));
+  pl_report_add_fact (pdf, _("Compared with"), ref);
+  pl_report_add_step (pdf, 0, _("original"), 0, pl_graph_weight_sparsity (self->original),
+                      self->eval_original->accuracy, self->eval_original->n);
+  guint n_steps = self->history ? pl_prune_history_n_steps (self->history) : 1;
+  for (guint i = 1; i < n_steps; i++)
+    {
+      const PlPruneStep *s = pl_prune_history_step (self->history, i)->metrics;
+      if (s != NULL)
+        pl_report_add_step (pdf, (gint) i, s->description, s->target_sparsity,
+                            s->achieved_sparsity, s->evaluation->accuracy, s->evaluation->n);
+    }
+  if (self->preview != NULL)
+    {
+      g_autofree char *desc = g_strdup_printf (_("%s (preview, not applied)"),
+                                               self->preview->description);
+      pl_report_add_step (pdf, (gint) n_steps, desc, self->preview->target_sparsity,
+                          self->preview->achieved_sparsity, self->preview->evaluation->accuracy,
+                          self->preview->evaluation->n);
+    }
+
+  PlFigureContext ctx = {
+    .model_name = model_name,
+    .dataset_name = self->dataset->name,
+    .sparsity = current_sparsity (self),
+    .pruning = shown_step (self) ? shown_step (self)->description : NULL,
+    .class_names = (const char *const *) self->dataset->class_names,
+    .n_classes = self->dataset->n_classes,
+    .caption = self->export_options.captions,
+  };
+  for (gint k = 0; self->comparison != NULL && k < PL_FIGURE_N_KINDS; k++)
+    {
+      double wi = 6.5, hi = 3.6;
+      if (is_table (self))
+        {
+          PlTableFigure *tf = pl_table_figure_new (k, self->comparison, &ctx);
+          pl_table_figure_size (tf, &wi, &hi);
+          pl_report_add_figure (pdf, pl_table_figure_draw, tf,
+                                (GDestroyNotify) pl_table_figure_free, wi, hi,
+                                pl_table_figure_description (tf));
+        }
+      else
+        {
+          PlComparisonFigure *cf = pl_comparison_figure_new (k, self->comparison, &ctx);
+          pl_comparison_figure_size (cf, &wi, &hi);
+          pl_report_add_figure (pdf, pl_comparison_figure_draw, cf,
+                                (GDestroyNotify) pl_comparison_figure_free, wi, hi,
+                                pl_comparison_figure_description (cf));
+        }
+    }
+  if (self->sweep != NULL)
+    {
+      PlSweepLineFigure *lf = pl_sweep_line_figure_new (self->sweep, TRUE);
+      pl_report_add_figure (pdf, (PlDrawFunc) pl_line_figure_draw, &lf->figure,
+                            (GDestroyNotify) pl_sweep_line_figure_free, 6.5, 3.6, NULL);
+      PlSweepFilmstrip *fs = pl_sweep_filmstrip_new (self->sweep, TRUE);
+      pl_report_add_figure (pdf, (PlDrawFunc) pl_filmstrip_figure_draw, &fs->figure,
+                            (GDestroyNotify) pl_sweep_filmstrip_free, 6.5, 1.9, NULL);
+    }
+
+  static const char *const header[] = { "Metric", "Value", "95 % CI", "n", NULL };
+  pl_report_set_metrics_header (pdf, header);
+  const PlEvaluation *e0 = reference_evaluation (self);
+  const PlEvaluation *e1 = shown_step (self) ? shown_step (self)->evaluation : self->eval_original;
+  g_autofree char *a0 = fmt (e0->accuracy), *a1 = fmt (e1->accuracy);
+  g_autofree char *n0 = g_strdup_printf ("%lld", (long long) e0->n);
+  g_autofree char *n1 = g_strdup_printf ("%lld", (long long) e1->n);
+  g_autofree char *sp = fmt (current_sparsity (self));
+  const char *row0[] = { _("Accuracy, original"), a0, "", n0, NULL };
+  const char *row1[] = { _("Accuracy, pruned"), a1, "", n1, NULL };
+  const char *row2[] = { _("Sparsity, pruned"), sp, "", "", NULL };
+  pl_report_add_metrics_row (pdf, row0);
+  pl_report_add_metrics_row (pdf, row1);
+  pl_report_add_metrics_row (pdf, row2);
+  for (gint m = 0; self->report != NULL && m < PL_N_METRICS; m++)
+    {
+      const PlSummary *sm = &self->report->summary[m];
+      g_autofree char *mean = fmt (sm->mean);
+      g_autofree char *lo = fmt (sm->ci_low), *hi = fmt (sm->ci_high);
+      g_autofree char *ci = g_strdup_printf ("[%s, %s]", lo, hi);
+      g_autofree char *n = g_strdup_printf ("%d", (int) sm->n);
+      const char *row[] = { metric_label (m), mean, ci, n, NULL };
+      pl_report_add_metrics_row (pdf, row);
+    }
+  return pdf;
+}
+
+/* start_job (JOB_EXPORT): what self->export_what and self->export_path ask for. */
+static void
+export_prepare (PlWindow *self, Job *job)
+{
+  job->export_what = self->export_what;
+  job->export_path = g_strdup (self->export_path);
+  job->export_format = g_strdup (self->export_format ? self->export_format : "png");
+  job->original = pl_graph_ref (reference_graph (self));
+  job->pruned = pl_graph_ref (shown_graph (self));
+  job->dataset = pl_dataset_ref (self->dataset);
+  job->export_options = self->export_options;
+  if (job->export_what == EXPORT_ALL)
+    {
+      const PlPruneStep *s = shown_step (self);
+      job->export_e0 = evaluation_copy (reference_evaluation (self));
+      job->export_e1 = evaluation_copy (s ? s->evaluation : self->eval_original);
+      job->export_model_name = g_path_get_basename (self->model_path);
+      job->export_pruning = g_strdup (s ? s->description : NULL);
+      job->export_context = (PlFigureContext) {
+        .model_name = job->export_model_name,
+        .dataset_name = job->dataset->name,
+        .sparsity = current_sparsity (self),
+        .pruning = job->export_pruning,
+        .class_names = (const char *const *) job->dataset->class_names,
+        .n_classes = job->dataset->n_classes,
+        .caption = self->export_options.captions,
+      };
+      job->export_input = (PlExportAllInput) {
+        .comparison = self->comparison,
+        .context = &job->export_context,
+        .table = is_table (self),
+        .dataset = job->dataset,
+        .e0 = job->export_e0,
+        .e1 = job->export_e1,
+        .g0 = job->original,
+        .g1 = job->pruned,
+        .report = self->report,
+        .sweep = self->sweep,
+      };
+    }
+  else if (job->export_what == EXPORT_REPORT)
+    job->export_report = export_build_report (self);
+}
+
+/* In the job's thread. */
+static gboolean
+export_run (Job *job, GCancellable *cancellable, GError **error)
+{
+  switch ((ExportWhat) job->export_what)
+    {
+    case EXPORT_ALL:
+      {
+        job_progress (0.05, _("Exporting all figures"), job);
+        gint n = pl_export_all (job->export_path, job->export_format, &job->export_input,
+                                &job->export_options, NULL, error);
+        if (n < 0)
+          return FALSE;
+        job->export_count = n;
+        break;
+      }
+    case EXPORT_ONNX:
+      job_progress (0.1, _("Saving the pruned model"), job);
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      if (!pl_onnx_save_file (job->pruned, job->export_path, error))
+        return FALSE;
+      job->export_count = 1;
+      break;
+    case EXPORT_REPORT:
+    default:
+      {
+        job_progress (0.05, _("Writing the report"), job);
+        /* Written beside the target, renamed over it unless cancelled meanwhile. */
+        g_autofree char *part = g_strconcat (job->export_path, ".part", NULL);
+        if (!pl_report_write_pdf (job->export_report, part, error))
+          return FALSE;
+        if (g_cancellable_is_cancelled (cancellable))
+          {
+            g_unlink (part);
+            break;
+          }
+        if (g_rename (part, job->export_path) != 0)
+          {
+            int e = errno;
+            g_unlink (part);
+            g_set_error (error, PL_ERROR, PL_ERROR_IO, _("%s: cannot write the report: %s"),
+                         job->export_path, g_strerror (e));
+            return FALSE;
+          }
+        job->export_count = pl_report_n_pages (job->export_report);
+        break;
+      }
+    }
+  job_progress (1.0, NULL, job);
+  return !g_cancellable_set_error_if_cancelled (cancellable, error);
+}
+
+/* On the main loop, the export succeeded. */
+static void
+export_done (PlWindow *self, Job *job)
+{
+  g_autofree char *display = g_filename_display_basename (job->export_path);
+  g_autofree char *msg = NULL;
+  switch ((ExportWhat) job->export_what)
+    {
+    case EXPORT_ALL:
+      msg = g_strdup_printf (ngettext ("%d file exported into “%s”",
+                                   "%d files exported into “%s”", job->export_count),
+                             job->export_count, display);
+      break;
+    case EXPORT_ONNX:
+      msg = g_strdup_printf (_("Pruned model saved as “%s”"), display);
+      break;
+    case EXPORT_REPORT:
+    default:
+      msg = g_strdup_printf (ngettext ("Report saved as “%s” (%d page)",
+                                   "Report saved as “%s” (%d pages)", job->export_count),
+                             display, job->export_count);
+      break;
+    }
+  self->export_count = job->export_count;
+  gtk_label_set_label (self->status_label, "");
+  toast (self, msg);
+}
+
+/* The jobs asked for while an export ran. */
+static void
+start_deferred_jobs (PlWindow *self)
+{
+  guint deferred = self->deferred_jobs;
+  self->deferred_jobs = 0;
+  for (gint k = 0; k < JOB_EXPORT; k++)
+    if (deferred & (1u << k))
+      start_job (self, k);
+}
+
+/* Starts an export of what into path (a folder for EXPORT_ALL); FALSE with a toast when a
+ * job runs or there is nothing to export. */
+static gboolean
+export_start (PlWindow *self, ExportWhat what, const char *path)
+{
+  if (any_job (self) || self->debounce_id != 0)
+    {
+      toast (self, _("Wait until the running job has finished, then export"));
+      return FALSE;
+    }
+  if (self->original == NULL || self->dataset == NULL || self->eval_original == NULL ||
+      (what != EXPORT_ONNX && self->comparison == NULL))
+    {
+      toast (self, _("Nothing to export yet"));
+      return FALSE;
+    }
+  self->export_what = what;
+  g_free (self->export_path);
+  self->export_path = g_strdup (path);
+  start_job (self, JOB_EXPORT);
+  return TRUE;
+}
+
+static void
+on_export_folder_response (GtkNativeDialog *dialog, int response, PlWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = file ? g_file_get_path (file) : NULL;
+      const char *format = gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "format");
+      g_free (self->export_format);
+      self->export_format = g_strdup (format ? format : "png");
+      if (path != NULL)
+        export_start (self, EXPORT_ALL, path);
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+}
+
+static void
+export_all_action (GtkWidget *widget, const char *action, GVariant *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+  if (self->comparison == NULL)
+    {
+      toast (self, _("Nothing to export yet"));
+      return;
+    }
+  GtkFileChooserNative *d = gtk_file_chooser_native_new (_("Export All Figures"), GTK_WINDOW (self),
+                                                         GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+                                                         _("_Export"), _("_Cancel"));
+  const char *ids[] = { "png", "svg", "pdf", NULL };
+  const char *labels[] = { _("PNG images"), _("SVG images"), _("PDF documents"), NULL };
+  gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (d), "format", _("Format"), ids, labels);
+  gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (d), "format",
+                               self->export_format ? self->export_format : "png");
+  g_signal_connect (d, "response", G_CALLBACK (on_export_folder_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (d));
+}
+
+static void
+on_export_file_response (GtkNativeDialog *dialog, int response, PlWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = file ? g_file_get_path (file) : NULL;
+      ExportWhat what = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "what"));
+      const char *ext = what == EXPORT_ONNX ? ".onnx" : ".pdf";
+      if (path != NULL && !g_str_has_suffix (path, ext))
+        {
+          char *with = g_strconcat (path, ext, NULL);
+          g_free (path);
+          path = with;
+        }
+      if (path != NULL)
+        export_start (self, what, path);
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+}
+
+static void
+export_file_dialog (PlWindow *self, ExportWhat what)
+{
+  gboolean onnx = what == EXPORT_ONNX;
+  if (self->original == NULL || (!onnx && self->comparison == NULL))
+    {
+      toast (self, _("Nothing to export yet"));
+      return;
+    }
+  GtkFileChooserNative *d = gtk_file_chooser_native_new (
+      onnx ? _("Export Pruned Model") : _("Export Report"), GTK_WINDOW (self),
+      GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
+  g_autofree char *stem = g_path_get_basename (self->model_path);
+  if (g_str_has_suffix (stem, ".onnx"))
+    stem[strlen (stem) - 5] = '\0';
+  g_autofree char *name = g_strdup_printf ("%s-pruned-%02.0f.%s", stem,
+                                           100.0 * current_sparsity (self), onnx ? "onnx" : "pdf");
+  if (!onnx)
+    {
+      g_free (name);
+      name = g_strdup_printf ("%s-report-%02.0f.pdf", stem, 100.0 * current_sparsity (self));
+    }
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (d), name);
+  GtkFileFilter *filter = gtk_file_filter_new ();
+  gtk_file_filter_set_name (filter, onnx ? _("ONNX model") : _("PDF document"));
+  gtk_file_filter_add_pattern (filter, onnx ? "*.onnx" : "*.pdf");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (d), filter);
+  g_object_unref (filter);
+  g_object_set_data (G_OBJECT (d), "what", GINT_TO_POINTER (what));
+  g_signal_connect (d, "response", G_CALLBACK (on_export_file_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (d));
+}
+
+static void
+export_onnx_action (GtkWidget *widget, const char *action, GVariant *param)
+{
+  export_file_dialog (PL_WINDOW (widget), EXPORT_ONNX);
+}
+
+static void
+export_report_action (GtkWidget *widget, const char *action, GVariant *param)
+{
+  export_file_dialog (PL_WINDOW (widget), EXPORT_REPORT);
+}
 
 static void
 on_export_response (GtkNativeDialog *dialog, int response, PlWindow *self)
@@ -2287,6 +2983,8 @@ on_view_changed (AdwViewStack *stack, GParamSpec *pspec, PlWindow *self)
     refresh_metrics_figures (self);
   if (self->model_dirty && view_visible (self, "model"))
     refresh_model_view (self);
+  if (self->lime_shap_dirty && view_visible (self, "shap"))
+    refresh_lime_shap (self);
 }
 
 static void
@@ -2467,17 +3165,19 @@ on_map_bench (GtkWidget *widget, gpointer user_data)
 static PlRecipe *
 session_recipe (PlWindow *self)
 {
-  if (self->history == NULL || self->model_path == NULL)
+  /* What the window shows (not a model or session still loading: loaded_*). */
+  if (self->history == NULL || self->loaded_model_path == NULL)
     return NULL;
   PlComparisonOptions options;
   comparison_options (self, &options);
-  PlRecipe *r = pl_session_io_build (self->model_path, self->model_sha256, self->dataset_dir,
+  PlRecipe *r = pl_session_io_build (self->loaded_model_path, self->model_sha256,
+                                     self->loaded_dataset_dir,
                                      setting_int (self, "eval-samples", 2000), self->history,
                                      pl_prune_history_current_index (self->history), &options,
                                      self->selected,
                                      adw_view_stack_get_visible_child_name (self->view_stack));
   /* The table's label column, each step's schedule and the pruning panel. */
-  r->label_column = g_strdup (self->label_column);
+  r->label_column = g_strdup (self->loaded_label_column);
   if (is_table (self))
     {
       g_free (r->dataset_kind);
@@ -2534,8 +3234,13 @@ pl_window_save_session (PlWindow *self, const char *path, GError **error)
   g_autoptr (PlRecipe) recipe = session_recipe (self);
   if (recipe == NULL)
     {
-      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
-                   _("%s: nothing to save yet: the model is still loading"), path);
+      if (self->jobs[JOB_LOAD] != NULL)
+        g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                     _("%s: nothing to save yet: the model is still loading"), path);
+      else
+        g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                     _("%s: nothing to save: no model is loaded (the last one could not be "
+                       "opened); open a model first"), path);
       return FALSE;
     }
   return pl_recipe_save_file (recipe, path, error);
@@ -2575,8 +3280,6 @@ pl_window_open_session (PlWindow *self, const char *path, GError **error)
       if (method < PL_MAP_N_METHODS)
         gtk_drop_down_set_selected (self->method_dropdown, method);
     }
-  if (recipe->inputs->len > 0)
-    self->selected = MAX (g_array_index (recipe->inputs, gint64, 0), 0);
   const char *view = pl_session_io_view (recipe);
   if (view != NULL)
     adw_view_stack_set_visible_child_name (self->view_stack, view);
@@ -2658,6 +3361,7 @@ restore_autosave (GtkWidget *widget, const char *action, GVariant *param)
   if (!pl_window_open_session (self, self->recovered_path, &error))
     show_error (self, _("Could not restore the session"), error);
   g_clear_pointer (&self->recovered_path, g_free);
+  gtk_widget_action_set_enabled (widget, "win.restore-autosave", FALSE);
 }
 
 static void
@@ -2715,6 +3419,7 @@ pl_window_finalize (GObject *object)
   PlWindow *self = PL_WINDOW (object);
   g_clear_object (&self->settings);
   g_clear_object (&self->selection);
+  g_clear_object (&self->filtered);
   g_clear_object (&self->sample_model);
   g_free (self->model_path);
   g_free (self->dataset_dir);
@@ -2723,6 +3428,8 @@ pl_window_finalize (GObject *object)
   g_clear_object (&self->recent_menu);
   g_free (self->last_error);
   g_free (self->initial_view);
+  g_free (self->export_path);
+  g_free (self->export_format);
   g_clear_pointer (&self->original, pl_graph_unref);
   g_clear_pointer (&self->dataset, pl_dataset_unref);
   g_clear_pointer (&self->eval_original, pl_evaluation_free);
@@ -2734,6 +3441,9 @@ pl_window_finalize (GObject *object)
   pl_explain_cache_clear (self);
   g_queue_free (self->explain_cache);
   g_free (self->model_sha256);
+  g_free (self->loaded_model_path);
+  g_free (self->loaded_dataset_dir);
+  g_free (self->loaded_label_column);
   g_free (self->recovered_path);
   g_clear_pointer (&self->comparison, pl_comparison_free);
   g_clear_pointer (&self->report, pl_compare_report_free);
@@ -2818,6 +3528,15 @@ pl_window_class_init (PlWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open-recent", "s", open_recent);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_d, GDK_CONTROL_MASK, "win.open-table", NULL);
   gtk_widget_class_install_action (widget_class, "win.export-figure", NULL, export_figure);
+  gtk_widget_class_install_action (widget_class, "win.export-all", NULL, export_all_action);
+  gtk_widget_class_install_action (widget_class, "win.export-onnx", NULL, export_onnx_action);
+  gtk_widget_class_install_action (widget_class, "win.export-report", NULL, export_report_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.export-all", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_E, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.export-all", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_m, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.export-onnx", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_M, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.export-onnx", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.export-report", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_R, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.export-report", NULL);
   gtk_widget_class_install_action (widget_class, "win.cancel", NULL, cancel_all);
   gtk_widget_class_install_action (widget_class, "win.compare", NULL, compare);
   gtk_widget_class_install_action (widget_class, "win.sweep", NULL, sweep);
@@ -2856,12 +3575,45 @@ trace_startup (const char *what)
                 (g_get_monotonic_time () - pl_process_start_time ()) / 1000.0);
 }
 
+/* The primary menu button's tooltip stays off while its menu is open: it would lie over
+ * the menu (squeezed to one character per line in Chinese). */
+static void
+on_primary_menu_shown (GtkWidget *popover, GParamSpec *pspec, GtkWidget *button)
+{
+  gboolean shown = gtk_widget_get_visible (popover);
+  gtk_widget_set_has_tooltip (button, !shown);
+  if (shown)
+    gtk_widget_trigger_tooltip_query (button);
+}
+
+static GtkWidget *
+find_menu_button (GtkWidget *widget, GMenuModel *model)
+{
+  if (GTK_IS_MENU_BUTTON (widget) &&
+      gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (widget)) == model)
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_menu_button (c, model);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
 static void
 pl_window_init (PlWindow *self)
 {
   trace_startup ("window init");
   gtk_widget_init_template (GTK_WIDGET (self));
   trace_startup ("template built");
+  GtkWidget *primary = find_menu_button (GTK_WIDGET (self), G_MENU_MODEL (self->primary_menu));
+  GtkPopover *primary_popover = primary != NULL
+                                  ? gtk_menu_button_get_popover (GTK_MENU_BUTTON (primary))
+                                  : NULL;
+  if (primary_popover != NULL)
+    g_signal_connect_object (primary_popover, "notify::visible",
+                             G_CALLBACK (on_primary_menu_shown), primary, 0);
   self->selected = 0;
   self->explain_cache = g_queue_new ();
   self->step_schedules = g_hash_table_new_full (g_direct_hash, g_direct_equal,
@@ -2880,7 +3632,25 @@ pl_window_init (PlWindow *self)
     }
 
   self->sample_model = gtk_string_list_new (NULL);
-  self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->sample_model)));
+  /* the filter bar above the grid; the grid shows the samples through its filter */
+  self->filter_bar = PL_SAMPLE_FILTER_BAR (pl_sample_filter_bar_new ());
+  self->filtered = gtk_filter_list_model_new (
+      g_object_ref (G_LIST_MODEL (self->sample_model)),
+      g_object_ref (GTK_FILTER (pl_sample_filter_bar_get_filter (self->filter_bar))));
+  pl_sample_filter_bar_set_model (self->filter_bar, self->filtered);
+  {
+    GtkWidget *scrolled = gtk_widget_get_parent (GTK_WIDGET (self->sample_grid));
+    GtkWidget *pane = gtk_widget_get_parent (scrolled);
+    gtk_widget_set_margin_start (GTK_WIDGET (self->filter_bar), 12);
+    gtk_widget_set_margin_end (GTK_WIDGET (self->filter_bar), 12);
+    gtk_box_insert_child_after (GTK_BOX (pane), GTK_WIDGET (self->filter_bar),
+                                gtk_widget_get_prev_sibling (scrolled));
+  }
+  /* the LIME / SHAP tab: the view after the (hidden) comparison figure of KernelSHAP */
+  self->lime_shap_view = PL_LIME_SHAP_VIEW (pl_lime_shap_view_new ());
+  gtk_box_append (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->shap_view))),
+                  GTK_WIDGET (self->lime_shap_view));
+  self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->filtered)));
   gtk_single_selection_set_autoselect (self->selection, FALSE);
   GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
   g_signal_connect (factory, "setup", G_CALLBACK (thumb_setup), self);
@@ -2975,6 +3745,15 @@ pl_window_init (PlWindow *self)
   }
   gtk_drawing_area_set_draw_func (self->sweep_area, draw_sweep, self, NULL);
   gtk_drawing_area_set_draw_func (self->film_area, draw_sweep, self, NULL);
+  /* Cost against sparsity, below the accuracy and similarity plot. */
+  self->cost_area = gtk_drawing_area_new ();
+  gtk_widget_set_vexpand (self->cost_area, TRUE);
+  gtk_widget_set_size_request (self->cost_area, -1, 150);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->cost_area), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Non-zero parameters and effective MACs against sparsity"), -1);
+  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->cost_area), draw_cost, self, NULL);
+  gtk_widget_insert_after (self->cost_area, gtk_widget_get_parent (GTK_WIDGET (self->sweep_area)),
+                           GTK_WIDGET (self->sweep_area));
   g_signal_connect (self->index_adjustment, "value-changed", G_CALLBACK (on_index_changed), self);
   g_signal_connect (self->sparsity_adjustment, "value-changed", G_CALLBACK (on_sparsity_changed), self);
   g_signal_connect_swapped (adw_style_manager_get_default (), "notify::dark",
@@ -3049,9 +3828,15 @@ pl_window_new (GtkApplication *application, const PlWindowOptions *options)
       AdwToast *t = adw_toast_new (_("The last session did not end cleanly"));
       adw_toast_set_button_label (t, _("_Restore"));
       adw_toast_set_action_name (t, "win.restore-autosave");
-      adw_toast_set_timeout (t, 0);
+      /* Not for ever: it would cover the figure caption (issue 9). The close button and
+       * the timeout dismiss it; the main menu keeps the offer. */
+      adw_toast_set_timeout (t, 20);
       adw_toast_overlay_add_toast (self->toast_overlay, t);
     }
+  /* After the toast has gone, the main menu's "Restore Unsaved Session" still offers it
+   * (the file stays in ~/.local/state/prunelens/recovered.prunelens until restored). */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.restore-autosave",
+                                 self->recovered_path != NULL);
   return self;
 }
 
@@ -3060,9 +3845,9 @@ on_scroll_idle (gpointer user_data)
 {
   PlWindow *self = user_data;
   self->scroll_id = 0;
-  if (self->selected >= 0)
-    gtk_widget_activate_action (GTK_WIDGET (self->sample_grid), "list.scroll-to-item", "u",
-                                (guint) self->selected);
+  guint pos = self->selected >= 0 ? position_of_index (self, self->selected) : 0;
+  if (self->selected >= 0 && pos < g_list_model_get_n_items (G_LIST_MODEL (self->filtered)))
+    gtk_widget_activate_action (GTK_WIDGET (self->sample_grid), "list.scroll-to-item", "u", pos);
   return G_SOURCE_REMOVE;
 }
 
@@ -3081,7 +3866,8 @@ gboolean
 pl_window_is_busy (PlWindow *self)
 {
   g_return_val_if_fail (PL_IS_WINDOW (self), FALSE);
-  return any_job (self) || self->debounce_id != 0;
+  return any_job (self) || self->debounce_id != 0 ||
+         (self->lime_shap_view != NULL && pl_lime_shap_view_is_busy (self->lime_shap_view));
 }
 
 void
@@ -3097,6 +3883,13 @@ pl_window_select_sample (PlWindow *self, gint64 index)
   g_return_if_fail (PL_IS_WINDOW (self));
   if (self->dataset == NULL || index < 0 || index >= self->dataset->n || index == self->selected)
     return;
+  /* Go to a sample the filters hide: clear them (and say so) so the grid can show it. */
+  if (!pl_sample_filter_matches_index (pl_sample_filter_bar_get_filter (self->filter_bar), index))
+    {
+      pl_sample_filter_bar_clear (self->filter_bar);
+      g_autofree char *msg = g_strdup_printf (_("Filters cleared to show #%d"), (int) index);
+      adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (msg));
+    }
   self->selected = index;
   if (is_table (self))
     {
@@ -3112,9 +3905,10 @@ pl_window_select_sample (PlWindow *self, gint64 index)
       gtk_picture_set_paintable (self->sample_picture, GDK_PAINTABLE (texture));
       gtk_widget_set_tooltip_text (GTK_WIDGET (self->sample_title), NULL);
     }
-  if (gtk_single_selection_get_selected (self->selection) != (guint) index)
+  guint position = position_of_index (self, index);
+  if (gtk_single_selection_get_selected (self->selection) != position)
     {
-      gtk_single_selection_set_selected (self->selection, (guint) index);
+      gtk_single_selection_set_selected (self->selection, position);
       schedule_scroll (self);
     }
   if ((gint64) gtk_adjustment_get_value (self->index_adjustment) != index)
@@ -3346,6 +4140,11 @@ pl_window_export_view (PlWindow *self, const char *path, GError **error)
   g_return_val_if_fail (path != NULL, FALSE);
   PlFigureKind kind = PL_FIGURE_SALIENCY;
   pl_figure_kind_from_name (adw_view_stack_get_visible_child_name (self->view_stack), &kind);
+  const PlLimeShapFigure *lime_shap = pl_lime_shap_view_get_figure (self->lime_shap_view);
+  if (kind == PL_FIGURE_SHAP && lime_shap != NULL)
+    return pl_export_draw_file ((PlDrawFunc) pl_lime_shap_figure_draw, lime_shap,
+                                &self->export_options, path, lime_shap->title, lime_shap->caption,
+                                error);
   const PlComparisonFigure *fig = pl_figure_view_get_figure (figure_view (self, kind));
   const PlTableFigure *table_fig = pl_figure_view_get_table_figure (figure_view (self, kind));
   if (fig == NULL && table_fig != NULL)
@@ -3484,6 +4283,8 @@ pl_window_get_widget (PlWindow *self, const char *name)
     { "view-stack", self->view_stack },
     { "metrics-scroll", self->metrics_scroll },
     { "metrics-box", self->metrics_box },
+    { "lime-shap", self->lime_shap_view },
+    { "sample-filter", self->filter_bar },
   };
   for (guint i = 0; i < G_N_ELEMENTS (table); i++)
     if (g_str_equal (table[i].name, name))
@@ -3512,4 +4313,44 @@ pl_window_get_max_gap_ms (PlWindow *self)
 {
   g_return_val_if_fail (PL_IS_WINDOW (self), 0.0);
   return self->max_gap / 1000.0;
+}
+
+gboolean
+pl_window_export_all (PlWindow *self, const char *folder, const char *format)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (folder != NULL, FALSE);
+  g_free (self->export_format);
+  self->export_format = g_strdup (format ? format : "png");
+  return export_start (self, EXPORT_ALL, folder);
+}
+
+gboolean
+pl_window_export_onnx (PlWindow *self, const char *path)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  return export_start (self, EXPORT_ONNX, path);
+}
+
+gboolean
+pl_window_export_report (PlWindow *self, const char *path)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  return export_start (self, EXPORT_REPORT, path);
+}
+
+GtkWidget *
+pl_window_get_cost_area (PlWindow *self)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), NULL);
+  return self->cost_area;
+}
+
+gint
+pl_window_get_export_count (PlWindow *self)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), -1);
+  return self->export_count;
 }

@@ -155,6 +155,8 @@ typedef struct {
   double content_y[PL_LIME_SHAP_MAX_METHODS], content_h;
   double map_side;                  /* 0 for tables */
   double bars_x_off, bars_w;        /* relative to col_x */
+  gint k;                           /* bars per cell that fit (≤ top_k) */
+  gboolean cb_label[PL_LIME_SHAP_MAX_METHODS];  /* the colorbar's label fits beside it */
 } Layout;
 
 static void
@@ -169,17 +171,25 @@ layout (cairo_t *cr, double width, double height, const PlLimeShapFigure *fig, L
     return;
   }
   double s = L->f.s;
-  for (gint m = 0; m < L->nm; m++) {
-    double sc = row_scale (fig, m);
-    L->cbw = MAX (L->cbw, pl_colorbar_width (cr, -sc, sc, fig->value_labels[m], s));
-  }
-  double avail_w = L->f.right - L->f.left - L->cbw;
   double gap = 0.9 * s;
   L->row_h = (L->f.bottom - L->f.top - (L->nm - 1) * gap) / L->nm;
   L->head_h = 1.5 * s;
   L->cell_head_h = 1.3 * s;
   L->stats_h = 1.3 * s;
   L->content_h = L->row_h - L->head_h - L->cell_head_h - L->stats_h;
+  for (gint m = 0; m < L->nm; m++) {
+    double sc = row_scale (fig, m), lw = 0.0, lh;
+    /* a rotated label longer than the bar would run into the next row: left out */
+    if (fig->value_labels[m] != NULL)
+      pl_text_extents (cr, fig->value_labels[m], 0.9 * s, FALSE, 0, &lw, &lh);
+    L->cb_label[m] = fig->value_labels[m] != NULL && lw <= L->content_h;
+    L->cbw = MAX (L->cbw, pl_colorbar_width (cr, -sc, sc, L->cb_label[m] ? fig->value_labels[m]
+                                                                          : NULL, s));
+  }
+  double avail_w = L->f.right - L->f.left - L->cbw;
+  /* as many bars as fit at a readable size (at least 3) */
+  double ts = 0.8 * s;
+  L->k = MIN (top_k (fig), MAX (3, (gint) floor ((L->content_h - 1.4 * ts) / (1.0 * ts))));
   double col_gap = 1.6 * s;
   L->col_w = (avail_w - col_gap) / 2.0;
   if (L->content_h < 3.0 * s || L->col_w < 8.0 * s) {
@@ -348,7 +358,7 @@ draw_bars (cairo_t *cr, const PlLimeShapFigure *fig, const PlLimeShapCell *cell,
   double plot_w = x + w - plot_x - 0.3 * s;
   double axis_h = 1.4 * ts;
   double plot_h = h - axis_h;
-  if (plot_w < 2 * s || plot_h < k * 0.5 * ts || lw <= 0)
+  if (plot_w < 2 * s || plot_h < k * 0.8 * ts || lw <= 0)
     return;
   double zero_x = plot_x + plot_w / 2.0;
   double row = plot_h / k;
@@ -421,7 +431,7 @@ pl_lime_shap_figure_draw (cairo_t *cr, double width, double height,
   for (gint m = 0; m < L.nm; m++) {
     double scale = row_scale (fig, m);
     gint top[MAX_TOP_K];
-    gint k = pl_lime_shap_figure_top_items (fig, m, top, MAX_TOP_K);
+    gint k = pl_lime_shap_figure_top_items (fig, m, top, L.k);
     /* row header: method (bold) then its parameters */
     double y0 = L.row_y[m];
     double name_w = 0.0;
@@ -433,12 +443,18 @@ pl_lime_shap_figure_draw (cairo_t *cr, double width, double height,
       pl_draw_text_full (cr, L.f.left, y0 + 0.6 * s, fig->method_names[m], 1.05 * s, TRUE,
                          0.0, 0.0, 0.5);
     }
-    if (fig->method_details[m] != NULL && *fig->method_details[m] != '\0' &&
-        row_w - name_w - s > 3 * s) {
+    /* the parameters, after the colour scale's label when the colorbar has no room */
+    g_autofree char *details = NULL;
+    if (!L.cb_label[m] && fig->value_labels[m] != NULL)
+      details = fig->method_details[m] != NULL
+                  ? g_strdup_printf ("%s · %s", fig->value_labels[m], fig->method_details[m])
+                  : g_strdup (fig->value_labels[m]);
+    else
+      details = g_strdup (fig->method_details[m]);
+    if (details != NULL && *details != '\0' && row_w - name_w - s > 3 * s) {
       pl_set_rgb (cr, th->muted);
-      pl_draw_text_ellipsized (cr, L.f.left + name_w + 0.8 * s, y0 + 0.6 * s,
-                               fig->method_details[m], 0.8 * s, row_w - name_w - 0.8 * s, 0.0,
-                               0.5);
+      pl_draw_text_ellipsized (cr, L.f.left + name_w + 0.8 * s, y0 + 0.6 * s, details, 0.8 * s,
+                               row_w - name_w - 0.8 * s, 0.0, 0.5);
     }
     for (gint n = 0; n < 2; n++) {
       const PlLimeShapCell *cell = &fig->cells[m][n];
@@ -465,7 +481,8 @@ pl_lime_shap_figure_draw (cairo_t *cr, double width, double height,
       }
     }
     /* the row's colorbar */
-    pl_colorbar_draw (cr, PL_COLORMAP_DIVERGING, -scale, scale, fig->value_labels[m],
+    pl_colorbar_draw (cr, PL_COLORMAP_DIVERGING, -scale, scale,
+                      L.cb_label[m] ? fig->value_labels[m] : NULL,
                       L.f.right - L.cbw, L.content_y[m], L.content_h, s, th);
   }
   cairo_restore (cr);

@@ -24,20 +24,6 @@
  * tolerated and printed (once per entry, with a count), so the lead can add the names and
  * delete the entries. Empty when everything is named. */
 static const char *const pending[] = {
-  "GtkPaned #paned ",                                       /* pl-window.ui */
-  "(tooltip “Open Model…”)",
-  "(tooltip “Main Menu”)",
-  "(tooltip “Undo the last step",
-  "(tooltip “Redo (Ctrl",
-  "GtkDropDown #criterion_dropdown ",
-  "GtkDropDown #granularity_dropdown ",
-  "GtkDropDown #scope_dropdown ",
-  "GtkDropDown #reference_dropdown ",
-  "GtkMenuButton #method_info_button ",
-  "GtkSpinButton #compare_spin",
-  "GtkDrawingArea #sweep_area ",
-  "GtkDrawingArea #film_area ",
-  "GtkPicture in GtkGridView #sample_grid ",                /* pl-window.c: sample factory */
   NULL
 };
 

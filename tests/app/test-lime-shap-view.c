@@ -201,8 +201,8 @@ START_TEST (test_view_image)
 
   /* quickshift: the same pipeline with other segments and seed 2 */
   gtk_drop_down_set_selected (GTK_DROP_DOWN (pl_lime_shap_view_get_widget (v, "superpixels")), 1);
-  ck_assert (gtk_widget_is_visible (pl_lime_shap_view_get_widget (v, "ratio")));
-  ck_assert (!gtk_widget_is_visible (pl_lime_shap_view_get_widget (v, "region-size")));
+  ck_assert (gtk_widget_get_visible (pl_lime_shap_view_get_widget (v, "ratio")));
+  ck_assert (!gtk_widget_get_visible (pl_lime_shap_view_get_widget (v, "region-size")));
   wait_idle (v, 120);
   f = pl_lime_shap_view_get_figure (v);
   ck_assert_ptr_nonnull (f);
@@ -255,7 +255,7 @@ START_TEST (test_view_table)
   PlLimeShapView *v = PL_LIME_SHAP_VIEW (view);
   pl_lime_shap_view_set_input (v, g, g, row, 1, ds, NULL);
   /* superpixel controls are hidden for a table */
-  ck_assert (!gtk_widget_is_visible (pl_lime_shap_view_get_widget (v, "superpixels")));
+  ck_assert (!gtk_widget_get_visible (pl_lime_shap_view_get_widget (v, "superpixels")));
   wait_idle (v, 60);
   const PlLimeShapFigure *f = pl_lime_shap_view_get_figure (v);
   ck_assert_ptr_nonnull (f);

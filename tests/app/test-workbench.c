@@ -308,6 +308,149 @@ START_TEST (test_history_and_model_view)
 }
 END_TEST
 
+/* The exports (issue 9): Export All Figures, Export Pruned Model, Export Report, their
+ * Cancel, and the jobs asked for while an export runs. */
+/* The metric info buttons (pl_info_button_new: menu buttons) inside w. */
+static guint
+count_info_buttons (GtkWidget *w)
+{
+  guint n = 0;
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+    {
+      if (GTK_IS_MENU_BUTTON (c) && gtk_widget_has_css_class (c, "circular"))
+        n++;
+      n += count_info_buttons (c);
+    }
+  return n;
+}
+
+static gint
+pdf_pages (const char *path)
+{
+  g_autofree char *quoted = g_shell_quote (path);
+  g_autofree char *cmd = g_strdup_printf ("pdfinfo %s", quoted);
+  g_autofree char *out = NULL;
+  gint status = 0;
+  if (!g_spawn_command_line_sync (cmd, &out, NULL, &status, NULL) || status != 0)
+    return -1;
+  const char *p = strstr (out, "Pages:");
+  return p ? atoi (p + 6) : -1;
+}
+
+START_TEST (test_exports)
+{
+  const char *src = g_getenv ("PL_SOURCE_DIR");
+  ck_assert_ptr_nonnull (src);
+  g_autofree char *model = g_build_filename (src, "data", "models", "fashion-cnn.onnx", NULL);
+  PlWindowOptions options = { .model_path = model, .dataset_dir = PL_DEFAULT_DATASET_DIR };
+  PlWindow *window = pl_window_new (NULL, &options);
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1400, 900);
+  gtk_window_present (GTK_WINDOW (window));
+  wait_until_idle (window, 120);
+  pl_window_set_sparsity (window, 0.5);
+  wait_until_idle (window, 120);
+  double achieved = pl_window_get_achieved_sparsity (window);
+  ck_assert_double_gt (achieved, 0.3);
+  /* The Metrics view's comparison (per-metric info buttons) and the sweep (its cost plot). */
+  pl_window_compare (window, 10);
+  wait_until_idle (window, 120);
+  ck_assert_ptr_nonnull (pl_window_get_report (window));
+  pl_window_show_view (window, "metrics");
+  spin (20);
+  GtkWidget *metrics_box = pl_window_get_widget (window, "metrics-box");
+  ck_assert_ptr_nonnull (metrics_box);
+  ck_assert_uint_ge (count_info_buttons (metrics_box), 16);
+  pl_window_show_view (window, "sweep");
+  pl_window_sweep (window);
+  wait_until_idle (window, 240);
+  const PlSweep *sweep = pl_window_get_sweep (window);
+  ck_assert_ptr_nonnull (sweep);
+  /* Pruning leaves fewer non-zero parameters and effective MACs than the dense network. */
+  const PlSweepPoint *last = &sweep->points[sweep->n_points - 1];
+  ck_assert_int_lt (last->nonzero_parameters, last->parameters);
+  ck_assert_int_lt (last->macs_nonzero, last->macs_dense);
+  spin (20);
+  ck_assert_uint_gt (distinct_colours (pl_window_get_cost_area (window)), 4);
+  pl_window_show_view (window, "saliency");
+  g_autofree char *dir = g_dir_make_tmp ("pl-exports-XXXXXX", NULL);
+
+  /* Export All: the figures with their data. */
+  g_autofree char *all = g_build_filename (dir, "all", NULL);
+  ck_assert (pl_window_export_all (window, all, "png"));
+  ck_assert (pl_window_is_busy (window));
+  /* A second export while one runs is refused. */
+  ck_assert (!pl_window_export_onnx (window, "/nonexistent/x.onnx"));
+  wait_until_idle (window, 120);
+  const char *expected[] = { "sweep.png", "sweep.csv", "compare.csv", "saliency.png", "features.png", "shap.png", "comparison.json",
+                             "saliency-maps.csv", "confusion-original.png",
+                             "confusion-pruned.png", "confusion.csv", "layer-sparsity.png",
+                             "layer-sparsity.csv", "weights.png" };
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autofree char *f = g_build_filename (all, expected[i], NULL);
+      ck_assert_msg (g_file_test (f, G_FILE_TEST_IS_REGULAR), "Export All wrote no %s", f);
+    }
+  ck_assert_int_ge (pl_window_get_export_count (window), (gint) G_N_ELEMENTS (expected));
+
+  /* The pruned ONNX reloads with the same sparsity. */
+  g_autofree char *onnx = g_build_filename (dir, "pruned.onnx", NULL);
+  ck_assert (pl_window_export_onnx (window, onnx));
+  wait_until_idle (window, 60);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PlGraph) reloaded = pl_onnx_load_file (onnx, &error);
+  ck_assert_msg (reloaded != NULL, "%s", error ? error->message : "");
+  ck_assert_double_eq_tol (pl_graph_weight_sparsity (reloaded), achieved, 1e-9);
+  g_autoptr (PlGraph) original = pl_onnx_load_file (model, &error);
+  ck_assert_double_lt (pl_graph_weight_sparsity (original), 0.01);
+
+  /* The report: a PDF of at least two pages. */
+  g_autofree char *pdf = g_build_filename (dir, "report.pdf", NULL);
+  ck_assert (pl_window_export_report (window, pdf));
+  wait_until_idle (window, 120);
+  g_autofree char *bytes = NULL;
+  gsize len = 0;
+  ck_assert (g_file_get_contents (pdf, &bytes, &len, NULL));
+  ck_assert_uint_gt (len, 1000);
+  ck_assert (memcmp (bytes, "%PDF", 4) == 0);
+  gint pages = pdf_pages (pdf);
+  ck_assert_int_ge (pages, 2);
+  ck_assert_int_eq (pl_window_get_export_count (window), pages);
+
+  /* Cancel: no report, no partial file, the window keeps working. */
+  g_autofree char *cancelled = g_build_filename (dir, "cancelled.pdf", NULL);
+  g_autofree char *part = g_strconcat (cancelled, ".part", NULL);
+  ck_assert (pl_window_export_report (window, cancelled));
+  ck_assert (pl_window_activate (window, "win.cancel"));
+  gint64 end = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (pl_window_is_busy (window) && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  ck_assert (!pl_window_is_busy (window));
+  ck_assert (!g_file_test (cancelled, G_FILE_TEST_EXISTS));
+  ck_assert (!g_file_test (part, G_FILE_TEST_EXISTS));
+
+  /* A pruning asked for during an export runs once it is done. */
+  ck_assert (pl_window_export_onnx (window, onnx));
+  pl_window_set_sparsity (window, 0.8);
+  wait_until_idle (window, 120);
+  ck_assert_double_gt (pl_window_get_achieved_sparsity (window), achieved + 0.1);
+
+  gtk_window_close (GTK_WINDOW (window));
+  spin (50);
+  ck_assert_msg (window == NULL, "the window was not freed when closed");
+  g_autoptr (GDir) d = g_dir_open (all, 0, NULL);
+  for (const char *n; d && (n = g_dir_read_name (d)) != NULL;)
+    {
+      g_autofree char *f = g_build_filename (all, n, NULL);
+      g_unlink (f);
+    }
+  g_rmdir (all);
+  g_unlink (onnx);
+  g_unlink (pdf);
+  g_rmdir (dir);
+}
+END_TEST
+
 /* A hand-built MLP: Flatten of a [1, 2, 2] input, Gemm W [3, 4] (transB = 1), B [3]. */
 static PlGraph *
 tiny_mlp (void)
@@ -414,6 +557,7 @@ main (void)
   tcase_set_timeout (tc, 300);
   tcase_add_test (tc, test_model_view_mlp);
   tcase_add_test (tc, test_history_and_model_view);
+  tcase_add_test (tc, test_exports);
   suite_add_tcase (suite, tc);
   SRunner *runner = srunner_create (suite);
   srunner_set_fork_status (runner, CK_NOFORK);
