@@ -1108,6 +1108,13 @@ apply_load (PlWindow *self, Job *job)
   g_clear_pointer (&self->history, pl_prune_history_free);
   self->comparison = NULL;   /* owned by the cache, cleared below */
   self->original = g_steal_pointer (&job->loaded_graph);
+  {
+    /* As many steps as 1 GiB of pruned copies holds (at most 1000, at least 32), so that
+     * applying steps by hand does not drop early ones; beyond it apply_step says so. */
+    gint64 per_step = MAX (pl_session_io_step_bytes (self->original), 1);
+    guint fit = (guint) CLAMP (PL_SESSION_MAX_STEP_BYTES / per_step, 32, PL_SESSION_MAX_STEPS);
+    history_cap = MAX (history_cap, fit);
+  }
   self->history = pl_prune_history_new (self->original, history_cap);
   self->reference = 0;
   pl_protect_popover_set_graph (GTK_POPOVER (self->protect_popover), self->original);
@@ -3045,8 +3052,12 @@ apply_step (GtkWidget *widget, const char *action, GVariant *param)
       return;
     }
   PlPruneStep *step = g_steal_pointer (&self->preview);
+  guint n_before = pl_prune_history_n_steps (self->history);
+  gboolean at_end = pl_prune_history_current_index (self->history) + 1 == n_before;
   guint index = pl_prune_history_push (self->history, self->preview_config,
                                        step->target_sparsity, step->pruned);
+  if (at_end && pl_prune_history_n_steps (self->history) == n_before)
+    toast (self, _("The history is full: its oldest step after the original was dropped"));
   pl_prune_history_set_metrics (self->history, index, step, (GDestroyNotify) pl_prune_step_free);
   g_clear_pointer (&self->preview_config, pl_prune_config_free);
   update_history (self);

@@ -208,6 +208,28 @@ START_TEST (test_long_session_keeps_every_step)
 }
 END_TEST
 
+/* Applying steps by hand: 40 of them, more than the old cap of 32, are all kept (the cap
+ * is what 1 GiB of pruned copies holds, at least 32). */
+START_TEST (test_manual_steps_keep_every_step)
+{
+  PlWindow *w = open_window (model4);
+  ck_assert_ptr_null (wait_idle (w, 60));
+  for (guint k = 0; k < 40; k++)
+    {
+      pl_window_set_sparsity (w, 0.01 * (k + 1));
+      ck_assert_ptr_null (wait_idle (w, 60));
+      ck_assert (pl_window_activate (w, "win.apply-step"));
+      ck_assert_ptr_null (wait_idle (w, 60));
+    }
+  ck_assert_uint_eq (pl_window_history_n_steps (w), 41);
+  g_autoptr (PlRecipe) r = save_and_read (w, "manual-saved.prunelens");
+  ck_assert_uint_eq (r->steps->len, 40);
+  ck_assert_double_eq_tol (((PlRecipeStep *) g_ptr_array_index (r->steps, 0))->sparsity, 0.01,
+                           1e-9);
+  close_window (w);
+}
+END_TEST
+
 START_TEST (test_regression_model)
 {
   g_autoptr (GError) error = NULL;
@@ -330,6 +352,7 @@ main (void)
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_failed_sessions_change_nothing);
   tcase_add_test (tc, test_long_session_keeps_every_step);
+  tcase_add_test (tc, test_manual_steps_keep_every_step);
   tcase_add_test (tc, test_regression_model);
   tcase_add_test (tc, test_schedule_limits);
   tcase_add_test (tc, test_cancel_scheduled_session);
