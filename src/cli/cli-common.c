@@ -4,6 +4,7 @@
 #include <glib-unix.h>
 #include <errno.h>
 #include <unistd.h>
+#include "analysis/pl-layers.h"
 
 gboolean opt_quiet = FALSE;
 char *opt_label = NULL;
@@ -359,6 +360,8 @@ open_model_and_dataset_full (const char *model_path, const char *data_path, cons
   g_autoptr (PlGraph) g = pl_onnx_load_file (model_path, error);
   if (g == NULL)
     return FALSE;
+  if (cli_check_finite && !pl_graph_check_finite_weights (g, model_path, error))
+    return FALSE;
   /* A regression model needs its table loaded with numeric targets. */
   gboolean regression = is_table_path (data_path) && model_is_regression (g);
   if (regression && !cli_allow_regression)
@@ -465,3 +468,171 @@ fail_in (const char *what, GError *error)
   return EXIT_FAILURE;
 }
 
+
+/* ---- session 4 additions ---- */
+
+gboolean cli_check_finite = FALSE;
+
+gboolean
+cli_parse_criterion (const char *s, PlPruneCriterion *out)
+{
+  static const struct { const char *id; PlPruneCriterion c; } table[] = {
+    { "magnitude", PL_PRUNE_CRITERION_MAGNITUDE }, { "random", PL_PRUNE_CRITERION_RANDOM },
+    { "taylor", PL_PRUNE_CRITERION_TAYLOR }, { "l1", PL_PRUNE_CRITERION_L1_NORM },
+    { "l2", PL_PRUNE_CRITERION_L2_NORM },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (table); i++)
+    if (g_ascii_strcasecmp (s, table[i].id) == 0)
+      {
+        *out = table[i].c;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+const char *
+cli_criterion_name (PlPruneCriterion criterion)
+{
+  switch (criterion)
+    {
+    case PL_PRUNE_CRITERION_RANDOM: return "random";
+    case PL_PRUNE_CRITERION_TAYLOR: return "taylor";
+    case PL_PRUNE_CRITERION_L1_NORM: return "l1";
+    case PL_PRUNE_CRITERION_L2_NORM: return "l2";
+    case PL_PRUNE_CRITERION_MAGNITUDE:
+    default: return "magnitude";
+    }
+}
+
+/* "n:m" with 0 < n <= m <= 64 */
+static gboolean
+parse_nm (const char *s, gint *n, gint *m)
+{
+  char *end = NULL;
+  gint64 a = g_ascii_strtoll (s, &end, 10);
+  if (end == s || *end != ':')
+    return FALSE;
+  const char *t = end + 1;
+  gint64 b = g_ascii_strtoll (t, &end, 10);
+  if (end == t || *end != '\0' || a < 1 || b < a || b > 64)
+    return FALSE;
+  *n = (gint) a;
+  *m = (gint) b;
+  return TRUE;
+}
+
+gboolean
+cli_parse_granularity (const char *s, PlPruneConfig *cfg)
+{
+  if (g_ascii_strcasecmp (s, "unstructured") == 0)
+    cfg->granularity = PL_PRUNE_GRANULARITY_UNSTRUCTURED;
+  else if (g_ascii_strcasecmp (s, "channels") == 0)
+    cfg->granularity = PL_PRUNE_GRANULARITY_CHANNELS;
+  else if (parse_nm (s, &cfg->nm_n, &cfg->nm_m))
+    cfg->granularity = PL_PRUNE_GRANULARITY_NM;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+char *
+cli_granularity_name (const PlPruneConfig *config)
+{
+  if (config->granularity == PL_PRUNE_GRANULARITY_CHANNELS)
+    return g_strdup ("channels");
+  if (config->granularity == PL_PRUNE_GRANULARITY_NM)
+    return g_strdup_printf ("%d:%d", config->nm_n, config->nm_m);
+  return g_strdup ("unstructured");
+}
+
+/* Creates and removes a temporary file in dir. */
+static gboolean
+try_write_in (const char *dir, const char *shown, GError **error)
+{
+  g_autofree char *tmpl = g_build_filename (dir, ".prunelens-write-test-XXXXXX", NULL);
+  int fd = g_mkstemp (tmpl);
+  if (fd < 0)
+    {
+      int e = errno;
+      g_set_error (error, PL_ERROR, PL_ERROR_IO,
+                   _("Cannot write to “%s”: %s (checked before starting the work; choose "
+                     "another output path)"), shown, g_strerror (e));
+      return FALSE;
+    }
+  close (fd);
+  g_unlink (tmpl);
+  return TRUE;
+}
+
+gboolean
+check_output_writable (const char *path, gboolean is_dir, GError **error)
+{
+  g_return_val_if_fail (path != NULL, FALSE);
+  if (is_dir)
+    {
+      if (g_file_test (path, G_FILE_TEST_EXISTS) && !g_file_test (path, G_FILE_TEST_IS_DIR))
+        {
+          g_set_error (error, PL_ERROR, PL_ERROR_IO,
+                       _("Cannot write to “%s”: it is a file, not a folder"), path);
+          return FALSE;
+        }
+      if (g_mkdir_with_parents (path, 0755) != 0)
+        {
+          int e = errno;
+          g_set_error (error, PL_ERROR, PL_ERROR_IO,
+                       _("Cannot create the folder “%s”: %s (checked before starting the "
+                         "work; choose another output path)"), path, g_strerror (e));
+          return FALSE;
+        }
+      return try_write_in (path, path, error);
+    }
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_IO,
+                   _("Cannot write to “%s”: it is a folder; give a file name"), path);
+      return FALSE;
+    }
+  g_autofree char *dir = g_path_get_dirname (path);
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_IO,
+                   _("Cannot write to “%s”: its folder “%s” does not exist or is not a "
+                     "folder (checked before starting the work)"), path, dir);
+      return FALSE;
+    }
+  return try_write_in (dir, path, error);
+}
+
+char *
+format_number (double v)
+{
+  if (isnan (v))
+    return g_strdup (_("undefined"));
+  if (isinf (v))
+    return g_strdup (v > 0 ? "inf" : "-inf");
+  double a = fabs (v);
+  if (a == 0.0 || (a >= 1e-4 && a < 1e9))
+    return g_strdup_printf ("%.4f", v);
+  return g_strdup_printf ("%.4g", v);
+}
+
+gint64
+warn_nonfinite (const char *what, const float *values, gint64 n)
+{
+  gint64 bad = 0;
+  for (gint64 i = 0; i < n; i++)
+    bad += !isfinite (values[i]);
+  if (bad > 0)
+    fprintf (stderr, _("prunelens-cli: WARNING: %s: %lld of %lld values are NaN or infinite "
+                       "(the model overflows on this input); do not trust them\n"),
+             what, (long long) bad, (long long) n);
+  return bad;
+}
+
+char *
+format_r2 (double r2)
+{
+  if (isnan (r2))
+    return g_strdup (_("undefined (constant target)"));
+  return format_number (r2);
+}

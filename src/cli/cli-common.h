@@ -119,6 +119,34 @@ char *shape_of (const PlTensor *t);
 /* The engine's thread count and where it comes from. */
 char *threads_description (void);
 
+/* Session 4 additions. */
+/* When TRUE (explain, compare, prune, sweep, report set it before opening the model),
+ * open_model_and_dataset refuses a model with NaN / infinite initializers
+ * (pl_graph_check_finite_weights: names the model file and the initializer). */
+extern gboolean cli_check_finite;
+/* --criterion and --granularity of prune and compare (same names, values and defaults):
+ * "magnitude" (default), "random", "taylor", "l1", "l2"; "unstructured" (default),
+ * "channels" or "N:M" with 1 ≤ N ≤ M ≤ 64. FALSE on an unknown value. */
+gboolean cli_parse_criterion (const char *text, PlPruneCriterion *out);
+gboolean cli_parse_granularity (const char *text, PlPruneConfig *config);
+/* The criterion / granularity of config as the option spells it ("magnitude", "2:4"). */
+const char *cli_criterion_name (PlPruneCriterion criterion);
+char *cli_granularity_name (const PlPruneConfig *config);
+/* Checks before any long work that the output can be written: is_dir: the folder path
+ * (created with its parents) accepts a new file; else the file path is not a folder and its
+ * folder exists and accepts a new file. Tries by creating and removing a temporary file,
+ * so read-only file systems and permissions are caught. Errors: PL_ERROR_IO naming the path
+ * and why. */
+gboolean check_output_writable (const char *path, gboolean is_dir, GError **error);
+/* A number for text output: %.4f inside [1e-4, 1e9] in magnitude (or 0), %.4g outside,
+ * "undefined" for NaN, "inf" / "-inf" for infinities. New string. */
+char *format_number (double v);
+/* R² for text output: "%.4f", or "undefined (constant target)" when NaN (SS_tot = 0). */
+char *format_r2 (double r2);
+/* Warns on stderr (unless nothing is wrong) when values holds NaN or infinite entries,
+ * naming what and how many; returns the count. */
+gint64 warn_nonfinite (const char *what, const float *values, gint64 n);
+
 /* The commands (cli-*.c). */
 int cmd_info (int argc, char **argv);
 int cmd_eval (int argc, char **argv);

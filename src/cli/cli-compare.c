@@ -11,6 +11,7 @@ typedef struct {
   PlGraph *graph;
   const PlDataset *dataset;
   double sparsity;
+  const PlPruneConfig *config;
   PlCompareOptions options;
   PlPruneStep *step;
   PlCompareReport *report;
@@ -21,7 +22,8 @@ compare_work (gpointer data, const PlProgress *progress, GError **error)
 {
   CompareWork *w = data;
   PlProgress a = pl_progress_sub (progress, 0.0, 0.05);
-  w->step = cli_prune_step (w->graph, w->dataset, w->sparsity, 1, &a, error);
+  w->step = pl_prune_step_run_config (w->graph, w->dataset, w->config, w->sparsity, 1, &a,
+                                      error);
   if (w->step == NULL)
     return FALSE;
   PlProgress b = pl_progress_sub (progress, 0.05, 1.0);
@@ -29,23 +31,22 @@ compare_work (gpointer data, const PlProgress *progress, GError **error)
   return w->report != NULL;
 }
 
-/* The pruning setup of compare (global magnitude pruning with --protect), as `prune`
- * reports it: criterion, granularity, scope, protected layers, sparsity and seed. */
+/* The pruning setup of compare (--criterion, --granularity, global, --protect), as
+ * `prune` reports it: criterion, granularity, scope, protected layers, sparsity and seed. */
 typedef struct {
-  const char *criterion, *granularity, *scope;
+  const char *criterion, *scope;
+  char *granularity;        /* owned */
   char **protected_layers;  /* owned */
   double target, achieved;
   guint64 seed;             /* the pruning seed (used by the random criterion only) */
 } PruneSetup;
 
 static void
-prune_setup_init (PruneSetup *ps, const PlGraph *graph, double target, double achieved)
+prune_setup_init (PruneSetup *ps, const PlPruneConfig *config, const PlGraph *graph,
+                  double target, double achieved)
 {
-  g_autoptr (PlPruneConfig) config = pl_prune_config_new ();
-  apply_protect (config, opt_protect);
-  ps->criterion = "magnitude";
-  ps->granularity = config->granularity == PL_PRUNE_GRANULARITY_CHANNELS ? "channels"
-                  : config->granularity == PL_PRUNE_GRANULARITY_NM ? "n:m" : "unstructured";
+  ps->criterion = cli_criterion_name (config->criterion);
+  ps->granularity = cli_granularity_name (config);
   ps->scope = config->scope == PL_PRUNE_SCOPE_LAYERWISE ? "layer-wise" : "global";
   ps->protected_layers = config->protected_layers ? g_strdupv (config->protected_layers)
                                                   : pl_prune_default_protected (graph);
@@ -113,12 +114,16 @@ cmd_compare (int argc, char **argv)
   g_autofree char *data_dir = NULL;
   g_autofree char *output = NULL;
   g_autofree char *sparsity_text = NULL;
+  g_autofree char *criterion_text = NULL;
+  g_autofree char *granularity_text = NULL;
   gint64 n = 100, seed = 1, rand_inputs = 10;
   gint grid = 4, bootstrap = 2000;
   double topk = 0.1;
   gboolean json = FALSE;
   GOptionEntry entries[] = {
     { "sparsity", 's', 0, G_OPTION_ARG_STRING, &sparsity_text, N_("Sparsity of the pruned network: 0.9 or 90%"), "S" },
+    { "criterion", 'c', 0, G_OPTION_ARG_STRING, &criterion_text, N_("magnitude (default), random, taylor, l1 or l2"), "C" },
+    { "granularity", 0, 0, G_OPTION_ARG_STRING, &granularity_text, N_("unstructured (default), channels, or N:M such as 2:4"), "G" },
     { "samples", 'n', 0, G_OPTION_ARG_INT64, &n, N_("Test inputs, class-stratified (default 100)"), "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, N_("Seed of the sample; bootstrap seed + 1 (default 1)"), "S" },
     { "grid", 'g', 0, G_OPTION_ARG_INT, &grid, N_("Patches per side for the bars (default 4)"), "N" },
@@ -135,7 +140,8 @@ cmd_compare (int argc, char **argv)
   add_dataset_options (ctx);
   add_protect_option (ctx);
   g_option_context_set_description (ctx,
-      _("Prunes MODEL by global magnitude pruning, explains N class-stratified test inputs\n"
+      _("Prunes MODEL (global magnitude pruning unless --criterion / --granularity say\n"
+        "otherwise, with the same values and defaults as prune), explains N class-stratified test inputs\n"
         "with both networks (saliency of the original network's predicted class), and\n"
         "writes the similarity, faithfulness and complexity of the explanations with\n"
         "bootstrap CIs and paired tests.\n"
@@ -148,10 +154,18 @@ cmd_compare (int argc, char **argv)
     return status;
   if (argc > 2)
     return usage_error (ctx, _("compare takes at most one MODEL.onnx"));
-  double sparsity;
-  if (sparsity_text == NULL)
+  g_autoptr (PlPruneConfig) config = pl_prune_config_new ();
+  apply_protect (config, opt_protect);
+  if (criterion_text != NULL && !cli_parse_criterion (criterion_text, &config->criterion))
+    return usage_error (ctx, _("--criterion must be magnitude, random, taylor, l1 or l2, not “%s”"),
+                        criterion_text);
+  if (granularity_text != NULL && !cli_parse_granularity (granularity_text, config))
+    return usage_error (ctx, _("--granularity must be unstructured, channels or N:M with "
+                               "1 ≤ N ≤ M ≤ 64 (e.g. 2:4), not “%s”"), granularity_text);
+  double sparsity = 0.0;
+  if (sparsity_text == NULL && config->granularity != PL_PRUNE_GRANULARITY_NM)
     return usage_error (ctx, _("compare needs --sparsity S (e.g. 0.9 or 90%%)"));
-  if (!parse_sparsity (sparsity_text, &sparsity))
+  if (sparsity_text != NULL && !parse_sparsity (sparsity_text, &sparsity))
     return usage_error (ctx, _("--sparsity must be a number in [0, 1] or a percentage"));
   if (output == NULL)
     return usage_error (ctx, _("compare needs --output DIR"));
@@ -172,14 +186,28 @@ cmd_compare (int argc, char **argv)
   g_autofree char *model_path = argc == 2 ? g_strdup (argv[1]) : pl_default_model_path ();
   g_autoptr (PlGraph) g = NULL;
   g_autoptr (PlDataset) ds = NULL;
+  if (!check_output_writable (output, TRUE, &error))
+    return fail (g_steal_pointer (&error));
+  cli_check_finite = TRUE;
   if (!open_model_and_dataset (model_path, data_dir, "test", &g, &ds, &error))
     return fail (g_steal_pointer (&error));
   /* Tables: rows [1, F], the signed gradient per feature; --grid does not apply (the bars
    * are the features). */
-  if (!ensure_dir (output, &error))
-    return fail (g_steal_pointer (&error));
+  if (config->criterion == PL_PRUNE_CRITERION_TAYLOR)
+    {
+      /* As prune: the gradients of the first 64 training samples. */
+      g_autoptr (PlGraph) g2 = NULL;
+      g_autoptr (PlDataset) train = NULL;
+      gboolean q = opt_quiet;
+      opt_quiet = TRUE;   /* the test split's loading already warned */
+      gboolean ok = open_model_and_dataset (model_path, data_dir, "train", &g2, &train, &error);
+      opt_quiet = q;
+      if (!ok)
+        return fail (g_steal_pointer (&error));
+      pl_prune_config_set_calibration (config, train, 0, MIN ((gint64) 64, train->n));
+    }
 
-  CompareWork w = { .graph = g, .dataset = ds, .sparsity = sparsity };
+  CompareWork w = { .graph = g, .dataset = ds, .sparsity = sparsity, .config = config };
   pl_compare_options_init (&w.options);
   w.options.n_samples = n;
   w.options.seed = (guint64) seed;
@@ -200,8 +228,9 @@ cmd_compare (int argc, char **argv)
   g_autofree char *summary = g_build_filename (output, "summary.csv", NULL);
   g_autofree char *report = g_build_filename (output, "report.json", NULL);
   PruneSetup ps;
-  prune_setup_init (&ps, g, sparsity, step->achieved_sparsity);
+  prune_setup_init (&ps, config, g, sparsity, step->achieved_sparsity);
   g_auto (GStrv) ps_protected = ps.protected_layers;
+  g_autofree char *ps_granularity = ps.granularity;
   gsize len = 0;
   g_autofree char *report_text = pl_compare_report_to_json (r, &len);
   g_autofree char *report_json = json_with_pruning (report_text, len, &ps, &error);

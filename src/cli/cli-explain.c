@@ -1,6 +1,8 @@
 /* cli-explain.c — prunelens-cli explain: original vs pruned figures, or one raw attribution. */
 #include "cli-common.h"
 
+#include "analysis/pl-layers.h"
+
 #include <errno.h>
 
 /* ---- explain, raw mode: one attribution method, the raw map as a TensorProto ---- */
@@ -429,9 +431,18 @@ explain_raw (GOptionContext *ctx, const RawArgs *args, RawOptions *o)
   g_autoptr (GError) error = NULL;
   g_autofree char *model_path = args->model_path ? g_strdup (args->model_path)
                                                  : pl_default_model_path ();
-  g_autoptr (PlGraph) g = pl_onnx_load_file (model_path, &error);
-  if (g == NULL)
+  if (!check_output_writable (args->output, FALSE, &error))
     return fail (g_steal_pointer (&error));
+  g_autoptr (PlGraph) g = pl_onnx_load_file (model_path, &error);
+  if (g == NULL || !pl_graph_check_finite_weights (g, model_path, &error))
+    return fail (g_steal_pointer (&error));
+  {
+    /* An operator the engine cannot run is the model's fault, not the input's: say so
+     * before reading the input (the message names the node and its op_type). */
+    g_autoptr (PlExecutor) probe = pl_executor_new (g, &error);
+    if (probe == NULL)
+      return fail_in (model_path, g_steal_pointer (&error));
+  }
   g_autoptr (PlDataset) ds = NULL;
   gboolean need_data = args->input_path == NULL || args->prune
       || (o->method == RAW_INTEGRATED_GRADIENTS && g_strcmp0 (o->baseline, "mean") == 0)
@@ -496,9 +507,12 @@ explain_raw (GOptionContext *ctx, const RawArgs *args, RawOptions *o)
   g_autoptr (PlAttribution) a = w.result;
   if (!ok)
     {
-      const char *what = args->input_path ? args->input_path : model_path;
+      g_autofree char *what = args->input_path
+          ? g_strdup_printf (_("%s on the input %s"), model_path, args->input_path)
+          : g_strdup (model_path);
       return fail_in (what, g_steal_pointer (&error));
     }
+  warn_nonfinite (args->output, a->attribution->data, a->attribution->numel);
   if (!pl_onnx_save_tensor_file (a->attribution, a->method, args->output, &error))
     return fail (g_steal_pointer (&error));
   const char *class_name = ds != NULL && a->target >= 0 && a->target < ds->n_classes
@@ -747,6 +761,9 @@ cmd_explain (int argc, char **argv)
   g_autoptr (PlDataset) ds = NULL;
   cli_regression_alternative = _("explain --method METHOD -o FILE.pb (attributions of the "
                                   "model's output 0)");
+  if (!check_output_writable (output, FALSE, &error))
+    return fail (g_steal_pointer (&error));
+  cli_check_finite = TRUE;
   if (!open_model_and_dataset (model_path, data_dir, "test", &g, &ds, &error))
     return fail (g_steal_pointer (&error));
   if (index < 0 || index >= ds->n)
@@ -762,6 +779,18 @@ cmd_explain (int argc, char **argv)
   if (!ok)
     return fail (g_steal_pointer (&error));
 
+  {
+    static const char *const which[2] = { N_("original"), N_("pruned") };
+    for (gint k = 0; k < 2; k++)
+      {
+        g_autofree char *what = g_strdup_printf (_("%s: the %s network's map"), output,
+                                                 _(which[k]));
+        if (cmp->saliency[k] != NULL)
+          warn_nonfinite (what, cmp->saliency[k]->data, cmp->saliency[k]->numel);
+        if (cmp->shap[k] != NULL)
+          warn_nonfinite (what, cmp->shap[k]->data, cmp->shap[k]->numel);
+      }
+  }
   g_autofree char *model_name = g_path_get_basename (model_path);
   PlFigureContext fctx = {
     .model_name = model_name,

@@ -162,8 +162,11 @@ cmd_eval (int argc, char **argv)
           jb_print (b);
         }
       else
-        printf (_("regression: RMSE %.6g, MAE %.6g, R² %.4f on %lld rows of %s\n"),
-                r->rmse, r->mae, r->r2, (long long) r->n, ds->name);
+        {
+          g_autofree char *r2 = format_r2 (r->r2);
+          printf (_("regression: RMSE %.6g, MAE %.6g, R² %s on %lld rows of %s\n"),
+                  r->rmse, r->mae, r2, (long long) r->n, ds->name);
+        }
       return 0;
     }
   if (json)

@@ -3,59 +3,12 @@
  * model (physically smaller for structured pruning). */
 #include "cli-common.h"
 
+#include "analysis/pl-layers.h"
 #include "analysis/pl-regression.h"
 #include "analysis/pl-step-metrics.h"
 #include "prune/pl-prune-schedule.h"
 
 /* ---- option parsing ---- */
-
-static gboolean
-parse_criterion (const char *s, PlPruneCriterion *out)
-{
-  static const struct { const char *id; PlPruneCriterion c; } table[] = {
-    { "magnitude", PL_PRUNE_CRITERION_MAGNITUDE }, { "random", PL_PRUNE_CRITERION_RANDOM },
-    { "taylor", PL_PRUNE_CRITERION_TAYLOR }, { "l1", PL_PRUNE_CRITERION_L1_NORM },
-    { "l2", PL_PRUNE_CRITERION_L2_NORM },
-  };
-  for (gsize i = 0; i < G_N_ELEMENTS (table); i++)
-    if (g_ascii_strcasecmp (s, table[i].id) == 0)
-      {
-        *out = table[i].c;
-        return TRUE;
-      }
-  return FALSE;
-}
-
-/* "n:m" with 0 < n <= m <= 64 */
-static gboolean
-parse_nm (const char *s, gint *n, gint *m)
-{
-  char *end = NULL;
-  gint64 a = g_ascii_strtoll (s, &end, 10);
-  if (end == s || *end != ':')
-    return FALSE;
-  const char *t = end + 1;
-  gint64 b = g_ascii_strtoll (t, &end, 10);
-  if (end == t || *end != '\0' || a < 1 || b < a || b > 64)
-    return FALSE;
-  *n = (gint) a;
-  *m = (gint) b;
-  return TRUE;
-}
-
-static gboolean
-parse_granularity (const char *s, PlPruneConfig *cfg)
-{
-  if (g_ascii_strcasecmp (s, "unstructured") == 0)
-    cfg->granularity = PL_PRUNE_GRANULARITY_UNSTRUCTURED;
-  else if (g_ascii_strcasecmp (s, "channels") == 0)
-    cfg->granularity = PL_PRUNE_GRANULARITY_CHANNELS;
-  else if (parse_nm (s, &cfg->nm_n, &cfg->nm_m))
-    cfg->granularity = PL_PRUNE_GRANULARITY_NM;
-  else
-    return FALSE;
-  return TRUE;
-}
 
 /* "oneshot", "iterative[:K]", "polynomial[:N]", "rewind[:K]" */
 static gboolean
@@ -304,7 +257,8 @@ print_regression_text (const PruneWork *w, const char *output)
   printf (_("%-34s %14s %14s\n"), "", _("original"), _("pruned"));
   printf ("%-34s %14.6g %14.6g\n", _("RMSE"), a->rmse, b->rmse);
   printf ("%-34s %14.6g %14.6g\n", _("MAE"), a->mae, b->mae);
-  printf ("%-34s %14.4f %14.4f\n", _("R²"), a->r2, b->r2);
+  g_autofree char *r2a = format_r2 (a->r2), *r2b = format_r2 (b->r2);
+  printf ("%-34s %14s %14s\n", _("R²"), r2a, r2b);
   print_cost_rows (ca, cb, w->latency_runs);
   printf (_("(1 MAC = one multiply-add; Gemm = M·N·K; effective MACs count non-zero weights "
             "only)\n"));
@@ -364,6 +318,63 @@ print_regression_json (const PruneWork *w, const char *model, const char *output
   jb_regression (b, "original", &w->reg_original, w->cost_original);
   jb_regression (b, "pruned", &w->reg_pruned, w->cost_pruned);
   jb_print (b);
+}
+
+/* Output channels (Conv) or neurons (Gemm / MatMul) of the layer named name in graph; -1
+ * when there is no such layer. */
+static gint64
+layer_outputs (const PlGraph *graph, const PlNode *like)
+{
+  for (guint i = 0; i < graph->nodes->len; i++)
+    {
+      const PlNode *n = g_ptr_array_index (graph->nodes, i);
+      if (g_strcmp0 (n->op_type, like->op_type) != 0 || g_strcmp0 (n->name, like->name) != 0
+          || n->n_inputs < 2 || n->inputs[1] < 0)
+        continue;
+      const PlValue *v = pl_graph_value (graph, n->inputs[1]);
+      if (v->init == NULL || v->init->ndim < 2)
+        return -1;
+      if (g_strcmp0 (n->op_type, "Conv") == 0)
+        return v->init->shape[0];
+      gboolean trans_b = FALSE;
+      for (gint a = 0; a < n->n_attrs; a++)
+        if (g_strcmp0 (n->attrs[a].name, "transB") == 0)
+          trans_b = n->attrs[a].i != 0;
+      return g_strcmp0 (n->op_type, "Gemm") == 0 && trans_b ? v->init->shape[0]
+                                                             : v->init->shape[1];
+    }
+  return -1;
+}
+
+/* Structured pruning: "channels kept: conv2 32 → 20, …", and a note for every layer left
+ * with a single channel (pruning never empties a layer: pl-prune.h). */
+static void
+print_channels (const PruneWork *w)
+{
+  if (w->small == NULL)
+    return;
+  g_autoptr (GString) line = g_string_new (NULL);
+  g_autoptr (GString) notes = g_string_new (NULL);
+  for (guint i = 0; i < w->graph->nodes->len; i++)
+    {
+      const PlNode *n = g_ptr_array_index (w->graph->nodes, i);
+      if (g_strcmp0 (n->op_type, "Conv") != 0 && g_strcmp0 (n->op_type, "Gemm") != 0
+          && g_strcmp0 (n->op_type, "MatMul") != 0)
+        continue;
+      gint64 before = layer_outputs (w->graph, n), after = layer_outputs (w->small, n);
+      if (before < 0 || after < 0)
+        continue;
+      const char *name = n->name && *n->name ? n->name : n->op_type;
+      g_string_append_printf (line, "%s %s %lld → %lld", line->len ? "," : "", name,
+                              (long long) before, (long long) after);
+      if (after == 1 && before > 1)
+        g_string_append_printf (notes, _("note: %s keeps only 1 of its %lld channels (pruning "
+                                         "always keeps at least one channel per layer)\n"),
+                                name, (long long) before);
+    }
+  if (line->len > 0)
+    printf (_("channels kept:%s\n"), line->str);
+  fputs (notes->str, stdout);
 }
 
 static void
@@ -435,6 +446,7 @@ print_text (const PruneWork *w, const char *output)
       printf (_(", parameters %lld → %lld\n"),
               (long long) ca->params_total, (long long) cb->params_total);
     }
+  print_channels (w);
   printf (_("confusion matrix of the pruned network (rows: true class, columns: predicted):\n"));
   print_confusion (b);
   if (output != NULL)
@@ -640,10 +652,10 @@ cmd_prune (int argc, char **argv)
     return usage_error (ctx, _("prune takes at most one MODEL.onnx"));
 
   g_autoptr (PlPruneConfig) cfg = pl_prune_config_new ();
-  if (criterion_text != NULL && !parse_criterion (criterion_text, &cfg->criterion))
+  if (criterion_text != NULL && !cli_parse_criterion (criterion_text, &cfg->criterion))
     return usage_error (ctx, _("--criterion must be magnitude, random, taylor, l1 or l2, not “%s”"),
                         criterion_text);
-  if (granularity_text != NULL && !parse_granularity (granularity_text, cfg))
+  if (granularity_text != NULL && !cli_parse_granularity (granularity_text, cfg))
     return usage_error (ctx, _("--granularity must be unstructured, channels or N:M with "
                                "1 ≤ N ≤ M ≤ 64 (e.g. 2:4), not “%s”"), granularity_text);
   if (scope_text != NULL)
@@ -718,6 +730,9 @@ cmd_prune (int argc, char **argv)
   g_autoptr (PlGraph) g = NULL;
   g_autoptr (PlDataset) ds = NULL;
   cli_allow_regression = TRUE;
+  cli_check_finite = TRUE;
+  if (output != NULL && !check_output_writable (output, FALSE, &error))
+    return fail (g_steal_pointer (&error));
   if (!open_model_and_dataset (model, data_dir, "test", &g, &ds, &error))
     return fail (g_steal_pointer (&error));
   const gboolean regression = ds->targets != NULL;
@@ -750,7 +765,7 @@ cmd_prune (int argc, char **argv)
   if (rewind_path != NULL)
     {
       g_autoptr (PlGraph) rw = pl_onnx_load_file (rewind_path, &error);
-      if (rw == NULL)
+      if (rw == NULL || !pl_graph_check_finite_weights (rw, rewind_path, &error))
         return fail_in (rewind_path, g_steal_pointer (&error));
       pl_prune_schedule_set_rewind_weights (schedule, rw);
     }
@@ -760,7 +775,7 @@ cmd_prune (int argc, char **argv)
   if (!run_job (prune_work, &w, &error))
     {
       prune_work_clear (&w);
-      return fail (g_steal_pointer (&error));
+      return fail_in (model, g_steal_pointer (&error));
     }
   PlGraph *save = w.small ? w.small : w.final;
   if (output != NULL && !pl_onnx_save_file (save, output, &error))

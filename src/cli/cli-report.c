@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "pl-report.h"
+#include "pl-report-figures.h"
 #include "session/pl-recipe.h"
 
 /* ---- the work ---- */
@@ -197,119 +198,7 @@ report_work (gpointer data, const PlProgress *progress, GError **error)
   return TRUE;
 }
 
-/* ---- figures owned by the report ---- */
-
-typedef struct {
-  PlMatrixFigure figure;
-  double *values;
-  char **names;
-} ConfusionFigure;
-
-static void
-confusion_free (gpointer p)
-{
-  ConfusionFigure *c = p;
-  g_free (c->figure.title);
-  g_free (c->figure.caption);
-  g_free (c->figure.row_label);
-  g_free (c->figure.col_label);
-  g_free (c->figure.scale.label);
-  g_free (c->values);
-  g_strfreev (c->names);
-  g_free (c);
-}
-
-static ConfusionFigure *
-confusion_new (const PlDataset *ds, const PlEvaluation *ev, const char *what)
-{
-  gint k = MAX (ds->n_classes, 1);
-  ConfusionFigure *c = g_new0 (ConfusionFigure, 1);
-  c->values = g_new0 (double, (gsize) k * k);
-  for (gint64 i = 0; i < ev->n && i < ds->n; i++)
-    {
-      gint t = ds->labels[i], p = ev->predictions[i];
-      if (t >= 0 && t < k && p >= 0 && p < k)
-        c->values[t * k + p] += 1;
-    }
-  c->names = g_new0 (char *, k + 1);
-  for (gint i = 0; i < k; i++)
-    c->names[i] = g_strdup (ds->class_names && i < (gint) g_strv_length (ds->class_names)
-                            ? ds->class_names[i] : "?");
-  c->figure.title = g_strdup_printf (_("Confusion matrix, %s"), what);
-  c->figure.caption = g_strdup_printf (_("%s, first %lld samples; accuracy %.2f %%"),
-                                       ds->name, (long long) ev->n, 100.0 * ev->accuracy);
-  c->figure.row_label = g_strdup (_("true class"));
-  c->figure.col_label = g_strdup (_("predicted class"));
-  c->figure.n_rows = c->figure.n_cols = k;
-  c->figure.row_names = (const char *const *) c->names;
-  c->figure.col_names = (const char *const *) c->names;
-  c->figure.values = c->values;
-  c->figure.scale.colormap = PL_COLORMAP_VIRIDIS;
-  c->figure.scale.label = g_strdup (_("samples"));
-  c->figure.show_values = k <= 12;
-  c->figure.decimals = 0;
-  return c;
-}
-
-typedef struct {
-  PlHistogramFigure figure;
-  float *data[2];
-  char *strings[4];
-} HistogramFigure;
-
-static void
-histogram_free (gpointer p)
-{
-  HistogramFigure *h = p;
-  g_free (h->data[0]);
-  g_free (h->data[1]);
-  for (int i = 0; i < 4; i++)
-    g_free (h->strings[i]);
-  g_free (h);
-}
-
-/* All prunable weights of graph (masked entries as 0). */
-static float *
-prunable_values (const PlGraph *g, gint64 *n)
-{
-  g_autoptr (GArray) ids = pl_graph_prunable_weights (g);
-  gint64 total = 0;
-  for (guint i = 0; i < ids->len; i++)
-    total += pl_graph_value (g, g_array_index (ids, gint, i))->init->numel;
-  float *out = g_new (float, MAX (total, 1));
-  gint64 k = 0;
-  for (guint i = 0; i < ids->len; i++)
-    {
-      const PlValue *v = pl_graph_value (g, g_array_index (ids, gint, i));
-      for (gint64 j = 0; j < v->init->numel; j++)
-        out[k++] = v->mask && v->mask->data[j] == 0.0f ? 0.0f : v->init->data[j];
-    }
-  *n = total;
-  return out;
-}
-
-static HistogramFigure *
-histogram_new (const PlGraph *original, const PlGraph *pruned, const char *what)
-{
-  HistogramFigure *h = g_new0 (HistogramFigure, 1);
-  h->data[0] = prunable_values (original, &h->figure.n[0]);
-  h->data[1] = prunable_values (pruned, &h->figure.n[1]);
-  h->strings[0] = g_strdup_printf (_("Prunable weights, original vs %s"), what);
-  h->strings[1] = g_strdup (_("weight value"));
-  h->strings[2] = g_strdup (_("original"));
-  h->strings[3] = g_strdup (what);
-  h->figure.title = h->strings[0];
-  h->figure.x_label = h->strings[1];
-  h->figure.n_bins = 80;
-  h->figure.log_y = TRUE;
-  h->figure.exclude_zeros = TRUE;
-  h->figure.n_sets = 2;
-  h->figure.names[0] = h->strings[2];
-  h->figure.names[1] = h->strings[3];
-  h->figure.data[0] = h->data[0];
-  h->figure.data[1] = h->data[1];
-  return h;
-}
+/* ---- figures owned by the report: src/render/pl-report-figures.h ---- */
 
 /* ---- output helpers ---- */
 
@@ -593,6 +482,7 @@ cmd_report (int argc, char **argv)
 
   g_autoptr (PlGraph) g = NULL;
   g_autoptr (PlDataset) ds = NULL;
+  cli_check_finite = TRUE;
   if (!open_recipe_data (r, model_path, &g, &ds, &error))
     return fail (g_steal_pointer (&error));
   for (guint i = 0; i < r->inputs->len; i++)
@@ -655,7 +545,7 @@ cmd_report (int argc, char **argv)
     }
   gboolean earlier_report = FALSE;
   if (!check_report_folder (output, &earlier_report, &error)
-      || !ensure_dir (output, &error))
+      || !check_output_writable (output, TRUE, &error))
     return fail (g_steal_pointer (&error));
 
   ReportWork w = { .recipe = r, .graph = g, .dataset = ds };
@@ -798,21 +688,21 @@ cmd_report (int argc, char **argv)
         {
           const PlEvaluation *ev = st < 0 ? w.original_eval
               : ((PlPruneStep *) g_ptr_array_index (w.steps, st))->evaluation;
-          ConfusionFigure *cm = confusion_new (ds, ev, what);
+          PlOwnedMatrixFigure *cm = pl_report_confusion_figure_new (ds, ev, what);
           draw = (PlDrawFunc) pl_matrix_figure_draw;
           fig = &cm->figure;
-          destroy = confusion_free;
-          wi = 6.0, hi = 5.0;
+          destroy = (GDestroyNotify) pl_owned_matrix_figure_free;
+          wi = PL_REPORT_CONFUSION_WIDTH_IN, hi = PL_REPORT_CONFUSION_HEIGHT_IN;
           name = g_strdup_printf ("figure-%02u-confusion-step%d.png", i + 1, st + 1);
         }
       else /* HISTOGRAM */
         {
           PlGraph *pg = st < 0 ? g : ((PlPruneStep *) g_ptr_array_index (w.steps, st))->pruned;
-          HistogramFigure *hf = histogram_new (g, pg, what);
+          PlOwnedHistogramFigure *hf = pl_report_weight_histogram_figure_new (g, pg, what);
           draw = (PlDrawFunc) pl_histogram_figure_draw;
           fig = &hf->figure;
-          destroy = histogram_free;
-          wi = 6.5, hi = 3.2;
+          destroy = (GDestroyNotify) pl_owned_histogram_figure_free;
+          wi = PL_REPORT_HISTOGRAM_WIDTH_IN, hi = PL_REPORT_HISTOGRAM_HEIGHT_IN;
           name = g_strdup_printf ("figure-%02u-histogram-step%d.png", i + 1, st + 1);
         }
       g_autofree char *png = g_build_filename (stage, name, NULL);

@@ -43,8 +43,12 @@ cmd_sweep (int argc, char **argv)
   g_autoptr (GOptionContext) ctx = g_option_context_new (_("[MODEL.onnx] — accuracy and explanation similarity against sparsity"));
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
   add_dataset_options (ctx);
+  add_protect_option (ctx);
   g_option_context_set_description (ctx,
-      _("Example:\n  prunelens-cli sweep --sparsities 0,50%,90%,99% -o sweep/\n"));
+      _("Prunes the model by global magnitude pruning at every sparsity, protecting the\n"
+        "same layers as prune (--protect; default: the first Conv and the last Gemm /\n"
+        "MatMul), and measures accuracy, cost and explanation similarity.\n\n"
+        "Example:\n  prunelens-cli sweep --sparsities 0,50%,90%,99% -o sweep/\n"));
   int status = 0;
   if (!parse (ctx, &argc, &argv, &status))
     return status;
@@ -72,6 +76,9 @@ cmd_sweep (int argc, char **argv)
   g_autofree char *model_path = argc == 2 ? g_strdup (argv[1]) : pl_default_model_path ();
   g_autoptr (PlGraph) g = NULL;
   g_autoptr (PlDataset) ds = NULL;
+  if (!check_output_writable (output, TRUE, &error))
+    return fail (g_steal_pointer (&error));
+  cli_check_finite = TRUE;
   if (!open_model_and_dataset (model_path, data_dir, "test", &g, &ds, &error))
     return fail (g_steal_pointer (&error));
   /* Tables: rows [1, F], the signed gradient per feature (pl_sweep_run). */
@@ -89,8 +96,11 @@ cmd_sweep (int argc, char **argv)
   w.options.n_indices = MIN (inputs, ds->n);
   w.options.film_index = index;
   w.options.seed = (guint64) seed;
+  g_autoptr (PlPruneConfig) config = pl_prune_config_new ();
+  apply_protect (config, opt_protect);
+  w.options.prune = config;
   if (!run_job (sweep_work, &w, &error))
-    return fail (g_steal_pointer (&error));
+    return fail_in (model_path, g_steal_pointer (&error));
   g_autoptr (PlSweep) sweep = w.sweep;
 
   g_autofree char *csv = g_build_filename (output, "sweep.csv", NULL);
@@ -113,6 +123,7 @@ cmd_sweep (int argc, char **argv)
       else
         printf ("top-1 accuracy on the first %d images of %s; saliency compared on %d images\n",
                 (int) MIN (n_eval, ds->n), ds->name, (int) w.options.n_indices);
+      printf (_("pruning: %s\n"), sweep->pruning_description);
       for (gint i = 0; i < sweep->n_points; i++)
         printf ("sparsity %.4f: accuracy %.4f\n", sweep->points[i].sparsity,
                 sweep->points[i].accuracy);

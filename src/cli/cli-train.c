@@ -102,12 +102,16 @@ on_epoch (const PlEpochStats *st, gpointer user_data)
   if (!opt_quiet)
     {
       g_autoptr (GString) s = g_string_new (NULL);
-      g_string_append_printf (s, _("epoch %d/%d: lr %.3g, loss %.4f"), st->epoch + 1,
-                              st->n_epochs, st->learning_rate, st->train_loss);
+      g_autofree char *loss = format_number (st->train_loss);
+      g_string_append_printf (s, _("epoch %d/%d: lr %.3g, loss %s"), st->epoch + 1,
+                              st->n_epochs, st->learning_rate, loss);
       if (!isnan (st->train_accuracy))
         g_string_append_printf (s, _(", train accuracy %.4f"), st->train_accuracy);
       if (!isnan (st->val_loss))
-        g_string_append_printf (s, _(", val loss %.4f"), st->val_loss);
+        {
+          g_autofree char *vl = format_number (st->val_loss);
+          g_string_append_printf (s, _(", val loss %s"), vl);
+        }
       if (!isnan (st->val_accuracy))
         g_string_append_printf (s, _(", val accuracy %.4f"), st->val_accuracy);
       if (st->best && (w->config.patience > 0))
@@ -247,6 +251,9 @@ cmd_train (int argc, char **argv)
     g_autofree char *dir = g_path_get_dirname (output);
     if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
       return usage_error (ctx, _("cannot write “%s”: the folder “%s” does not exist"), output, dir);
+    g_autoptr (GError) werr = NULL;
+    if (!check_output_writable (output, FALSE, &werr))
+      return fail (g_steal_pointer (&werr));
   }
   PlTrainConfig config;
   pl_train_config_init (&config);
@@ -453,9 +460,12 @@ cmd_train (int argc, char **argv)
     printf (_("stopped early after epoch %d; best epoch %d%s\n"), w.result.epochs_run,
             w.result.best_epoch + 1, config.restore_best ? _(" (its weights kept)") : "");
   if (regression)
-    printf (_("%s: RMSE %.4g, MAE %.4g, R² %.4f\n"),
-            w.result.n_validation > 0 ? _("validation") : _("training set"), te.rmse, te.mae,
-            te.r2);
+    {
+      g_autofree char *r2 = format_r2 (te.r2);
+      printf (_("%s: RMSE %.4g, MAE %.4g, R² %s\n"),
+              w.result.n_validation > 0 ? _("validation") : _("training set"), te.rmse, te.mae,
+              r2);
+    }
   if (test != NULL)
     printf (_("test accuracy %.4f (%s)\n"), w.test_accuracy, test->name);
   printf (_("wrote %s\n"), output);

@@ -9,6 +9,7 @@
 
 #include "pl-error.h"
 #include "pl-figures.h"
+#include "pl-report-figures.h"
 #include "pl-figure-util.h"
 #include "pl-render-private.h"
 
@@ -688,6 +689,67 @@ START_TEST (test_sweep_figures)
 }
 END_TEST
 
+/* Session 4: the report's confusion matrix and weight histogram, public in
+ * pl-report-figures.h (moved from cli-report.c). Counts by hand on a 4-row table. */
+START_TEST (test_report_figures)
+{
+  const char *csv = "a,label\n1,x\n2,y\n3,x\n4,z\n";
+  PlCsvOptions o = PL_CSV_OPTIONS_INIT;
+  GError *error = NULL;
+  g_autoptr (PlDataset) ds = pl_dataset_load_csv_data (csv, strlen (csv), "t.csv", &o, &error);
+  ck_assert_msg (ds != NULL, "%s", error ? error->message : "");
+  ck_assert_int_eq (ds->n_classes, 3);   /* x = 0, y = 1, z = 2 */
+  gint pred[4] = { 0, 0, 2, 2 };
+  PlEvaluation ev = { .n = 4, .correct = 2, .accuracy = 0.5, .predictions = pred };
+  g_autoptr (PlOwnedMatrixFigure) cm = pl_report_confusion_figure_new (ds, &ev, "step 1");
+  ck_assert_int_eq (cm->figure.n_rows, 3);
+  const double want[9] = { 1, 0, 1,   1, 0, 0,   0, 0, 1 };
+  for (gint i = 0; i < 9; i++)
+    ck_assert_double_eq (cm->figure.values[i], want[i]);
+  ck_assert_str_eq (cm->figure.title, "Confusion matrix, step 1");
+  ck_assert_str_eq (cm->figure.row_names[2], "z");
+  ck_assert_ptr_nonnull (strstr (cm->figure.caption, "accuracy 50.00 %"));
+  ck_assert (cm->figure.show_values);
+
+  /* histogram: all prunable weights of both graphs, masked entries as 0 */
+  g_autoptr (PlGraph) g = pl_graph_new ();
+  gint64 xs[2] = { -1, 3 };
+  pl_graph_add_input (g, "X", 2, xs);
+  g_autoptr (PlTensor) w = pl_tensor_new_2d (2, 3);
+  for (gint i = 0; i < 6; i++)
+    w->data[i] = (float) (i + 1);
+  pl_graph_add_initializer (g, "W", w);
+  const char *ins[2] = { "X", "W" };
+  const char *outs[1] = { "Y" };
+  PlNode *n = pl_graph_add_node (g, "Gemm", "fc", 2, ins, 1, outs);
+  pl_node_set_int (n, "transB", 1);
+  pl_graph_add_output (g, "Y");
+  g_autoptr (PlGraph) p = pl_graph_copy (g);
+  PlValue *v = pl_graph_value (p, pl_graph_find_value (p, "W"));
+  v->mask = pl_tensor_new_2d (2, 3);
+  for (gint i = 0; i < 6; i++)
+    v->mask->data[i] = i < 2 ? 0.0f : 1.0f;
+  g_autoptr (PlOwnedHistogramFigure) h = pl_report_weight_histogram_figure_new (g, p, "step 1");
+  ck_assert_int_eq (h->figure.n_sets, 2);
+  ck_assert_int_eq (h->figure.n[0], 6);
+  ck_assert_int_eq (h->figure.n[1], 6);
+  ck_assert_float_eq (h->figure.data[1][0], 0.0f);
+  ck_assert_float_eq (h->figure.data[1][1], 0.0f);
+  ck_assert_float_eq (h->figure.data[1][2], 3.0f);
+  ck_assert_str_eq (h->figure.names[1], "step 1");
+  ck_assert_int_eq (h->figure.n_bins, 80);
+  ck_assert (h->figure.log_y && h->figure.exclude_zeros);
+  /* both draw */
+  cairo_surface_t *surf = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 400, 300);
+  cairo_t *cr = cairo_create (surf);
+  pl_matrix_figure_draw (cr, 400, 300, &cm->figure);
+  pl_histogram_figure_draw (cr, 400, 300, &h->figure);
+  ck_assert_int_eq (cairo_status (cr), CAIRO_STATUS_SUCCESS);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surf);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -706,6 +768,7 @@ main (void)
   tcase_add_test (tc, test_filmstrip_shared_scale);
   tcase_add_test (tc, test_export_all);
   tcase_add_test (tc, test_degenerate);
+  tcase_add_test (tc, test_report_figures);
   tcase_add_test (tc, test_sweep_figures);
   suite_add_tcase (s, tc);
   SRunner *sr = srunner_create (s);

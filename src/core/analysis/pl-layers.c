@@ -331,3 +331,47 @@ pl_layer_sensitivity_save_json (const PlLayerSensitivity *sn, const char *path,
   g_autofree char *data = pl_layer_sensitivity_to_json (sn, &length);
   return write_atomically (path, data, (gssize) length, error);
 }
+
+gboolean
+pl_graph_check_finite_weights (const PlGraph *graph, const char *model_name, GError **error)
+{
+  g_return_val_if_fail (graph != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  const PlValue *first = NULL;
+  gint64 first_index = -1, n_values = 0;
+  float first_value = 0.0f;
+  gint n_inits = 0;
+  for (guint id = 0; id < graph->values->len; id++)
+    {
+      const PlValue *v = g_ptr_array_index (graph->values, id);
+      if (v == NULL || v->init == NULL || v->init->data == NULL)
+        continue;
+      gint64 here = 0;
+      for (gint64 j = 0; j < v->init->numel; j++)
+        if (!isfinite (v->init->data[j]))
+          {
+            if (first == NULL)
+              {
+                first = v;
+                first_index = j;
+                first_value = v->init->data[j];
+              }
+            here++;
+          }
+      if (here > 0)
+        {
+          n_inits++;
+          n_values += here;
+        }
+    }
+  if (first == NULL)
+    return TRUE;
+  g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+               "%s: the initializer “%s” holds a non-finite value (%s at element %lld); "
+               "%lld value(s) in %d initializer(s) are NaN or infinite, which would make "
+               "every output and explanation NaN. Fix or retrain the model",
+               model_name != NULL ? model_name : "the model", first->name ? first->name : "",
+               isnan (first_value) ? "NaN" : first_value > 0 ? "+inf" : "-inf",
+               (long long) first_index, (long long) n_values, n_inits);
+  return FALSE;
+}

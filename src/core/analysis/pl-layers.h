@@ -78,4 +78,15 @@ char *pl_layer_sensitivity_to_json (const PlLayerSensitivity *sensitivity, gsize
 gboolean pl_layer_sensitivity_save_json (const PlLayerSensitivity *sensitivity,
                                          const char *path, GError **error);
 
+/* Added (session 4): checks that every initializer of graph (weights, biases,
+ * normalisation parameters, constants) holds finite numbers. A NaN or ±inf parameter makes
+ * the outputs, the pruning scores and every explanation NaN, so the callers (explain,
+ * compare, prune, sweep) refuse such a model instead of writing NaN results. model_name
+ * (may be NULL) names the model file in the message. Returns TRUE when all are finite;
+ * else FALSE with PL_ERROR_INVALID naming the model, the first initializer holding a
+ * non-finite value, the element's flat (row-major) index and value, and how many
+ * initializers and values are affected in all. */
+gboolean pl_graph_check_finite_weights (const PlGraph *graph, const char *model_name,
+                                        GError **error);
+
 G_END_DECLS

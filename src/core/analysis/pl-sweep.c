@@ -76,6 +76,9 @@ pl_sweep_free (PlSweep *sweep)
   g_free (sweep->original_values);
   pl_randomisation_curve_free (sweep->randomisation);
   g_free (sweep->randomisation_spearman_abs);
+  g_clear_pointer (&sweep->prune_config, pl_prune_config_free);
+  g_free (sweep->pruning_description);
+  g_strfreev (sweep->protected_layers);
   g_free (sweep);
 }
 
@@ -245,8 +248,8 @@ run_point (PlSweep *sweep, PlGraph *original, const PlDataset *dataset, double s
   if (pl_progress_cancelled (progress, error))
     return FALSE;
   pl_progress_report (progress, 0.0, "Pruning");
-  g_autoptr (PlGraph) pruned = pl_prune_magnitude (original, sparsity, PL_PRUNE_SCOPE_GLOBAL,
-                                                   error);
+  g_autoptr (PlGraph) pruned = pl_prune_apply (original, sweep->prune_config, sparsity, NULL,
+                                               error);
   if (pruned == NULL)
     return FALSE;
   p->sparsity = pl_graph_weight_sparsity (pruned);
@@ -415,6 +418,17 @@ pl_sweep_run (PlGraph *original, const PlDataset *dataset, const double *sparsit
 
   g_autoptr (PlSweep) sweep = g_new0 (PlSweep, 1);
   sweep->dataset_name = g_strdup (dataset->name ? dataset->name : "");
+  sweep->prune_config = o.prune != NULL ? pl_prune_config_copy (o.prune) : pl_prune_config_new ();
+  o.prune = sweep->prune_config;
+  sweep->protected_layers = sweep->prune_config->protected_layers != NULL
+      ? g_strdupv (sweep->prune_config->protected_layers)
+      : pl_prune_default_protected (original);
+  {
+    g_autofree char *d = pl_prune_config_describe (sweep->prune_config);
+    g_autofree char *prot = sweep->protected_layers[0] != NULL
+        ? g_strjoinv (", ", sweep->protected_layers) : g_strdup ("none");
+    sweep->pruning_description = g_strdup_printf ("%s; protected: %s", d, prot);
+  }
   sweep->dataset_size = dataset->n;
   sweep->class_names = g_new0 (char *, MAX (dataset->n_classes, 0) + 1);
   for (gint c = 0; c < dataset->n_classes && dataset->class_names != NULL &&
@@ -608,7 +622,6 @@ indices_text (const PlSweep *sw)
   return g_string_free (s, FALSE);
 }
 
-#define PRUNING_TEXT "magnitude, global unstructured (Han et al. 2015); biases kept"
 #define FAITH_TEXT "deletion and insertion AUC of each network's own saliency " \
                    "(Petsiuk et al. 2018), trapezoid rule over the fraction of pixels changed"
 #define RANDOM_TEXT "cascading randomisation of the original, output to input, He uniform " \
@@ -647,7 +660,7 @@ pl_sweep_save_csv (const PlSweep *sweep, const char *path, GError **error)
   append_param (s, "dataset", sweep->dataset_name);
   g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, sweep->dataset_size);
   append_param (s, "dataset_size", buf);
-  append_param (s, "pruning", PRUNING_TEXT);
+  append_param (s, "pruning", sweep->pruning_description);
   append_param (s, "method", METHOD (sweep));
   g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, o->n_eval);
   append_param (s, "n_eval", buf);
@@ -792,7 +805,12 @@ pl_sweep_to_json (const PlSweep *sweep, gsize *length)
   json_builder_begin_object (b);
   pl_analysis_json_string (b, "dataset", sweep->dataset_name);
   pl_analysis_json_int (b, "dataset_size", sweep->dataset_size);
-  pl_analysis_json_string (b, "pruning", PRUNING_TEXT);
+  pl_analysis_json_string (b, "pruning", sweep->pruning_description);
+  json_builder_set_member_name (b, "protected");
+  json_builder_begin_array (b);
+  for (char **pp = sweep->protected_layers; pp != NULL && *pp != NULL; pp++)
+    json_builder_add_string_value (b, *pp);
+  json_builder_end_array (b);
   pl_analysis_json_string (b, "method", METHOD (sweep));
   pl_analysis_json_int (b, "n_eval", o->n_eval);
   pl_analysis_json_string (b, "eval_samples", "the first n_eval samples of the dataset");

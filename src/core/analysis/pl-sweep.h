@@ -1,9 +1,10 @@
 /* pl-sweep.h — a sparsity sweep: accuracy, cost and explanation similarity against
  * sparsity for one pruning configuration.
  *
- * For every requested sparsity the original network is pruned by global unstructured
- * magnitude pruning (pl_prune_magnitude, PL_PRUNE_SCOPE_GLOBAL; Han et al., NeurIPS 2015),
- * then measured:
+ * For every requested sparsity the original network is pruned by pl_prune_apply with
+ * options.prune — by default global unstructured magnitude pruning (Han et al., NeurIPS
+ * 2015) with the default protection of `prune` (the first Conv and the last Gemm / MatMul
+ * are not pruned, pl_prune_default_protected) — then measured:
  *   - achieved sparsity of the prunable weights (pl_graph_weight_sparsity), non-zero
  *     prunable weights and parameters, and the multiply-accumulates of one input that use
  *     a non-zero weight (Conv / Gemm / MatMul; each weight is used once per output
@@ -27,6 +28,7 @@
 #include "analysis/pl-faithfulness.h"
 #include "analysis/pl-stats.h"
 #include "data/pl-dataset.h"
+#include "prune/pl-prune.h"
 #include "graph/pl-graph.h"
 #include "pl-progress.h"
 #include "tensor/pl-tensor.h"
@@ -76,6 +78,14 @@ typedef struct {
    * network on the first randomisation_inputs of the inputs (default 0: off; seed: seed + 2),
    * the reference curve beside the pruning curve. */
   gint64 randomisation_inputs;
+  /* Added (session 4): the pruning of every point (borrowed; copied into the result).
+   * NULL: pl_prune_config_new ()'s defaults — magnitude, unstructured, global, default
+   * protection (first Conv, last Gemm / MatMul), as `prune`. Set protected layers with
+   * pl_prune_config_set_protected (an empty list prunes every layer, the behaviour before
+   * session 4). The sparsities are pl_prune_apply's target (a share of the unprotected
+   * weights for global unstructured pruning); PlSweepPoint.sparsity is the achieved share
+   * of all prunable weights. */
+  const PlPruneConfig *prune;
 } PlSweepOptions;
 
 void pl_sweep_options_init (PlSweepOptions *options);
@@ -132,6 +142,12 @@ typedef struct {
    * (pl_faithfulness_curve_table; options.faithfulness_options.pixels_per_step reads 1);
    * film_image is the raw row [1, F]. */
   gboolean table;
+  /* Added (session 4): the pruning used (owned; options.prune points at it), its
+   * description ("magnitude, unstructured, global; protected: conv1, fc2") and the names of
+   * the protected layers (NULL-terminated; may be empty). */
+  PlPruneConfig *prune_config;
+  char *pruning_description;
+  char **protected_layers;
 } PlSweep;
 
 /* Runs the sweep. original: takes the dataset's images [N, C, H, W] (pixels / 255) — or,
@@ -139,7 +155,8 @@ typedef struct {
  * repeats allowed). options NULL: defaults. Progress: one equal share per sparsity;
  * cancellation is checked before every pruning, evaluation and input.
  * Errors: PL_ERROR_INVALID (no sparsities, a sparsity outside [0, 1] or not finite, an
- * index outside the dataset, an empty dataset, a graph without prunable weights),
+ * index outside the dataset, an empty dataset, a graph without prunable weights, every
+ * prunable layer protected, other errors of pl_prune_apply),
  * executor errors, G_IO_ERROR_CANCELLED. */
 PlSweep *pl_sweep_run (PlGraph *original, const PlDataset *dataset, const double *sparsities,
                        gint n_sparsities, const PlSweepOptions *options,

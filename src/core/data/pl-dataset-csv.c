@@ -593,15 +593,14 @@ build_table (const Cells *cells, const char *name, const PlCsvOptions *o, GError
                      "needs a label", name, cell_line (cells, cell), names[label]);
         goto fail;
       }
-      gsize len = strlen (t);
-      gboolean digits = len > 0 && len <= 3;
-      for (gsize k = 0; k < len && digits; k++)
-        digits = g_ascii_isdigit (t[k]);
-      gint v = digits ? atoi (t) : -1;
-      if (v < 0 || v >= PL_CSV_MAX_CLASSES)
+      /* A wholly numeric column is read as numbers ("1", "1.0" and "1e0" are one class);
+       * only a column with some text keeps its labels as text. */
+      double v = -1.0;
+      if (!all_numeric || parse_number_full (t, &v) != NUM_OK || v < 0.0
+          || v >= PL_CSV_MAX_CLASSES)
         integers = FALSE;
       else
-        max_id = MAX (max_id, v);
+        max_id = MAX (max_id, (gint) v);
     }
     if (integers) {
       ds->n_classes = max_id + 1;
@@ -610,8 +609,49 @@ build_table (const Cells *cells, const char *name, const PlCsvOptions *o, GError
         ds->class_names[k] = g_strdup_printf ("%d", k);
       for (gint64 i = 0; i < n; i++) {
         guint32 cell = rec_first (cells, first_data + (guint32) i) + label;
-        const char *t = (cell_text (cells, cell));
-        ds->labels[i] = (guint8) atoi (t);
+        double v = 0.0;
+        parse_number_full (cell_text (cells, cell), &v);
+        ds->labels[i] = (guint8) (gint) v;
+      }
+    } else if (all_numeric) {
+      /* Whole numbers outside 0 … PL_CSV_MAX_CLASSES − 1 (e.g. −1 / 1): one class per
+       * distinct VALUE ("1" and "1.0" are one class), in order of first appearance (as
+       * text labels, so earlier models keep their class order), named by the value's
+       * first spelling. */
+      g_autoptr (GArray) values = g_array_new (FALSE, FALSE, sizeof (double));
+      g_autoptr (GPtrArray) spelling = g_ptr_array_new ();
+      for (gint64 i = 0; i < n; i++) {
+        guint32 cell = rec_first (cells, first_data + (guint32) i) + label;
+        double v = 0.0;
+        parse_number_full (cell_text (cells, cell), &v);
+        guint k = 0;
+        while (k < values->len && g_array_index (values, double, k) != v)
+          k++;
+        if (k == values->len) {
+          if (values->len >= PL_CSV_MAX_CLASSES) {
+            g_set_error (error, PL_ERROR, PL_ERROR_UNSUPPORTED,
+                         "%s: the label column '%s' has more than %d distinct values "
+                         "(line %u: \"%.40s\"); is it a numeric target (regression)?", name,
+                         names[label], PL_CSV_MAX_CLASSES, cell_line (cells, cell),
+                         cell_text (cells, cell));
+            goto fail;
+          }
+          g_array_append_val (values, v);
+          g_ptr_array_add (spelling, (gpointer) cell_text (cells, cell));
+        }
+      }
+      ds->n_classes = (gint) values->len;
+      ds->class_names = g_new0 (char *, ds->n_classes + 1);
+      for (gint k = 0; k < ds->n_classes; k++)
+        ds->class_names[k] = g_strdup (g_ptr_array_index (spelling, k));
+      for (gint64 i = 0; i < n; i++) {
+        guint32 cell = rec_first (cells, first_data + (guint32) i) + label;
+        double v = 0.0;
+        parse_number_full (cell_text (cells, cell), &v);
+        guint k = 0;
+        while (g_array_index (values, double, k) != v)
+          k++;
+        ds->labels[i] = (guint8) k;
       }
     } else {
       g_autoptr (GPtrArray) classes = g_ptr_array_new_with_free_func (g_free);

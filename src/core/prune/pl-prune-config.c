@@ -717,6 +717,26 @@ prune_channels (PlGraph *copy, const PlPruneConfig *config, double sparsity, Lay
         for (gint64 k = 0; k < g_array_index (a->groups, PlChanGroup, r).width; k++)
           score[r][k] = g_rand_double (rand);
 
+  /* Global scope: normalise every group's channel scores by their mean (over the group's
+   * channels, negative scores of earlier masked channels left out of the mean) so that
+   * layers of different scale compare — without it the layer with the smallest weights
+   * (fc1 of the default model) lost every channel first. See pl-prune.h. */
+  if (global)
+    for (guint r = 0; r < ng; r++)
+      {
+        PlChanGroup *grp = &g_array_index (a->groups, PlChanGroup, r);
+        if (grp->parent != (gint) r || grp->width <= 0)
+          continue;
+        double sum = 0.0;
+        for (gint64 k = 0; k < grp->width; k++)
+          if (score[r][k] > 0.0 && isfinite (score[r][k]))
+            sum += score[r][k];
+        double mean = sum / (double) grp->width;
+        if (mean > 0.0 && isfinite (mean))
+          for (gint64 k = 0; k < grp->width; k++)
+            score[r][k] /= mean;
+      }
+
   GArray *pool = g_array_new (FALSE, FALSE, sizeof (ChanScore));
   gint n_eligible = 0;
   GString *reasons = g_string_new (NULL);

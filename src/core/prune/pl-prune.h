@@ -53,6 +53,19 @@ gint64 pl_prune_count (gint64 total, double sparsity);
  * global scope a filter's score is divided by its number of weights (L2: sqrt of mean w²)
  * so that layers of different fan-in compare. Channels coupled by a residual Add (one
  * dependency group) score the sum over the group's layers.
+ * Per-layer normalisation (global scope, added in session 4): before the global ranking
+ * every group's channel scores are divided by their mean over the group's channels
+ * (scores ≤ 0 — channels masked by an earlier step — count as 0 in the mean; a group whose
+ * mean is 0 is left as it is), so every layer's channels average 1 whatever the scale of
+ * its weights or gradients. This is the layer-wise rescaling of Molchanov et al.
+ * ("Pruning Convolutional Neural Networks for Resource Efficient Inference", ICLR 2017,
+ * layer-wise ℓ2-normalisation of the criterion before the global ranking) with the mean in
+ * place of the ℓ2 norm, so that the normalised scores do not also shrink with the layer's
+ * width (an ℓ2-normalised layer of width n averages ≈ 1/√n, which would still favour
+ * taking channels from wide layers). Without it, raw scores of layers of different scale
+ * were compared, and the default model's fc1 (small weights) lost nearly every channel
+ * before conv2 lost any. Layer-wise scope and overrides rank within one group, where the
+ * scaling changes nothing.
  *
  * Granularities:
  *   UNSTRUCTURED  single weights; exactly pl_prune_count (n, sparsity) of the n weights in
@@ -90,7 +103,8 @@ gint64 pl_prune_count (gint64 total, double sparsity);
  *                 Floor: no group loses more than a share 1 − (1 − sparsity)/2 of its
  *                 channels (it keeps ⌈width·(1 − sparsity)/2⌉) unless the target cannot be
  *                 reached otherwise; then, and in every scope, at least one channel of
- *                 every group is kept. (Torch-Pruning counts the global ratio in channels
+ *                 every group is kept (a layer is never emptied; the prune command says
+ *                 when a layer is down to one channel). (Torch-Pruning counts the global ratio in channels
  *                 with max_pruning_ratio as a cap, NNI's total_sparsity counts weights with
  *                 max_sparsity_per_layer; we follow the weight count, as reported.) Groups
  *                 that cannot be removed safely (see pl_prune_channel_groups) are left

@@ -232,6 +232,43 @@ START_TEST (test_sensitivity_errors)
 }
 END_TEST
 
+/* Session 4: non-finite initializers are found and named (model, initializer, element,
+ * value, counts); finite ones pass, whatever their size. */
+START_TEST (test_check_finite_weights)
+{
+  g_autoptr (PlGraph) g = pl_graph_new ();
+  gint64 xs[2] = { -1, 3 };
+  pl_graph_add_input (g, "X", 2, xs);
+  g_autoptr (PlTensor) w = pl_tensor_new_2d (2, 3);
+  g_autoptr (PlTensor) b = pl_tensor_new_1d (2);
+  for (gint i = 0; i < 6; i++)
+    w->data[i] = 3e38f;
+  pl_graph_add_initializer (g, "W", w);
+  pl_graph_add_initializer (g, "B", b);
+  const char *ins[3] = { "X", "W", "B" };
+  const char *outs[1] = { "Y" };
+  pl_node_set_int (pl_graph_add_node (g, "Gemm", "fc", 3, ins, 1, outs), "transB", 1);
+  pl_graph_add_output (g, "Y");
+  GError *error = NULL;
+  ck_assert (pl_graph_check_finite_weights (g, "m.onnx", &error));
+  ck_assert_ptr_null (error);
+
+  PlValue *vb = pl_graph_value (g, pl_graph_find_value (g, "B"));
+  vb->init->data[1] = INFINITY;
+  PlValue *vw = pl_graph_value (g, pl_graph_find_value (g, "W"));
+  vw->init->data[4] = NAN;
+  vw->init->data[5] = -INFINITY;
+  ck_assert (!pl_graph_check_finite_weights (g, "m.onnx", &error));
+  ck_assert_ptr_nonnull (error);
+  ck_assert (g_error_matches (error, PL_ERROR, PL_ERROR_INVALID));
+  /* the first initializer in value order holding one: W (added first), element 4, NaN */
+  ck_assert_msg (strstr (error->message, "m.onnx: the initializer “W” holds a non-finite "
+                         "value (NaN at element 4); 3 value(s) in 2 initializer(s)") != NULL,
+                 "%s", error->message);
+  g_clear_error (&error);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -243,6 +280,7 @@ main (void)
   tcase_add_test (tc, test_default_model_sparsity);
   tcase_add_test (tc, test_sensitivity);
   tcase_add_test (tc, test_sensitivity_errors);
+  tcase_add_test (tc, test_check_finite_weights);
   suite_add_tcase (s, tc);
   SRunner *sr = srunner_create (s);
   srunner_set_fork_status (sr, CK_NOFORK);

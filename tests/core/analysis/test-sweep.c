@@ -17,6 +17,7 @@
 
 static PlGraph *model;
 static PlDataset *test_set;
+static PlPruneConfig *unprotected;   /* every layer pruned (the sweep before session 4) */
 static PlSweep *sweep;   /* shared by the tests of one run: {0, 0.5, 0.9}, n_eval 500 */
 static gint64 n_eval;    /* 500 (PL_TEST_SCALE=small: 200) */
 static const double sparsities[3] = { 0.0, 0.5, 0.9 };
@@ -45,6 +46,10 @@ load_fixtures (void)
   ck_assert_int_eq (o.randomisation_inputs, 0);
   o.faithfulness_options.pixels_per_step = 49;   /* 17 points per curve: a short test */
   o.randomisation_inputs = 3;
+  /* These tests count every prunable weight as prunable: protect none. */
+  unprotected = pl_prune_config_new ();
+  pl_prune_config_set_protected (unprotected, (const char *const[]) { NULL });
+  o.prune = unprotected;
   sweep = pl_sweep_run (model, test_set, sparsities, 3, &o, NULL, &error);
   ck_assert_msg (sweep != NULL, "%s", error ? error->message : "");
 }
@@ -53,6 +58,7 @@ static void
 free_fixtures (void)
 {
   g_clear_pointer (&sweep, pl_sweep_free);
+  g_clear_pointer (&unprotected, pl_prune_config_free);
   g_clear_pointer (&model, pl_graph_unref);
   g_clear_pointer (&test_set, pl_dataset_unref);
 }
@@ -404,6 +410,41 @@ START_TEST (test_progress)
 }
 END_TEST
 
+/* Session 4: the sweep protects what `prune` protects — by default the first Conv (conv1:
+ * 16·1·3·3 = 144 weights) and the last Gemm (fc2: 10·128 = 1280): at 90 % exactly
+ * round (0.9 × (4608 + 200704)) = 184781 of the other layers' weights are pruned; with
+ * protection "none", round (0.9 × 206736) = 186062 of all. */
+START_TEST (test_protection)
+{
+  const double s90[1] = { 0.9 };
+  PlSweepOptions o;
+  pl_sweep_options_init (&o);
+  o.n_eval = 50;
+  o.indices = indices;
+  o.n_indices = 1;
+  o.film_index = 0;
+  o.n_bootstrap = 10;
+  o.faithfulness = FALSE;
+  GError *error = NULL;
+  g_autoptr (PlSweep) def = pl_sweep_run (model, test_set, s90, 1, &o, NULL, &error);
+  ck_assert_msg (def != NULL, "%s", error ? error->message : "");
+  ck_assert_int_eq (def->points[0].prunable_weights, 206736);
+  ck_assert_int_eq (def->points[0].nonzero_weights, 206736 - 184781);
+  ck_assert_int_eq (g_strv_length (def->protected_layers), 2);
+  ck_assert_str_eq (def->protected_layers[0], "conv1");
+  ck_assert_str_eq (def->protected_layers[1], "fc2");
+  ck_assert_ptr_nonnull (strstr (def->pruning_description, "protected: conv1, fc2"));
+  g_autofree char *json = pl_sweep_to_json (def, NULL);
+  ck_assert_ptr_nonnull (strstr (json, "\"protected\""));
+
+  o.prune = unprotected;
+  g_autoptr (PlSweep) none = pl_sweep_run (model, test_set, s90, 1, &o, NULL, &error);
+  ck_assert_msg (none != NULL, "%s", error ? error->message : "");
+  ck_assert_int_eq (none->points[0].nonzero_weights, 206736 - 186062);
+  ck_assert_int_eq (g_strv_length (none->protected_layers), 0);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -419,6 +460,7 @@ main (void)
   tcase_add_test (tc, test_export);
   tcase_add_test (tc, test_errors);
   tcase_add_test (tc, test_progress);
+  tcase_add_test (tc, test_protection);
   suite_add_tcase (s, tc);
   SRunner *sr = srunner_create (s);
   srunner_set_fork_status (sr, CK_NOFORK);

@@ -378,6 +378,10 @@ START_TEST (test_sweep_table)
   o.n_bootstrap = 200;
   o.faithfulness_options.score = PL_CURVE_SCORE_LOGIT;
   o.randomisation_inputs = 3;
+  /* One Gemm: the default protection (last Gemm) would protect it; prune it. */
+  g_autoptr (PlPruneConfig) none = pl_prune_config_new ();
+  pl_prune_config_set_protected (none, (const char *const[]) { NULL });
+  o.prune = none;
   const double sparsities[2] = { 0.0, 0.5 };
   GError *error = NULL;
   g_autoptr (PlSweep) s = pl_sweep_run (g, ds, sparsities, 2, &o, NULL, &error);

@@ -550,6 +550,41 @@ START_TEST (test_open)
 }
 END_TEST
 
+/* Session 4: a wholly numeric label column is read as numbers — "1", "1.0" and "1e0" are
+ * one class; a column with any text keeps its labels as text. */
+START_TEST (test_numeric_labels_as_numbers)
+{
+  PlCsvOptions o = PL_CSV_OPTIONS_INIT;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PlDataset) a = load ("x,y\n1,1\n2,1.0\n3,0.0\n4,1e0\n5,2\n", &o, &error);
+  ck_assert_msg (a != NULL, "%s", error ? error->message : "");
+  ck_assert_int_eq (a->n_classes, 3);
+  ck_assert_int_eq (a->labels[0], 1);
+  ck_assert_int_eq (a->labels[1], 1);
+  ck_assert_int_eq (a->labels[2], 0);
+  ck_assert_int_eq (a->labels[3], 1);
+  ck_assert_int_eq (a->labels[4], 2);
+  ck_assert_str_eq (a->class_names[1], "1");
+
+  /* outside 0..255: one class per value in order of first appearance, named by the first
+   * spelling */
+  g_autoptr (PlDataset) b = load ("x,y\n1,-1\n2,1\n3,-1.0\n4,1.00\n", &o, &error);
+  ck_assert_msg (b != NULL, "%s", error ? error->message : "");
+  ck_assert_int_eq (b->n_classes, 2);
+  ck_assert_str_eq (b->class_names[0], "-1");
+  ck_assert_str_eq (b->class_names[1], "1");
+  ck_assert_int_eq (b->labels[2], 0);
+  ck_assert_int_eq (b->labels[3], 1);
+
+  /* text labels stay text, even when some look numeric */
+  g_autoptr (PlDataset) c = load ("x,y\n1,1\n2,1.0\n3,cat\n", &o, &error);
+  ck_assert_msg (c != NULL, "%s", error ? error->message : "");
+  ck_assert_int_eq (c->n_classes, 3);
+  ck_assert_str_eq (c->class_names[0], "1");
+  ck_assert_str_eq (c->class_names[1], "1.0");
+}
+END_TEST
+
 static Suite *
 suite (void)
 {
@@ -563,6 +598,7 @@ suite (void)
   tcase_add_test (tc, test_missing_values);
   tcase_add_test (tc, test_ragged_nonnumeric_empty);
   tcase_add_test (tc, test_label_choice);
+  tcase_add_test (tc, test_numeric_labels_as_numbers);
   tcase_add_test (tc, test_regression_delimiters_header);
   tcase_add_test (tc, test_one_hot);
   tcase_add_test (tc, test_iris_file);

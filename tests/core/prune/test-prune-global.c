@@ -107,30 +107,34 @@ START_TEST (test_two_layers_by_hand)
   g_autoptr (PlGraph) g = two_layer_net ();
   gint64 n = 0;
 
-  /* 50 %: target round (0.5 × 48) = 24 weights. Ranking A0 (0.1), B0 (0.15), A1 (0.2),
-   * B1 (0.25), A2 (0.3), …; marginal zeros: A0 4 + 3 = 7 (z 7); B0 5 + 2 = 7 (14); A1
-   * 4 + 2 = 6 (20); B1 4 + 2 = 6 → 26, which is closer to 24 than 20: taken; stop. The old
-   * channel count (round (0.5 × 9) = 5 channels, A2 too) zeroed 31 weights (65 %). */
+  /* Scores (L1 per weight, then divided by the layer's mean, session 4): A rows 0.1 … 0.6
+   * (mean 0.35) → 0.286, 0.571, 0.857, 1.143, 1.429, 1.714; B rows 0.15, 0.25, 0.35 (mean
+   * 0.25) → 0.6, 1.0, 1.4. Ranking A0, A1, B0, A2, B1, A3, B2, A4, A5.
+   * 50 %: target round (0.5 × 48) = 24 weights; marginal zeros: A0 4 + 3 = 7 (z 7); A1
+   * 4 + 3 = 7 (14); B0 6 − 2 + 2 = 6 (20); A2 4 + 2 = 6 → 26, closer to 24 than 20: taken;
+   * B1 3 + 2 = 5 → 31 overshoots by more: skipped, and nothing else helps. (Before the
+   * normalisation the raw scores took A0, B0, A1, B1: 2 rows each.) */
   g_autoptr (PlGraph) p50 = prune_channels (g, PL_PRUNE_SCOPE_GLOBAL, 0.5, TRUE);
   ck_assert_int_eq (count_zeros (p50, NULL, &n), 26);
   ck_assert_int_eq (n, 48);
   ck_assert_float_eq_tol (pl_graph_weight_sparsity (p50), 26.0 / 48.0, 1e-12);
-  ck_assert_int_eq (zero_rows (p50, "WA"), 2);
-  ck_assert_int_eq (zero_rows (p50, "WB"), 2);
+  ck_assert_int_eq (zero_rows (p50, "WA"), 3);
+  ck_assert_int_eq (zero_rows (p50, "WB"), 1);
   ck_assert_float_eq (tu_value (p50, "WA")->init->data[0], 0.0f);
   ck_assert_float_eq (tu_value (p50, "WA")->init->data[4], 0.0f);
-  ck_assert_float_ne (tu_value (p50, "WA")->init->data[8], 0.0f);
+  ck_assert_float_eq (tu_value (p50, "WA")->init->data[8], 0.0f);
+  ck_assert_float_ne (tu_value (p50, "WA")->init->data[12], 0.0f);
   ck_assert_float_ne (tu_value (p50, "WB")->init->data[17], 0.0f);   /* B[2, 5] kept */
 
-  /* 30 %: round (14.4) = 14 = A0 (7) + B0 (7) exactly. */
+  /* 30 %: round (14.4) = 14 = A0 (7) + A1 (7) exactly. */
   g_autoptr (PlGraph) p30 = prune_channels (g, PL_PRUNE_SCOPE_GLOBAL, 0.3, TRUE);
   ck_assert_int_eq (count_zeros (p30, NULL, &n), 14);
-  ck_assert_int_eq (zero_rows (p30, "WA"), 1);
-  ck_assert_int_eq (zero_rows (p30, "WB"), 1);
+  ck_assert_int_eq (zero_rows (p30, "WA"), 2);
+  ck_assert_int_eq (zero_rows (p30, "WB"), 0);
 
   /* 90 %: round (43.2) = 43 is out of reach: C is refused and A and B keep one channel
-   * each. After B1 (26): A2 4 + B[2, 2] = 5 (31); B2 would empty B (floor); A3 5 (36); A4
-   * 5 (41); A5 would empty A. Zeros: A rows 5 × 4 = 20, B rows 2 × 6 + 5 columns of the
+   * each. After A2 (26): B1 3 + 2 = 5 (31); A3 4 + B[2, 3] = 5 (36); B2 would empty B
+   * (floor); A4 5 (41); A5 would empty A. Zeros: A rows 5 × 4 = 20, B rows 2 × 6 + 5 columns of the
    * kept row = 17, C columns 2 × 2 = 4 → 41, the most the one-channel floor allows. */
   g_autoptr (PlGraph) p90 = prune_channels (g, PL_PRUNE_SCOPE_GLOBAL, 0.9, TRUE);
   ck_assert_int_eq (zero_rows (p90, "WA"), 5);
@@ -256,6 +260,18 @@ START_TEST (test_default_model_channels)
   g_autoptr (PlTensor) ya = tu_run (p80, x);
   g_autoptr (PlTensor) yb = tu_run (small80, x);
   tu_assert_close (ya, yb, 1e-5);
+
+  /* Session 4, per-layer normalisation: fc1's weights are much smaller than conv2's, so
+   * raw scores took only fc1 neurons at 50 % (conv2 kept all 32 channels, fc1 lost 65).
+   * Normalised, both lose channels, and neither loses every channel. */
+  for (gint prot = 0; prot < 2; prot++)
+    {
+      g_autoptr (PlGraph) p50 = prune_channels (g, PL_PRUNE_SCOPE_GLOBAL, 0.5, prot);
+      gint64 c2_gone = zero_rows (p50, w[1]), f1_gone = zero_rows (p50, w[2]);
+      ck_assert_msg (c2_gone >= 4 && c2_gone < 32 && f1_gone >= 4 && f1_gone < 128,
+                     "protect %s: conv2 lost %" G_GINT64_FORMAT ", fc1 lost %" G_GINT64_FORMAT,
+                     prot ? "none" : "default", c2_gone, f1_gone);
+    }
 
   /* Layer-wise: every unprotected group loses round (s × width) channels. */
   for (gint t = 0; t < 4; t++)
