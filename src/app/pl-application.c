@@ -2,6 +2,8 @@
 #include "pl-application.h"
 
 #include <glib/gi18n.h>
+#include <glib-unix.h>
+#include <signal.h>
 #include "pl-window.h"
 #include "pl-render.h"
 #include "session/pl-session.h"
@@ -140,10 +142,31 @@ about (GSimpleAction *action, GVariant *param, gpointer user_data)
   gtk_window_present (GTK_WINDOW (about));
 }
 
+/* Quit the way the windows' close button does: each window's close-request runs (it
+ * saves the window size and removes the crash-recovery autosave of a clean end), and the
+ * application ends when its last window is gone. g_application_quit() would skip that, and
+ * the next start would offer to restore a session that ended normally. */
+static void
+close_all_windows (GtkApplication *app)
+{
+  GList *windows = g_list_copy (gtk_application_get_windows (app));
+  for (GList *l = windows; l != NULL; l = l->next)
+    gtk_window_close (GTK_WINDOW (l->data));
+  g_list_free (windows);
+}
+
 static void
 quit (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
-  g_application_quit (G_APPLICATION (user_data));
+  close_all_windows (GTK_APPLICATION (user_data));
+}
+
+/* SIGTERM (logout, `kill`) and SIGINT (Ctrl+C in a terminal) end the workbench like Quit. */
+static gboolean
+on_terminate_signal (gpointer user_data)
+{
+  close_all_windows (GTK_APPLICATION (user_data));
+  return G_SOURCE_CONTINUE;
 }
 
 /* The "colormap" setting: the colormap of unsigned maps in every figure built from now
@@ -170,6 +193,8 @@ pl_application_startup (GApplication *app)
   const char *quit_accels[] = { "<Control>q", NULL };
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
   gtk_window_set_default_icon_name (APP_ID);
+  g_unix_signal_add (SIGTERM, on_terminate_signal, app);
+  g_unix_signal_add (SIGINT, on_terminate_signal, app);
 
   GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
   g_autoptr (GSettingsSchema) schema = source ? g_settings_schema_source_lookup (source, APP_ID, TRUE)

@@ -1,8 +1,11 @@
 /* pl-render-file.c — figures to PNG (libpng), SVG and PDF (cairo), written atomically.
  *
- * Every file is produced in memory first and then written with g_file_replace_contents,
- * which writes a temporary file in the destination folder and renames it over the
- * destination, so a failed export never leaves a half-written figure behind.
+ * Every file is produced in memory first and then written with g_file_set_contents_full
+ * (G_FILE_SET_CONTENTS_CONSISTENT): a temporary file in the destination folder, every
+ * write checked, fsync, then one rename over the destination. A full disk, a failed write
+ * or a kill at any moment leaves either the previous file or the new one, never a part.
+ * (g_file_replace_contents is not enough: when a write fails its close still renames the
+ * partial file over the old one, and a new file is written under its final name.)
  */
 #include "config.h"
 #include "pl-render-private.h"
@@ -23,10 +26,14 @@
 static gboolean
 write_atomically (const char *path, const void *data, gsize len, GError **error)
 {
-  g_autoptr (GFile) file = g_file_new_for_path (path);
   g_autoptr (GError) local = NULL;
-  if (!g_file_replace_contents (file, data, len, NULL, FALSE, G_FILE_CREATE_NONE, NULL, NULL,
-                                &local)) {
+  if (g_file_test (path, G_FILE_TEST_IS_DIR)) {
+    g_set_error (error, PL_ERROR, PL_ERROR_IO,
+                 "%s: cannot write the figure: it is a folder; give a file name", path);
+    return FALSE;
+  }
+  if (!g_file_set_contents_full (path, data, (gssize) len, G_FILE_SET_CONTENTS_CONSISTENT, 0666,
+                                 &local)) {
     g_set_error (error, PL_ERROR, PL_ERROR_IO, "%s: cannot write the figure: %s", path,
                  local->message);
     return FALSE;

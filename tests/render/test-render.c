@@ -5,6 +5,8 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <png.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <string.h>
 
 #include "pl-error.h"
@@ -543,6 +545,68 @@ START_TEST (test_unwritable)
 }
 END_TEST
 
+/* A write that fails part-way (full disk, quota) must leave the previous figure intact and
+ * no new file behind. RLIMIT_FSIZE makes write() fail with EFBIG after a few bytes, also
+ * for root, which a read-only folder would not. */
+static gsize
+file_size (const char *path)
+{
+  GStatBuf st;
+  return g_stat (path, &st) == 0 ? (gsize) st.st_size : 0;
+}
+
+START_TEST (test_failed_write_keeps_old_file)
+{
+  GError *error = NULL;
+  g_autoptr (PlTensor) map = pl_tensor_new_2d (16, 16);
+  for (int i = 0; i < 256; i++)
+    map->data[i] = (float) ((i * 37) % 101);
+  g_autofree char *path = g_build_filename (tmpdir, "keep.png", NULL);
+  ck_assert (pl_render_png (heatmap_draw, small_figure (map), 2.0, 1.0, 72.0, path, NULL, NULL,
+                            &error));
+  char *before = NULL;
+  gsize before_len = 0;
+  ck_assert (g_file_get_contents (path, &before, &before_len, NULL));
+  ck_assert_uint_gt (before_len, 512);
+
+  struct rlimit old;
+  ck_assert_int_eq (getrlimit (RLIMIT_FSIZE, &old), 0);
+  signal (SIGXFSZ, SIG_IGN);
+  struct rlimit small = { 256, old.rlim_max };
+  ck_assert_int_eq (setrlimit (RLIMIT_FSIZE, &small), 0);
+  gboolean ok = pl_render_png (heatmap_draw, small_figure (map), 4.0, 3.0, 150.0, path, NULL,
+                               NULL, &error);
+  g_autofree char *fresh = g_build_filename (tmpdir, "fresh.svg", NULL);
+  GError *error2 = NULL;
+  gboolean ok2 = pl_render_svg (heatmap_draw, small_figure (map), 4.0, 3.0, fresh, NULL, NULL,
+                                &error2);
+  ck_assert_int_eq (setrlimit (RLIMIT_FSIZE, &old), 0);
+
+  ck_assert (!ok);
+  ck_assert (g_error_matches (error, PL_ERROR, PL_ERROR_IO));
+  ck_assert_msg (strstr (error->message, path) != NULL, "%s", error->message);
+  g_clear_error (&error);
+  char *after = NULL;
+  gsize after_len = 0;
+  ck_assert (g_file_get_contents (path, &after, &after_len, NULL));
+  ck_assert_uint_eq (after_len, before_len);
+  ck_assert (memcmp (before, after, before_len) == 0);
+  g_free (before);
+  g_free (after);
+
+  ck_assert (!ok2);
+  g_clear_error (&error2);
+  ck_assert (!g_file_test (fresh, G_FILE_TEST_EXISTS));
+  /* no temporary files left: only keep.png in the folder */
+  GDir *d = g_dir_open (tmpdir, 0, NULL);
+  const char *name;
+  while ((name = g_dir_read_name (d)) != NULL)
+    ck_assert_msg (strcmp (name, "keep.png") == 0, "left behind: %s", name);
+  g_dir_close (d);
+  ck_assert_uint_eq (file_size (path), before_len);
+}
+END_TEST
+
 START_TEST (test_vector)
 {
   GError *error = NULL;
@@ -635,6 +699,7 @@ main (void)
   tcase_add_test (tc, test_bars_others_and_errors);
   tcase_add_test (tc, test_png);
   tcase_add_test (tc, test_unwritable);
+  tcase_add_test (tc, test_failed_write_keeps_old_file);
   tcase_add_test (tc, test_vector);
   tcase_add_test (tc, test_draw_text);
   suite_add_tcase (s, tc);
