@@ -10,8 +10,11 @@
 //       Many runs in one process: FILE has one run per line, tab-separated fields
 //       MODEL.onnx, IN.pb..., DIR (the last field is the output folder).
 //   node tools/ort/ort-run.js MODEL.onnx --bench [--runs N] [--threads N] [--batches 1,64]
-//       Prints the median ms per forward run for each batch size (random inputs, seed 1,
-//       first dimension of the model's single input set to the batch size).
+//       Prints the median ms per forward pass for each batch size, measured the way
+//       `prunelens-cli bench forward` measures PruneLens: the same input values
+//       ((37 i mod 256) / 255), one warm-up pass, one timed pass that sizes the runs
+//       (about 0.1 s of passes each), the median over the runs of wall time per pass
+//       (first dimension of the model's single input set to the batch size).
 //
 // Install once: npm ci --ignore-scripts --prefix tools/ort   (tools/install-deps does it).
 'use strict';
@@ -66,15 +69,6 @@ function toFloat32(t) {
   die(`output of type ${t.type} cannot be written (FLOAT only)`);
 }
 
-// Park–Miller style generator, deterministic across runs.
-function rng(seed) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (Math.imul(s, 48271) >>> 0) % 2147483647;
-    return s / 2147483647;
-  };
-}
-
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -122,33 +116,43 @@ async function bench(model, a) {
     if (session.inputNames.length !== 1) die(`${model}: --bench needs a model with one input`);
     const meta = session.inputMetadata ? session.inputMetadata[0] : null;
     if (!meta || !meta.shape) die(`${model}: input shape unknown`);
-    const next = rng(1);
     process.stdout.write(`ort-run: ONNX Runtime ${ort.env.versions ? ort.env.versions.common : ''} ` +
-                         `CPU, ${a.threads} thread(s), median of ${a.runs} runs\n`);
+                         `CPU, ${a.threads} thread(s), median of ${a.runs} runs, measured as ` +
+                         `prunelens-cli bench forward does (input x[i] = (37 i mod 256) / 255; ` +
+                         `one warm-up pass, one timed pass to size the runs; each run ` +
+                         `about 0.1 s of passes; median of the runs' wall time per pass)\n`);
     for (const batch of a.batches) {
       const dims = meta.shape.map((d, i) => (i === 0 ? batch : d));
       if (dims.some((d) => typeof d !== 'number' || d < 1))
         die(`${model}: input shape [${meta.shape}] has a symbolic dimension other than the first`);
       const n = dims.reduce((x, y) => x * y, 1);
       const data = new Float32Array(n);
-      for (let i = 0; i < n; i++) data[i] = next();
+      for (let i = 0; i < n; i++) data[i] = ((i * 37) % 256) / 255;
       const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, dims) };
-      for (let w = 0; w < 3; w++) await session.run(feeds); // warm-up
+      // Warm-up and calibration exactly as bench_forward in src/cli/cli-bench.c: the
+      // second pass is timed and sets the number of passes per run (about 0.1 s).
+      let once = 0;
+      for (let w = 0; w < 2; w++) {
+        const t0 = process.hrtime.bigint();
+        await session.run(feeds);
+        once = Number(process.hrtime.bigint() - t0) / 1e3;   // microseconds
+      }
+      const passes = Math.min(100000, Math.max(1, Math.floor(100000 / Math.max(once, 1))));
       const times = [];
       const cpu0 = process.cpuUsage();
       for (let r = 0; r < a.runs; r++) {
         const t0 = process.hrtime.bigint();
-        await session.run(feeds);
-        times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        for (let p = 0; p < passes; p++) await session.run(feeds);
+        times.push(Number(process.hrtime.bigint() - t0) / 1e6 / passes);
       }
       const cpu = process.cpuUsage(cpu0);
       const ms = median(times);
-      // CPU time of the whole process (all threads) per run: less sensitive than wall
+      // CPU time of the whole process (all threads) per pass: less sensitive than wall
       // time to other work on the machine.
-      const cpuMs = (cpu.user + cpu.system) / 1000 / a.runs;
+      const cpuMs = (cpu.user + cpu.system) / 1000 / (a.runs * passes);
       process.stdout.write(`batch ${batch}: ${ms.toFixed(3)} ms/run, ` +
                            `${(batch * 1000 / ms).toFixed(1)} images/s; ` +
-                           `CPU ${cpuMs.toFixed(3)} ms/run (mean)\n`);
+                           `CPU ${cpuMs.toFixed(3)} ms/run (mean); ${passes} passes per run\n`);
     }
   }
 }

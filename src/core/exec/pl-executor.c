@@ -111,6 +111,14 @@ typedef struct {
   gsize ws;           /* scratch floats needed */
   gint64 micro_chunks; /* > 0: forward runs depth-first on this many chunks of samples */
   gsize micro_ws_each; /* scratch floats per thread in that mode */
+  /* Added (speed, third round): forward-only fusion (plan_fusion). fuse[k] for a Conv:
+   * 0, or 1 + the PlConvEpilogue that folds the Relu (and MaxPool) after it in;
+   * fuse_out[k] the value it then writes (the last fused node's output); fuse_skip[k]
+   * for the Relu / MaxPool nodes folded into a Conv. */
+  guint8 *fuse;
+  gint *fuse_out;
+  gboolean *fuse_skip;
+  gboolean any_fuse;
 } Plan;
 
 struct _PlExecutor {
@@ -159,6 +167,11 @@ struct _PlExecutor {
   float *sc_buf;
   gsize sc_each, sc_size;
   gboolean scratched;
+  /* Added (speed, third round): whether the last forward pass ran fused Conv nodes
+   * (their intermediate values are computed on demand: materialize); whether forward
+   * passes should keep every intermediate value (pl_executor_set_keep_values, or set once
+   * a backward pass with parameter gradients ran: training reads them all anyway). */
+  gboolean elided, keep_values;
 };
 
 /* The calling thread's scratch area during a fused pass (micro_part), else NULL. */
@@ -206,6 +219,9 @@ plan_free (Plan *p, guint n_values, guint n_nodes)
   g_free (p->is_const);
   g_free (p->folded);
   g_free (p->np);
+  g_free (p->fuse);
+  g_free (p->fuse_out);
+  g_free (p->fuse_skip);
   g_free (p);
 }
 
@@ -1443,6 +1459,99 @@ plan_micro_check (PlExecutor *ex, Plan *p)
   p->ws = MAX (p->ws, each * parts);
 }
 
+static gint value_users (PlExecutor *ex, Plan *p, gint v);
+
+/* The running node after node k that reads value v (its first such reader), or -1. */
+static gint
+value_reader_after (PlExecutor *ex, Plan *p, guint k, gint v)
+{
+  for (guint r = k + 1; r < ex->n_nodes; r++)
+    {
+      const PlNode *n = node_at (ex, r);
+      if (p->folded[r])
+        continue;
+      for (gint i = 0; i < n->n_inputs; i++)
+        if (n->inputs[i] == v)
+          return (gint) r;
+    }
+  return -1;
+}
+
+/* Added (speed, third round): forward-only fusion. A Conv (group 1) whose output is read
+ * by one Relu only, when the blocked convolution runs it (pl_conv2d_fused_ok), computes
+ * the Relu in its epilogue; when the Relu's output is read by one MaxPool only that tiles
+ * it 2×2, the pool too. The fused values are bit for bit those of the separate nodes; the
+ * intermediate values (the Conv's and the Relu's outputs) are then not stored by a plain
+ * forward pass but recomputed when asked for (materialize). PL_NO_FUSION=1 turns it off. */
+static void
+plan_fusion (PlExecutor *ex, Plan *p)
+{
+  p->fuse = g_new0 (guint8, ex->n_nodes);
+  p->fuse_out = g_new0 (gint, ex->n_nodes);
+  p->fuse_skip = g_new0 (gboolean, ex->n_nodes);
+  if (g_getenv ("PL_NO_FUSION") != NULL)
+    return;
+  for (guint k = 0; k < ex->n_nodes; k++)
+    {
+      const PlNode *n = node_at (ex, k);
+      if (p->folded[k] || ex->info[k].kind != OP_CONV || ex->info[k].group != 1
+          || p->fuse_skip[k] || !has_input (n, 0) || p->is_const[n->inputs[0]])
+        continue;
+      gint z = n->outputs[0];
+      if (z < 0 || p->is_const[z] || value_users (ex, p, z) != 1)
+        continue;
+      gint r = value_reader_after (ex, p, k, z);
+      if (r < 0 || ex->info[r].kind != OP_RELU || node_at (ex, r)->inputs[0] != z)
+        continue;
+      gint a = node_at (ex, r)->outputs[0];
+      PlConvEpilogue epi = PL_CONV_EPI_RELU;
+      gint out = a, q = -1;
+      if (a >= 0 && value_users (ex, p, a) == 1)
+        {
+          q = value_reader_after (ex, p, (guint) r, a);
+          const PlNode *qn = q >= 0 ? node_at (ex, q) : NULL;
+          if (qn != NULL && ex->info[q].kind == OP_MAXPOOL && qn->inputs[0] == a
+              && (qn->n_outputs < 2 || qn->outputs[1] < 0)
+              && pl_conv2d_fused_ok (&p->np[k].conv, PL_CONV_EPI_RELU_MAXPOOL, &p->np[q].pool))
+            {
+              epi = PL_CONV_EPI_RELU_MAXPOOL;
+              out = qn->outputs[0];
+            }
+          else
+            q = -1;
+        }
+      if (a < 0 || (epi == PL_CONV_EPI_RELU && !pl_conv2d_fused_ok (&p->np[k].conv, epi, NULL)))
+        continue;
+      p->fuse[k] = (guint8) (1 + epi);
+      p->fuse_out[k] = out;
+      p->fuse_skip[r] = TRUE;
+      if (q >= 0)
+        p->fuse_skip[q] = TRUE;
+      p->any_fuse = TRUE;
+    }
+}
+
+/* Whether this forward pass runs the fused nodes fused (not when the head is given: it may
+ * be a fused Conv; not once the executor has run a backward pass). */
+static inline gboolean
+fusion_active (const PlExecutor *ex, const Plan *p)
+{
+  return p->any_fuse && !ex->keep_values && !ex->head_given;
+}
+
+/* Runs fused Conv node k on samples [s0, s0 + nb): x its input, y the fused output. */
+static void
+fused_conv_run (PlExecutor *ex, Plan *p, guint k, gint64 nb, const float *x, float *y,
+                float *ws)
+{
+  const PlNode *n = node_at (ex, k);
+  PlConvGeom g = p->np[k].conv;
+  g.n = (gint) nb;
+  const float *b = has_input (n, 2) ? vdata_p (ex, p, n->inputs[2]) : NULL;
+  pl_conv2d_forward_fused (&g, x, vdata_p (ex, p, n->inputs[1]), b,
+                           (PlConvEpilogue) (p->fuse[k] - 1), y, ws);
+}
+
 /* Base pointer of value id for samples from s0 on (fixed values are not offset). */
 static inline float *
 micro_ptr (PlExecutor *ex, Plan *p, gint id, gint64 N, gint64 s0)
@@ -1544,6 +1653,12 @@ typedef struct {
   gint64 N;
   gboolean to_head;   /* backward: stop at the head's output (skip the head node) */
   gboolean fused;     /* forward: run each chunk's backward right after its forward */
+  gboolean fuse_fw;   /* forward: the plan's fused Conv nodes run fused (plan_fusion) */
+  /* plain forward: the next chunk to take (the threads take chunks as they come free,
+   * so a thread that starts late — the machine busy with other work — does less; a
+   * chunk's values do not depend on the thread). NULL: fixed runs of chunks per part
+   * (the fused forward-backward, whose per-part sums must not depend on timing). */
+  gint *next;
 } MicroJob;
 
 static void micro_back_chunk (PlExecutor *ex, Plan *p, gint64 N, gint64 s0, gint64 s1,
@@ -1562,8 +1677,11 @@ micro_part (gint part, gint n_parts, gpointer data)
   pl_part_range (p->micro_chunks, part, n_parts, &c0, &c1);
   if (j->fused && j->ex->sc_buf != NULL)
     tls_scratch = j->ex->sc_buf + (gsize) part * j->ex->sc_each;
-  for (gint64 c = c0; c < c1; c++)
+  for (gint64 i = c0; j->next != NULL || i < c1; i++)
     {
+      gint64 c = i;
+      if (j->next != NULL && (c = g_atomic_int_add (j->next, 1)) >= p->micro_chunks)
+        break;
       gint64 s0, s1;
       pl_part_range (j->N, (gint) c, (gint) p->micro_chunks, &s0, &s1);
       if (s1 <= s0)
@@ -1574,8 +1692,15 @@ micro_part (gint part, gint n_parts, gpointer data)
       for (guint k = 0; k < j->ex->n_nodes; k++)
         {
           if (p->folded[k] || (j->ex->head_given && (gint) k == j->ex->head_node)
-              || (j->fused && j->ex->fw_mode[k] == 1))
+              || (j->fused && j->ex->fw_mode[k] == 1) || (j->fuse_fw && p->fuse_skip[k]))
             continue;
+          if (j->fuse_fw && p->fuse[k])
+            {
+              const PlNode *n = node_at (j->ex, k);
+              fused_conv_run (j->ex, p, k, s1 - s0, micro_ptr (j->ex, p, n->inputs[0], j->N, s0),
+                              micro_ptr (j->ex, p, p->fuse_out[k], j->N, s0), ws);
+              continue;
+            }
           if (j->fused && j->ex->fw_mode[k] == 2)
             {
               PlPoolGeom g = p->np[k].pool;
@@ -1596,7 +1721,8 @@ micro_part (gint part, gint n_parts, gpointer data)
 static void
 micro_forward (PlExecutor *ex, Plan *p)
 {
-  MicroJob j = { ex, p, p->in[0].d[0], FALSE, FALSE };
+  gint next = 0;
+  MicroJob j = { ex, p, p->in[0].d[0], FALSE, FALSE, fusion_active (ex, p), &next };
   pl_parallel_run (micro_part, &j);
 }
 
@@ -1686,6 +1812,7 @@ plan_build (PlExecutor *ex, const Shape *in, const PlTensor *const *inputs, GErr
     if (ex->info[k].kind == OP_CONV && ex->info[k].group == 1)
       p->ws = MAX (p->ws, pl_conv2d_workspace (&p->np[k].conv));
   plan_micro_check (ex, p);
+  plan_fusion (ex, p);
   return p;
 
 fail:
@@ -2175,6 +2302,7 @@ forward_impl (PlExecutor *ex, gint n, const PlTensor *const *inputs, PlHeadFillF
               gpointer fill_data, GError **error)
 {
   ex->have_forward = ex->have_backward = ex->head_given = ex->scratched = FALSE;
+  ex->elided = FALSE;
   if (n != ex->n_inputs)
     {
       g_set_error (error, PL_ERROR, PL_ERROR_INVALID, "the graph has %d data input(s), %d "
@@ -2195,6 +2323,7 @@ forward_impl (PlExecutor *ex, gint n, const PlTensor *const *inputs, PlHeadFillF
       ex->head_fill = fill;
       ex->head_fill_data = fill_data;
     }
+  gboolean fuse = fusion_active (ex, p);
   if (p->micro_chunks > 0)
     micro_forward (ex, p);   /* fills the head chunk by chunk */
   else
@@ -2202,14 +2331,26 @@ forward_impl (PlExecutor *ex, gint n, const PlTensor *const *inputs, PlHeadFillF
       if (fill != NULL)
         fill (0, p->in[0].d[0], p->vals[ex->head_value]->data, fill_data);
       for (guint k = 0; k < ex->n_nodes; k++)
-        if (!p->folded[k] && !(ex->head_given && (gint) k == ex->head_node)
-            && !run_node (ex, p, k, error))
-          {
-            ex->head_given = FALSE;
-            ex->head_fill = NULL;
-            return FALSE;
-          }
+        {
+          if (p->folded[k] || (ex->head_given && (gint) k == ex->head_node)
+              || (fuse && p->fuse_skip[k]))
+            continue;
+          if (fuse && p->fuse[k])
+            {
+              const PlNode *n = node_at (ex, k);
+              fused_conv_run (ex, p, k, p->in[0].d[0], vdata_p (ex, p, n->inputs[0]),
+                              vdata_p (ex, p, p->fuse_out[k]), ex->ws);
+              continue;
+            }
+          if (!run_node (ex, p, k, error))
+            {
+              ex->head_given = FALSE;
+              ex->head_fill = NULL;
+              return FALSE;
+            }
+        }
     }
+  ex->elided = fuse;
   ex->head_fill = NULL;
   ex->head_fill_data = NULL;
   ex->have_forward = TRUE;
@@ -2263,6 +2404,7 @@ pl_executor_forward_head (PlExecutor *ex, const PlTensor *input, const PlTensor 
   if (no_head (ex, error))
     return FALSE;
   ex->have_forward = ex->have_backward = ex->head_given = ex->scratched = FALSE;
+  ex->elided = FALSE;
   if (!select_plan (ex, &input, error))
     return FALSE;
   const PlTensor *hv = ex->plans[0]->vals[ex->head_value];
@@ -2315,6 +2457,7 @@ head_plan (PlExecutor *ex, const PlTensor *x, GError **error)
   if (one == NULL)
     return NULL;
   ex->have_forward = ex->have_backward = ex->head_given = ex->scratched = FALSE;
+  ex->elided = FALSE;
   if (!select_plan (ex, (const PlTensor *const *) &one, error))
     return NULL;
   return ex->plans[0];
@@ -2511,6 +2654,7 @@ pl_executor_forward_backward_head (PlExecutor *ex, const PlTensor *input, PlHead
   if (no_head (ex, error))
     return FALSE;
   ex->have_forward = ex->have_backward = ex->head_given = ex->scratched = FALSE;
+  ex->elided = FALSE;
   if (!select_plan (ex, &input, error))
     return FALSE;
   Plan *p = ex->plans[0];
@@ -2613,6 +2757,35 @@ pl_executor_output (PlExecutor *ex, gint index)
   return vtensor (ex, g_array_index (ex->graph->outputs, gint, index));
 }
 
+/* Whether value v was left uncomputed by the last (fused) forward pass. */
+static gboolean
+value_elided (PlExecutor *ex, gint v)
+{
+  Plan *p = ex->plans[0];
+  for (guint k = 0; k < ex->n_nodes; k++)
+    if ((p->fuse[k] || (p->fuse_skip[k] && ex->info[k].kind == OP_RELU))
+        && node_at (ex, k)->outputs[0] == v)
+      return TRUE;
+  return FALSE;
+}
+
+/* Computes the values a fused forward pass left out: the fused Conv nodes and the Relu
+ * nodes after them run again, layer by layer on the whole batch (the same values). */
+static void
+materialize (PlExecutor *ex)
+{
+  if (!ex->elided)
+    return;
+  ex->elided = FALSE;
+  Plan *p = ex->plans[0];
+  for (guint k = 0; k < ex->n_nodes; k++)
+    if (p->fuse[k] || (p->fuse_skip[k] && ex->info[k].kind == OP_RELU))
+      {
+        gboolean ok = run_node (ex, p, k, NULL);
+        g_warn_if_fail (ok);
+      }
+}
+
 const PlTensor *
 pl_executor_value (PlExecutor *ex, gint value_id)
 {
@@ -2621,6 +2794,8 @@ pl_executor_value (PlExecutor *ex, gint value_id)
     return NULL;
   if (ex->scratched && ex->sc_val[value_id] > 0)
     return NULL;   /* lived in a scratch area only */
+  if (ex->elided && value_elided (ex, value_id))
+    materialize (ex);
   return vtensor (ex, value_id);
 }
 
@@ -3099,6 +3274,11 @@ pl_executor_backward (PlExecutor *ex, const PlTensor *grad_output, gboolean para
     }
   gboolean micro = FALSE, to_head = FALSE;
   Plan *p = ex->plans[0];
+  /* backward reads the intermediate values: compute what a fused forward left out; keep
+   * them from now on when training (parameter gradients: every batch needs them) */
+  materialize (ex);
+  if (param_grads)
+    ex->keep_values = TRUE;
   if (!backward_prepare (ex, grad_output, param_grads, &micro, &to_head, error))
     return FALSE;
   if (micro)
@@ -3220,19 +3400,20 @@ pl_executor_predict (PlExecutor *ex, const PlTensor *input, gint batch_size,
   return g_steal_pointer (&result);
 }
 
-PlTensor *
-pl_executor_class_gradient (PlExecutor *ex, const PlTensor *input, const gint *targets,
-                            PlTensor **logits_out, GError **error)
+/* d logit[targets[n]] / d input of the last forward pass (class_gradient without the
+ * forward). */
+static PlTensor *
+class_gradient_last (PlExecutor *ex, gint64 n_input, const gint *targets,
+                     PlTensor **logits_out, GError **error)
 {
-  g_return_val_if_fail (ex != NULL, NULL);
-  g_return_val_if_fail (input != NULL, NULL);
-  g_return_val_if_fail (targets != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  if (!pl_executor_forward (ex, input, error))
-    return NULL;
   const PlTensor *out = pl_executor_output (ex, 0);
-  if (out->ndim != 2 || out->shape[0] != input->shape[0])
+  if (out == NULL || ex->scratched)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID, "class gradient: no forward pass to "
+                   "differentiate");
+      return NULL;
+    }
+  if (out->ndim != 2 || out->shape[0] != n_input)
     {
       g_autofree char *s = pl_tensor_shape_string (out->ndim, out->shape);
       g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
@@ -3262,4 +3443,48 @@ pl_executor_class_gradient (PlExecutor *ex, const PlTensor *input, const gint *t
   if (logits_out != NULL)
     *logits_out = g_steal_pointer (&logits);
   return g;
+}
+
+PlTensor *
+pl_executor_class_gradient (PlExecutor *ex, const PlTensor *input, const gint *targets,
+                            PlTensor **logits_out, GError **error)
+{
+  g_return_val_if_fail (ex != NULL, NULL);
+  g_return_val_if_fail (input != NULL, NULL);
+  g_return_val_if_fail (targets != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  /* the backward right after reads every value: no fused forward */
+  gboolean keep = pl_executor_set_keep_values (ex, TRUE);
+  gboolean ok = pl_executor_forward (ex, input, error);
+  pl_executor_set_keep_values (ex, keep);
+  if (!ok)
+    return NULL;
+  return class_gradient_last (ex, input->shape[0], targets, logits_out, error);
+}
+
+PlTensor *
+pl_executor_class_gradient_last (PlExecutor *ex, const gint *targets, PlTensor **logits_out,
+                                 GError **error)
+{
+  g_return_val_if_fail (ex != NULL, NULL);
+  g_return_val_if_fail (targets != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  if (!ex->have_forward)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID, "class gradient: no forward pass to "
+                   "differentiate");
+      return NULL;
+    }
+  const PlTensor *in = vtensor (ex, ex->input_id);
+  return class_gradient_last (ex, in->shape[0], targets, logits_out, error);
+}
+
+gboolean
+pl_executor_set_keep_values (PlExecutor *ex, gboolean keep)
+{
+  g_return_val_if_fail (ex != NULL, FALSE);
+  gboolean old = ex->keep_values;
+  ex->keep_values = keep;
+  return old;
 }

@@ -95,6 +95,20 @@ PlTensor *pl_executor_predict (PlExecutor *executor, const PlTensor *input, gint
 PlTensor *pl_executor_class_gradient (PlExecutor *executor, const PlTensor *input,
                                       const gint *targets, PlTensor **logits_out,
                                       GError **error);
+/* Added (speed, third round): the same for the input of the last forward pass, without a
+ * new forward (targets: one per sample of that input). Errors: no forward pass yet (or only
+ * pl_executor_forward_backward_head's), logits not [N, K], a target out of range. */
+PlTensor *pl_executor_class_gradient_last (PlExecutor *executor, const gint *targets,
+                                           PlTensor **logits_out, GError **error);
+/* Added (speed, third round): a plain forward pass runs a Conv (group 1) and the Relu
+ * (and 2×2 MaxPool) after it as one fused kernel when it can (pl-ops.h,
+ * pl_conv2d_forward_fused): the same values bit for bit, but the Conv's and the Relu's
+ * outputs are then not stored; pl_executor_value and backward compute them again when
+ * asked (a second pass over those nodes). With keep TRUE every forward pass stores every
+ * value (for callers that run backward after each forward; a backward pass with parameter
+ * gradients sets it for good, as training does). Returns the previous setting.
+ * PL_NO_FUSION=1 in the environment turns fusion off for plans built afterwards. */
+gboolean pl_executor_set_keep_values (PlExecutor *executor, gboolean keep);
 
 /* ---- Added (speed): the linear head --------------------------------------------------
  * The head is the node that reads graph input 0 when it is the input's only reader and is

@@ -279,9 +279,13 @@ pl_attribution_saliency (PlExecutor *executor, const PlTensor *input, gint targe
   if (pl_progress_cancelled (progress, error))
     return NULL;
   double fx;
-  if (!pl_attr_resolve_target (executor, input, &target, &fx, error))
+  /* one forward pass: the gradient is taken from the pass that resolved the target */
+  gboolean keep = pl_executor_set_keep_values (executor, TRUE);
+  gboolean ok = pl_attr_resolve_target (executor, input, &target, &fx, error);
+  pl_executor_set_keep_values (executor, keep);
+  if (!ok)
     return NULL;
-  g_autoptr (PlTensor) grad = pl_attr_gradients (executor, input, target, NULL, error);
+  g_autoptr (PlTensor) grad = pl_executor_class_gradient_last (executor, &target, NULL, error);
   if (grad == NULL)
     return NULL;
   g_autoptr (PlAttribution) a = pl_attr_new ("saliency", target, 0);
@@ -308,9 +312,13 @@ pl_attribution_gradient_x_input (PlExecutor *executor, const PlTensor *input, gi
   if (pl_progress_cancelled (progress, error))
     return NULL;
   double fx;
-  if (!pl_attr_resolve_target (executor, input, &target, &fx, error))
+  /* one forward pass: the gradient is taken from the pass that resolved the target */
+  gboolean keep = pl_executor_set_keep_values (executor, TRUE);
+  gboolean ok = pl_attr_resolve_target (executor, input, &target, &fx, error);
+  pl_executor_set_keep_values (executor, keep);
+  if (!ok)
     return NULL;
-  g_autoptr (PlTensor) grad = pl_attr_gradients (executor, input, target, NULL, error);
+  g_autoptr (PlTensor) grad = pl_executor_class_gradient_last (executor, &target, NULL, error);
   if (grad == NULL)
     return NULL;
   for (gint64 i = 0; i < grad->numel; i++)

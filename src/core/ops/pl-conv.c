@@ -4,6 +4,9 @@
 #endif
 #include <string.h>
 #include <cblas.h>
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#include <immintrin.h>
+#endif
 #include "pl-ops.h"
 
 /* Columns of the im2col matrix are limited to this many floats per chunk of samples
@@ -27,7 +30,7 @@ static gboolean
 use_direct (const PlConvGeom *g)
 {
   if (conv_algo != PL_CONV_AUTO)
-    return conv_algo == PL_CONV_DIRECT;
+    return conv_algo == PL_CONV_DIRECT || conv_algo == PL_CONV_BLOCKED;
   return (gint64) g->c * g->kh * g->kw <= PL_CONV_DIRECT_MAX_K;
 }
 
@@ -88,12 +91,35 @@ padded_floats (const PlConvGeom *g)
 
 /* Per part: col [K, P], dcol [K, P], tmp [M, P], then a partial dW [M, K], then the padded
  * sample (padded_floats) and slack for the block copies. */
+/* Floats of the padded planes (with the slack read by the last, partial vector). */
+static inline gsize
+blocked_xp_floats (const PlConvGeom *g)
+{
+  return (gsize) g->c * (g->h + g->pad_t + g->pad_b) * (g->w + g->pad_l + g->pad_r) + 64;
+}
+
+static inline gsize
+blocked_ld (const PlConvGeom *g)
+{
+  gsize wp = (gsize) g->w + g->pad_l + g->pad_r;
+  gsize L = (gsize) (g->oh - 1) * wp + g->ow;
+  return (L + 15) & ~(gsize) 15;
+}
+
+static gsize
+blocked_workspace (const PlConvGeom *g)
+{
+  return blocked_xp_floats (g) + (gsize) g->m * blocked_ld (g) + 16;
+}
+
 static gsize
 part_workspace (const PlConvGeom *g)
 {
   gsize p = (gsize) chunk_samples (g) * g->oh * g->ow;
   gsize k = (gsize) g->c * g->kh * g->kw;
-  return 2 * k * p + (gsize) g->m * p + (gsize) g->m * k + padded_floats (g) + 2 * PAD_BLOCK;
+  gsize im2col = 2 * k * p + (gsize) g->m * p + (gsize) g->m * k + padded_floats (g)
+                 + 2 * PAD_BLOCK;
+  return MAX (im2col, blocked_workspace (g));
 }
 
 /* The padded-sample area of a part's workspace. */
@@ -494,6 +520,387 @@ direct_backward_part (gint part, gint n_parts, gpointer data)
     }
 }
 
+/* ---- Register-blocked direct convolution (stride 1, added) ------------------------------
+ * The "wide" form above, computed in register tiles: R vectors of VL consecutive outputs on
+ * the wide grid q = oh * Wp + ow (the columns ow >= OW are scratch) times MB output
+ * channels. Per tap (c, i, j) in that order the R input vectors are loaded once and each
+ * feeds MB multiply-adds with broadcast weights, so the loop runs at the multiply-add
+ * units' rate instead of loading and storing the output for every tap as wide_forward
+ * does. Each output starts from its bias and adds the taps in (c, i, j) order: every
+ * epilogue (plain, Relu, Relu + 2×2 MaxPool) sees the same convolution values. One sample
+ * at a time: the sample's zero-padded planes xp [C, Hp, Wp] (+ slack that the last vector
+ * reads) and the wide output [M, Lr] (Lr = L rounded up to VL, L = (OH - 1) Wp + OW) live
+ * in the part's workspace. */
+
+#define BLOCKED_TILE(VT, VL, R, MB)                                                           \
+  do {                                                                                       \
+    VT acc[R][MB];                                                                           \
+    _Pragma ("GCC unroll 8") for (gint mm = 0; mm < MB; mm++)                                 \
+      {                                                                                      \
+        VT bv = (VT) {} + (b != NULL ? b[m0 + mm] : 0.f);                                    \
+        _Pragma ("GCC unroll 4") for (gint r = 0; r < R; r++)                                 \
+          acc[r][mm] = bv;                                                                   \
+      }                                                                                      \
+    const float *wt = w + (gsize) m0 * T;                                                    \
+    gsize t = 0;                                                                             \
+    for (gint c = 0; c < g->c; c++)                                                          \
+      for (gint i = 0; i < g->kh; i++)                                                       \
+        {                                                                                    \
+          const float *row = xp + (gsize) c * plane + (gsize) i * g->dil_h * wp + q0;       \
+          for (gint jj = 0; jj < g->kw; jj++, t++)                                           \
+            {                                                                                \
+              const float *src = row + (gsize) jj * g->dil_w;                                \
+              VT xv[R];                                                                      \
+              _Pragma ("GCC unroll 4") for (gint r = 0; r < R; r++)                           \
+                __builtin_memcpy (&xv[r], src + r * VL, sizeof (VT));                        \
+              _Pragma ("GCC unroll 8") for (gint mm = 0; mm < MB; mm++)                       \
+                {                                                                            \
+                  const float wv = wt[(gsize) mm * T + t];                                   \
+                  _Pragma ("GCC unroll 4") for (gint r = 0; r < R; r++)                       \
+                    acc[r][mm] += xv[r] * wv;                                                \
+                }                                                                            \
+            }                                                                                \
+        }                                                                                    \
+    _Pragma ("GCC unroll 8") for (gint mm = 0; mm < MB; mm++)                                 \
+      _Pragma ("GCC unroll 4") for (gint r = 0; r < R; r++)                                   \
+        __builtin_memcpy (out + (gsize) (m0 + mm) * ld + q0 + r * VL, &acc[r][mm],           \
+                          sizeof (VT));                                                      \
+  } while (0)
+
+/* One sample: wide[m][q] for channels m0 .. m1 - 1 from the padded planes xp. */
+#define DEFINE_BLOCKED_SAMPLE(NAME, ATTR, VT, VL, RMAX, MBMAX)                                \
+  ATTR static void                                                                           \
+  NAME (const PlConvGeom *g, const float *xp, const float *w, const float *b, gint m0_,      \
+        gint m1, float *out)                                                                 \
+  {                                                                                          \
+    const gsize wp = (gsize) g->w + g->pad_l + g->pad_r;                                      \
+    const gsize plane = ((gsize) g->h + g->pad_t + g->pad_b) * wp;                            \
+    const gsize T = (gsize) g->c * g->kh * g->kw;                                            \
+    const gsize ld = blocked_ld (g);                                                         \
+    const gsize nv = ld / VL;                                                                \
+    for (gint m0 = m0_; m0 < m1;)                                                            \
+      {                                                                                      \
+        gint left = m1 - m0;                                                                 \
+        gint mb = left >= MBMAX ? MBMAX : left >= MBMAX / 2 ? MBMAX / 2 : 1;                 \
+        for (gsize v = 0; v < nv;)                                                           \
+          {                                                                                  \
+            gsize q0 = v * VL;                                                               \
+            gsize rv = MIN ((gsize) RMAX, nv - v);                                           \
+            if (mb == MBMAX)                                                                 \
+              {                                                                              \
+                if (rv == RMAX) BLOCKED_TILE (VT, VL, RMAX, MBMAX);                          \
+                else if (rv >= 2) { rv = 2; BLOCKED_TILE (VT, VL, 2, MBMAX); }               \
+                else { rv = 1; BLOCKED_TILE (VT, VL, 1, MBMAX); }                            \
+              }                                                                              \
+            else if (mb == MBMAX / 2)                                                        \
+              {                                                                              \
+                if (rv == RMAX) BLOCKED_TILE (VT, VL, RMAX, MBMAX / 2);                      \
+                else if (rv >= 2) { rv = 2; BLOCKED_TILE (VT, VL, 2, MBMAX / 2); }           \
+                else { rv = 1; BLOCKED_TILE (VT, VL, 1, MBMAX / 2); }                        \
+              }                                                                              \
+            else                                                                             \
+              {                                                                              \
+                if (rv == RMAX) BLOCKED_TILE (VT, VL, RMAX, 1);                              \
+                else if (rv >= 2) { rv = 2; BLOCKED_TILE (VT, VL, 2, 1); }                   \
+                else { rv = 1; BLOCKED_TILE (VT, VL, 1, 1); }                                \
+              }                                                                              \
+            v += rv;                                                                         \
+          }                                                                                  \
+        m0 += mb;                                                                            \
+      }                                                                                      \
+  }
+
+typedef float pl_v4sf __attribute__ ((vector_size (16)));
+DEFINE_BLOCKED_SAMPLE (blocked_sample_base, , pl_v4sf, 4, 3, 4)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+typedef float pl_v8sf __attribute__ ((vector_size (32)));
+typedef float pl_v16sf __attribute__ ((vector_size (64)));
+DEFINE_BLOCKED_SAMPLE (blocked_sample_avx2, __attribute__ ((target ("avx2,fma"))), pl_v8sf, 8, 3, 4)
+DEFINE_BLOCKED_SAMPLE (blocked_sample_avx512,
+                       __attribute__ ((target ("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,prefer-vector-width=512"))),
+                       pl_v16sf, 16, 3, 8)
+#endif
+
+static void
+blocked_sample (const PlConvGeom *g, const float *xp, const float *w, const float *b, gint m0,
+                gint m1, float *out)
+{
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+  switch (pl_simd_level ())
+    {
+    case 2: blocked_sample_avx512 (g, xp, w, b, m0, m1, out); return;
+    case 1: blocked_sample_avx2 (g, xp, w, b, m0, m1, out); return;
+    default: break;
+    }
+#endif
+  blocked_sample_base (g, xp, w, b, m0, m1, out);
+}
+
+/* Whether the blocked kernel can run g: stride 1, a non-empty kernel, planes small enough
+ * for the wide form. */
+static gboolean
+blocked_possible (const PlConvGeom *g)
+{
+  return wide_ok (g) && g->oh >= 1 && g->ow >= 1 && g->m >= 1 && g->c >= 1;
+}
+
+/* AUTO's choice: the blocked kernel unless the wide grid wastes more than 30 % of the
+ * computed outputs (small planes with wide padding), where im2col + sgemm is faster, or
+ * the padded sample exceeds 1 MiB (every block of 8 output channels sweeps it again: it
+ * must stay in the core's cache). */
+static gboolean
+use_blocked (const PlConvGeom *g)
+{
+  if (conv_algo != PL_CONV_AUTO && conv_algo != PL_CONV_BLOCKED)
+    return FALSE;
+  if (!blocked_possible (g))
+    return FALSE;
+  if (conv_algo == PL_CONV_BLOCKED)
+    return TRUE;
+  return (gsize) g->oh * g->ow * 10 >= blocked_ld (g) * 7
+         && blocked_xp_floats (g) <= ((gsize) 1 << 18);
+}
+
+typedef struct {
+  const PlConvGeom *g;
+  const float *x, *w, *b;
+  float *y, *ws;
+  PlConvEpilogue epi;
+  gint split;   /* channel groups per sample (batches smaller than the part count) */
+} BlockedJob;
+
+/* Writes the finished wide planes of channels m0 .. m1 - 1 of sample s to y. */
+static inline PL_ALWAYS_INLINE void
+blocked_epilogue_generic_body (const PlConvGeom *g, PlConvEpilogue epi, const float *wide, gint s,
+                       gint m0, gint m1, float *y)
+{
+  const gsize wp = (gsize) g->w + g->pad_l + g->pad_r;
+  const gsize ld = blocked_ld (g);
+  if (epi == PL_CONV_EPI_RELU_MAXPOOL)
+    {
+      const gint ph = g->oh / 2, pw = g->ow / 2;
+      for (gint m = m0; m < m1; m++)
+        {
+          float *restrict dst = y + ((gsize) s * g->m + m) * ph * pw;
+          for (gint r = 0; r < ph; r++)
+            {
+              const float *restrict r0 = wide + (gsize) m * ld + (gsize) (2 * r) * wp;
+              const float *restrict r1 = r0 + wp;
+              float *restrict d = dst + (gsize) r * pw;
+              /* the Relu per cell (x > 0 ? x : 0, as pl_relu_forward), then the maximum */
+              for (gint o = 0; o < pw; o++)
+                {
+                  float a = r0[2 * o], bb = r0[2 * o + 1], c = r1[2 * o], e = r1[2 * o + 1];
+                  a = a > 0.f ? a : 0.f;
+                  bb = bb > 0.f ? bb : 0.f;
+                  c = c > 0.f ? c : 0.f;
+                  e = e > 0.f ? e : 0.f;
+                  float best = bb > a ? bb : a;
+                  best = c > best ? c : best;
+                  best = e > best ? e : best;
+                  d[o] = best;
+                }
+            }
+        }
+      return;
+    }
+  const gsize ohw = (gsize) g->oh * g->ow;
+  for (gint m = m0; m < m1; m++)
+    for (gint oh = 0; oh < g->oh; oh++)
+      {
+        const float *restrict src = wide + (gsize) m * ld + (gsize) oh * wp;
+        float *restrict dst = y + ((gsize) s * g->m + m) * ohw + (gsize) oh * g->ow;
+        if (epi == PL_CONV_EPI_RELU)
+          for (gint o = 0; o < g->ow; o++)
+            dst[o] = src[o] > 0.f ? src[o] : 0.f;
+        else
+          memcpy (dst, src, sizeof (float) * g->ow);
+      }
+}
+PL_SIMD_VOID (blocked_epilogue_generic, (const PlConvGeom *g, PlConvEpilogue epi, const float *wide, gint s, gint m0, gint m1, float *y), (g, epi, wide, s, m0, m1, y))
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+/* Relu + 2×2 MaxPool epilogue, 16 windows per step: the two rows as 2 × 16 lanes each,
+ * Relu as the maximum with +0 (NaN and -0 give +0, as x > 0 ? x : 0), the row maximum,
+ * then the maximum of the even and odd lanes. The maximum of four non-NaN values does not
+ * depend on the order: the same values as the scalar form. */
+__attribute__ ((target ("avx512f,avx512bw,avx512dq,avx512vl")))
+static void
+blocked_pool_avx512 (const PlConvGeom *g, const float *wide, gint s, gint m0, gint m1, float *y)
+{
+  const gsize wp = (gsize) g->w + g->pad_l + g->pad_r;
+  const gsize ld = blocked_ld (g);
+  const gint ph = g->oh / 2, pw = g->ow / 2;
+  const __m512i even = _mm512_set_epi32 (30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i odd = _mm512_set_epi32 (31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+  const __m512 zero = _mm512_setzero_ps ();
+  const float *end = y + ((gsize) s * g->m + m1) * ph * pw;
+  for (gint m = m0; m < m1; m++)
+    {
+      float *dst = y + ((gsize) s * g->m + m) * ph * pw;
+      for (gint r = 0; r < ph; r++)
+        {
+          const float *r0 = wide + (gsize) m * ld + (gsize) (2 * r) * wp, *r1 = r0 + wp;
+          float *d = dst + (gsize) r * pw;
+          for (gint o = 0; o < pw; o += 16)
+            {
+              gint k = MIN (16, pw - o);   /* windows in this step */
+              gint lo = MIN (16, 2 * k), hi = 2 * k - lo;
+              __mmask16 mlo = (__mmask16) ((1u << lo) - 1u), mhi = (__mmask16) ((1u << hi) - 1u);
+              __m512 a0 = _mm512_maskz_loadu_ps (mlo, r0 + 2 * o);
+              __m512 a1 = _mm512_maskz_loadu_ps (mhi, r0 + 2 * o + 16);
+              __m512 b0 = _mm512_maskz_loadu_ps (mlo, r1 + 2 * o);
+              __m512 b1 = _mm512_maskz_loadu_ps (mhi, r1 + 2 * o + 16);
+              __m512 v0 = _mm512_max_ps (_mm512_max_ps (a0, zero), _mm512_max_ps (b0, zero));
+              __m512 v1 = _mm512_max_ps (_mm512_max_ps (a1, zero), _mm512_max_ps (b1, zero));
+              __m512 e = _mm512_permutex2var_ps (v0, even, v1);
+              __m512 od = _mm512_permutex2var_ps (v0, odd, v1);
+              __m512 v = _mm512_max_ps (e, od);
+              /* a full store runs into the next row (written after this one) while that is
+               * inside this call's channels; masked stores are slow across cache lines */
+              if (d + o + 16 <= end)
+                _mm512_storeu_ps (d + o, v);
+              else
+                _mm512_mask_storeu_ps (d + o, (__mmask16) ((1u << k) - 1u), v);
+            }
+        }
+    }
+}
+#endif
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+/* Plain and Relu epilogues: the OW valid columns of each wide row, 16 lanes at a time
+ * (Relu: x > 0 ? x : 0 as a masked move, exactly pl_relu_forward's values). */
+__attribute__ ((target ("avx512f,avx512bw,avx512dq,avx512vl")))
+static void
+blocked_rows_avx512 (const PlConvGeom *g, gboolean relu, const float *wide, gint s, gint m0,
+                     gint m1, float *y)
+{
+  const gsize wp = (gsize) g->w + g->pad_l + g->pad_r;
+  const gsize ld = blocked_ld (g);
+  const gsize ohw = (gsize) g->oh * g->ow;
+  const __m512 zero = _mm512_setzero_ps ();
+  const float *end = y + ((gsize) s * g->m + m1) * ohw;
+  for (gint m = m0; m < m1; m++)
+    for (gint oh = 0; oh < g->oh; oh++)
+      {
+        const float *src = wide + (gsize) m * ld + (gsize) oh * wp;
+        float *dst = y + ((gsize) s * g->m + m) * ohw + (gsize) oh * g->ow;
+        for (gint o = 0; o < g->ow; o += 16)
+          {
+            gint k = MIN (16, g->ow - o);
+            __mmask16 mk = (__mmask16) ((1u << k) - 1u);
+            __m512 v = _mm512_maskz_loadu_ps (mk, src + o);
+            if (relu)
+              v = _mm512_maskz_mov_ps (_mm512_cmp_ps_mask (v, zero, _CMP_GT_OQ), v);
+            /* as in blocked_pool_avx512: a full store while it stays in this call's
+             * channels (the next row overwrites the extra lanes) */
+            if (dst + o + 16 <= end)
+              _mm512_storeu_ps (dst + o, v);
+            else
+              _mm512_mask_storeu_ps (dst + o, mk, v);
+          }
+      }
+}
+#endif
+
+static void
+blocked_epilogue (const PlConvGeom *g, PlConvEpilogue epi, const float *wide, gint s, gint m0,
+                  gint m1, float *y)
+{
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+  if (pl_simd_level () == 2)
+    {
+      if (epi == PL_CONV_EPI_RELU_MAXPOOL)
+        blocked_pool_avx512 (g, wide, s, m0, m1, y);
+      else
+        blocked_rows_avx512 (g, epi == PL_CONV_EPI_RELU, wide, s, m0, m1, y);
+      return;
+    }
+#endif
+  blocked_epilogue_generic (g, epi, wide, s, m0, m1, y);
+}
+
+static void
+blocked_forward_part (gint part, gint n_parts, gpointer data)
+{
+  const BlockedJob *j = data;
+  const PlConvGeom *g = j->g;
+  gint64 a, b;
+  pl_part_range ((gint64) g->n * j->split, part, n_parts, &a, &b);
+  if (a >= b)
+    return;
+  float *xp = j->ws + (gsize) part * part_workspace (g);
+  float *wide = xp + blocked_xp_floats (g);
+  const gsize xp_used = (gsize) g->c * (g->h + g->pad_t + g->pad_b)
+                        * (g->w + g->pad_l + g->pad_r);
+  /* the slack read by the last vector of the wide grid: zeros (scratch columns only) */
+  memset (xp + xp_used, 0, sizeof (float) * (blocked_xp_floats (g) - xp_used));
+  gint cur = -1;
+  for (gint64 it = a; it < b; it++)
+    {
+      gint s = (gint) (it / j->split), grp = (gint) (it % j->split);
+      gint64 m0, m1;
+      pl_part_range (g->m, grp, j->split, &m0, &m1);
+      if (m0 >= m1)
+        continue;
+      if (s != cur)
+        {
+          pad_planes (g, j->x + (gsize) s * g->c * g->h * g->w, g->c, xp);
+          cur = s;
+        }
+      /* 8 channels at a time, their epilogue after the next block's convolution: the
+       * wide planes are still in cache, but their stores have left the store buffer */
+      gint64 prev = -1;
+      for (gint64 mb = m0; mb < m1; mb += 8)
+        {
+          blocked_sample (g, xp, j->w, j->b, (gint) mb, (gint) MIN (mb + 8, m1), wide);
+          if (prev >= 0)
+            blocked_epilogue (g, j->epi, wide, s, (gint) prev, (gint) mb, j->y);
+          prev = mb;
+        }
+      blocked_epilogue (g, j->epi, wide, s, (gint) prev, (gint) m1, j->y);
+    }
+}
+
+static void
+blocked_forward (const PlConvGeom *g, const float *x, const float *w, const float *b,
+                 PlConvEpilogue epi, float *y, float *ws)
+{
+  gint parts = pl_parallel_parts ();
+  BlockedJob j = { .g = g, .x = x, .w = w, .b = b, .y = y, .ws = ws, .epi = epi,
+                   .split = g->n >= parts ? 1 : MIN (parts, g->m) };
+  /* small jobs are not worth waking the workers */
+  if ((gint64) g->n * g->m * g->oh * g->ow * g->c * g->kh * g->kw < 65536)
+    {
+      j.split = 1;
+      blocked_forward_part (0, 1, &j);
+    }
+  else
+    pl_parallel_run (blocked_forward_part, &j);
+}
+
+gboolean
+pl_conv2d_fused_ok (const PlConvGeom *g, PlConvEpilogue epi, const PlPoolGeom *pool)
+{
+  g_return_val_if_fail (g != NULL, FALSE);
+  if (!use_blocked (g))
+    return FALSE;
+  if (epi != PL_CONV_EPI_RELU_MAXPOOL)
+    return TRUE;
+  return pool != NULL && pl_maxpool_backward_set_ok (pool) && pool->c == g->m
+         && pool->h == g->oh && pool->w == g->ow;
+}
+
+void
+pl_conv2d_forward_fused (const PlConvGeom *g, const float *x, const float *w, const float *b,
+                         PlConvEpilogue epi, float *y, float *ws)
+{
+  g_return_if_fail (use_blocked (g));
+  g_return_if_fail (epi != PL_CONV_EPI_RELU_MAXPOOL || (g->oh % 2 == 0 && g->ow % 2 == 0));
+  blocked_forward (g, x, w, b, epi, y, ws);
+}
+
 static void
 conv_forward_part (gint part, gint n_parts, gpointer data)
 {
@@ -559,6 +966,11 @@ pl_conv2d_forward (const PlConvGeom *g, const float *x, const float *w, const fl
                    float *y, float *ws)
 {
   ConvJob j = { .g = g, .x = x, .w = w, .b = b, .y = y, .ws = ws };
+  if (use_blocked (g))
+    {
+      blocked_forward (g, x, w, b, PL_CONV_EPI_NONE, y, ws);
+      return;
+    }
   if (use_direct (g))
     {
       /* small jobs are not worth waking the workers */

@@ -18,7 +18,7 @@ G_BEGIN_DECLS
  * name##_body args, which must be `static inline PL_ALWAYS_INLINE void`. */
 #define PL_ALWAYS_INLINE __attribute__ ((always_inline))
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-/* 0 baseline, 1 AVX2 + FMA, 2 AVX-512 (F, BW, DQ, VL) */
+/* 0 baseline, 1 AVX2 + FMA, 2 AVX-512 (F, BW, DQ, VL); PL_SIMD_LEVEL caps it */
 static inline gint
 pl_simd_level (void)
 {
@@ -30,6 +30,10 @@ pl_simd_level (void)
               && __builtin_cpu_supports ("avx512dq") && __builtin_cpu_supports ("avx512vl")
               && __builtin_cpu_supports ("fma") ? 2
               : __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") ? 1 : 0;
+      /* PL_SIMD_LEVEL=0 or 1 caps the level (tests run the other code paths with it) */
+      const char *cap = g_getenv ("PL_SIMD_LEVEL");
+      if (cap != NULL && cap[0] >= '0' && cap[0] <= '2' && cap[0] - '0' < level)
+        level = cap[0] - '0';
     }
   return level;
 }
@@ -87,7 +91,7 @@ typedef struct {
  * layers; forward and input gradient), else im2col + sgemm (one sample per sgemm, written
  * straight into y, when OH * OW >= 64; chunks of samples otherwise). The others force
  * one path for the whole process (tests compare them). */
-typedef enum { PL_CONV_AUTO, PL_CONV_IM2COL, PL_CONV_DIRECT } PlConvAlgo;
+typedef enum { PL_CONV_AUTO, PL_CONV_IM2COL, PL_CONV_DIRECT, PL_CONV_BLOCKED } PlConvAlgo;
 void pl_conv_set_algo (PlConvAlgo algo);
 
 /* Fills oh/ow from the rest; FALSE if the output would be empty. */
@@ -99,6 +103,25 @@ void pl_conv2d_forward (const PlConvGeom *g, const float *x, const float *w, con
 /* dx [N,C,H,W], dw [M,C,KH,KW], db [M]: accumulated; each may be NULL. */
 void pl_conv2d_backward (const PlConvGeom *g, const float *x, const float *w, const float *dy,
                          float *dx, float *dw, float *db, float *ws);
+
+/* Added (speed): the register-blocked direct convolution (stride 1; see pl-conv.c) is
+ * AUTO's forward whenever it can run, its wide grid wastes at most 30 % of the work and a
+ * zero-padded sample fits in 1 MiB (PL_CONV_BLOCKED forces it where it can run; input
+ * gradients keep the other kernels there). Its output can go through an epilogue before it is stored:
+ *   PL_CONV_EPI_NONE          y = Conv (x)                    [N, M, OH, OW]
+ *   PL_CONV_EPI_RELU          y = Relu (Conv (x))             [N, M, OH, OW]
+ *   PL_CONV_EPI_RELU_MAXPOOL  y = MaxPool2x2 (Relu (Conv (x))) [N, M, OH / 2, OW / 2]
+ * bit for bit what pl_conv2d_forward, pl_relu_forward and pl_maxpool_forward give in turn
+ * (the same convolution values; the Relu and the 2×2 maximum commute exactly), without
+ * storing the intermediate tensors. pl_conv2d_fused_ok says whether the blocked kernel
+ * runs g under the current algorithm choice and, for RELU_MAXPOOL, whether pool is the
+ * 2×2, stride 2 pool tiling the convolution's output exactly
+ * (pl_maxpool_backward_set_ok, with c = M, h = OH, w = OW). ws: pl_conv2d_workspace. */
+typedef struct _PlPoolGeom PlPoolGeom;
+typedef enum { PL_CONV_EPI_NONE, PL_CONV_EPI_RELU, PL_CONV_EPI_RELU_MAXPOOL } PlConvEpilogue;
+gboolean pl_conv2d_fused_ok (const PlConvGeom *g, PlConvEpilogue epi, const PlPoolGeom *pool);
+void pl_conv2d_forward_fused (const PlConvGeom *g, const float *x, const float *w,
+                              const float *b, PlConvEpilogue epi, float *y, float *ws);
 
 /* ---- Gemm: Y[M,N] = alpha op(A) op(B) + beta C ---------------------------------------
  * op(A) is [M, K] (A is [K, M] when trans_a), op(B) is [K, N] (B is [N, K] when trans_b).
@@ -121,7 +144,7 @@ void pl_relu_backward (gsize n, const float *x, const float *dy, float *dx);
  * Ties: the FIRST maximum in row-major window order wins: backward sends the whole
  * gradient of an output cell to the first input of its window equal to the output
  * (for a NaN output: the first NaN). Forward stores nothing but y; backward rescans. */
-typedef struct {
+struct _PlPoolGeom {
   gint n, c, h, w;
   gint kh, kw;
   gint oh, ow;
@@ -129,7 +152,7 @@ typedef struct {
   gint pad_t, pad_l, pad_b, pad_r;
   gint dil_h, dil_w;
   gboolean ceil_mode;
-} PlPoolGeom;
+};
 
 gboolean pl_pool_geom_finish (PlPoolGeom *g);
 void pl_maxpool_forward (const PlPoolGeom *g, const float *x, float *y);

@@ -120,7 +120,7 @@ check_geometry (PlConvGeom g, gint groups)
       g.n, C, M, groups, g.h, g.w, g.kh, g.kw, g.stride_h, g.stride_w, g.dil_h, g.dil_w,
       g.pad_t, g.pad_l, g.pad_b, g.pad_r);
   const double tol = 2e-5 * (g.c * g.kh * g.kw + g.m);
-  const PlConvAlgo algos[] = { PL_CONV_AUTO, PL_CONV_IM2COL, PL_CONV_DIRECT };
+  const PlConvAlgo algos[] = { PL_CONV_AUTO, PL_CONV_IM2COL, PL_CONV_DIRECT, PL_CONV_BLOCKED };
   for (guint a = 0; a < G_N_ELEMENTS (algos); a++)
     {
       pl_conv_set_algo (algos[a]);
