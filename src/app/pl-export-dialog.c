@@ -219,7 +219,23 @@ typedef struct {
   const PlExportOptions *options;
   GPtrArray *written;
   gint count;
+  const PlProgress *progress;     /* may be NULL */
 } ExportAll;
+
+/* Before each file: stops when cancelled (files written so far stay, each whole), and
+ * reports progress (about 20 files in all). */
+static gboolean
+export_next (ExportAll *x, const char *path, GError **error)
+{
+  if (x->progress == NULL)
+    return TRUE;
+  if (pl_progress_cancelled (x->progress, error))
+    return FALSE;
+  g_autofree char *name = g_path_get_basename (path);
+  g_autofree char *msg = g_strdup_printf (_("Writing %s"), name);
+  pl_progress_report (x->progress, MIN (0.05 + x->count / 20.0, 0.95), msg);
+  return TRUE;
+}
 
 static char *
 export_path (ExportAll *x, const char *stem, const char *extension)
@@ -241,6 +257,8 @@ export_figure (ExportAll *x, const char *stem, PlDrawFunc draw, gconstpointer fi
                const char *title, const char *description, GError **error)
 {
   g_autofree char *path = export_path (x, stem, x->format);
+  if (!export_next (x, path, error))
+    return FALSE;
   if (!pl_export_draw_file (draw, figure, x->options, path, title, description, error))
     return FALSE;
   note_written (x, path);
@@ -251,6 +269,8 @@ static gboolean
 export_text (ExportAll *x, const char *name, const char *text, GError **error)
 {
   g_autofree char *path = g_build_filename (x->folder, name, NULL);
+  if (!export_next (x, path, error))
+    return FALSE;
   g_autoptr (GError) local = NULL;
   if (!g_file_set_contents (path, text, -1, &local))
     {
@@ -528,6 +548,8 @@ export_core_file (ExportAll *x, const char *name,
                   GError **error)
 {
   g_autofree char *path = g_build_filename (x->folder, name, NULL);
+  if (!export_next (x, path, error))
+    return FALSE;
   if (!save (data, path, error))
     return FALSE;
   note_written (x, path);
@@ -597,9 +619,17 @@ gint
 pl_export_all (const char *folder, const char *format, const PlExportAllInput *input,
                const PlExportOptions *options, GPtrArray **written, GError **error)
 {
+  return pl_export_all_full (folder, format, input, options, written, NULL, error);
+}
+
+gint
+pl_export_all_full (const char *folder, const char *format, const PlExportAllInput *input,
+                    const PlExportOptions *options, GPtrArray **written,
+                    const PlProgress *progress, GError **error)
+{
   g_return_val_if_fail (folder != NULL && format != NULL && input != NULL && options != NULL, -1);
   g_return_val_if_fail (error == NULL || *error == NULL, -1);
-  ExportAll x = { folder, format, options, NULL, 0 };
+  ExportAll x = { folder, format, options, NULL, 0, progress };
   if (written != NULL)
     x.written = *written = g_ptr_array_new_with_free_func (g_free);
   if (g_strcmp0 (format, "png") != 0 && g_strcmp0 (format, "svg") != 0

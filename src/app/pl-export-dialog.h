@@ -3,6 +3,8 @@
  * export-dpi, captions), and the small dialog that asks for them. */
 #pragma once
 
+#include "pl-progress.h"
+
 #include <gtk/gtk.h>
 #include "pl-render.h"
 #include "pl-comparison-figure.h"
@@ -63,6 +65,13 @@ typedef struct {
  * names (free with g_ptr_array_unref), also on error (what was written before). */
 gint pl_export_all (const char *folder, const char *format, const PlExportAllInput *input,
                     const PlExportOptions *options, GPtrArray **written, GError **error);
+
+/* Added (session 4): as pl_export_all, reporting progress per file and checking for
+ * cancellation before each (progress may be NULL): a cancelled export stops at once
+ * (G_IO_ERROR_CANCELLED; the files already written stay, each one whole). */
+gint pl_export_all_full (const char *folder, const char *format, const PlExportAllInput *input,
+                         const PlExportOptions *options, GPtrArray **written,
+                         const PlProgress *progress, GError **error);
 
 typedef void (*PlExportOptionsFunc) (const PlExportOptions *options, gpointer user_data);
 /* Asks for the options (initialised from settings); on "Choose File…" saves them to

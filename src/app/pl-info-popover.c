@@ -363,6 +363,25 @@ pl_info_topic_for_metric (int metric)
     }
 }
 
+/* The ⓘ button's popover: the topic's text, made on first use. */
+static void
+create_info_popover (GtkMenuButton *button, gpointer user_data)
+{
+  if (gtk_menu_button_get_popover (button) != NULL)
+    return;
+  PlInfoTopic topic = (PlInfoTopic) GPOINTER_TO_INT (user_data);
+  GtkWidget *popover = gtk_popover_new ();
+  GtkWidget *label = gtk_label_new (NULL);
+  g_autofree char *markup = pl_info_topic_markup (topic);
+  gtk_label_set_markup (GTK_LABEL (label), markup);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 50);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_popover_set_child (GTK_POPOVER (popover), label);
+  gtk_menu_button_set_popover (button, popover);
+}
+
 GtkWidget *
 pl_info_button_new (PlInfoTopic topic)
 {
@@ -377,15 +396,9 @@ pl_info_button_new (PlInfoTopic topic)
   g_autofree char *name = g_strdup_printf (_("About %s"), pl_info_topic_title (topic));
   gtk_widget_set_tooltip_text (info, name);
   gtk_accessible_update_property (GTK_ACCESSIBLE (info), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
-  GtkWidget *popover = gtk_popover_new ();
-  GtkWidget *label = gtk_label_new (NULL);
-  g_autofree char *markup = pl_info_topic_markup (topic);
-  gtk_label_set_markup (GTK_LABEL (label), markup);
-  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-  gtk_label_set_max_width_chars (GTK_LABEL (label), 50);
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
-  gtk_popover_set_child (GTK_POPOVER (popover), label);
-  gtk_menu_button_set_popover (GTK_MENU_BUTTON (info), popover);
+  /* The popover is made when first opened: a view holds dozens of these buttons and
+   * building every popover up front cost the main loop tens of milliseconds. */
+  gtk_menu_button_set_create_popup_func (GTK_MENU_BUTTON (info), create_info_popover,
+                                         GINT_TO_POINTER (topic), NULL);
   return info;
 }

@@ -11,9 +11,12 @@
 #include "explain/pl-explain.h"
 #include "pl-error.h"
 #include "pl-info-popover.h"
+#include "pl-job.h"
+#include "pl-explain-cache.h"
 
 #define DEBOUNCE_MS 300
-#define CACHE_SIZE 16
+#define CACHE_SIZE 16   /* a view of its own; the window shares its cache */
+#define CACHE_METHOD "lime-shap"
 
 enum { W_SUPERPIXELS, W_REGION_SIZE, W_REGULARIZATION, W_KERNEL_SIZE, W_MAX_DIST, W_RATIO,
        W_SAMPLES, W_KERNEL_WIDTH, W_BUDGET, W_FILL, W_FILL_VALUE, W_SEED, N_CONTROLS };
@@ -35,10 +38,7 @@ typedef struct {
   PlSuperpixelOptions sp;
   PlLimeOptions lime;
   PlKernelShapOptions shap;
-  /* progress, written by the worker */
-  GMutex lock;
-  double fraction;
-  char *message;
+  PlLimeShapFigure *result;       /* written by the worker */
 } Job;
 
 static void
@@ -50,45 +50,22 @@ job_free (Job *job)
   g_clear_pointer (&job->dataset, pl_dataset_unref);
   g_free (job->context);
   g_free (job->key);
-  g_free (job->message);
-  g_mutex_clear (&job->lock);
+  g_clear_pointer (&job->result, pl_lime_shap_figure_free);
   g_free (job);
 }
 
-/* A computed figure and what it answers: the networks (references, so a key is never
- * reused by another network), the input, the dataset, the class asked and every
- * parameter. The cache owns its figures; the view shows one of them. */
-typedef struct {
-  PlGraph *graphs[2];
-  PlTensor *input;
-  PlDataset *dataset;
-  gint target;
-  char *key;
-  char *context;
-  PlLimeShapFigure *figure;
-} CacheEntry;
-
+/* A computed figure is cached (pl-explain-cache.h, method "lime-shap") per the networks
+ * (references, so a key is never reused by another network), the input (by content), the
+ * dataset, and as parameters: the class asked, the caption context and every parameter.
+ * The cache owns its figures; the view shows one of them. */
 static void
-cache_entry_free (CacheEntry *e)
+job_cache_key (const Job *job, PlExplainKey *key, char **params)
 {
-  for (int n = 0; n < 2; n++)
-    pl_graph_unref (e->graphs[n]);
-  pl_tensor_unref (e->input);
-  pl_dataset_unref (e->dataset);
-  g_free (e->key);
-  g_free (e->context);
-  pl_lime_shap_figure_free (e->figure);
-  g_free (e);
-}
-
-static gboolean
-cache_entry_matches (const CacheEntry *e, const Job *job)
-{
-  return e->graphs[0] == job->graphs[0] && e->graphs[1] == job->graphs[1] &&
-         e->dataset == job->dataset && e->target == job->target &&
-         g_strcmp0 (e->key, job->key) == 0 && g_strcmp0 (e->context, job->context) == 0 &&
-         pl_tensor_same_shape (e->input, job->input) &&
-         memcmp (e->input->data, job->input->data, sizeof (float) * job->input->numel) == 0;
+  *params = g_strdup_printf ("%s | target=%d | %s", job->key, job->target,
+                             job->context != NULL ? job->context : "");
+  *key = (PlExplainKey) { .original = job->graphs[0], .pruned = job->graphs[1],
+                          .dataset = job->dataset, .sample = -1, .input = job->input,
+                          .method = CACHE_METHOD, .params = *params };
 }
 
 struct _PlLimeShapView {
@@ -111,14 +88,10 @@ struct _PlLimeShapView {
   char *context;
 
   PlLimeShapFigure *figure;       /* borrowed from the cache, or NULL */
-  GQueue *cache;                  /* of CacheEntry *, most recently used first */
-  guint cache_hits, cache_misses;
+  PlExplainCache *cache;          /* its own, or the window's (pl_lime_shap_view_set_cache) */
   char *placeholder;
   char *error;
-  GTask *task;                    /* the running job (a reference), or NULL */
-  Job *job;                       /* its data (owned by the task) */
-  GCancellable *cancellable;
-  guint progress_id;
+  PlJob *job;                     /* the running job (pl-job.h), or NULL */
   guint debounce_id;
   gboolean setting;
 };
@@ -127,21 +100,20 @@ G_DEFINE_FINAL_TYPE (PlLimeShapView, pl_lime_shap_view, GTK_TYPE_WIDGET)
 
 static void start_job (PlLimeShapView *self);
 
-/* ---- worker ---------------------------------------------------------------------- */
-
+/* The cache dropped a figure: forget it if shown. */
 static void
-job_progress (double fraction, const char *message, gpointer user_data)
+on_cache_evict (gpointer value, gpointer user_data)
 {
-  Job *job = user_data;
-  g_mutex_lock (&job->lock);
-  job->fraction = fraction;
-  if (message != NULL && g_strcmp0 (message, job->message) != 0)
+  PlLimeShapView *self = user_data;
+  if (self->figure == value)
     {
-      g_free (job->message);
-      job->message = g_strdup (message);
+      self->figure = NULL;
+      if (self->area != NULL)
+        gtk_widget_queue_draw (self->area);
     }
-  g_mutex_unlock (&job->lock);
 }
+
+/* ---- worker ---------------------------------------------------------------------- */
 
 /* Column means and population standard deviations are what LIME uses; the KernelSHAP
  * reference row is the mean row [1, F]. */
@@ -185,10 +157,9 @@ format_class (const PlDataset *ds, gint k)
 }
 
 static PlLimeShapFigure *
-compute (Job *job, GCancellable *cancellable, GError **error)
+compute (Job *job, const PlProgress *parent, GError **error)
 {
-  PlProgress progress;
-  pl_progress_init (&progress, job_progress, job, cancellable);
+  PlProgress progress = *parent;
   PlExecutor *ex[2] = { NULL, NULL };
   PlLimeShapFigure *fig = NULL;
   g_autoptr (PlSegmentation) seg = NULL;
@@ -334,15 +305,12 @@ out:
   return fig;
 }
 
-static void
-job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+static gboolean
+job_run (gpointer data, const PlProgress *progress, GError **error)
 {
-  GError *error = NULL;
-  PlLimeShapFigure *fig = compute (task_data, cancellable, &error);
-  if (fig == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, fig, (GDestroyNotify) pl_lime_shap_figure_free);
+  Job *job = data;
+  job->result = compute (job, progress, error);
+  return job->result != NULL;
 }
 
 /* ---- main thread ----------------------------------------------------------------- */
@@ -353,66 +321,29 @@ set_status (PlLimeShapView *self, const char *text)
   gtk_label_set_label (GTK_LABEL (self->status), text != NULL ? text : "");
 }
 
-static gboolean
-on_progress_tick (gpointer data)
-{
-  PlLimeShapView *self = data;
-  if (self->job == NULL)
-    {
-      self->progress_id = 0;
-      return G_SOURCE_REMOVE;
-    }
-  g_mutex_lock (&self->job->lock);
-  double f = self->job->fraction;
-  g_autofree char *msg = g_strdup (self->job->message);
-  g_mutex_unlock (&self->job->lock);
-  gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), CLAMP (f, 0.0, 1.0));
-  (void) msg;
-  return G_SOURCE_CONTINUE;
-}
-
 static void
 update_busy (PlLimeShapView *self)
 {
-  gboolean busy = self->task != NULL;
+  gboolean busy = self->job != NULL;
   gtk_widget_set_visible (self->progress, busy);
   gtk_widget_set_sensitive (self->cancel, busy);
-  if (!busy)
-    g_clear_handle_id (&self->progress_id, g_source_remove);
 }
 
 static void
-job_done (GObject *source, GAsyncResult *result, gpointer user_data)
+job_done (PlJob *pj, const GError *error, gpointer user_data)
 {
-  PlLimeShapView *self = PL_LIME_SHAP_VIEW (source);
-  GTask *task = G_TASK (result);
-  g_autoptr (GError) error = NULL;
-  Job *job = g_task_get_task_data (task);
-  PlLimeShapFigure *fig = g_task_propagate_pointer (task, &error);
-  if (task != self->task)
-    {
-      /* a job replaced by a newer one */
-      g_clear_pointer (&fig, pl_lime_shap_figure_free);
-      return;
-    }
-  g_clear_object (&self->task);
-  self->job = NULL;
-  g_clear_object (&self->cancellable);
+  PlLimeShapView *self = PL_LIME_SHAP_VIEW (user_data);
+  Job *job = pl_job_get_data (pj);
+  g_autoptr (PlJob) ref = g_steal_pointer (&self->job);   /* the view's reference */
+  g_return_if_fail (ref == pj);
   update_busy (self);
+  PlLimeShapFigure *fig = g_steal_pointer (&job->result);
   if (fig != NULL)
     {
-      CacheEntry *e = g_new0 (CacheEntry, 1);
-      for (int n = 0; n < 2; n++)
-        e->graphs[n] = pl_graph_ref (job->graphs[n]);
-      e->input = pl_tensor_ref (job->input);
-      e->dataset = pl_dataset_ref (job->dataset);
-      e->target = job->target;
-      e->key = g_strdup (job->key);
-      e->context = g_strdup (job->context);
-      e->figure = fig;
-      g_queue_push_head (self->cache, e);
-      while (g_queue_get_length (self->cache) > CACHE_SIZE)
-        cache_entry_free (g_queue_pop_tail (self->cache));
+      PlExplainKey key;
+      g_autofree char *params = NULL;
+      job_cache_key (job, &key, &params);
+      pl_explain_cache_insert (self->cache, &key, fig, (GDestroyNotify) pl_lime_shap_figure_free);
       self->figure = fig;
       g_clear_pointer (&self->error, g_free);
       set_status (self, NULL);
@@ -442,7 +373,6 @@ static Job *
 job_new (PlLimeShapView *self)
 {
   Job *job = g_new0 (Job, 1);
-  g_mutex_init (&job->lock);
   for (int n = 0; n < 2; n++)
     job->graphs[n] = pl_graph_ref (self->graphs[n]);
   job->input = pl_tensor_ref (self->input);
@@ -480,12 +410,10 @@ job_new (PlLimeShapView *self)
 static void
 cancel_job (PlLimeShapView *self)
 {
-  if (self->cancellable != NULL)
-    g_cancellable_cancel (self->cancellable);
-  /* the task finishes on its own; job_done ignores it once it is not self->task */
-  g_clear_object (&self->task);
-  self->job = NULL;
-  g_clear_object (&self->cancellable);
+  /* the worker finishes on its own; its result is dropped */
+  if (self->job != NULL)
+    pl_job_abandon (self->job);
+  g_clear_pointer (&self->job, pl_job_unref);
   update_busy (self);
 }
 
@@ -497,33 +425,26 @@ start_job (PlLimeShapView *self)
   if (self->input == NULL || self->graphs[0] == NULL)
     return;
   Job *job = job_new (self);
-  for (GList *l = self->cache->head; l != NULL; l = l->next)
-    if (cache_entry_matches (l->data, job))
-      {
-        /* computed before: shown at once */
-        g_queue_unlink (self->cache, l);
-        g_queue_push_head_link (self->cache, l);
-        self->cache_hits++;
-        self->figure = ((CacheEntry *) l->data)->figure;
-        g_clear_pointer (&self->error, g_free);
-        set_status (self, NULL);
-        gtk_widget_queue_draw (self->area);
-        job_free (job);
-        return;
-      }
-  self->cache_misses++;
-  self->cancellable = g_cancellable_new ();
-  GTask *task = g_task_new (self, self->cancellable, job_done, NULL);
-  g_task_set_source_tag (task, start_job);
-  g_task_set_task_data (task, job, (GDestroyNotify) job_free);
-  self->task = g_object_ref (task);
-  self->job = job;
+  PlExplainKey key;
+  g_autofree char *params = NULL;
+  job_cache_key (job, &key, &params);
+  PlLimeShapFigure *hit = pl_explain_cache_lookup (self->cache, &key);
+  if (hit != NULL)
+    {
+      /* computed before: shown at once */
+      self->figure = hit;
+      g_clear_pointer (&self->error, g_free);
+      set_status (self, NULL);
+      gtk_widget_queue_draw (self->area);
+      job_free (job);
+      return;
+    }
+  self->job = pl_job_new (job_run, job, (GDestroyNotify) job_free);
   gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), 0.0);
   set_status (self, _("Explaining with LIME and KernelSHAP…"));
   update_busy (self);
-  self->progress_id = g_timeout_add (100, on_progress_tick, self);
-  g_task_run_in_thread (task, job_thread);
-  g_object_unref (task);
+  pl_job_start (self->job, job_done, self);
+  pl_job_bind_progress (self->job, GTK_PROGRESS_BAR (self->progress), NULL);
 }
 
 static gboolean
@@ -639,7 +560,8 @@ pl_lime_shap_view_init (PlLimeShapView *self)
   pl_lime_options_init (&lime);
 
   self->target = -1;
-  self->cache = g_queue_new ();
+  self->cache = pl_explain_cache_new (CACHE_SIZE);
+  pl_explain_cache_add_evict_notify (self->cache, on_cache_evict, self);
   gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
   gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
@@ -771,7 +693,8 @@ pl_lime_shap_view_finalize (GObject *object)
   g_clear_pointer (&self->input, pl_tensor_unref);
   g_clear_pointer (&self->dataset, pl_dataset_unref);
   self->figure = NULL;
-  g_queue_free_full (self->cache, (GDestroyNotify) cache_entry_free);
+  pl_explain_cache_remove_evict_notify (self->cache, on_cache_evict, self);
+  g_clear_pointer (&self->cache, pl_explain_cache_unref);
   g_free (self->context);
   g_free (self->placeholder);
   g_free (self->error);
@@ -808,7 +731,7 @@ pl_lime_shap_view_set_input (PlLimeShapView *self, PlGraph *original, PlGraph *p
   if (pruned == NULL)
     pruned = original;
   /* The same question again (e.g. the view shown once more): keep the answer. */
-  if ((self->figure != NULL || self->task != NULL) && self->graphs[0] == original &&
+  if ((self->figure != NULL || self->job != NULL) && self->graphs[0] == original &&
       self->graphs[1] == pruned && self->dataset == dataset && self->target == target &&
       self->input != NULL && pl_tensor_same_shape (self->input, input) &&
       memcmp (self->input->data, input->data, sizeof (float) * input->numel) == 0 &&
@@ -854,7 +777,7 @@ void
 pl_lime_shap_view_cancel (PlLimeShapView *self)
 {
   g_return_if_fail (PL_IS_LIME_SHAP_VIEW (self));
-  gboolean was = self->task != NULL || self->debounce_id != 0;
+  gboolean was = self->job != NULL || self->debounce_id != 0;
   g_clear_handle_id (&self->debounce_id, g_source_remove);
   cancel_job (self);
   if (was)
@@ -865,7 +788,7 @@ gboolean
 pl_lime_shap_view_is_busy (PlLimeShapView *self)
 {
   g_return_val_if_fail (PL_IS_LIME_SHAP_VIEW (self), FALSE);
-  return self->task != NULL || self->debounce_id != 0;
+  return self->job != NULL || self->debounce_id != 0;
 }
 
 const PlLimeShapFigure *
@@ -906,10 +829,27 @@ pl_lime_shap_view_cache_stats (PlLimeShapView *self, guint *hits, guint *misses,
                                guint *entries)
 {
   g_return_if_fail (PL_IS_LIME_SHAP_VIEW (self));
-  if (hits != NULL)
-    *hits = self->cache_hits;
-  if (misses != NULL)
-    *misses = self->cache_misses;
-  if (entries != NULL)
-    *entries = g_queue_get_length (self->cache);
+  pl_explain_cache_stats (self->cache, CACHE_METHOD, hits, misses, entries);
+}
+
+void
+pl_lime_shap_view_set_cache (PlLimeShapView *self, PlExplainCache *cache)
+{
+  g_return_if_fail (PL_IS_LIME_SHAP_VIEW (self));
+  g_return_if_fail (cache != NULL);
+  if (cache == self->cache)
+    return;
+  pl_explain_cache_remove_evict_notify (self->cache, on_cache_evict, self);
+  pl_explain_cache_unref (self->cache);
+  self->cache = pl_explain_cache_ref (cache);
+  pl_explain_cache_add_evict_notify (self->cache, on_cache_evict, self);
+  self->figure = NULL;
+  gtk_widget_queue_draw (self->area);
+}
+
+PlExplainCache *
+pl_lime_shap_view_get_cache (PlLimeShapView *self)
+{
+  g_return_val_if_fail (PL_IS_LIME_SHAP_VIEW (self), NULL);
+  return self->cache;
 }

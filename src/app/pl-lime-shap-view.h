@@ -18,6 +18,7 @@
 #include "graph/pl-graph.h"
 #include "data/pl-dataset.h"
 #include "pl-lime-shap-figure.h"
+#include "pl-explain-cache.h"
 
 G_BEGIN_DECLS
 
@@ -46,14 +47,19 @@ gboolean pl_lime_shap_view_is_busy (PlLimeShapView *self);
  * not an error). */
 const PlLimeShapFigure *pl_lime_shap_view_get_figure (PlLimeShapView *self);
 const char *pl_lime_shap_view_get_error (PlLimeShapView *self);
-/* Results are cached (at most 16, least recently used dropped first) per (both networks,
- * input, dataset, class asked, caption context, every parameter): asking again shows the
- * figure at once. Lookups that found one, lookups that started a job, entries held. */
+/* Results are cached (pl-explain-cache.h, method "lime-shap"; the view's own cache holds at
+ * most 16, least recently used dropped first) per (both networks, input, dataset, class
+ * asked, caption context, every parameter): asking again shows the figure at once.
+ * Lookups that found one, lookups that started a job, "lime-shap" entries held. */
 void pl_lime_shap_view_cache_stats (PlLimeShapView *self, guint *hits, guint *misses,
                                     guint *entries);
 /* Widgets by name for tests: "superpixels", "region-size", "regularization",
  * "kernel-size", "max-dist", "ratio", "samples", "kernel-width", "budget", "fill",
  * "fill-value", "seed", "progress", "cancel", "status", "figure". NULL for other names. */
 GtkWidget *pl_lime_shap_view_get_widget (PlLimeShapView *self, const char *name);
+/* Added (session 4): uses cache (referenced; the window's, shared with its comparisons,
+ * one LRU bound) instead of the view's own; the figure shown is dropped. */
+void pl_lime_shap_view_set_cache (PlLimeShapView *self, PlExplainCache *cache);
+PlExplainCache *pl_lime_shap_view_get_cache (PlLimeShapView *self);
 
 G_END_DECLS

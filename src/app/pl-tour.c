@@ -3,7 +3,8 @@
  * inherit that and leave Close / Back / Next dead) and points at each page's target widget
  * with gtk_popover_set_pointing_to, kept up to date every frame while the tour runs. It is
  * unparented when the tour closes, so no widget keeps a stray child. Escape closes it (a
- * capture-phase key controller on the window: the non-modal popover has no focus). */
+ * capture-phase key controller on the window: the non-modal popover has no focus) once
+ * nothing runs: while a job runs, Escape cancels it first, as it does without a tour. */
 #include "config.h"
 #include "pl-tour.h"
 
@@ -180,6 +181,13 @@ on_key (GtkEventControllerKey *controller, guint keyval, guint keycode,
 {
   if (keyval != GDK_KEY_Escape || !pl_tour_is_running (window))
     return FALSE;
+  /* As everywhere in the window, Escape first stops the running computation (the tour
+   * stays: it explains what is being computed); with nothing to stop it closes the tour. */
+  if (pl_window_can_cancel (window))
+    {
+      pl_window_cancel (window);
+      return TRUE;
+    }
   pl_tour_close (window);
   return TRUE;
 }

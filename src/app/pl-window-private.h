@@ -107,8 +107,10 @@ void pl_window_get_schedule (PlWindow *self, guint *kind, gint *steps, gint *fin
 G_END_DECLS
 
 G_BEGIN_DECLS
-/* Added (session 3): the explanation cache (pl-window.c, "cache"): lookups that found a
- * cached comparison, lookups that did not (a job was started), entries held (≤ 32). */
+/* Added (session 3): the explanation cache (pl-explain-cache.h; since session 4 one LRU
+ * of PL_EXPLAIN_CACHE_SIZE = 48 entries shared by the comparisons of the Saliency /
+ * Features / SHAP views and the LIME / SHAP tab's figures): lookups that found a cached
+ * comparison, lookups that did not (a job was started), comparisons held. */
 void pl_window_explain_cache_stats (PlWindow *self, guint *hits, guint *misses, guint *entries);
 G_END_DECLS
 
@@ -146,4 +148,19 @@ gboolean pl_window_export_report (PlWindow *self, const char *path);
 gint pl_window_get_export_count (PlWindow *self);
 /* The Sweep view's cost plot (non-zero parameters and effective MACs against sparsity). */
 GtkWidget *pl_window_get_cost_area (PlWindow *self);
+G_END_DECLS
+
+G_BEGIN_DECLS
+/* Added (session 4): TRUE while Escape / Cancel ("win.cancel") has something to stop: a
+ * job, a prune about to start, or the LIME / SHAP tab's job. Escape stops that first; the
+ * guided tour closes on the next Escape (pl-tour.h). */
+gboolean pl_window_can_cancel (PlWindow *self);
+/* Stops all of that, as Escape or the Cancel button does. */
+void pl_window_cancel (PlWindow *self);
+/* Added (session 4), for tests of the main loop: the main thread's CPU time (ms, not wall
+ * time) of the costliest job result applied since the window opened and its kind ("load",
+ * "prune", …); the jobs finished, and how many of them computed on the main thread (0:
+ * every computation ran in a worker, pl-job.h). */
+double pl_window_get_max_apply_ms (PlWindow *self, const char **kind, guint *jobs_applied,
+                                   guint *jobs_on_main);
 G_END_DECLS

@@ -1,7 +1,7 @@
 /* pl-window.c — the workbench window.
  *
- * Every computation runs in a GTask thread (load, prune, explain); its result is applied
- * on the main loop. The window owns one GCancellable per running job; Cancel cancels them
+ * Every computation runs in a GTask thread (load, prune, explain; pl-job.h); its result is
+ * applied on the main loop. The window holds one PlJob per running kind; Cancel cancels them
  * all. A 100 ms timer copies the worker's progress into the progress bar.
  */
 #include "config.h"
@@ -30,7 +30,11 @@
 #include "prune/pl-prune-schedule.h"
 #include <glib/gstdio.h>
 #include <errno.h>
+#include <time.h>
 #include "pl-report.h"
+#include "pl-job.h"
+#include "pl-index-model.h"
+#include "pl-explain-cache.h"
 
 typedef enum { JOB_LOAD, JOB_PRUNE, JOB_EXPLAIN, JOB_COMPARE, JOB_SWEEP, JOB_RESTORE,
                JOB_SCHEDULE, JOB_EXPORT, N_JOBS } JobKind;
@@ -41,6 +45,10 @@ typedef struct {
   char *model_path;
   char *dataset_dir;
   char *label_column;             /* JOB_LOAD of a table: its label column (NULL: last) */
+  char *model_sha256;             /* JOB_LOAD: the model file's hash (for sessions) */
+  PlRecipe *recipe;               /* JOB_LOAD of a session (taken from the window): checked
+                                   * and its steps recomputed in the worker (all or nothing) */
+  guint history_cap;              /* JOB_LOAD of a session: pl_session_io_check's cap */
   PlGraph *original;
   PlGraph *pruned;
   PlDataset *dataset;
@@ -52,10 +60,7 @@ typedef struct {
   PlPruneSchedule *schedule;      /* JOB_SCHEDULE (train data loaded in the thread) */
   gint64 finetune_samples;
   gboolean train_split;           /* an IDX folder: fine-tune on its "train" split */
-  /* progress, written by the worker */
-  GMutex lock;
-  double fraction;
-  char *message;
+  const PlProgress *progress;     /* while the worker runs (pl-job.h) */
   /* outputs (owned) */
   PlGraph *loaded_graph;
   PlDataset *loaded_dataset;
@@ -170,11 +175,13 @@ struct _PlWindow {
   gboolean filling_history;
   gboolean applying_panel;        /* a session's panel settings are being restored */
   GHashTable *step_schedules;     /* PlGraph * (a reference) of a step → StepSchedule */
-  GQueue *explain_cache;          /* of CacheEntry *, most recently used first */
-  guint cache_hits, cache_misses;
+  PlExplainCache *explain_cache;  /* shared with the LIME / SHAP view (pl-explain-cache.h) */
   gint64 last_tick;               /* PL_MEASURE_LATENCY: previous frame-clock tick (µs) */
   gint64 max_gap;                 /* the longest gap between ticks while busy (µs) */
   gboolean measure_latency;
+  double max_apply_cpu_ms;        /* main-thread CPU time of the costliest job result applied */
+  JobKind max_apply_kind;
+  guint jobs_applied, jobs_on_main; /* finished jobs; those whose work ran on the main thread */
   guint latency_tick_id;          /* pl_window_measure_latency */
   gboolean tour_shown;            /* PL_TOUR_PAGE: the tour was opened */
   gboolean metrics_dirty;         /* the Metrics view's figures wait until it is shown */
@@ -196,10 +203,9 @@ struct _PlWindow {
   PlSweepLineFigure *sweep_figure;
   PlSweepFilmstrip *film_figure;
   GtkWidget *metrics_content;     /* borrowed: the report's widgets inside metrics_box */
-  GtkStringList *sample_model;
+  PlIndexModel *sample_model;    /* the indices 0 … n − 1, items made on demand */
   GtkSingleSelection *selection;
-  GTask *jobs[N_JOBS];
-  GCancellable *cancellables[N_JOBS];
+  PlJob *jobs[N_JOBS];            /* the running job of each kind (pl-job.h), or NULL */
   char *last_error;
   char *initial_view;
 
@@ -227,6 +233,7 @@ static gboolean trace_main = FALSE;
                   (g_get_monotonic_time () - trace_t0) / 1000.0);                        \
   } G_STMT_END
 static void apply_panel (PlWindow *self, const PlRecipe *r);
+static void schedule_scroll (PlWindow *self);
 static void show_comparison (PlWindow *self);
 static void refresh_lime_shap (PlWindow *self);
 static gboolean sample_predictions (gint64 i, gint *original, gint *pruned,
@@ -243,88 +250,59 @@ static gboolean sample_predictions (gint64 i, gint *original, gint *pruned,
  * when a model or dataset is loaded. The cache owns the comparisons; self->comparison
  * points at the most recently used one. */
 
-#define EXPLAIN_CACHE_SIZE 32
+#define CACHE_METHOD "comparison"
 
-typedef struct {
-  PlGraph *original;
-  PlGraph *pruned;
-  gint64 index;
-  PlComparisonOptions options;
-  PlComparison *comparison;
-} CacheEntry;
+/* The sample grid's first GRID_GRADUAL items arrive GRID_CHUNK at a time (pl-index-model.h):
+ * a GtkGridView makes row widgets for up to 30 rows of 8 at once, ~0.2 ms each. */
+#define GRID_CHUNK 32
+#define GRID_GRADUAL 256
 
-static void
-cache_entry_free (CacheEntry *e)
+/* Every field of PlComparisonOptions as the key's parameters. */
+static char *
+options_key (const PlComparisonOptions *o)
 {
-  pl_graph_unref (e->original);
-  pl_graph_unref (e->pruned);
-  pl_comparison_free (e->comparison);
-  g_free (e);
+  return g_strdup_printf ("method=%d grid=%d budget=%d seed=%" G_GUINT64_FORMAT
+                          " baseline=%.9g topk=%.17g", (int) o->method, o->grid,
+                          o->shap_budget, o->seed, (double) o->baseline, o->topk_fraction);
 }
 
-static gboolean
-same_options (const PlComparisonOptions *a, const PlComparisonOptions *b)
+/* The cache dropped a value: forget it if shown. */
+static void
+on_cache_evict (gpointer value, gpointer user_data)
 {
-  return a->method == b->method && a->grid == b->grid && a->shap_budget == b->shap_budget &&
-         a->seed == b->seed && a->baseline == b->baseline &&
-         a->topk_fraction == b->topk_fraction;
+  PlWindow *self = user_data;
+  if (self->comparison == value)
+    self->comparison = NULL;
 }
 
 static void
-pl_explain_cache_clear (PlWindow *self)
+pl_explain_cache_clear_all (PlWindow *self)
 {
-  if (self->explain_cache == NULL)
-    return;
-  CacheEntry *e;
-  while ((e = g_queue_pop_head (self->explain_cache)) != NULL)
-    {
-      if (e->comparison == self->comparison)
-        self->comparison = NULL;
-      cache_entry_free (e);
-    }
+  if (self->explain_cache != NULL)
+    pl_explain_cache_clear (self->explain_cache, NULL);
 }
 
-/* The cached comparison (moved to the front), or NULL. */
+/* The cached comparison (made the most recently used), or NULL. */
 static PlComparison *
 explain_cache_lookup (PlWindow *self, PlGraph *original, PlGraph *pruned, gint64 index,
                       const PlComparisonOptions *options)
 {
-  for (GList *l = self->explain_cache->head; l != NULL; l = l->next)
-    {
-      CacheEntry *e = l->data;
-      if (e->original == original && e->pruned == pruned && e->index == index &&
-          same_options (&e->options, options))
-        {
-          g_queue_unlink (self->explain_cache, l);
-          g_queue_push_head_link (self->explain_cache, l);
-          self->cache_hits++;
-          return e->comparison;
-        }
-    }
-  self->cache_misses++;
-  return NULL;
+  g_autofree char *params = options_key (options);
+  PlExplainKey key = { .original = original, .pruned = pruned, .dataset = self->dataset,
+                       .sample = index, .method = CACHE_METHOD, .params = params };
+  return pl_explain_cache_lookup (self->explain_cache, &key);
 }
 
-/* Adds a computed comparison (taken) at the front; returns it. */
+/* Adds a computed comparison (taken) as the most recently used; returns it. */
 static PlComparison *
 explain_cache_insert (PlWindow *self, PlGraph *original, PlGraph *pruned, gint64 index,
                       const PlComparisonOptions *options, PlComparison *comparison)
 {
-  CacheEntry *e = g_new0 (CacheEntry, 1);
-  e->original = pl_graph_ref (original);
-  e->pruned = pl_graph_ref (pruned);
-  e->index = index;
-  e->options = *options;
-  e->comparison = comparison;
-  g_queue_push_head (self->explain_cache, e);
-  while (g_queue_get_length (self->explain_cache) > EXPLAIN_CACHE_SIZE)
-    {
-      CacheEntry *old = g_queue_pop_tail (self->explain_cache);
-      if (old->comparison == self->comparison)
-        self->comparison = NULL;
-      cache_entry_free (old);
-    }
-  return comparison;
+  g_autofree char *params = options_key (options);
+  PlExplainKey key = { .original = original, .pruned = pruned, .dataset = self->dataset,
+                       .sample = index, .method = CACHE_METHOD, .params = params };
+  return pl_explain_cache_insert (self->explain_cache, &key, comparison,
+                                  (GDestroyNotify) pl_comparison_free);
 }
 static void show_report (PlWindow *self);
 static void update_history (PlWindow *self);
@@ -791,6 +769,8 @@ job_free (Job *job)
   g_free (job->model_path);
   g_free (job->dataset_dir);
   g_free (job->label_column);
+  g_free (job->model_sha256);
+  g_clear_pointer (&job->recipe, pl_recipe_free);
   g_clear_pointer (&job->original, pl_graph_unref);
   g_clear_pointer (&job->pruned, pl_graph_unref);
   g_clear_pointer (&job->dataset, pl_dataset_unref);
@@ -814,8 +794,6 @@ job_free (Job *job)
   g_free (job->export_model_name);
   g_free (job->export_pruning);
   g_clear_pointer (&job->export_report, pl_report_free);
-  g_mutex_clear (&job->lock);
-  g_free (job->message);
   g_free (job);
 }
 
@@ -823,14 +801,7 @@ static void
 job_progress (double fraction, const char *message, gpointer user_data)
 {
   Job *job = user_data;
-  g_mutex_lock (&job->lock);
-  job->fraction = fraction;
-  if (message != NULL && g_strcmp0 (message, job->message) != 0)
-    {
-      g_free (job->message);
-      job->message = g_strdup (message);
-    }
-  g_mutex_unlock (&job->lock);
+  pl_progress_report (job->progress, fraction, message);
 }
 
 static gboolean export_run (Job *job, GCancellable *cancellable, GError **error);
@@ -846,13 +817,91 @@ is_regression_model (const PlGraph *graph)
   return (v->ndim == 2 && v->shape[1] == 1) || (v->ndim == 1 && (v->shape[0] == -1 || v->shape[0] == 1));
 }
 
+/* Recomputes the steps of a session (job->restore_*) into job->restored (worker). */
 static void
-job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+restore_steps (Job *job, const PlProgress *parent, GError **out_error)
 {
-  Job *job = task_data;
-  PlProgress progress;
+  PlProgress progress = *parent;
   GError *error = NULL;
-  pl_progress_init (&progress, job_progress, job, cancellable);
+  guint n = job->restore_configs->len;
+  job->restored = g_ptr_array_new_with_free_func ((GDestroyNotify) pl_prune_step_free);
+  for (guint i = 0; i < n && error == NULL; i++)
+    {
+      g_autofree char *msg = g_strdup_printf (_("Recomputing step %u of %u"), i + 1, n);
+      pl_progress_report (&progress, (double) i / n, msg);
+      PlProgress sub = pl_progress_sub (&progress, (double) i / n, (double) (i + 1) / n);
+      PlPruneSchedule *schedule = g_ptr_array_index (job->restore_schedules, i);
+      PlPruneStep *step = NULL;
+      if (schedule != NULL && schedule->finetune_epochs > 0 && schedule->train_data == NULL)
+        {
+          /* Fine-tuning data as the panel's schedule job loads it. */
+          PlDataset *train = job->train_split
+                               ? pl_dataset_open (job->dataset_dir, "train", NULL, &error)
+                               : pl_dataset_ref (job->dataset);
+          if (train == NULL)
+            break;
+          pl_prune_schedule_set_train_data (schedule, train, job->finetune_samples);
+          pl_dataset_unref (train);
+        }
+      if (schedule != NULL)
+        step = pl_prune_step_run_schedule (
+            job->original, job->dataset, g_ptr_array_index (job->restore_configs, i),
+            schedule, g_array_index (job->restore_sparsities, double, i), job->n_eval,
+            NULL, &sub, &error);
+      else
+        step = pl_prune_step_run_config (
+            job->original, job->dataset, g_ptr_array_index (job->restore_configs, i),
+            g_array_index (job->restore_sparsities, double, i), job->n_eval, &sub, &error);
+      if (step != NULL)
+        g_ptr_array_add (job->restored, step);
+    }
+  if (error != NULL)
+    g_propagate_error (out_error, error);
+}
+
+/* JOB_LOAD of a session (worker): checks it against the loaded model, then builds and
+ * recomputes its steps as JOB_RESTORE does, so that nothing is applied unless all of it
+ * worked. */
+static gboolean
+load_session_steps (Job *job, const PlProgress *progress, GError **error)
+{
+  if (!pl_session_io_check (job->recipe, job->loaded_graph, &job->history_cap, error))
+    return FALSE;
+  PlDataset *ds = job->loaded_dataset;
+  job->original = pl_graph_ref (job->loaded_graph);
+  job->dataset = pl_dataset_ref (ds);
+  job->train_split = job->train_split && ds->kind != PL_DATASET_TABLE;
+  for (guint i = 0; i < job->recipe->steps->len; i++)
+    {
+      const PlRecipeStep *rs = g_ptr_array_index (job->recipe->steps, i);
+      PlPruneConfig *c = pl_prune_config_copy (rs->config);
+      /* Taylor scores on images past the evaluation subset, as the panel does. */
+      if (c->criterion == PL_PRUNE_CRITERION_TAYLOR)
+        pl_prune_config_set_calibration (c, ds, MIN (job->n_eval, MAX (ds->n - 64, 0)),
+                                         c->calibration_samples > 0 ? c->calibration_samples : 64);
+      g_ptr_array_add (job->restore_configs, c);
+      g_array_append_val (job->restore_sparsities, rs->sparsity);
+    }
+  if (job->restore_configs->len == 0)
+    return TRUE;
+  GError *local = NULL;
+  restore_steps (job, progress, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, local);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+job_run (gpointer data, const PlProgress *job_progress_, GError **out_error)
+{
+  Job *job = data;
+  PlProgress progress = *job_progress_;
+  GCancellable *cancellable = progress.cancellable;
+  GError *error = NULL;
+  job->progress = job_progress_;
 
   switch (job->kind)
     {
@@ -862,6 +911,7 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
         job->loaded_graph = pl_onnx_load_file (job->model_path, &error);
         if (job->loaded_graph == NULL)
           break;
+        job->model_sha256 = pl_file_sha256 (job->model_path, NULL);
         job_progress (0.05, _("Loading the dataset"), job);
         PlCsvOptions csv;
         pl_csv_options_init (&csv);
@@ -885,9 +935,18 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
             break;
         }
         job_progress (0.2, _("Evaluating the original network"), job);
-        PlProgress sub = pl_progress_sub (&progress, 0.2, 1.0);
+        PlProgress sub;
+        if (job->recipe == NULL || job->recipe->steps->len == 0)
+          sub = pl_progress_sub (&progress, 0.2, 1.0);
+        else
+          sub = pl_progress_sub (&progress, 0.2, 0.4);
         job->evaluation = pl_evaluate_classifier (job->loaded_graph, job->loaded_dataset,
                                                   job->n_eval, &sub, &error);
+        if (job->evaluation != NULL && job->recipe != NULL)
+          {
+            PlProgress rest = pl_progress_sub (&progress, 0.4, 1.0);
+            load_session_steps (job, &rest, &error);
+          }
         break;
       }
     case JOB_PRUNE:
@@ -939,41 +998,8 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
         break;
       }
     case JOB_RESTORE:
-      {
-        guint n = job->restore_configs->len;
-        job->restored = g_ptr_array_new_with_free_func ((GDestroyNotify) pl_prune_step_free);
-        for (guint i = 0; i < n && error == NULL; i++)
-          {
-            g_autofree char *msg = g_strdup_printf (_("Recomputing step %u of %u"), i + 1, n);
-            job_progress ((double) i / n, msg, job);
-            PlProgress sub = pl_progress_sub (&progress, (double) i / n, (double) (i + 1) / n);
-            PlPruneSchedule *schedule = g_ptr_array_index (job->restore_schedules, i);
-            PlPruneStep *step = NULL;
-            if (schedule != NULL && schedule->finetune_epochs > 0 && schedule->train_data == NULL)
-              {
-                /* Fine-tuning data as the panel's schedule job loads it. */
-                PlDataset *train = job->train_split
-                                     ? pl_dataset_open (job->dataset_dir, "train", NULL, &error)
-                                     : pl_dataset_ref (job->dataset);
-                if (train == NULL)
-                  break;
-                pl_prune_schedule_set_train_data (schedule, train, job->finetune_samples);
-                pl_dataset_unref (train);
-              }
-            if (schedule != NULL)
-              step = pl_prune_step_run_schedule (
-                  job->original, job->dataset, g_ptr_array_index (job->restore_configs, i),
-                  schedule, g_array_index (job->restore_sparsities, double, i), job->n_eval,
-                  NULL, &sub, &error);
-            else
-              step = pl_prune_step_run_config (
-                  job->original, job->dataset, g_ptr_array_index (job->restore_configs, i),
-                  g_array_index (job->restore_sparsities, double, i), job->n_eval, &sub, &error);
-            if (step != NULL)
-              g_ptr_array_add (job->restored, step);
-          }
-        break;
-      }
+      restore_steps (job, &progress, &error);
+      break;
     case JOB_EXPORT:
       export_run (job, cancellable, &error);
       break;
@@ -991,10 +1017,13 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
       g_autofree char *model_name = g_path_get_basename (job->model_path);
       g_prefix_error (&error, "%s: ", model_name);
     }
+  job->progress = NULL;
   if (error != NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_boolean (task, TRUE);
+    {
+      g_propagate_error (out_error, error);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -1014,11 +1043,7 @@ on_progress_tick (gpointer user_data)
     {
       if (self->jobs[k] == NULL)
         continue;
-      Job *job = g_task_get_task_data (self->jobs[k]);
-      g_mutex_lock (&job->lock);
-      gtk_progress_bar_set_fraction (self->progress_bar, job->fraction);
-      gtk_label_set_label (self->status_label, job->message ? job->message : "");
-      g_mutex_unlock (&job->lock);
+      pl_job_show_progress (self->jobs[k], self->progress_bar, self->status_label);
       return G_SOURCE_CONTINUE;
     }
   return G_SOURCE_CONTINUE;
@@ -1058,12 +1083,25 @@ set_slider (PlWindow *self, double percent)
   self->setting_slider = FALSE;
 }
 
+static void thumb_state (PlWindow *self, GtkWidget *box, gint64 i);
+
+/* The predictions changed (another step shown): the filter re-runs when set, and the
+ * thumbnails on screen update their marks in place (no row is rebuilt). */
 static void
 refresh_grid (PlWindow *self)
 {
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->sample_model));
-  if (n > 0)
-    g_list_model_items_changed (G_LIST_MODEL (self->sample_model), 0, n, n);
+  PlSampleFilter *filter = pl_sample_filter_bar_get_filter (self->filter_bar);
+  if (pl_sample_filter_is_active (filter))
+    pl_sample_filter_predictions_changed (filter);
+  GtkWidget *grid = GTK_WIDGET (self->sample_grid);
+  for (GtkWidget *c = gtk_widget_get_first_child (grid); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *box = gtk_widget_get_first_child (c);
+      gint64 i = box != NULL ? GPOINTER_TO_INT (g_object_get_data (G_OBJECT (box), "pl-index")) - 1
+                             : -1;
+      if (i >= 0)
+        thumb_state (self, box, i);
+    }
 }
 
 /* The dataset's name as shown on screen: the built-in Fashion-MNIST splits translated
@@ -1079,25 +1117,20 @@ dataset_display_name (const PlDataset *dataset)
 }
 
 static void restore_loaded_paths (PlWindow *self);
+static void apply_restore (PlWindow *self, Job *job);
 
 static void
 apply_load (PlWindow *self, Job *job)
 {
-  /* A session is checked against its model before anything is replaced: on error the
-   * window keeps what it showed (all or nothing). */
+  /* A session was checked against its model and its steps recomputed by the worker
+   * before anything is replaced: on error the window keeps what it showed (all or
+   * nothing; job_done_apply). */
   guint history_cap = 0;
-  if (self->pending_recipe != NULL)
+  g_clear_pointer (&self->pending_recipe, pl_recipe_free);
+  if (job->recipe != NULL)
     {
-      g_autoptr (GError) error = NULL;
-      if (!pl_session_io_check (self->pending_recipe, job->loaded_graph, &history_cap, &error))
-        {
-          g_clear_pointer (&self->pending_recipe, pl_recipe_free);
-          restore_loaded_paths (self);
-          show_error (self, _("Could not open the session"), error);
-          gtk_label_set_label (self->status_label, error->message);
-          update_busy (self);
-          return;
-        }
+      self->pending_recipe = g_steal_pointer (&job->recipe);
+      history_cap = job->history_cap;
       if (self->pending_recipe->inputs->len > 0)
         self->selected = MAX (g_array_index (self->pending_recipe->inputs, gint64, 0), 0);
     }
@@ -1119,7 +1152,7 @@ apply_load (PlWindow *self, Job *job)
   self->reference = 0;
   pl_protect_popover_set_graph (GTK_POPOVER (self->protect_popover), self->original);
   g_hash_table_remove_all (self->step_schedules);
-  pl_explain_cache_clear (self);
+  pl_explain_cache_clear_all (self);
   if (self->pending_recipe != NULL && self->pending_recipe->panel_set)
     apply_panel (self, self->pending_recipe);
   self->dataset = g_steal_pointer (&job->loaded_dataset);
@@ -1147,18 +1180,11 @@ apply_load (PlWindow *self, Job *job)
   gtk_label_set_label (self->dataset_label, dataset_display_name (self->dataset));
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->dataset_label), ds_tip);
 
-  /* One string per sample: its index. */
-  GStrvBuilder *builder = g_strv_builder_new ();
-  for (gint64 i = 0; i < self->dataset->n; i++)
-    {
-      char buf[24];
-      g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, i);
-      g_strv_builder_add (builder, buf);
-    }
-  g_auto (GStrv) items = g_strv_builder_end (builder);
-  g_strv_builder_unref (builder);
-  guint old = g_list_model_get_n_items (G_LIST_MODEL (self->sample_model));
-  gtk_string_list_splice (self->sample_model, 0, old, (const char *const *) items);
+  /* One item per sample (its index), made when the grid shows it; the grid's first rows
+   * arrive a few at a time (each new row widget costs; frames are drawn in between). The
+   * selection follows once all are there (on_samples_complete). */
+  pl_index_model_set_n_items_gradually (self->sample_model, (guint) self->dataset->n,
+                                        GRID_CHUNK, GRID_GRADUAL);
   pl_sample_filter_bar_set_data (self->filter_bar, self->dataset, sample_predictions, self, NULL);
   pl_lime_shap_view_clear (self->lime_shap_view, NULL);
   gtk_adjustment_set_upper (self->index_adjustment, (double) (self->dataset->n - 1));
@@ -1200,11 +1226,25 @@ apply_load (PlWindow *self, Job *job)
   update_history (self);
 
   g_clear_pointer (&self->model_sha256, g_free);
-  self->model_sha256 = pl_file_sha256 (self->model_path, NULL);
+  self->model_sha256 = g_steal_pointer (&job->model_sha256);   /* hashed by the worker */
+  if (self->pending_recipe != NULL)
+    {
+      /* the session's method and view, now that it opened */
+      const PlRecipe *r = self->pending_recipe;
+      if (r->explanations->len > 0)
+        {
+          PlMapMethod method = g_array_index (r->explanations, PlComparisonOptions, 0).method;
+          if (method < PL_MAP_N_METHODS)
+            gtk_drop_down_set_selected (self->method_dropdown, method);
+        }
+      const char *view = pl_session_io_view (r);
+      if (view != NULL)
+        adw_view_stack_set_visible_child_name (self->view_stack, view);
+    }
   if (self->pending_recipe != NULL && self->pending_recipe->steps->len > 0)
     {
       set_slider (self, 0.0);
-      start_job (self, JOB_RESTORE);
+      apply_restore (self, job);   /* the steps the worker recomputed */
       return;
     }
   g_clear_pointer (&self->pending_recipe, pl_recipe_free);
@@ -1321,7 +1361,7 @@ apply_restore (PlWindow *self, Job *job)
   toast (self, msg);
 }
 
-static void job_done_apply (PlWindow *self, GTask *task, Job *job);
+static void job_done_apply (PlWindow *self, PlJob *pj, Job *job, const GError *error);
 
 /* A load or session failed or was cancelled: the paths go back to what the window shows
  * (with no model loaded yet they stay, so that the error names them). */
@@ -1342,14 +1382,35 @@ static void export_done (PlWindow *self, Job *job);
 static void start_deferred_jobs (PlWindow *self);
 
 
-static void
-job_done (GObject *source, GAsyncResult *result, gpointer user_data)
+/* CPU time of the calling thread in ms: unlike the wall clock, not inflated when other
+ * processes take the cores. */
+static double
+thread_cpu_ms (void)
 {
-  PlWindow *self = PL_WINDOW (source);
-  GTask *task = G_TASK (result);
-  Job *job = g_task_get_task_data (task);
+  struct timespec ts;
+  if (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+    return 0.0;
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void
+job_done (PlJob *pj, const GError *error, gpointer user_data)
+{
+  PlWindow *self = PL_WINDOW (user_data);
+  Job *job = pl_job_get_data (pj);
+  JobKind kind = job->kind;
+  self->jobs_applied++;
+  if (!pl_job_ran_off_main (pj))
+    self->jobs_on_main++;
+  double cpu0 = thread_cpu_ms ();
   TRACE_BEGIN;
-  job_done_apply (self, task, job);
+  job_done_apply (self, pj, job, error);
+  double cpu = thread_cpu_ms () - cpu0;
+  if (cpu > self->max_apply_cpu_ms)
+    {
+      self->max_apply_cpu_ms = cpu;
+      self->max_apply_kind = kind;
+    }
   static const char *const names[] = { "load", "prune", "explain", "compare", "sweep",
                                        "restore", "schedule", "export" };
   g_autofree char *what = g_strdup_printf ("applying a %s job", names[job->kind]);
@@ -1357,16 +1418,15 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-job_done_apply (PlWindow *self, GTask *task, Job *job)
+job_done_apply (PlWindow *self, PlJob *pj, Job *job, const GError *error)
 {
-  g_autoptr (GError) error = NULL;
-  gboolean ok = g_task_propagate_boolean (task, &error);
+  gboolean ok = error == NULL;
 
-  /* A newer job of the same kind replaced this one: drop its result. */
-  if (self->jobs[job->kind] != task)
+  /* A newer job of the same kind replaced this one (abandoned jobs never get here). */
+  if (self->jobs[job->kind] != pj)
     return;
-  g_clear_object (&self->jobs[job->kind]);
-  g_clear_object (&self->cancellables[job->kind]);
+  /* the window's reference, held until the result is applied */
+  g_autoptr (PlJob) hold = g_steal_pointer (&self->jobs[job->kind]);
   if (job->kind == JOB_EXPORT)
     start_deferred_jobs (self);
 
@@ -1384,7 +1444,9 @@ job_done_apply (PlWindow *self, GTask *task, Job *job)
         }
       else
         {
-          const char *heading = job->kind == JOB_LOAD ? _("Could not open the model or dataset")
+          const char *heading = job->kind == JOB_LOAD && job->recipe != NULL
+                                  ? _("Could not open the session")
+                              : job->kind == JOB_LOAD ? _("Could not open the model or dataset")
                               : job->kind == JOB_PRUNE ? _("Pruning failed")
                               : job->kind == JOB_COMPARE ? _("Comparing failed")
                               : job->kind == JOB_SWEEP ? _("The sweep failed")
@@ -1484,10 +1546,10 @@ show_comparison (PlWindow *self)
 static void
 cancel_job (PlWindow *self, JobKind kind)
 {
-  if (self->cancellables[kind] != NULL)
-    g_cancellable_cancel (self->cancellables[kind]);
-  g_clear_object (&self->cancellables[kind]);
-  g_clear_object (&self->jobs[kind]);
+  /* the worker stops on its own; its result is dropped */
+  if (self->jobs[kind] != NULL)
+    pl_job_abandon (self->jobs[kind]);
+  g_clear_pointer (&self->jobs[kind], pl_job_unref);
 }
 
 static void
@@ -1517,7 +1579,6 @@ start_job (PlWindow *self, JobKind kind)
     }
 
   Job *job = g_new0 (Job, 1);
-  g_mutex_init (&job->lock);
   job->kind = kind;
   job->n_eval = setting_int (self, "eval-samples", 2000);
   switch (kind)
@@ -1526,6 +1587,23 @@ start_job (PlWindow *self, JobKind kind)
       job->model_path = g_strdup (self->model_path);
       job->dataset_dir = g_strdup (self->dataset_dir);
       job->label_column = g_strdup (self->label_column);
+      if (self->pending_recipe != NULL)
+        {
+          job->restore_configs = g_ptr_array_new_with_free_func ((GDestroyNotify) pl_prune_config_free);
+          job->restore_sparsities = g_array_new (FALSE, FALSE, sizeof (double));
+          job->restore_schedules = g_ptr_array_new_with_free_func (
+              (GDestroyNotify) pl_prune_schedule_free);
+          for (guint i = 0; i < self->pending_recipe->steps->len; i++)
+            g_ptr_array_add (job->restore_schedules,
+                             recipe_step_schedule (self, g_ptr_array_index (self->pending_recipe->steps, i)));
+          job->finetune_samples = setting_int (self, "finetune-samples", 10000);
+          job->train_split = pl_dataset_io_classify (self->dataset_dir) == PL_PATH_DATASET &&
+                             g_file_test (self->dataset_dir, G_FILE_TEST_IS_DIR) &&
+                             dataset_has_train_split (self->dataset_dir);
+          /* the worker checks the session and recomputes its steps; apply_load gives it
+           * back to the window once everything worked */
+          job->recipe = g_steal_pointer (&self->pending_recipe);
+        }
       break;
     case JOB_PRUNE:
       job->model_path = g_strdup (self->model_path);
@@ -1615,12 +1693,8 @@ start_job (PlWindow *self, JobKind kind)
       break;
     }
 
-  self->cancellables[kind] = g_cancellable_new ();
-  GTask *task = g_task_new (self, self->cancellables[kind], job_done, NULL);
-  g_task_set_task_data (task, job, (GDestroyNotify) job_free);
-  g_task_set_return_on_cancel (task, FALSE);
-  self->jobs[kind] = task;   /* the window's reference */
-  g_task_run_in_thread (task, job_thread);
+  self->jobs[kind] = pl_job_new (job_run, job, (GDestroyNotify) job_free);
+  pl_job_start (self->jobs[kind], job_done, self);
   update_busy (self);
 }
 
@@ -1728,9 +1802,27 @@ refresh_lime_shap (PlWindow *self)
                                input, -1, self->dataset, context);
 }
 
+/* The grid holds every sample: select the window's sample in it. */
+static void
+on_samples_complete (PlWindow *self)
+{
+  if (self->dataset == NULL || self->selected < 0)
+    return;
+  guint position = position_of_index (self, self->selected);
+  if (gtk_single_selection_get_selected (self->selection) != position)
+    {
+      gtk_single_selection_set_selected (self->selection, position);
+      schedule_scroll (self);
+    }
+}
+
 static void
 on_selection_changed (GtkSingleSelection *selection, GParamSpec *pspec, PlWindow *self)
 {
+  /* While the grid fills, positions move under the selection: the window's choice stands
+   * (on_samples_complete selects it). */
+  if (!pl_index_model_is_complete (self->sample_model))
+    return;
   guint pos = gtk_single_selection_get_selected (selection);
   if (pos != GTK_INVALID_LIST_POSITION && index_at_position (self, pos) >= 0)
     pl_window_select_sample (self, index_at_position (self, pos));
@@ -1888,6 +1980,26 @@ thumb_bind (GtkSignalListItemFactory *factory, GtkListItem *item, PlWindow *self
       gtk_label_set_label (GTK_LABEL (label), class_name (self, label_k));
     }
 
+  g_object_set_data (G_OBJECT (box), "pl-index", GINT_TO_POINTER ((gint) i + 1));
+  thumb_state (self, box, i);
+}
+
+static void
+thumb_unbind (GtkSignalListItemFactory *factory, GtkListItem *item, PlWindow *self)
+{
+  GtkWidget *box = gtk_list_item_get_child (item);
+  if (box != NULL)
+    g_object_set_data (G_OBJECT (box), "pl-index", NULL);
+}
+
+/* The marks of thumbnail box (sample i): tooltip, accessible name, "wrong", "changed". */
+static void
+thumb_state (PlWindow *self, GtkWidget *box, gint64 i)
+{
+  if (self->dataset == NULL || i < 0 || i >= self->dataset->n)
+    return;
+  GtkWidget *picture = gtk_widget_get_first_child (box);
+  gint label_k = self->dataset->labels[i];
   gboolean wrong = FALSE, changed = FALSE;
   g_autofree char *tooltip = NULL;
   if (self->eval_original != NULL && i < self->eval_original->n)
@@ -1902,7 +2014,8 @@ thumb_bind (GtkSignalListItemFactory *factory, GtkListItem *item, PlWindow *self
     }
   else
     tooltip = g_strdup_printf ("#%" G_GINT64_FORMAT ": %s", i, class_name (self, label_k));
-  gtk_widget_set_tooltip_text (box, tooltip);
+  if (g_strcmp0 (gtk_widget_get_tooltip_text (box), tooltip) != 0)
+    gtk_widget_set_tooltip_text (box, tooltip);
   /* The thumbnail's accessible name: the same text as the tooltip. */
   gtk_accessible_update_property (GTK_ACCESSIBLE (picture), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   tooltip, -1);
@@ -2343,8 +2456,8 @@ export_run (Job *job, GCancellable *cancellable, GError **error)
     case EXPORT_ALL:
       {
         job_progress (0.05, _("Exporting all figures"), job);
-        gint n = pl_export_all (job->export_path, job->export_format, &job->export_input,
-                                &job->export_options, NULL, error);
+        gint n = pl_export_all_full (job->export_path, job->export_format, &job->export_input,
+                                     &job->export_options, NULL, job->progress, error);
         if (n < 0)
           return FALSE;
         job->export_count = n;
@@ -2934,8 +3047,49 @@ cancel_all (GtkWidget *widget, const char *action, GVariant *param)
 {
   PlWindow *self = PL_WINDOW (widget);
   for (gint k = 0; k < N_JOBS; k++)
-    if (self->cancellables[k] != NULL)
-      g_cancellable_cancel (self->cancellables[k]);
+    if (self->jobs[k] != NULL)
+      pl_job_cancel (self->jobs[k]);
+  /* a prune about to start (the slider rests) and the LIME / SHAP tab's job too */
+  if (self->debounce_id != 0)
+    {
+      g_clear_handle_id (&self->debounce_id, g_source_remove);
+      set_slider (self, 100.0 * (shown_step (self) ? shown_step (self)->target_sparsity : 0.0));
+      gtk_label_set_label (self->status_label, _("Cancelled"));
+      update_history_actions (self);
+    }
+  if (self->lime_shap_view != NULL && pl_lime_shap_view_is_busy (self->lime_shap_view))
+    pl_lime_shap_view_cancel (self->lime_shap_view);
+}
+
+double
+pl_window_get_max_apply_ms (PlWindow *self, const char **kind, guint *jobs_applied,
+                            guint *jobs_on_main)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), 0.0);
+  static const char *const names[] = { "load", "prune", "explain", "compare", "sweep",
+                                       "restore", "schedule", "export" };
+  if (kind != NULL)
+    *kind = names[self->max_apply_kind];
+  if (jobs_applied != NULL)
+    *jobs_applied = self->jobs_applied;
+  if (jobs_on_main != NULL)
+    *jobs_on_main = self->jobs_on_main;
+  return self->max_apply_cpu_ms;
+}
+
+void
+pl_window_cancel (PlWindow *self)
+{
+  g_return_if_fail (PL_IS_WINDOW (self));
+  cancel_all (GTK_WIDGET (self), "win.cancel", NULL);
+}
+
+gboolean
+pl_window_can_cancel (PlWindow *self)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), FALSE);
+  return any_job (self) || self->debounce_id != 0 ||
+         (self->lime_shap_view != NULL && pl_lime_shap_view_is_busy (self->lime_shap_view));
 }
 
 static void
@@ -3285,15 +3439,8 @@ pl_window_open_session (PlWindow *self, const char *path, GError **error)
                                            : g_strdup (PL_DEFAULT_DATASET_DIR);
   g_free (self->label_column);
   self->label_column = g_strdup (recipe->label_column);
-  if (recipe->explanations->len > 0)
-    {
-      PlMapMethod method = g_array_index (recipe->explanations, PlComparisonOptions, 0).method;
-      if (method < PL_MAP_N_METHODS)
-        gtk_drop_down_set_selected (self->method_dropdown, method);
-    }
-  const char *view = pl_session_io_view (recipe);
-  if (view != NULL)
-    adw_view_stack_set_visible_child_name (self->view_stack, view);
+  /* The method and view follow once it opened (apply_load): a failed open changes
+   * nothing. */
   g_clear_pointer (&self->pending_recipe, pl_recipe_free);
   self->pending_recipe = g_steal_pointer (&recipe);
   self->pending_sparsity = 0.0;
@@ -3449,8 +3596,10 @@ pl_window_finalize (GObject *object)
   g_clear_pointer (&self->history, pl_prune_history_free);
   g_clear_pointer (&self->pending_recipe, pl_recipe_free);
   g_clear_pointer (&self->step_schedules, g_hash_table_unref);
-  pl_explain_cache_clear (self);
-  g_queue_free (self->explain_cache);
+  self->comparison = NULL;   /* owned by the cache */
+  if (self->explain_cache != NULL)
+    pl_explain_cache_remove_evict_notify (self->explain_cache, on_cache_evict, self);
+  g_clear_pointer (&self->explain_cache, pl_explain_cache_unref);
   g_free (self->model_sha256);
   g_free (self->loaded_model_path);
   g_free (self->loaded_dataset_dir);
@@ -3626,7 +3775,8 @@ pl_window_init (PlWindow *self)
     g_signal_connect_object (primary_popover, "notify::visible",
                              G_CALLBACK (on_primary_menu_shown), primary, 0);
   self->selected = 0;
-  self->explain_cache = g_queue_new ();
+  self->explain_cache = pl_explain_cache_new (PL_EXPLAIN_CACHE_SIZE);
+  pl_explain_cache_add_evict_notify (self->explain_cache, on_cache_evict, self);
   self->step_schedules = g_hash_table_new_full (g_direct_hash, g_direct_equal,
                                                 (GDestroyNotify) pl_graph_unref, g_free);
 
@@ -3642,7 +3792,8 @@ pl_window_init (PlWindow *self)
         gtk_window_maximize (GTK_WINDOW (self));
     }
 
-  self->sample_model = gtk_string_list_new (NULL);
+  self->sample_model = pl_index_model_new (0);
+  g_signal_connect_swapped (self->sample_model, "complete", G_CALLBACK (on_samples_complete), self);
   /* the filter bar above the grid; the grid shows the samples through its filter */
   self->filter_bar = PL_SAMPLE_FILTER_BAR (pl_sample_filter_bar_new ());
   self->filtered = gtk_filter_list_model_new (
@@ -3659,6 +3810,7 @@ pl_window_init (PlWindow *self)
   }
   /* the LIME / SHAP tab: the view after the (hidden) comparison figure of KernelSHAP */
   self->lime_shap_view = PL_LIME_SHAP_VIEW (pl_lime_shap_view_new ());
+  pl_lime_shap_view_set_cache (self->lime_shap_view, self->explain_cache);
   gtk_box_append (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->shap_view))),
                   GTK_WIDGET (self->lime_shap_view));
   self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->filtered)));
@@ -3666,6 +3818,7 @@ pl_window_init (PlWindow *self)
   GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
   g_signal_connect (factory, "setup", G_CALLBACK (thumb_setup), self);
   g_signal_connect (factory, "bind", G_CALLBACK (thumb_bind), self);
+  g_signal_connect (factory, "unbind", G_CALLBACK (thumb_unbind), self);
   gtk_grid_view_set_model (self->sample_grid, GTK_SELECTION_MODEL (self->selection));
   gtk_grid_view_set_factory (self->sample_grid, factory);
   g_object_unref (factory);
@@ -3878,6 +4031,7 @@ pl_window_is_busy (PlWindow *self)
 {
   g_return_val_if_fail (PL_IS_WINDOW (self), FALSE);
   return any_job (self) || self->debounce_id != 0 ||
+         !pl_index_model_is_complete (self->sample_model) ||
          (self->lime_shap_view != NULL && pl_lime_shap_view_is_busy (self->lime_shap_view));
 }
 
@@ -3917,7 +4071,8 @@ pl_window_select_sample (PlWindow *self, gint64 index)
       gtk_widget_set_tooltip_text (GTK_WIDGET (self->sample_title), NULL);
     }
   guint position = position_of_index (self, index);
-  if (gtk_single_selection_get_selected (self->selection) != position)
+  if (pl_index_model_is_complete (self->sample_model) &&
+      gtk_single_selection_get_selected (self->selection) != position)
     {
       gtk_single_selection_set_selected (self->selection, position);
       schedule_scroll (self);
@@ -4266,9 +4421,7 @@ void
 pl_window_explain_cache_stats (PlWindow *self, guint *hits, guint *misses, guint *entries)
 {
   g_return_if_fail (PL_IS_WINDOW (self));
-  if (hits) *hits = self->cache_hits;
-  if (misses) *misses = self->cache_misses;
-  if (entries) *entries = g_queue_get_length (self->explain_cache);
+  pl_explain_cache_stats (self->explain_cache, CACHE_METHOD, hits, misses, entries);
 }
 
 GtkWidget *

@@ -46,6 +46,20 @@ listed (GPtrArray *written, const char *name)
   return FALSE;
 }
 
+/* A progress callback cancelling after its second report (the second file). */
+typedef struct {
+  GCancellable *cancellable;
+  gint reports;
+} CancelAt;
+
+static void
+cancel_at_second (double fraction, const char *message, gpointer user_data)
+{
+  CancelAt *c = user_data;
+  if (++c->reports == 2)
+    g_cancellable_cancel (c->cancellable);
+}
+
 START_TEST (test_export_all)
 {
   const char *src = g_getenv ("PL_SOURCE_DIR");
@@ -171,6 +185,29 @@ START_TEST (test_export_all)
   ck_assert_int_eq (pl_export_all (svg_folder, "svg", &only_cmp, &opt, NULL, &error), 5);
   g_autofree char *svg = read_text (svg_folder, "shap.svg");
   ck_assert (strstr (svg, "<svg") != NULL);
+
+  /* Cancel stops before the next file (session 4), not at the end: cancelled while the
+   * second file is being written, the export ends with exactly two whole files. */
+  {
+    g_autofree char *cancel_folder = g_build_filename (tmp, "cancelled", NULL);
+    CancelAt c = { g_cancellable_new (), 0 };
+    PlProgress progress;
+    pl_progress_init (&progress, cancel_at_second, &c, c.cancellable);
+    GPtrArray *done = NULL;
+    ck_assert_int_eq (pl_export_all_full (cancel_folder, "png", &in, &opt, &done, &progress,
+                                          &error), -1);
+    ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
+    g_clear_error (&error);
+    ck_assert_uint_eq (done->len, 2);
+    ck_assert_str_eq (g_ptr_array_index (done, 0), "saliency.png");
+    int w, h;
+    png_size (cancel_folder, "features.png", &w, &h);   /* whole */
+    ck_assert_int_eq (w, 200);
+    g_autofree char *third = g_build_filename (cancel_folder, "shap.png", NULL);
+    ck_assert (!g_file_test (third, G_FILE_TEST_EXISTS));
+    g_ptr_array_unref (done);
+    g_object_unref (c.cancellable);
+  }
 
   /* Errors: an unknown format; a folder that cannot be created. */
   ck_assert_int_eq (pl_export_all (svg_folder, "gif", &only_cmp, &opt, NULL, &error), -1);

@@ -169,6 +169,21 @@ check_tour_at_zero (PlWindow *w)
   ck_assert (press_escape (w));
   ck_assert (!pl_tour_is_running (w));
   ck_assert (!press_escape (w));
+
+  /* With a computation running, Escape cancels it first (as without a tour) and the tour
+   * stays; the next Escape closes the tour (session 4). */
+  pl_tour_start (w);
+  spin_for (0.1);
+  pl_window_set_sparsity (w, 0.6);   /* a prune about to start, then running */
+  ck_assert (pl_window_can_cancel (w));
+  ck_assert (press_escape (w));
+  ck_assert (!pl_window_can_cancel (w));
+  ck_assert (pl_tour_is_running (w));
+  spin_for (0.4);                    /* the debounce would have started the prune by now */
+  ck_assert (!pl_window_can_cancel (w));
+  ck_assert (press_escape (w));
+  ck_assert (!pl_tour_is_running (w));
+  ck_assert (!press_escape (w));
 }
 
 static void

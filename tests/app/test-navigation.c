@@ -278,8 +278,22 @@ check_latency (PlWindow *w)
   g_print ("max-main-loop-gap-ms %.1f\n", gap);
   pl_window_measure_latency (w, FALSE);
   /* A frame is 16.7 ms, but this runs under Xvfb on a shared 2-core machine where the
-   * worker threads and other processes take the cores (load average 10 measured 480 ms,
-   * dominated by descheduling); the bound catches a main thread that computes. */
+   * worker threads and other processes take the cores: at load average 9.5 the worst gap
+   * measured 340–790 ms, all of it GTK's own layout and software paint of the window, and
+   * descheduling. A wall-clock bound tighter than 1 s would flake there, so what is
+   * asserted tightly is that the work moved: every job computed in a worker thread
+   * (pl-job.h), and applying any result cost the main thread little CPU time (CPU time is
+   * not inflated by a loaded machine; applying a loaded dataset cost 240–530 ms wall before
+   * session 4, now a few ms). */
+  const char *kind = NULL;
+  guint applied = 0, on_main = 0;
+  double apply_ms = pl_window_get_max_apply_ms (w, &kind, &applied, &on_main);
+  g_print ("max-apply-cpu-ms %.1f (%s), jobs %u, on the main thread %u\n", apply_ms, kind,
+           applied, on_main);
+  ck_assert_uint_gt (applied, 5);
+  ck_assert_uint_eq (on_main, 0);
+  ck_assert_msg (apply_ms < 100.0, "applying a %s result took %.0f ms of main-thread CPU",
+                 kind, apply_ms);
   ck_assert_msg (gap < 1000.0, "the main loop blocked for %.0f ms", gap);
   pl_window_set_method (w, PL_MAP_SALIENCY);
   wait_until_idle (w, 60);

@@ -184,6 +184,45 @@ START_TEST (test_failed_sessions_change_nothing)
   ck_assert_msg (strstr (msg, "ghost2.prunelens: steps[1].protected") != NULL
                  && strstr (msg, "“fc9”") != NULL, "%s", msg);
   assert_good_state (w, "saved4.prunelens");
+
+  /* 5. A session naming another method and view whose model does not fit: the method
+   * drop-down and the view stay as they were (session 4). */
+  pl_window_show_view (w, "features");
+  pl_window_set_method (w, PL_MAP_INTEGRATED_GRADIENTS);
+  wait_idle (w, 60);
+  g_autofree char *styled = g_build_filename (tmp, "styled.prunelens", NULL);
+  ck_assert (pl_window_save_session (w, styled, NULL));
+  pl_window_show_view (w, "saliency");
+  pl_window_set_method (w, PL_MAP_SALIENCY);
+  wait_idle (w, 60);
+  {
+    g_autofree char *text = NULL;
+    ck_assert (g_file_get_contents (styled, &text, NULL, NULL));
+    g_autofree char *canon4 = g_canonicalize_filename (model4, NULL);
+    ck_assert_ptr_nonnull (strstr (text, canon4));
+    ck_assert_ptr_nonnull (strstr (text, "integrated"));
+    g_auto (GStrv) parts = g_strsplit (text, canon4, -1);
+    g_autofree char *bad_text = g_strjoinv (model6, parts);
+    g_autofree char *bad_styled = write_file ("bad-styled.prunelens", bad_text);
+    ck_assert (pl_window_open_session (w, bad_styled, &error));
+    /* nothing changes while it loads, nor after it failed */
+    GtkWidget *stack = pl_window_get_widget (w, "view-stack");
+    GtkWidget *method = pl_window_get_widget (w, "method");
+    ck_assert_str_eq (adw_view_stack_get_visible_child_name (ADW_VIEW_STACK (stack)), "saliency");
+    ck_assert_uint_eq (gtk_drop_down_get_selected (GTK_DROP_DOWN (method)), PL_MAP_SALIENCY);
+    ck_assert_ptr_nonnull (wait_idle (w, 60));
+    ck_assert_str_eq (adw_view_stack_get_visible_child_name (ADW_VIEW_STACK (stack)), "saliency");
+    ck_assert_uint_eq (gtk_drop_down_get_selected (GTK_DROP_DOWN (method)), PL_MAP_SALIENCY);
+    assert_good_state (w, "saved5.prunelens");
+    /* the good one opens with its method and view */
+    g_autofree char *before = g_strdup (pl_window_get_last_error (w));
+    ck_assert (pl_window_open_session (w, styled, &error));
+    ck_assert_str_eq (wait_idle (w, 60), before);   /* no new error */
+    ck_assert_str_eq (adw_view_stack_get_visible_child_name (ADW_VIEW_STACK (stack)), "features");
+    ck_assert_uint_eq (gtk_drop_down_get_selected (GTK_DROP_DOWN (method)),
+                       PL_MAP_INTEGRATED_GRADIENTS);
+    assert_good_state (w, "saved6.prunelens");
+  }
   close_window (w);
 }
 END_TEST
