@@ -3,6 +3,7 @@
 
 #include <glib-unix.h>
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 #include "analysis/pl-layers.h"
 
@@ -164,13 +165,40 @@ run_job (WorkFunc func, gpointer data, GError **error)
 int
 usage_error (GOptionContext *ctx, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 
+/* msg with every quoted “…” span (an argument the user typed) cut to
+ * PL_ERROR_QUOTE_MAX characters by pl_error_quote — except file paths (a '/' in at most
+ * 1024 bytes), which the user needs whole to find the file. */
+static char *
+cap_quoted_spans (const char *msg)
+{
+  GString *out = g_string_new (NULL);
+  const char *p = msg;
+  for (;;) {
+    const char *open = strstr (p, "“");
+    const char *close = open ? strstr (open + strlen ("“"), "”") : NULL;
+    if (close == NULL) {
+      g_string_append (out, p);
+      break;
+    }
+    const char *inner = open + strlen ("“");
+    g_string_append_len (out, p, inner - p);
+    g_autofree char *span = g_strndup (inner, close - inner);
+    g_autofree char *q = (close - inner <= 1024 && strchr (span, '/') != NULL)
+                             ? g_strdup (span) : pl_error_quote (span);
+    g_string_append (out, q);
+    p = close;
+  }
+  return g_string_free (out, FALSE);
+}
+
 int
 usage_error (GOptionContext *ctx, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  g_autofree char *full = g_strdup_vprintf (fmt, ap);
   va_end (ap);
+  g_autofree char *msg = cap_quoted_spans (full);
   fprintf (stderr, "%s: %s\n", g_get_prgname (), msg);
   fprintf (stderr, _("Try “%s --help”.\n"), g_get_prgname ());
   (void) ctx;

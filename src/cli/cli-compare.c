@@ -117,7 +117,7 @@ cmd_compare (int argc, char **argv)
   g_autofree char *criterion_text = NULL;
   g_autofree char *granularity_text = NULL;
   gint64 n = 100, seed = 1, rand_inputs = 10;
-  gint grid = 4, bootstrap = 2000;
+  gint grid = 0, bootstrap = 2000;   /* grid 0: not given (4, or less on smaller images) */
   double topk = 0.1;
   gboolean json = FALSE;
   GOptionEntry entries[] = {
@@ -173,6 +173,9 @@ cmd_compare (int argc, char **argv)
     return usage_error (ctx, _("--samples must be 1 or more"));
   if (seed < 0)
     return usage_error (ctx, _("--seed must be 0 or more"));
+  const gboolean grid_given = grid != 0;
+  if (!grid_given)
+    grid = 4;
   if (grid < 1 || grid > 28)
     return usage_error (ctx, _("--grid must be between 1 and 28"));
   if (!(topk > 0.0 && topk <= 1.0))
@@ -207,6 +210,10 @@ cmd_compare (int argc, char **argv)
       pl_prune_config_set_calibration (config, train, 0, MIN ((gint64) 64, train->n));
     }
 
+  if (grid_given && ds->kind != PL_DATASET_TABLE && (grid > ds->height || grid > ds->width))
+    return usage_error (ctx, _("--grid %d does not fit the %d × %d images of %s; give --grid "
+                               "%d or less"), grid, ds->height, ds->width, ds->name,
+                        MIN (ds->height, ds->width));
   CompareWork w = { .graph = g, .dataset = ds, .sparsity = sparsity, .config = config };
   pl_compare_options_init (&w.options);
   w.options.n_samples = n;
@@ -253,6 +260,12 @@ cmd_compare (int argc, char **argv)
   printf ("compared %" G_GINT64_FORMAT " inputs of %s (seed %" G_GUINT64_FORMAT "), sparsity "
           "%.4f -> %.4f, method %s\n", r->n, r->dataset_name, r->options.seed,
           r->sparsity_original, r->sparsity_pruned, r->options.method_name);
+  if (opt_quiet)
+    {
+      /* --quiet: the summary line above and the files written, not the table */
+      printf ("wrote %s, %s, %s\n", csv, summary, report);
+      return 0;
+    }
   g_autofree char *prot = ps.protected_layers && ps.protected_layers[0]
       ? g_strjoinv (", ", ps.protected_layers) : g_strdup (_("none"));
   printf (_("pruning: %s, %s, %s; sparsity %.4f (achieved %.4f); seed %llu\n"),

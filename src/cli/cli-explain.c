@@ -2,6 +2,7 @@
 #include "cli-common.h"
 
 #include "analysis/pl-layers.h"
+#include "pl-lime-shap-figure.h"
 
 #include <errno.h>
 
@@ -38,6 +39,7 @@ typedef struct {
   const char *layer;         /* Grad-CAM */
   const char *segmentation;  /* grid|slic|quickshift */
   gint grid;
+  gboolean grid_given;       /* --grid on the command line: patches, and no fallback */
   gint budget;               /* KernelSHAP */
   gboolean signed_map;       /* saliency / SmoothGrad without |·| */
   guint64 seed;
@@ -104,14 +106,19 @@ raw_segmentation (const RawWork *w, const char *default_kind, char **name, GErro
   gint H = (gint) x->shape[2], W = (gint) x->shape[3];
   if (g_str_equal (kind, "grid"))
     {
-      if (w->o.grid > H || w->o.grid > W)
+      if (w->o.grid_given && (w->o.grid > H || w->o.grid > W))
         {
           g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
-                       "--grid %d is larger than the %d×%d image", w->o.grid, H, W);
+                       _("--grid %d does not fit the %d × %d image of %s; give --grid %d or "
+                         "less"), w->o.grid, H, W,
+                       w->dataset != NULL && w->dataset->name ? w->dataset->name
+                                                              : _("the input"), MIN (H, W));
           return NULL;
         }
-      *name = g_strdup_printf ("grid=%dx%d", w->o.grid, w->o.grid);
-      return pl_segmentation_grid (H, W, w->o.grid, w->o.grid);
+      /* the default 4 × 4 on a smaller image: the grid that fits */
+      gint rows = MIN (w->o.grid, H), cols = MIN (w->o.grid, W);
+      *name = g_strdup_printf ("grid=%dx%d", rows, cols);
+      return pl_segmentation_grid (H, W, rows, cols);
     }
   PlSuperpixelOptions so;
   pl_superpixel_options_init (&so);
@@ -256,6 +263,14 @@ raw_work (gpointer data, const PlProgress *progress, GError **error)
         pl_tensor_reshape (t, 2, (const gint64[]) { 1, t->numel });
       if (!isfinite (w->result->fx))
         w->result->fx = fx;
+      if (o->method == RAW_KERNEL_SHAP && isnan (w->result->residual)
+          && isfinite (w->result->f_baseline))
+        {
+          double sum = 0.0;
+          for (gint64 i = 0; i < t->numel; i++)
+            sum += t->data[i];
+          w->result->residual = sum - (w->result->fx - w->result->f_baseline);
+        }
       return TRUE;
     }
   switch (o->method)
@@ -374,7 +389,9 @@ raw_work (gpointer data, const PlProgress *progress, GError **error)
     case RAW_KERNEL_SHAP:
       {
         g_autofree char *seg_name = NULL;
-        g_autoptr (PlSegmentation) seg = raw_segmentation (w, "grid", &seg_name, error);
+        /* As the workbench and bench: SLIC superpixels, unless --grid asks for patches. */
+        const char *def = w->o.grid_given || !PL_HAVE_VLFEAT ? "grid" : "slic";
+        g_autoptr (PlSegmentation) seg = raw_segmentation (w, def, &seg_name, error);
         if (seg == NULL)
           return FALSE;
         double v = 0.0;
@@ -397,7 +414,7 @@ raw_work (gpointer data, const PlProgress *progress, GError **error)
         a->attribution = phi;
         a->fx = fxs;
         a->f_baseline = phi0;
-        a->residual = NAN;
+        a->residual = NAN;   /* set below: the efficiency residual */
         a->r2 = NAN;
         a->intercept = NAN;
         w->result = a;
@@ -409,6 +426,15 @@ raw_work (gpointer data, const PlProgress *progress, GError **error)
     }
   if (w->result != NULL && !isfinite (w->result->fx))
     w->result->fx = fx;
+  /* KernelSHAP's efficiency: Σφ = f(x) − f(baseline) up to the solver; its residual. */
+  if (w->result != NULL && o->method == RAW_KERNEL_SHAP && isnan (w->result->residual)
+      && isfinite (w->result->fx) && isfinite (w->result->f_baseline))
+    {
+      double sum = 0.0;
+      for (gint64 i = 0; i < w->result->attribution->numel; i++)
+        sum += w->result->attribution->data[i];
+      w->result->residual = sum - (w->result->fx - w->result->f_baseline);
+    }
   return w->result != NULL;
 }
 
@@ -559,7 +585,11 @@ explain_raw (GOptionContext *ctx, const RawArgs *args, RawOptions *o)
     printf ("f(x) %.6g\n", a->fx);
   if (isfinite (a->f_baseline))
     printf ("f(baseline) %.6g\n", a->f_baseline);
-  if (isfinite (a->residual))
+  if (isfinite (a->residual) && g_str_equal (a->method, "kernel-shap"))
+    /* key-value lines like the others (not translated: scripts read them) */
+    printf ("residual %.6g (efficiency: sum of phi - (f(x) - f(baseline)), about 0)\n",
+            a->residual);
+  else if (isfinite (a->residual))
     printf ("residual %.6g\n", a->residual);
   if (isfinite (a->r2))
     printf ("r2 %.6g\n", a->r2);
@@ -570,6 +600,290 @@ explain_raw (GOptionContext *ctx, const RawArgs *args, RawOptions *o)
   return 0;
 }
 
+
+/* ---- explain --figure lime | shap | lime-shap: the workbench's LIME / SHAP figure ---- */
+
+typedef struct {
+  PlGraph *graph;
+  PlDataset *dataset;
+  double sparsity;
+  gint64 index;
+  gboolean lime, shap;       /* the rows drawn */
+  guint64 seed;
+  gint budget;
+  PlPruneStep *step;
+  PlLimeShapFigure *figure;
+  char *segmentation;        /* image: the superpixels' description */
+} LimeShapWork;
+
+static double
+tensor_sum (const PlTensor *t)
+{
+  double s = 0.0;
+  for (gint64 i = 0; i < t->numel; i++)
+    s += t->data[i];
+  return s;
+}
+
+static void
+cell_from (PlLimeShapCell *cell, const PlTensor *values)
+{
+  cell->values = g_new (float, values->numel);
+  memcpy (cell->values, values->data, sizeof (float) * values->numel);
+}
+
+/* As the workbench's LIME / SHAP view (src/app/pl-lime-shap-view.c) with its default
+ * settings: SLIC superpixels computed once (tables: one item per feature), LIME (1000
+ * samples, mean fill) and KernelSHAP (baseline 0 / the feature means, budget 2M + 2048) of
+ * the original network's predicted class for both networks. */
+static gboolean
+lime_shap_work (gpointer data, const PlProgress *progress, GError **error)
+{
+  LimeShapWork *w = data;
+  PlProgress a = pl_progress_sub (progress, 0.0, 0.1);
+  w->step = cli_prune_step (w->graph, w->dataset, w->sparsity, 1, &a, error);
+  if (w->step == NULL)
+    return FALSE;
+  PlGraph *graphs[2] = { w->graph, w->step->pruned };
+  const gboolean table = w->dataset->kind == PL_DATASET_TABLE;
+  g_autoptr (PlTensor) input = pl_dataset_range (w->dataset, w->index, 1, error);
+  if (input == NULL)
+    return FALSE;
+  PlExecutor *ex[2] = { NULL, NULL };
+  g_autoptr (PlSegmentation) seg = NULL;
+  g_autoptr (PlTensor) train = NULL, reference = NULL;
+  g_autofree char *lime_params = NULL;
+  PlLimeShapFigure *fig = NULL;
+  gboolean ok = FALSE;
+  gint target = 0;
+  PlSuperpixelOptions sp;
+  pl_superpixel_options_init (&sp);
+  PlLimeOptions lo;
+  pl_lime_options_init (&lo);
+  lo.seed = w->seed;
+  PlKernelShapOptions ko = { .budget = w->budget, .seed = w->seed, .batch = 0 };
+
+  for (int n = 0; n < 2; n++)
+    if ((ex[n] = pl_executor_new (graphs[n], error)) == NULL)
+      goto out;
+  {
+    g_autoptr (PlTensor) logits = pl_executor_predict (ex[0], input, 1, NULL, error);
+    if (logits == NULL)
+      goto out;
+    target = (gint) pl_tensor_argmax (logits->data, logits->numel);
+  }
+  if (table)
+    {
+      train = pl_dataset_range (w->dataset, 0, w->dataset->n, error);
+      if (train == NULL)
+        goto out;
+      gint64 F = train->shape[1];
+      reference = pl_tensor_new_2d (1, F);
+      g_autofree float *sd = g_new (float, F);
+      if (!pl_dataset_feature_stats (w->dataset, reference->data, sd, error))
+        goto out;
+      fig = pl_lime_shap_figure_new ((gint) input->numel, 0, 0);
+      for (gint j = 0; j < fig->n_items && w->dataset->feature_names != NULL
+                       && w->dataset->feature_names[j] != NULL; j++)
+        {
+          g_free (fig->item_names[j]);
+          fig->item_names[j] = g_strdup (w->dataset->feature_names[j]);
+        }
+      fig->top_k = MIN (fig->n_items, 12);
+    }
+  else
+    {
+      if (PL_HAVE_VLFEAT)
+        {
+          seg = pl_superpixels (input, &sp, error);
+          if (seg == NULL)
+            goto out;
+          w->segmentation = pl_superpixel_options_describe (&sp);
+        }
+      else
+        {
+          gint H = (gint) input->shape[2], W = (gint) input->shape[3];
+          seg = pl_segmentation_grid (H, W, MIN (4, H), MIN (4, W));
+          w->segmentation = g_strdup_printf ("grid=%dx%d", MIN (4, H), MIN (4, W));
+        }
+      gint H = seg->height, W = seg->width;
+      fig = pl_lime_shap_figure_new (seg->n_segments, H, W);
+      memcpy (fig->segments, seg->labels, sizeof (gint) * H * W);
+      gint64 C = input->shape[1];
+      for (gint p = 0; p < H * W; p++)
+        {
+          double sum = 0;
+          for (gint64 c = 0; c < C; c++)
+            sum += input->data[c * H * W + p];
+          fig->underlay[p] = (float) CLAMP (sum / C, 0.0, 1.0);
+        }
+    }
+
+  gint m = 0;
+  for (int n = 0; n < 2; n++)
+    {
+      PlProgress p = pl_progress_sub (progress, 0.1 + 0.45 * n, 0.55 + 0.45 * n);
+      m = 0;
+      if (w->lime)
+        {
+          PlProgress pl = pl_progress_sub (&p, 0.0, w->shap ? 0.5 : 1.0);
+          g_autoptr (PlAttribution) r =
+              table ? pl_attribution_lime_table (ex[n], input, target, train, &lo, &pl, error)
+                    : pl_attribution_lime_image (ex[n], input, target, seg, w->segmentation,
+                                                 &lo, &pl, error);
+          if (r == NULL)
+            goto out;
+          PlLimeShapCell *c = &fig->cells[m][n];
+          cell_from (c, r->attribution);
+          c->r2 = r->r2;
+          c->fx = r->fx;
+          c->f0 = r->intercept;
+          if (lime_params == NULL)
+            lime_params = g_strdup (r->parameters);
+          m++;
+        }
+      if (w->shap)
+        {
+          PlProgress ps = pl_progress_sub (&p, w->lime ? 0.5 : 0.0, 1.0);
+          PlLimeShapCell *c = &fig->cells[m][n];
+          if (table)
+            {
+              g_autoptr (PlAttribution) r = pl_attribution_kernel_shap_table (
+                  ex[n], input, target, reference, &ko, &ps, error);
+              if (r == NULL)
+                goto out;
+              cell_from (c, r->attribution);
+              c->fx = r->fx;
+              c->f0 = r->f_baseline;
+              c->residual = tensor_sum (r->attribution) - (r->fx - r->f_baseline);
+            }
+          else
+            {
+              double phi0 = NAN, fx = NAN;
+              g_autoptr (PlTensor) phi = pl_kernel_shap_image (ex[n], input, target, seg, 0.0f,
+                                                               &ko, &phi0, &fx, &ps, error);
+              if (phi == NULL)
+                goto out;
+              cell_from (c, phi);
+              c->fx = fx;
+              c->f0 = phi0;
+              c->residual = tensor_sum (phi) - (fx - phi0);
+            }
+          m++;
+        }
+    }
+  fig->n_methods = m;
+  m = 0;
+  gint budget = w->budget > 0 ? w->budget : 2 * fig->n_items + 2048;
+  if (w->lime)
+    {
+      fig->method_names[m] = g_strdup ("LIME");
+      fig->method_details[m] = g_steal_pointer (&lime_params);
+      fig->value_labels[m] = g_strdup (table ? _("LIME coefficient (logit per SD)")
+                                             : _("LIME coefficient (logit)"));
+      m++;
+    }
+  if (w->shap)
+    {
+      fig->method_names[m] = g_strdup ("KernelSHAP");
+      fig->method_details[m] =
+          table ? g_strdup_printf ("target=%d reference=feature-means budget=%d seed=%"
+                                   G_GUINT64_FORMAT, target, budget, w->seed)
+                : g_strdup_printf ("target=%d %s baseline=0 budget=%d seed=%" G_GUINT64_FORMAT,
+                                   target, w->segmentation, budget, w->seed);
+      fig->value_labels[m] = g_strdup (_("SHAP value φ (logit)"));
+      m++;
+    }
+  fig->network_names[0] = g_strdup (_("original"));
+  fig->network_names[1] = g_strdup (_("pruned"));
+  {
+    const char *cls = target < w->dataset->n_classes && w->dataset->class_names != NULL
+                          ? _(w->dataset->class_names[target]) : NULL;
+    g_autofree char *num = g_strdup_printf ("%d", target);
+    const char *fmt = w->lime && w->shap
+        ? (table ? _("LIME and KernelSHAP per feature: class %s")
+                 : _("LIME and KernelSHAP per superpixel: class %s"))
+        : w->lime ? (table ? _("LIME per feature: class %s") : _("LIME per superpixel: class %s"))
+                  : (table ? _("KernelSHAP per feature: class %s")
+                           : _("KernelSHAP per superpixel: class %s"));
+    fig->title = g_strdup_printf (fmt, cls != NULL ? cls : num);
+  }
+  ok = TRUE;
+
+out:
+  for (int n = 0; n < 2; n++)
+    g_clear_pointer (&ex[n], pl_executor_free);
+  if (!ok)
+    g_clear_pointer (&fig, pl_lime_shap_figure_free);
+  w->figure = fig;
+  return ok;
+}
+
+static int
+explain_lime_shap (GOptionContext *ctx, const char *model_path, const char *data_dir,
+                   const char *output, double sparsity, gint64 index, gboolean lime,
+                   gboolean shap, guint64 seed, gint budget, double dpi)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PlGraph) g = NULL;
+  g_autoptr (PlDataset) ds = NULL;
+  if (!check_output_writable (output, FALSE, &error))
+    return fail (g_steal_pointer (&error));
+  cli_check_finite = TRUE;
+  if (!open_model_and_dataset (model_path, data_dir, "test", &g, &ds, &error))
+    return fail (g_steal_pointer (&error));
+  if (index < 0 || index >= ds->n)
+    return usage_error (ctx, _("--index must be between 0 and %d for %s"), (int) ds->n - 1,
+                        ds->name);
+  LimeShapWork w = { .graph = g, .dataset = ds, .sparsity = sparsity, .index = index,
+                     .lime = lime, .shap = shap, .seed = seed, .budget = budget };
+  gboolean ok = run_job (lime_shap_work, &w, &error);
+  g_autoptr (PlPruneStep) step = w.step;
+  g_autoptr (PlLimeShapFigure) fig = w.figure;
+  g_autofree char *segmentation = w.segmentation;
+  if (!ok)
+    return fail_in (model_path, g_steal_pointer (&error));
+  const gboolean table = ds->kind == PL_DATASET_TABLE;
+  g_autofree char *model_name = g_path_get_basename (model_path);
+  g_autofree char *sample = table ? g_strdup_printf (_("row #%d"), (int) index)
+                                  : g_strdup_printf (_("test image #%d"), (int) index);
+  g_autofree char *context = g_strdup_printf (_("%s · %s · %s · %.0f %% sparsity"), model_name,
+                                              ds->name, sample,
+                                              100.0 * step->achieved_sparsity);
+  g_autofree char *num = g_strdup_printf ("%" G_GUINT64_FORMAT, seed);
+  g_autofree char *seeds = g_strdup_printf (_("seed %s"), num);
+  fig->caption = g_strdup_printf ("%s · %s", context, seeds);
+  /* the workbench's view: about 1030 × 415 pixels, drawn as 1030 × 415 points */
+  const double width_in = 1030.0 / 72.0, height_in = (fig->n_methods == 2 ? 415.0 : 250.0) / 72.0;
+  gboolean saved;
+  if (has_suffix_ci (output, ".png"))
+    saved = pl_render_png ((PlDrawFunc) pl_lime_shap_figure_draw, fig, width_in, height_in, dpi,
+                           output, fig->title, fig->caption, &error);
+  else if (has_suffix_ci (output, ".svg"))
+    saved = pl_render_svg ((PlDrawFunc) pl_lime_shap_figure_draw, fig, width_in, height_in,
+                           output, fig->title, fig->caption, &error);
+  else
+    saved = pl_render_pdf ((PlDrawFunc) pl_lime_shap_figure_draw, fig, width_in, height_in,
+                           output, fig->title, fig->caption, &error);
+  if (!saved)
+    return fail (g_steal_pointer (&error));
+  if (!opt_quiet)
+    {
+      printf ("%s\n", fig->title);
+      for (gint m = 0; m < fig->n_methods; m++)
+        {
+          g_autofree char *s0 = pl_lime_shap_cell_summary (&fig->cells[m][0]);
+          g_autofree char *s1 = pl_lime_shap_cell_summary (&fig->cells[m][1]);
+          printf ("%s (%s): %s %s, %s %s\n", fig->method_names[m], fig->method_details[m],
+                  _("original"), s0 ? s0 : "—", _("pruned"), s1 ? s1 : "—");
+        }
+      if (shap && table)
+        printf ("%s\n", _("KernelSHAP against the feature means (the reference row)"));
+      printf ("%s\n", fig->caption);
+      printf ("wrote %s\n", output);
+    }
+  return 0;
+}
 
 /* ---- explain ---- */
 
@@ -605,7 +919,7 @@ cmd_explain (int argc, char **argv)
   g_autofree char *sparsity_text = NULL;
   g_autofree char *figure_name = NULL;
   gint64 index = G_MININT64;
-  gint grid = 4, budget = 0;
+  gint grid = 0, budget = 0;   /* grid 0: not given */
   gint64 seed = 1;
   double dpi = 150.0;
   g_autofree char *method = NULL, *baseline = NULL, *window = NULL, *stride = NULL;
@@ -632,8 +946,8 @@ cmd_explain (int argc, char **argv)
   GOptionEntry entries[] = {
     { "sparsity", 's', 0, G_OPTION_ARG_STRING, &sparsity_text, N_("Sparsity of the pruned network: 0.9 or 90% (default 0)"), "S" },
     { "index", 'i', 0, G_OPTION_ARG_INT64, &index, N_("Test sample to explain (default 0)"), "I" },
-    { "figure", 'f', 0, G_OPTION_ARG_STRING, &figure_name, N_("saliency, features or shap (default saliency)"), "KIND" },
-    { "grid", 'g', 0, G_OPTION_ARG_INT, &grid, N_("Patches per side (default 4)"), "N" },
+    { "figure", 'f', 0, G_OPTION_ARG_STRING, &figure_name, N_("saliency, features, lime, shap or lime-shap (default saliency); lime, shap and lime-shap are the workbench's LIME / SHAP figure"), "KIND" },
+    { "grid", 'g', 0, G_OPTION_ARG_INT, &grid, N_("Patches per side (default 4, fewer on smaller images); with --figure shap or --method kernel-shap: patches instead of SLIC superpixels"), "N" },
     { "budget", 0, 0, G_OPTION_ARG_INT, &budget, N_("KernelSHAP coalitions (default 2M + 2048)"), "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, N_("Seed (default 1)"), "S" },
     { "dpi", 0, 0, G_OPTION_ARG_DOUBLE, &dpi, N_("PNG resolution (default 150)"), "DPI" },
@@ -659,6 +973,9 @@ cmd_explain (int argc, char **argv)
   double sparsity = 0.0;
   if (sparsity_text != NULL && !parse_sparsity (sparsity_text, &sparsity))
     return usage_error (ctx, _("--sparsity must be a number in [0, 1] or a percentage"));
+  const gboolean grid_given = grid != 0;
+  if (!grid_given)
+    grid = 4;
   if (method != NULL || has_suffix_ci (output, ".pb"))
     {
       RawArgs args = { .data_dir = data_dir, .output = output, .index = index,
@@ -666,7 +983,8 @@ cmd_explain (int argc, char **argv)
                        .sparsity = sparsity, .json = json };
       RawOptions o = { .target = target, .steps = steps, .samples = samples, .noise = noise,
                        .baseline = baseline, .rule = rule, .layer = layer,
-                       .segmentation = segmentation, .grid = grid, .budget = budget,
+                       .segmentation = segmentation, .grid = grid,
+                       .grid_given = grid_given, .budget = budget,
                        .signed_map = signed_map, .seed = (guint64) seed };
       o.method = RAW_N_METHODS;
       for (gint m = 0; m < RAW_N_METHODS; m++)
@@ -739,9 +1057,17 @@ cmd_explain (int argc, char **argv)
     return usage_error (ctx, _("explain takes at most one MODEL.onnx"));
   if (index == G_MININT64)
     index = 0;
+  /* lime, shap, lime-shap: the workbench's LIME / SHAP figure (rows LIME, KernelSHAP or
+   * both); shap with --grid N: the KernelSHAP figure over N × N patches. */
+  const gboolean want_lime = g_strcmp0 (figure_name, "lime") == 0
+                             || g_strcmp0 (figure_name, "lime-shap") == 0;
+  const gboolean want_shap = (g_strcmp0 (figure_name, "shap") == 0 && !grid_given)
+                             || g_strcmp0 (figure_name, "lime-shap") == 0;
   PlFigureKind kind = PL_FIGURE_SALIENCY;
-  if (figure_name != NULL && !pl_figure_kind_from_name (figure_name, &kind))
-    return usage_error (ctx, _("unknown figure “%s” (saliency, features or shap)"), figure_name);
+  if (figure_name != NULL && !want_lime && !want_shap
+      && !pl_figure_kind_from_name (figure_name, &kind))
+    return usage_error (ctx, _("unknown figure “%s” (saliency, features, lime, shap or "
+                               "lime-shap)"), figure_name);
   if (output == NULL)
     return usage_error (ctx, _("explain needs --output FILE"));
   if (!has_suffix_ci (output, ".png") && !has_suffix_ci (output, ".svg")
@@ -754,9 +1080,18 @@ cmd_explain (int argc, char **argv)
     return usage_error (ctx, _("--dpi must be between 10 and 2400"));
   if (budget < 0)
     return usage_error (ctx, _("--budget must be 0 (default: 2M + 2048) or more"));
+  if (seed < 0)
+    return usage_error (ctx, _("--seed must be 0 or more"));
 
   g_autoptr (GError) error = NULL;
   g_autofree char *model_path = argc == 2 ? g_strdup (argv[1]) : pl_default_model_path ();
+  if (want_lime || want_shap)
+    {
+      cli_regression_alternative = _("explain --method METHOD -o FILE.pb (attributions of the "
+                                      "model's output 0)");
+      return explain_lime_shap (ctx, model_path, data_dir, output, sparsity, index, want_lime,
+                                want_shap, (guint64) seed, budget, dpi);
+    }
   g_autoptr (PlGraph) g = NULL;
   g_autoptr (PlDataset) ds = NULL;
   cli_regression_alternative = _("explain --method METHOD -o FILE.pb (attributions of the "
@@ -768,6 +1103,10 @@ cmd_explain (int argc, char **argv)
     return fail (g_steal_pointer (&error));
   if (index < 0 || index >= ds->n)
     return usage_error (ctx, _("--index must be between 0 and %d for %s"), (int) ds->n - 1, ds->name);
+  if (grid_given && ds->kind != PL_DATASET_TABLE && (grid > ds->height || grid > ds->width))
+    return usage_error (ctx, _("--grid %d does not fit the %d × %d images of %s; give --grid "
+                               "%d or less"), grid, ds->height, ds->width, ds->name,
+                        MIN (ds->height, ds->width));
   ExplainWork w = { .graph = g, .dataset = ds, .sparsity = sparsity, .index = index };
   pl_comparison_options_init (&w.options);
   w.options.grid = grid;
@@ -796,6 +1135,7 @@ cmd_explain (int argc, char **argv)
     .model_name = model_name,
     .dataset_name = ds->name,
     .sparsity = step->achieved_sparsity,
+    .target_sparsity = step->target_sparsity,
     .class_names = (const char *const *) ds->class_names,
     .n_classes = ds->n_classes,
     .dark = FALSE,

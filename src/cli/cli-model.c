@@ -67,15 +67,14 @@ cmd_info (int argc, char **argv)
       jb_print (b);
       return 0;
     }
-  printf ("%s: opset %" G_GINT64_FORMAT ", %u nodes, %" G_GINT64_FORMAT " parameters, "
-          "weight sparsity %.2f %%\n",
-          argv[1], g->opset, g->nodes->len, pl_graph_n_parameters (g),
+  printf (_("%s: opset %lld, %u nodes, %lld parameters, weight sparsity %.2f %%\n"),
+          argv[1], (long long) g->opset, g->nodes->len, (long long) pl_graph_n_parameters (g),
           100.0 * pl_graph_weight_sparsity (g));
   for (guint i = 0; i < g->inputs->len; i++)
     {
       PlValue *v = pl_graph_value (g, g_array_index (g->inputs, gint, i));
       g_autofree char *s = pl_tensor_shape_string (v->ndim, v->shape);
-      printf ("  input  %s %s\n", v->name, s);
+      printf (_("  input  %s %s\n"), v->name, s);
     }
   for (guint i = 0; i < g->nodes->len; i++)
     {
@@ -85,7 +84,7 @@ cmd_info (int argc, char **argv)
   for (guint i = 0; i < g->outputs->len; i++)
     {
       PlValue *v = pl_graph_value (g, g_array_index (g->outputs, gint, i));
-      printf ("  output %s\n", v->name);
+      printf (_("  output %s\n"), v->name);
     }
   return 0;
 }
@@ -181,8 +180,8 @@ cmd_eval (int argc, char **argv)
       jb_print (b);
     }
   else
-    printf ("accuracy %.4f (%" G_GINT64_FORMAT " / %" G_GINT64_FORMAT ") on %s\n",
-            w.result->accuracy, w.result->correct, w.result->n, ds->name);
+    printf (_("accuracy %.4f (%lld / %lld) on %s\n"), w.result->accuracy,
+            (long long) w.result->correct, (long long) w.result->n, ds->name);
   pl_evaluation_free (w.result);
   return 0;
 }

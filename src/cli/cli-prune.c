@@ -392,6 +392,11 @@ print_text (const PruneWork *w, const char *output)
           (unsigned long long) w->config->seed);
   g_autofree char *pd = protected_description (w->config, w->graph);
   printf (_("protected layers: %s\n"), pd);
+  {
+    /* protected layers stay dense: the target is a share of the others */
+    g_autofree char *sp = pl_sparsity_label (w->sparsity, pl_graph_weight_sparsity (w->final));
+    printf (_("pruned: %s\n"), sp);
+  }
   guint n_steps = pl_prune_history_n_steps (w->history);
   if (n_steps > 2)
     for (guint s = 1; s < n_steps; s++)

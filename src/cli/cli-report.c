@@ -227,6 +227,41 @@ stage_discard (const char *stage)
   g_rmdir (stage);
 }
 
+/* TRUE for the name of a staging folder g_mkdtemp made from ".report-XXXXXX": the
+ * prefix and exactly six letters or digits. */
+static gboolean
+is_stage_name (const char *name)
+{
+  if (!g_str_has_prefix (name, ".report-") || strlen (name) != strlen (".report-") + 6)
+    return FALSE;
+  for (const char *p = name + strlen (".report-"); *p; p++)
+    if (!g_ascii_isalnum (*p))
+      return FALSE;
+  return TRUE;
+}
+
+/* Removes staging folders that interrupted runs (kill -9) left in dir: folders (not links)
+ * named exactly as is_stage_name says, last changed before this process started. */
+static void
+remove_stale_stages (const char *dir, gint64 started_us)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      if (!is_stage_name (name))
+        continue;
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      GStatBuf st;
+      if (g_lstat (path, &st) != 0 || !S_ISDIR (st.st_mode)
+          || (gint64) st.st_mtime * G_USEC_PER_SEC >= started_us)
+        continue;
+      stage_discard (path);
+      if (!opt_quiet && !g_file_test (path, G_FILE_TEST_EXISTS))
+        fprintf (stderr, _("prunelens-cli: removed %s, left by an interrupted report\n"), path);
+    }
+}
+
 /* The names of the files a report writes: report.pdf, metrics.csv, metrics.json and
  * figure-NN-….png. Only such files are ever replaced or removed in the output folder. */
 static gboolean
@@ -434,6 +469,7 @@ open_recipe_data (const PlRecipe *r, const char *model_path, PlGraph **graph,
 int
 cmd_report (int argc, char **argv)
 {
+  const gint64 started_us = g_get_real_time ();
   g_autofree char *output = NULL;
   gboolean example = FALSE, json = FALSE;
   GOptionEntry entries[] = {
@@ -582,6 +618,7 @@ cmd_report (int argc, char **argv)
     }
 
   /* ---- report, figures, metrics: into a staging folder, then moved into output ---- */
+  remove_stale_stages (output, started_us - G_USEC_PER_SEC);
   g_autofree char *stage = g_build_filename (output, ".report-XXXXXX", NULL);
   if (g_mkdtemp (stage) == NULL)
     {
@@ -649,6 +686,7 @@ cmd_report (int argc, char **argv)
           fc.dataset_name = ds->name;
           PlPruneStep *ps = st >= 0 ? g_ptr_array_index (w.steps, st) : NULL;
           fc.sparsity = ps ? ps->achieved_sparsity : pl_graph_weight_sparsity (g);
+          fc.target_sparsity = ps ? ps->target_sparsity : 0.0;
           fc.pruning = ps ? ps->description : _("not pruned");
           fc.class_names = (const char *const *) ds->class_names;
           fc.n_classes = ds->n_classes;
@@ -888,6 +926,8 @@ cmd_report (int argc, char **argv)
   if (ok && earlier_report)
     remove_stale (output, moved);
   g_string_free (m.csv, TRUE);
+  /* counted before report_work_clear: the report's figures point into the work's data */
+  const gint n_pages = ok && !json && !opt_quiet ? pl_report_n_pages (pdf) : 0;
   guint n_figures = written->len;
   g_ptr_array_unref (written);
   report_work_clear (&w);
@@ -905,7 +945,7 @@ cmd_report (int argc, char **argv)
   if (json)
     fputs (jtext_nl, stdout);
   else if (!opt_quiet)
-    printf (_("wrote %s (%d pages), %s, %s and %u figures\n"), pdf_path,
-            pl_report_n_pages (pdf), csv_path, json_path, n_figures);
+    printf (_("wrote %s (%d pages), %s, %s and %u figures\n"), pdf_path, n_pages, csv_path,
+            json_path, n_figures);
   return 0;
 }

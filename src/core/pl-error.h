@@ -28,4 +28,14 @@ GQuark pl_error_quark (void);
  * expected kind of file ("a recipe", "a CSV table"). */
 gboolean pl_check_regular_file (const char *path, const char *what, GError **error);
 
+/* Longest user-controlled name or value (in characters) that an error message quotes. */
+#define PL_ERROR_QUOTE_MAX 60
+
+/* A copy of text (a column name, a value, a class name read from a user's file) for
+ * quoting in an error message: at most PL_ERROR_QUOTE_MAX characters, longer text cut
+ * there and ended with "…", invalid UTF-8 replaced by U+FFFD, and control characters
+ * (line breaks, tabs) shown as spaces, so a 20 000-character column name cannot make a
+ * message megabytes long. NULL gives "(none)". Free with g_free. */
+char *pl_error_quote (const char *text);
+
 G_END_DECLS

@@ -18,6 +18,18 @@ struct _PlComparisonFigure {
   PlTableFigure *table;    /* a table row's comparison (image [1, F]): feature bars */
 };
 
+
+/* The sparsity as captions show it (pl_sparsity_label), in a per-thread buffer: one use
+ * per printf. */
+static const char *
+sparsity_text (const PlFigureContext *ctx)
+{
+  static __thread char buf[256];
+  g_autofree char *t = pl_sparsity_label (ctx->target_sparsity, ctx->sparsity);
+  g_strlcpy (buf, t, sizeof buf);
+  return buf;
+}
+
 static const char *
 keep_string (PlComparisonFigure *fig, char *s)
 {
@@ -65,7 +77,7 @@ network_title (const PlComparison *cmp, const PlFigureContext *ctx, gint g)
   const char *who = g == 0 ? _("Original") : NULL;
   g_autofree char *pruned = NULL;
   if (g == 1)
-    pruned = g_strdup_printf (_("Pruned %.4g %%"), 100.0 * ctx->sparsity);
+    pruned = g_strdup_printf (_("Pruned %s"), sparsity_text (ctx));
   return g_strdup_printf (_("%s\npred. %s (%.1f %%)"), g == 0 ? who : pruned,
                           class_name (ctx, cmp->pred[g]), 100.0 * cmp->prob[g]);
 }
@@ -161,12 +173,12 @@ build_heatmaps (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigure
           _("KernelSHAP (Lundberg & Lee 2017) of the logit of class “%s” over %d × %d patches, "
             "hidden patches set to %.2f, %d coalitions, seed %llu; "
             "φ₀ = %.3f / %.3f (original / pruned); Spearman ρ = %s, top-%.0f %% overlap = %s; "
-            "%s, %s to %.4g %%, %s"),
+            "%s, %s to %s, %s"),
           class_name (ctx, cmp->target), cmp->options.grid, cmp->options.grid,
           cmp->options.baseline, cmp->shap_evaluations, (unsigned long long) cmp->options.seed,
           cmp->shap_phi0[0], cmp->shap_phi0[1], rho,
           100.0 * cmp->options.topk_fraction, overlap,
-          ctx->model_name, PRUNING (ctx), 100.0 * ctx->sparsity, ctx->dataset_name);
+          ctx->model_name, PRUNING (ctx), sparsity_text (ctx), ctx->dataset_name);
     }
   else if (cmp->options.method != PL_MAP_SALIENCY)
     {
@@ -180,10 +192,10 @@ build_heatmaps (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigure
       fig->description = g_strdup_printf (
           _("%s (%s) for class “%s” (the original prediction), channels summed, "
             "nearest-neighbour upsampling%s; Spearman ρ = %s, top-%.0f %% overlap = %s; %s, "
-            "%s to %.4g %%, %s"),
+            "%s to %s, %s"),
           label, cmp->map_parameters ? cmp->map_parameters : "", class_name (ctx, cmp->target),
           residual ? residual : "", rho, 100.0 * cmp->options.topk_fraction, overlap,
-          ctx->model_name, PRUNING (ctx), 100.0 * ctx->sparsity, ctx->dataset_name);
+          ctx->model_name, PRUNING (ctx), sparsity_text (ctx), ctx->dataset_name);
     }
   else
     {
@@ -192,9 +204,9 @@ build_heatmaps (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigure
       fig->description = g_strdup_printf (
           _("Vanilla gradient (Simonyan et al. 2014), max over channels of |∂f/∂x| for class "
             "“%s” (the original prediction), nearest-neighbour upsampling; Spearman ρ = %s, "
-            "top-%.0f %% overlap = %s; %s, %s to %.4g %%, %s"),
+            "top-%.0f %% overlap = %s; %s, %s to %s, %s"),
           class_name (ctx, cmp->target), rho, 100.0 * cmp->options.topk_fraction,
-          overlap, ctx->model_name, PRUNING (ctx), 100.0 * ctx->sparsity, ctx->dataset_name);
+          overlap, ctx->model_name, PRUNING (ctx), sparsity_text (ctx), ctx->dataset_name);
     }
   if (ctx->overlay_alpha > 0.0 && isfinite (ctx->overlay_alpha))
     {
@@ -216,7 +228,7 @@ build_bars (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigureCont
   b->dark = ctx->dark;
   b->n_groups = 2;
   b->group_names[0] = keep_string (fig, g_strdup (_("Original")));
-  b->group_names[1] = keep_string (fig, g_strdup_printf (_("Pruned %.4g %%"), 100.0 * ctx->sparsity));
+  b->group_names[1] = keep_string (fig, g_strdup_printf (_("Pruned %s"), sparsity_text (ctx)));
   b->n_bars = M;
   b->bar_labels = cmp->grid->names;
   fig->bar_values = g_new (double, 2 * M);
@@ -237,10 +249,10 @@ build_bars (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigureCont
   fig->description = g_strdup_printf (
       _("%s summed over %d × %d patches (patch r1 c1 is top left), sorted "
         "by the original network; Spearman ρ = %s, top-%.0f %% overlap = %s; %s, "
-        "%s to %.4g %%, %s, sample #%d"),
+        "%s to %s, %s, sample #%d"),
       _(pl_map_method_label (cmp->options.method)), cmp->options.grid, cmp->options.grid, rho,
       100.0 * cmp->options.topk_fraction, overlap,
-      ctx->model_name, PRUNING (ctx), 100.0 * ctx->sparsity, ctx->dataset_name, (int) cmp->index);
+      ctx->model_name, PRUNING (ctx), sparsity_text (ctx), ctx->dataset_name, (int) cmp->index);
   b->caption = ctx->caption ? fig->description : NULL;
   fig->width_in = 6.5;
   fig->height_in = 1.2 + 0.22 * M;
@@ -391,4 +403,13 @@ pl_figure_kind_from_name (const char *name, PlFigureKind *kind)
         return TRUE;
       }
   return FALSE;
+}
+
+char *
+pl_sparsity_label (double target, double achieved)
+{
+  if (!(target > 0.0) || !isfinite (target) || fabs (target - achieved) < 5e-5)
+    return g_strdup_printf ("%.4g %%", 100.0 * achieved);
+  return g_strdup_printf (_("%.4g %% of prunable weights (%.4g %% of all)"), 100.0 * target,
+                          100.0 * achieved);
 }

@@ -30,7 +30,15 @@ typedef struct {
    * at this opacity, in (0, 1]; 0 (default): the maps alone, as before. The difference
    * panel is never overlaid. */
   double overlay_alpha;
+  /* Addition: the sparsity asked for, a share of the prunable weights outside protected
+   * layers, in (0, 1]; when it differs from sparsity (protected layers stay dense) captions
+   * say both: "90 % of prunable weights (89.38 % of all)". 0 (default): sparsity alone. */
+  double target_sparsity;
 } PlFigureContext;
+
+/* "90 % of prunable weights (89.38 % of all)" for target 0.9 and achieved 0.8938, or
+ * "89.38 %" when target ≤ 0 or the two agree to 0.005 %. Newly allocated, translated. */
+char *pl_sparsity_label (double target, double achieved);
 
 /* A figure of any kind; owns copies of its strings and references to its tensors. */
 typedef struct _PlComparisonFigure PlComparisonFigure;

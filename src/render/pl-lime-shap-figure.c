@@ -187,9 +187,11 @@ layout (cairo_t *cr, double width, double height, const PlLimeShapFigure *fig, L
                                                                           : NULL, s));
   }
   double avail_w = L->f.right - L->f.left - L->cbw;
-  /* as many bars as fit at a readable size (at least 3) */
+  /* As many bars as fit at a readable size (at least 3): a row of 0.8 ts is what
+   * draw_bars needs, its labels then shrink to the row. (A row of a full label height
+   * lost the 8th bar whenever taller CJK title / caption lines shortened the rows.) */
   double ts = 0.8 * s;
-  L->k = MIN (top_k (fig), MAX (3, (gint) floor ((L->content_h - 1.4 * ts) / (1.0 * ts))));
+  L->k = MIN (top_k (fig), MAX (3, (gint) floor ((L->content_h - 1.4 * ts) / (0.8 * ts))));
   double col_gap = 1.6 * s;
   L->col_w = (avail_w - col_gap) / 2.0;
   if (L->content_h < 3.0 * s || L->col_w < 8.0 * s) {
@@ -236,6 +238,16 @@ pl_lime_shap_figure_panel_rect (cairo_t *cr, double width, double height,
     rect[3] = L.content_h;
   }
   return TRUE;
+}
+
+gint
+pl_lime_shap_figure_n_bars (cairo_t *cr, double width, double height,
+                            const PlLimeShapFigure *fig)
+{
+  g_return_val_if_fail (cr != NULL && fig != NULL, 0);
+  Layout L;
+  layout (cr, width, height, fig, &L, FALSE);
+  return L.ok ? L.k : 0;
 }
 
 /* ---- drawing --------------------------------------------------------------------- */
@@ -345,13 +357,14 @@ draw_bars (cairo_t *cr, const PlLimeShapFigure *fig, const PlLimeShapCell *cell,
     pl_draw_text (cr, x + w / 2.0, y + h / 2.0, "—", s, 0.5, 0.5);
     return;
   }
-  /* label column */
+  /* label column; labels shrink to rows shorter than a label's height */
+  double lts = MIN (ts, (h - 1.4 * ts) / MAX (k, 1) / 0.95);
   double lw = 0.0, tw, th_;
   for (gint r = 0; r < k; r++) {
-    pl_text_extents (cr, fig->item_names[top[r]], ts, FALSE, 0, &tw, &th_);
+    pl_text_extents (cr, fig->item_names[top[r]], lts, FALSE, 0, &tw, &th_);
     lw = MAX (lw, tw);
   }
-  double sw = swatches ? 0.75 * ts : 0.0;
+  double sw = swatches ? 0.75 * lts : 0.0;
   double sw_gap = swatches ? 0.35 * ts : 0.0;
   lw = MIN (lw, 0.4 * w - sw - sw_gap);
   double plot_x = x + sw + sw_gap + lw + 0.5 * s;
@@ -372,9 +385,9 @@ draw_bars (cairo_t *cr, const PlLimeShapFigure *fig, const PlLimeShapCell *cell,
       cairo_rectangle (cr, x, cy - sw / 2.0, sw, sw);
       cairo_fill (cr);
     }
-    if (row >= 0.95 * ts) {
+    if (row >= 0.95 * lts && lts >= 0.6 * ts) {
       pl_set_rgb (cr, th->fg);
-      pl_draw_text_ellipsized (cr, x + sw + sw_gap + lw, cy, fig->item_names[top[r]], ts, lw,
+      pl_draw_text_ellipsized (cr, x + sw + sw_gap + lw, cy, fig->item_names[top[r]], lts, lw,
                                1.0, 0.5);
     }
     double v = val (cell, top[r]);

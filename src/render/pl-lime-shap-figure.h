@@ -71,6 +71,12 @@ gboolean pl_lime_shap_figure_panel_rect (cairo_t *cr, double width, double heigh
 gint pl_lime_shap_figure_top_items (const PlLimeShapFigure *figure, gint method, gint *items,
                                     gint max);
 
+/* How many bars (and legend swatches) every cell shows at width × height: top_k (≤ the
+ * number of items) unless the rows are too short, then fewer (at least 3); 0 when the
+ * figure does not fit at all. For tests. */
+gint pl_lime_shap_figure_n_bars (cairo_t *cr, double width, double height,
+                                 const PlLimeShapFigure *figure);
+
 /* The text under a cell: "R² = 0.873" (LIME), "Σφ − (f(x) − φ₀) = 1.2e−07" (KernelSHAP),
  * NULL when neither is set. Newly allocated. */
 char *pl_lime_shap_cell_summary (const PlLimeShapCell *cell);

@@ -481,8 +481,9 @@ pl_report_n_pages (const PlReport *r)
   return n;
 }
 
-/* The PDF date: the report's date, else $SOURCE_DATE_EPOCH, else the Unix epoch. Format
- * ISO 8601 "YYYY-MM-DDThh:mm:ss±hh:mm" as cairo expects. */
+/* The PDF date: the report's date, else $SOURCE_DATE_EPOCH (reproducible builds), else
+ * now (UTC; a 1970-01-01 creation date misled readers). Format ISO 8601
+ * "YYYY-MM-DDThh:mm:ss±hh:mm" as cairo expects. */
 static char *
 pdf_date (const PlReport *r)
 {
@@ -492,7 +493,7 @@ pdf_date (const PlReport *r)
   else
     {
       const char *sde = g_getenv ("SOURCE_DATE_EPOCH");
-      gint64 t = 0;
+      gint64 t = -1;
       if (sde && *sde)
         {
           char *end = NULL;
@@ -500,7 +501,7 @@ pdf_date (const PlReport *r)
           if (end && *end == '\0' && v >= 0)
             t = v;
         }
-      dt = g_date_time_new_from_unix_utc (t);
+      dt = t >= 0 ? g_date_time_new_from_unix_utc (t) : g_date_time_new_now_utc ();
     }
   if (!dt)
     dt = g_date_time_new_from_unix_utc (0);

@@ -16,6 +16,18 @@ struct _PlTableFigure {
   double width_in, height_in;
 };
 
+
+/* The sparsity as captions show it (pl_sparsity_label), in a per-thread buffer: one use
+ * per printf. */
+static const char *
+sparsity_text (const PlFigureContext *ctx)
+{
+  static __thread char buf[256];
+  g_autofree char *t = pl_sparsity_label (ctx->target_sparsity, ctx->sparsity);
+  g_strlcpy (buf, t, sizeof buf);
+  return buf;
+}
+
 static char *
 keep (PlTableFigure *fig, char *s)
 {
@@ -61,7 +73,7 @@ pl_table_figure_new (PlFigureKind kind, const PlComparison *cmp, const PlFigureC
   b->dark = ctx->dark;
   b->n_groups = 2;
   b->group_names[0] = keep (fig, g_strdup (_("Original")));
-  b->group_names[1] = keep (fig, g_strdup_printf (_("Pruned %.4g %%"), 100.0 * ctx->sparsity));
+  b->group_names[1] = keep (fig, g_strdup_printf (_("Pruned %s"), sparsity_text (ctx)));
   b->n_bars = F;
   b->bar_labels = fig->labels;
   b->values = fig->values;
@@ -83,12 +95,12 @@ pl_table_figure_new (PlFigureKind kind, const PlComparison *cmp, const PlFigureC
       fig->description = g_strdup_printf (
           _("KernelSHAP (Lundberg & Lee 2017) of the logit of class “%s”, reference row = the "
             "dataset's feature means, %d coalitions, seed %llu; φ₀ = %.3f / %.3f (original / "
-            "pruned); %s; Spearman ρ = %s, top-%.0f %% overlap = %s; %s, %s to %.4g %%, %s, "
+            "pruned); %s; Spearman ρ = %s, top-%.0f %% overlap = %s; %s, %s to %s, %s, "
             "row #%d"),
           class_name (ctx, cmp->target), cmp->shap_evaluations,
           (unsigned long long) cmp->options.seed, cmp->shap_phi0[0], cmp->shap_phi0[1], preds,
           rho, 100.0 * cmp->options.topk_fraction, overlap, ctx->model_name, pruning,
-          100.0 * ctx->sparsity, ctx->dataset_name, (int) cmp->index);
+          sparsity_text (ctx), ctx->dataset_name, (int) cmp->index);
     }
   else
     {
@@ -104,10 +116,10 @@ pl_table_figure_new (PlFigureKind kind, const PlComparison *cmp, const PlFigureC
                                     cmp->map_residual[0], cmp->map_residual[1]);
       fig->description = g_strdup_printf (
           _("%s (%s) of class “%s” (the original prediction)%s, sorted by |original|; %s; "
-            "Spearman ρ = %s, top-%.0f %% overlap = %s; %s, %s to %.4g %%, %s, row #%d"),
+            "Spearman ρ = %s, top-%.0f %% overlap = %s; %s, %s to %s, %s, row #%d"),
           label, cmp->map_parameters ? cmp->map_parameters : "", class_name (ctx, cmp->target),
           residual ? residual : "", preds, rho, 100.0 * cmp->options.topk_fraction, overlap,
-          ctx->model_name, pruning, 100.0 * ctx->sparsity, ctx->dataset_name, (int) cmp->index);
+          ctx->model_name, pruning, sparsity_text (ctx), ctx->dataset_name, (int) cmp->index);
     }
   b->caption = ctx->caption ? fig->description : NULL;
   fig->width_in = 6.5;

@@ -382,6 +382,61 @@ START_TEST (test_text_layout)
 }
 END_TEST
 
+/* The workbench's LIME / SHAP figure in Chinese (screenshots/zh_CN/shap.png: about
+ * 1030 × 415 pixels, 48 SLIC segments) showed 7 of the top 8 bars: the taller CJK title
+ * and caption lines left the rows too short for the 8th. All 8 must be laid out, as in
+ * English, and in the bars' rectangle each row must be at least a label high. */
+START_TEST (test_zh_all_bars)
+{
+  static const double sizes[][2] = { { 1030, 415 }, { 1000, 400 }, { 1100, 430 } };
+  for (gint lang = 0; lang < 2; lang++)
+    for (guint z = 0; z < G_N_ELEMENTS (sizes); z++) {
+      PlLimeShapFigure *f = pl_lime_shap_figure_new (48, 28, 28);
+      for (gint p = 0; p < 28 * 28; p++)
+        f->segments[p] = ((p / 28) / 4) * 7 + (p % 28) / 4 < 48 ? ((p / 28) / 4) * 7 + (p % 28) / 4
+                                                              : 47;
+      f->n_methods = 2;
+      gboolean zh = lang == 1;
+      f->title = g_strdup (zh ? "逐超像素的 LIME 与 KernelSHAP：类别 短靴"
+                              : "LIME and KernelSHAP per superpixel: class Ankle boot");
+      f->caption = g_strdup (zh ? "fashion-cnn.onnx · Fashion-MNIST 测试集 · 测试图像 #0 · 稀疏度 89 % · 种子 1"
+                                : "fashion-cnn.onnx · Fashion-MNIST test · test image #0 · 89 % sparsity · seed 1");
+      f->method_names[0] = g_strdup ("LIME");
+      f->method_names[1] = g_strdup ("KernelSHAP");
+      f->method_details[0] = g_strdup ("target=9 samples=1000 segments=48 superpixels=slic");
+      f->method_details[1] = g_strdup ("target=9 superpixels=slic baseline=0 budget=2144 seed=1");
+      f->value_labels[0] = g_strdup (zh ? "LIME 系数（logit）" : "LIME coefficient (logit)");
+      f->value_labels[1] = g_strdup (zh ? "SHAP 值 φ（logit）" : "SHAP value φ (logit)");
+      f->network_names[0] = g_strdup (zh ? "原始" : "original");
+      f->network_names[1] = g_strdup (zh ? "剪枝后" : "pruned");
+      for (gint m = 0; m < 2; m++)
+        for (gint n = 0; n < 2; n++) {
+          PlLimeShapCell *c = &f->cells[m][n];
+          c->values = g_new0 (float, 48);
+          for (gint j = 0; j < 48; j++)
+            c->values[j] = (float) ((j % 7) - 3) * (1.0f + 0.01f * j);
+          c->fx = 7.725;
+          if (m == 0)
+            c->r2 = 0.988;
+          else
+            c->residual = -9.8e-8;
+        }
+      gint W = (gint) sizes[z][0], H = (gint) sizes[z][1];
+      cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, W, H);
+      cairo_t *cr = cairo_create (s);
+      gint k = pl_lime_shap_figure_n_bars (cr, W, H, f);
+      ck_assert_msg (k == 8, "%s at %d × %d: %d bars, expected 8", zh ? "zh_CN" : "en", W, H, k);
+      double r[4];
+      ck_assert (pl_lime_shap_figure_panel_rect (cr, W, H, f, 1, 0, TRUE, r));
+      pl_lime_shap_figure_draw (cr, W, H, f);
+      ck_assert_int_eq (cairo_status (cr), CAIRO_STATUS_SUCCESS);
+      cairo_destroy (cr);
+      cairo_surface_destroy (s);
+      pl_lime_shap_figure_free (f);
+    }
+}
+END_TEST
+
 int
 main (void)
 {
@@ -394,6 +449,7 @@ main (void)
   tcase_add_test (tc, test_golden);
   tcase_add_test (tc, test_golden_can_fail);
   tcase_add_test (tc, test_text_layout);
+  tcase_add_test (tc, test_zh_all_bars);
   suite_add_tcase (suite, tc);
   SRunner *runner = srunner_create (suite);
   srunner_run_all (runner, CK_NORMAL);

@@ -433,12 +433,12 @@ pl_compare_sample (PlGraph *original, PlGraph *pruned, const PlDataset *dataset,
                    dataset->name ? dataset->name : "");
       return NULL;
     }
-  if (!table && (o.grid_rows > H || o.grid_cols > W))
+  /* Images smaller than the grid (e.g. 2 × 2 pixels): the grid that fits, one patch per
+   * pixel along a short side; report->options records the grid used. */
+  if (!table && H > 0 && W > 0)
     {
-      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
-                   "A %d × %d grid of bars does not fit images of %" G_GINT64_FORMAT " × %"
-                   G_GINT64_FORMAT " pixels", o.grid_rows, o.grid_cols, H, W);
-      return NULL;
+      o.grid_rows = (gint) MIN ((gint64) o.grid_rows, H);
+      o.grid_cols = (gint) MIN ((gint64) o.grid_cols, W);
     }
 
   g_autoptr (PlCompareReport) report = g_new0 (PlCompareReport, 1);

@@ -55,7 +55,7 @@ typedef struct {
   guint64 seed;              /* sample selection; bootstrap uses seed + 1, randomisation
                               * seed + 2; default 1 */
   double topk_fraction;      /* default 0.1 */
-  gint grid_rows, grid_cols; /* bars, default 4 × 4 */
+  gint grid_rows, grid_cols; /* bars, default 4 × 4; cut to the image size when larger */
   PlFaithfulnessOptions faithfulness;
   gint n_bootstrap;          /* default 2000 */
   double confidence;         /* default 0.95 */

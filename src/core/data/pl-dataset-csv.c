@@ -246,10 +246,12 @@ static void
 set_out_of_range (GError **error, const char *name, const char *text, guint line, gint64 row,
                   const char *column, const char *what)
 {
+  g_autofree char *qt = pl_error_quote (text);
+  g_autofree char *qc = pl_error_quote (column);
   g_set_error (error, PL_ERROR, PL_ERROR_PARSE,
-               "%s: the value \"%.40s\" at line %u (data row %" G_GINT64_FORMAT "), column "
+               "%s: the value \"%s\" at line %u (data row %" G_GINT64_FORMAT "), column "
                "'%s'%s is out of the float range (largest magnitude %g); rescale the column",
-               name, text, line, row, column, what, (double) FLT_MAX);
+               name, qt, line, row, qc, what, (double) FLT_MAX);
 }
 
 static char
@@ -281,7 +283,10 @@ column_list (char **names, gint ncols)
 {
   GString *s = g_string_new (NULL);
   for (gint c = 0; c < ncols && c < 50; c++)
-    g_string_append_printf (s, "%s'%s'", c > 0 ? ", " : "", names[c]);
+  {
+    g_autofree char *q = pl_error_quote (names[c]);
+    g_string_append_printf (s, "%s'%s'", c > 0 ? ", " : "", q);
+  }
   if (ncols > 50)
     g_string_append_printf (s, ", … (%d columns)", ncols);
   return g_string_free (s, FALSE);
@@ -329,6 +334,27 @@ build_table (const Cells *cells, const char *name, const PlCsvOptions *o, GError
     }
   }
 
+  /* the names as error messages quote them (long names cut) */
+  g_auto (GStrv) qn = g_new0 (char *, ncols + 1);
+  for (gint c = 0; c < ncols; c++)
+    qn[c] = pl_error_quote (names[c]);
+
+  /* duplicate names: a label or feature named twice is ambiguous */
+  if (o->has_header) {
+    g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+    for (gint c = 0; c < ncols; c++) {
+      gpointer prev = NULL;
+      if (g_hash_table_lookup_extended (seen, names[c], NULL, &prev)) {
+        g_set_error (error, PL_ERROR, PL_ERROR_PARSE,
+                     "%s: columns %d and %d are both named '%s' (line %u); column names "
+                     "must be unique — rename one of them", name, GPOINTER_TO_INT (prev) + 1,
+                     c + 1, qn[c], g_array_index (cells->rec_line, guint32, 0));
+        return NULL;
+      }
+      g_hash_table_insert (seen, names[c], GINT_TO_POINTER (c));
+    }
+  }
+
   /* ragged rows */
   for (guint32 r = first_data; r < nrec; r++) {
     if ((gint) rec_count (cells, r) != ncols) {
@@ -349,9 +375,9 @@ build_table (const Cells *cells, const char *name, const PlCsvOptions *o, GError
         label = c;
     if (label < 0) {
       g_autofree char *list = column_list (names, ncols);
+      g_autofree char *ql = pl_error_quote (o->label_column);
       g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
-                   "%s: no label column named '%s'; the columns are %s", name,
-                   o->label_column, list);
+                   "%s: no label column named '%s'; the columns are %s", name, ql, list);
       return NULL;
     }
   } else if (o->label_index < 0) {
@@ -368,7 +394,7 @@ build_table (const Cells *cells, const char *name, const PlCsvOptions *o, GError
   if (ncols < 2) {
     g_set_error (error, PL_ERROR, PL_ERROR_PARSE,
                  "%s: the table has a single column ('%s'), the label; expected at least "
-                 "one feature column besides it", name, names[0]);
+                 "one feature column besides it", name, qn[0]);
     return NULL;
   }
 
@@ -392,7 +418,7 @@ build_table (const Cells *cells, const char *name, const PlCsvOptions *o, GError
           g_set_error (error, PL_ERROR, PL_ERROR_PARSE,
                        "%s: missing value at line %u, column '%s' (an empty field or "
                        "NA); fill it in, or ask for mean imputation", name,
-                       cell_line (cells, cell), names[c]);
+                       cell_line (cells, cell), qn[c]);
           goto fail;
         }
         continue;
@@ -408,10 +434,11 @@ build_table (const Cells *cells, const char *name, const PlCsvOptions *o, GError
         goto fail;
       }
       if (!info[c].categorical && !o->one_hot) {
+        g_autofree char *qv = pl_error_quote (t);
         g_set_error (error, PL_ERROR, PL_ERROR_PARSE,
-                     "%s: non-numeric value \"%.40s\" at line %u, column '%s'; expected a "
-                     "number (decimal point '.', e.g. 1.5 or -2e-3)%s", name, t,
-                     cell_line (cells, cell), names[c],
+                     "%s: non-numeric value \"%s\" at line %u, column '%s'; expected a "
+                     "number (decimal point '.', e.g. 1.5 or -2e-3)%s", name, qv,
+                     cell_line (cells, cell), qn[c],
                      " — or ask for one-hot encoding of text columns");
         goto fail;
       }
@@ -426,7 +453,7 @@ build_table (const Cells *cells, const char *name, const PlCsvOptions *o, GError
         if (info[c].values->len >= 1024) {
           g_set_error (error, PL_ERROR, PL_ERROR_UNSUPPORTED,
                        "%s: column '%s' has more than 1024 distinct text values (line %u); "
-                       "too many to one-hot encode", name, names[c], cell_line (cells, cell));
+                       "too many to one-hot encode", name, qn[c], cell_line (cells, cell));
           goto fail;
         }
         char *key = g_strdup (t);
@@ -440,7 +467,7 @@ build_table (const Cells *cells, const char *name, const PlCsvOptions *o, GError
       if (present == 0) {
         g_set_error (error, PL_ERROR, PL_ERROR_PARSE,
                      "%s: column '%s' has no values at all; cannot impute its mean", name,
-                     names[c]);
+                     qn[c]);
         goto fail;
       }
       info[c].mean = sum / (double) present;
@@ -449,7 +476,7 @@ build_table (const Cells *cells, const char *name, const PlCsvOptions *o, GError
   }
   if (F == 0) {
     g_set_error (error, PL_ERROR, PL_ERROR_PARSE,
-                 "%s: no feature column besides the label '%s'", name, names[label]);
+                 "%s: no feature column besides the label '%s'", name, qn[label]);
     goto fail;
   }
   if ((guint64) n * (guint64) F * sizeof (float) > PL_CSV_MAX_BYTES) {
@@ -524,7 +551,7 @@ build_table (const Cells *cells, const char *name, const PlCsvOptions *o, GError
       if (is_missing (t)) {
         g_set_error (error, PL_ERROR, PL_ERROR_PARSE,
                      "%s: missing value at line %u, column '%s' (the regression target); "
-                     "every row needs a target", name, cell_line (cells, cell), names[label]);
+                     "every row needs a target", name, cell_line (cells, cell), qn[label]);
         goto fail;
       }
       NumberKind nk = parse_number_full (t, &v);
@@ -534,10 +561,11 @@ build_table (const Cells *cells, const char *name, const PlCsvOptions *o, GError
         goto fail;
       }
       if (nk != NUM_OK) {
+        g_autofree char *qv = pl_error_quote (t);
         g_set_error (error, PL_ERROR, PL_ERROR_PARSE,
-                     "%s: non-numeric value \"%.40s\" at line %u, column '%s' (the "
-                     "regression target); expected a number", name, t,
-                     cell_line (cells, cell), names[label]);
+                     "%s: non-numeric value \"%s\" at line %u, column '%s' (the "
+                     "regression target); expected a number", name, qv,
+                     cell_line (cells, cell), qn[label]);
         goto fail;
       }
       ds->targets[i] = (float) v;
@@ -573,24 +601,25 @@ build_table (const Cells *cells, const char *name, const PlCsvOptions *o, GError
     }
     if (all_numeric && fraction_row >= 0) {
       guint32 cell = rec_first (cells, first_data + (guint32) fraction_row) + label;
+      g_autofree char *qv = pl_error_quote (cell_text (cells, cell));
       g_set_error (error, PL_ERROR, PL_ERROR_PARSE,
                    "%s: the label column '%s' holds numbers that are not whole class indices "
-                   "(line %u: \"%.40s\"); class labels must be integers or text — for a "
-                   "numeric target train with --regression", name, names[label],
-                   cell_line (cells, cell), cell_text (cells, cell));
+                   "(line %u: \"%s\"); class labels must be integers or text — for a "
+                   "numeric target train with --regression", name, qn[label],
+                   cell_line (cells, cell), qv);
       goto fail;
     }
     if (all_numeric && n_distinct > 20)
       ds->warning = g_strdup_printf ("%s: the label column '%s' has more than 20 distinct "
                                      "integer values, each one a class; if it is a numeric "
-                                     "target, train with --regression", name, names[label]);
+                                     "target, train with --regression", name, qn[label]);
     for (gint64 i = 0; i < n; i++) {
       guint32 cell = rec_first (cells, first_data + (guint32) i) + label;
       const char *t = (cell_text (cells, cell));
       if (is_missing (t)) {
         g_set_error (error, PL_ERROR, PL_ERROR_PARSE,
                      "%s: missing value at line %u, column '%s' (the label); every row "
-                     "needs a label", name, cell_line (cells, cell), names[label]);
+                     "needs a label", name, cell_line (cells, cell), qn[label]);
         goto fail;
       }
       /* A wholly numeric column is read as numbers ("1", "1.0" and "1e0" are one class);
@@ -629,11 +658,11 @@ build_table (const Cells *cells, const char *name, const PlCsvOptions *o, GError
           k++;
         if (k == values->len) {
           if (values->len >= PL_CSV_MAX_CLASSES) {
+            g_autofree char *qv = pl_error_quote (cell_text (cells, cell));
             g_set_error (error, PL_ERROR, PL_ERROR_UNSUPPORTED,
                          "%s: the label column '%s' has more than %d distinct values "
-                         "(line %u: \"%.40s\"); is it a numeric target (regression)?", name,
-                         names[label], PL_CSV_MAX_CLASSES, cell_line (cells, cell),
-                         cell_text (cells, cell));
+                         "(line %u: \"%s\"); is it a numeric target (regression)?", name,
+                         qn[label], PL_CSV_MAX_CLASSES, cell_line (cells, cell), qv);
             goto fail;
           }
           g_array_append_val (values, v);
@@ -662,10 +691,11 @@ build_table (const Cells *cells, const char *name, const PlCsvOptions *o, GError
         guint k = GPOINTER_TO_UINT (g_hash_table_lookup (index, t));
         if (k == 0) {
           if (classes->len >= PL_CSV_MAX_CLASSES) {
+            g_autofree char *qv = pl_error_quote (t);
             g_set_error (error, PL_ERROR, PL_ERROR_UNSUPPORTED,
                          "%s: the label column '%s' has more than %d distinct values "
-                         "(line %u: \"%.40s\"); is it a numeric target (regression)?", name,
-                         names[label], PL_CSV_MAX_CLASSES, cell_line (cells, cell), t);
+                         "(line %u: \"%s\"); is it a numeric target (regression)?", name,
+                         qn[label], PL_CSV_MAX_CLASSES, cell_line (cells, cell), qv);
             goto fail;
           }
           char *key = g_strdup (t);
@@ -719,6 +749,14 @@ pl_dataset_load_csv_data (const char *text, gsize length, const char *name,
       (guint8) text[2] == 0xBF) {
     text += 3;
     length -= 3;
+  }
+  /* UTF-16 byte-order marks (little / big endian): say so, not "invalid UTF-8 at byte 1" */
+  if (length >= 2 && (((guint8) text[0] == 0xFF && (guint8) text[1] == 0xFE) ||
+                      ((guint8) text[0] == 0xFE && (guint8) text[1] == 0xFF))) {
+    g_set_error (error, PL_ERROR, PL_ERROR_PARSE,
+                 "%s: the file is UTF-16 text (byte-order mark %s); save it as UTF-8",
+                 name, (guint8) text[0] == 0xFF ? "FF FE" : "FE FF");
+    return NULL;
   }
   if (o.delimiter == 0)
     o.delimiter = detect_delimiter (text, length);

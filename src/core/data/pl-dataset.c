@@ -388,8 +388,9 @@ pl_dataset_load_fashion_mnist (const char *dir, const char *split, GError **erro
     prefix = "t10k";
     name = "Fashion-MNIST test";
   } else {
+    g_autofree char *qs = pl_error_quote (split);
     g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
-                 "Unknown Fashion-MNIST split \"%s\", expected \"train\" or \"test\"", split);
+                 "Unknown Fashion-MNIST split \"%s\", expected \"train\" or \"test\"", qs);
     return NULL;
   }
   g_autofree char *images_stem = g_strdup_printf ("%s-images-idx3-ubyte", prefix);

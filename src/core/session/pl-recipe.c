@@ -171,7 +171,8 @@ fail_at (Reader *rd, const char *path, const char *fmt, ...)
   va_start (ap, fmt);
   g_autofree char *msg = g_strdup_vprintf (fmt, ap);
   va_end (ap);
-  g_set_error (rd->error, PL_ERROR, PL_ERROR_PARSE, "%s: %s: %s", rd->name, path, msg);
+  g_autofree char *qpath = pl_error_quote (path);
+  g_set_error (rd->error, PL_ERROR, PL_ERROR_PARSE, "%s: %s: %s", rd->name, qpath, msg);
   rd->failed = TRUE;
   return FALSE;
 }
@@ -185,9 +186,12 @@ check_keys (Reader *rd, JsonObject *obj, const char *path, const char *const *kn
     {
       const char *key = l->data;
       if (!g_strv_contains (known, key))
-        g_ptr_array_add (rd->recipe->warnings,
-                         g_strdup_printf ("%s: %s%s%s: unknown key, ignored", rd->name, path,
-                                          *path ? "." : "", key));
+        {
+          g_autofree char *qkey = pl_error_quote (key);
+          g_ptr_array_add (rd->recipe->warnings,
+                           g_strdup_printf ("%s: %s%s%s: unknown key, ignored", rd->name, path,
+                                            *path ? "." : "", qkey));
+        }
     }
 }
 
@@ -330,7 +334,8 @@ get_id (Reader *rd, JsonObject *obj, const char *path, const char *key,
     {
       g_autofree char *p = child_path (path, key);
       g_autofree char *all = ids_joined (ids, n);
-      return fail_at (rd, p, "unknown value \"%s\": expected %s", s, all);
+      g_autofree char *qs = pl_error_quote (s);
+      return fail_at (rd, p, "unknown value \"%s\": expected %s", qs, all);
     }
   *out = i;
   return TRUE;
@@ -419,13 +424,19 @@ read_dataset (Reader *rd, JsonObject *root)
     return FALSE;
   static const char *const kinds[] = { "auto", "idx", "csv", "png-folder" };
   if (r->dataset_kind && id_index (kinds, G_N_ELEMENTS (kinds), r->dataset_kind) < 0)
-    return fail_at (rd, "dataset.kind",
-                    "unknown value \"%s\": expected \"auto\", \"idx\", \"csv\" or \"png-folder\"",
-                    r->dataset_kind);
+    {
+      g_autofree char *qs = pl_error_quote (r->dataset_kind);
+      return fail_at (rd, "dataset.kind",
+                      "unknown value \"%s\": expected \"auto\", \"idx\", \"csv\" or \"png-folder\"",
+                      qs);
+    }
   if (r->dataset_split && !g_str_equal (r->dataset_split, "test")
       && !g_str_equal (r->dataset_split, "train"))
-    return fail_at (rd, "dataset.split", "unknown value \"%s\": expected \"test\" or \"train\"",
-                    r->dataset_split);
+    {
+      g_autofree char *qs = pl_error_quote (r->dataset_split);
+      return fail_at (rd, "dataset.split", "unknown value \"%s\": expected \"test\" or \"train\"",
+                      qs);
+    }
   /* label_column: a name or a 0-based index. */
   JsonNode *lc = json_object_get_member (o, "label_column");
   if (lc && node_is_number (lc))
@@ -487,9 +498,9 @@ read_step (Reader *rd, JsonNode *node, const char *path)
       if (id_index (schedules, G_N_ELEMENTS (schedules), step->schedule) < 0)
         {
           g_autofree char *p = child_path (path, "schedule");
+          g_autofree char *qs = pl_error_quote (step->schedule);
           return fail_at (rd, p, "unknown value \"%s\": expected \"one-shot\", \"linear\", "
-                          "\"cubic\", \"iterative\", \"polynomial\" or \"rewind\"",
-                          step->schedule);
+                          "\"cubic\", \"iterative\", \"polynomial\" or \"rewind\"", qs);
         }
     }
   g_autofree char *ppath = child_path (path, "protected");
@@ -542,8 +553,10 @@ read_explanation (Reader *rd, JsonNode *node, const char *path)
   if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
     {
       if (!pl_map_method_from_id (json_node_get_string (node), &opt.method))
-        return fail_at (rd, path, "unknown explanation method \"%s\"",
-                        json_node_get_string (node));
+        {
+          g_autofree char *qs = pl_error_quote (json_node_get_string (node));
+          return fail_at (rd, path, "unknown explanation method \"%s\"", qs);
+        }
       g_array_append_val (rd->recipe->explanations, opt);
       return TRUE;
     }

@@ -77,9 +77,10 @@ pl_model_check_dataset (PlGraph *graph, const char *model_name, const PlDataset 
     {
       g_autofree char *got = pl_tensor_shape_string (logits->ndim, logits->shape);
       g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
-                   "%s: the model's first output has shape %s per batch, but %s has %d classes: "
+                   "%s: the model's first output has shape %s per batch, but %s has %d %s: "
                    "PruneLens needs one logit per class, [N, %d]",
-                   model_name, got, dataset->name, dataset->n_classes, dataset->n_classes);
+                   model_name, got, dataset->name, dataset->n_classes,
+                   dataset->n_classes == 1 ? "class" : "classes", dataset->n_classes);
       return FALSE;
     }
   for (gint64 i = 0; i < logits->numel; i++)
@@ -489,8 +490,9 @@ comparison_compute_table (PlGraph *original, PlGraph *pruned, const PlDataset *d
   gint F = dataset->n_features;
   if (F < 1)
     {
+      g_autofree char *qname = pl_error_quote (dataset->name ? dataset->name : "");
       g_set_error (error, PL_ERROR, PL_ERROR_INVALID, "The table “%s” has no feature columns",
-                   dataset->name ? dataset->name : "");
+                   qname);
       return NULL;
     }
   g_autoptr (PlTensor) reference = pl_tensor_new_2d (1, F);
@@ -615,13 +617,25 @@ pl_comparison_compute (PlGraph *original, PlGraph *pruned, const PlDataset *data
   if (dataset->kind == PL_DATASET_TABLE)
     return comparison_compute_table (original, pruned, dataset, index, options, progress,
                                      error);
-  if (options->grid < 1 || options->grid > MIN (dataset->height, dataset->width))
+  if (options->grid < 1)
     {
       g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
-                   "A patch grid of %d × %d does not fit a %d × %d image",
-                   options->grid, options->grid, dataset->height, dataset->width);
+                   "A patch grid needs at least 1 × 1 patches, not %d × %d", options->grid,
+                   options->grid);
       return NULL;
     }
+  /* An image smaller than the grid (e.g. 2 × 2 pixels under the default 4 × 4): the
+   * largest square grid that fits; cmp->options.grid records it. */
+  PlComparisonOptions fitted = *options;
+  fitted.grid = MIN (fitted.grid, MIN (dataset->height, dataset->width));
+  if (fitted.grid < 1)
+    {
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID,
+                   "%s: the images are %d × %d pixels; nothing to explain",
+                   dataset->name ? dataset->name : "", dataset->height, dataset->width);
+      return NULL;
+    }
+  options = &fitted;
 
   g_autoptr (PlComparison) cmp = g_new0 (PlComparison, 1);
   cmp->index = index;

@@ -86,7 +86,8 @@ gboolean pl_map_method_is_signed (PlMapMethod method);
 
 typedef struct {
   PlMapMethod method;        /* pixel attribution (default PL_MAP_SALIENCY) */
-  gint grid;                 /* patches per side for bars and KernelSHAP (default 4) */
+  gint grid;                 /* patches per side for bars and KernelSHAP (default 4; cut to
+                                the image side when larger: cmp->options.grid) */
   gint shap_budget;          /* ≤ 0: 2M + 2048 */
   guint64 seed;              /* KernelSHAP sampling */
   float baseline;            /* value of hidden patches (default 0 = black) */

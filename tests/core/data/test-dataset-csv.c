@@ -585,6 +585,51 @@ START_TEST (test_numeric_labels_as_numbers)
 }
 END_TEST
 
+/* Session 4 (cli2): user-controlled names and values in messages are cut to 60 characters
+ * + "…" (pl_error_quote); duplicate column names and UTF-16 files are refused by name. */
+START_TEST (test_long_names_duplicates_utf16)
+{
+  /* pl_error_quote: 60 characters kept, multi-byte characters whole, controls as spaces */
+  g_autofree char *q1 = pl_error_quote ("short\tname");
+  ck_assert_str_eq (q1, "short name");
+  GString *l = g_string_new (NULL);
+  for (int i = 0; i < 70; i++)
+    g_string_append (l, "é");
+  g_autofree char *q2 = pl_error_quote (l->str);
+  ck_assert_int_eq (g_utf8_strlen (q2, -1), 61);
+  ck_assert (g_str_has_suffix (q2, "é…"));
+  g_string_free (l, TRUE);
+  g_autofree char *q3 = pl_error_quote (NULL);
+  ck_assert_str_eq (q3, "(none)");
+
+  /* a 20 000-character column name holding a word: the message stays short */
+  GString *t = g_string_new ("a,");
+  for (int i = 0; i < 20000; i++)
+    g_string_append_c (t, 'w');
+  g_string_append (t, ",label\n1,x,0\n2,y,1\n");
+  g_autoptr (GError) error = NULL;
+  ck_assert_ptr_null (pl_dataset_load_csv_data (t->str, t->len, "t.csv", NULL, &error));
+  ck_assert_msg (strlen (error->message) < 300, "%zu bytes", strlen (error->message));
+  ck_assert_ptr_nonnull (strstr (error->message, "non-numeric value \"x\""));
+  g_clear_error (&error);
+  /* … and the list of columns of a wrong --label */
+  PlCsvOptions o = PL_CSV_OPTIONS_INIT;
+  o.label_column = "nope";
+  ck_assert_ptr_null (pl_dataset_load_csv_data (t->str, t->len, "t.csv", &o, &error));
+  ck_assert_msg (strlen (error->message) < 300, "%zu bytes", strlen (error->message));
+  g_clear_error (&error);
+  g_string_free (t, TRUE);
+
+  expect_error ("a,b,a,label\n1,2,3,0\n4,5,6,1\n", NULL, PL_ERROR_PARSE,
+                "columns 1 and 3 are both named 'a'", "rename one");
+  static const char le[] = "\xff\xfe" "a\0,\0b\0\n\0";
+  ck_assert_ptr_null (pl_dataset_load_csv_data (le, sizeof le - 1, "t.csv", NULL, &error));
+  ck_assert_ptr_nonnull (strstr (error->message, "UTF-16 text (byte-order mark FF FE); save "
+                                                 "it as UTF-8"));
+  g_clear_error (&error);
+}
+END_TEST
+
 static Suite *
 suite (void)
 {
@@ -592,6 +637,7 @@ suite (void)
   TCase *tc = tcase_create ("csv");
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_basic_classes);
+  tcase_add_test (tc, test_long_names_duplicates_utf16);
   tcase_add_test (tc, test_bom_quotes_newlines_crlf);
   tcase_add_test (tc, test_spaces);
   tcase_add_test (tc, test_quote_errors);
