@@ -161,11 +161,18 @@ quit (GSimpleAction *action, GVariant *param, gpointer user_data)
   close_all_windows (GTK_APPLICATION (user_data));
 }
 
-/* SIGTERM (logout, `kill`) and SIGINT (Ctrl+C in a terminal) end the workbench like Quit. */
+/* SIGTERM (logout, `kill`) and SIGINT (Ctrl+C in a terminal) end the workbench like Quit,
+ * except that nobody is asked to save: unsaved steps stay in the autosave for next time. */
 static gboolean
 on_terminate_signal (gpointer user_data)
 {
-  close_all_windows (GTK_APPLICATION (user_data));
+  GList *windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (user_data)));
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (PL_IS_WINDOW (l->data))
+      pl_window_terminate (PL_WINDOW (l->data));
+    else
+      gtk_window_close (GTK_WINDOW (l->data));
+  g_list_free (windows);
   return G_SOURCE_CONTINUE;
 }
 

@@ -83,6 +83,9 @@ typedef struct {
   GtkSpinButton *width, *height, *dpi;
   GtkDropDown *unit;
   GtkSwitch *captions;
+  GtkSwitch *keep;          /* keep the aspect ratio */
+  double aspect;            /* width / height, 0: none */
+  gboolean syncing;
   gboolean inches;
   PlExportOptionsFunc callback;
   gpointer user_data;
@@ -117,6 +120,26 @@ on_unit_changed (GtkDropDown *unit, GParamSpec *pspec, ExportDialog *d)
   d->inches = inches;
 }
 
+/* With "Keep aspect ratio" on, the other side follows. */
+static void
+on_size_changed (GtkSpinButton *spin, ExportDialog *d)
+{
+  if (d->syncing || d->aspect <= 0 || d->keep == NULL || !gtk_switch_get_active (d->keep))
+    return;
+  d->syncing = TRUE;
+  if (spin == d->width)
+    gtk_spin_button_set_value (d->height, gtk_spin_button_get_value (d->width) / d->aspect);
+  else
+    gtk_spin_button_set_value (d->width, gtk_spin_button_get_value (d->height) * d->aspect);
+  d->syncing = FALSE;
+}
+
+static void
+on_keep_changed (GtkSwitch *keep, GParamSpec *pspec, ExportDialog *d)
+{
+  on_size_changed (d->width, d);
+}
+
 static void
 on_export_dialog_response (AdwMessageDialog *dialog, const char *response, ExportDialog *d)
 {
@@ -146,6 +169,13 @@ void
 pl_export_dialog_run (GtkWindow *parent, GSettings *settings, PlExportOptionsFunc callback,
                       gpointer user_data)
 {
+  pl_export_dialog_run_with_aspect (parent, settings, 0.0, callback, user_data);
+}
+
+void
+pl_export_dialog_run_with_aspect (GtkWindow *parent, GSettings *settings, double aspect,
+                                  PlExportOptionsFunc callback, gpointer user_data)
+{
   g_return_if_fail (callback != NULL);
   PlExportOptions o;
   pl_export_options_load (&o, settings);
@@ -154,6 +184,7 @@ pl_export_dialog_run (GtkWindow *parent, GSettings *settings, PlExportOptionsFun
   d->callback = callback;
   d->user_data = user_data;
   d->inches = o.inches;
+  d->aspect = isfinite (aspect) && aspect > 0.05 && aspect < 20 ? aspect : 0.0;
 
   GtkWidget *grid = gtk_grid_new ();
   gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
@@ -196,6 +227,22 @@ pl_export_dialog_run (GtkWindow *parent, GSettings *settings, PlExportOptionsFun
                    0, 3, 1, 1);
   gtk_grid_attach (GTK_GRID (grid), GTK_WIDGET (d->captions), 1, 3, 1, 1);
   g_signal_connect (d->unit, "notify::selected", G_CALLBACK (on_unit_changed), d);
+  if (d->aspect > 0)
+    {
+      d->keep = GTK_SWITCH (gtk_switch_new ());
+      gtk_switch_set_active (d->keep, TRUE);
+      gtk_widget_set_halign (GTK_WIDGET (d->keep), GTK_ALIGN_START);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (d->keep),
+                                   _("The height follows the width in the figure's own "
+                                     "proportions, so that the file has no empty band"));
+      gtk_grid_attach (GTK_GRID (grid), row_label (_("_Keep aspect ratio"), GTK_WIDGET (d->keep)),
+                       0, 4, 1, 1);
+      gtk_grid_attach (GTK_GRID (grid), GTK_WIDGET (d->keep), 1, 4, 1, 1);
+      on_size_changed (d->width, d);   /* the height that fits the figure */
+      g_signal_connect (d->keep, "notify::active", G_CALLBACK (on_keep_changed), d);
+    }
+  g_signal_connect (d->width, "value-changed", G_CALLBACK (on_size_changed), d);
+  g_signal_connect (d->height, "value-changed", G_CALLBACK (on_size_changed), d);
 
   GtkWidget *dialog = adw_message_dialog_new (parent, _("Export Figure"),
                                               _("Size of the figure and resolution of PNG "
@@ -599,6 +646,8 @@ export_sweep (ExportAll *x, const PlSweep *s, GError **error)
 {
   g_autoptr (PlSweepLineFigure) line = pl_sweep_line_figure_new (s, TRUE);
   g_autoptr (PlSweepFilmstrip) film = pl_sweep_filmstrip_new (s, TRUE);
+  if (film->figure.scale.colormap != PL_COLORMAP_DIVERGING)
+    film->figure.scale.colormap = pl_render_get_sequential_colormap ();
   if (!export_figure (x, "sweep", (PlDrawFunc) pl_line_figure_draw, &line->figure,
                       line->figure.title, line->figure.caption, error)
       || !export_figure (x, "sweep-filmstrip", (PlDrawFunc) pl_filmstrip_figure_draw,

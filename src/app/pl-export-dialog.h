@@ -78,5 +78,11 @@ typedef void (*PlExportOptionsFunc) (const PlExportOptions *options, gpointer us
  * settings and calls callback; nothing on Cancel. */
 void pl_export_dialog_run (GtkWindow *parent, GSettings *settings, PlExportOptionsFunc callback,
                            gpointer user_data);
+/* Addition (session 4): the same for a figure whose natural size has the aspect ratio
+ * aspect (width / height, e.g. from pl_comparison_figure_size; 0: none). The height starts
+ * at width / aspect and follows the width while "Keep aspect ratio" is on (the default), so
+ * that the file has no blank band. */
+void pl_export_dialog_run_with_aspect (GtkWindow *parent, GSettings *settings, double aspect,
+                                       PlExportOptionsFunc callback, gpointer user_data);
 
 G_END_DECLS

@@ -194,7 +194,10 @@ pl_job_show_progress (PlJob *job, GtkProgressBar *bar, GtkLabel *label)
   if (bar != NULL)
     gtk_progress_bar_set_fraction (bar, f);
   if (label != NULL)
-    gtk_label_set_label (label, message != NULL ? message : "");
+    {
+      g_autofree char *capped = pl_cap_message (message, PL_MESSAGE_MAX_CHARS, TRUE);
+      gtk_label_set_label (label, capped);
+    }
 }
 
 gboolean
@@ -251,4 +254,35 @@ pl_job_bind_progress (PlJob *job, GtkProgressBar *bar, GtkLabel *label)
     g_object_add_weak_pointer (G_OBJECT (label), (gpointer *) &b->label);
   pl_job_show_progress (job, bar, label);
   g_timeout_add_full (G_PRIORITY_DEFAULT, 100, binding_tick, b, binding_free);
+}
+
+char *
+pl_cap_message (const char *text, glong max_chars, gboolean one_line)
+{
+  if (text == NULL)
+    return g_strdup ("");
+  if (max_chars < 1)
+    max_chars = 1;
+  g_autofree char *valid = g_utf8_make_valid (text, -1);
+  GString *s = g_string_new (NULL);
+  glong n = 0;
+  const char *p = valid;
+  for (; *p != '\0' && n < max_chars; p = g_utf8_next_char (p), n++)
+    {
+      gunichar c = g_utf8_get_char (p);
+      if (one_line && (c == '\n' || c == '\r' || c == '\t'))
+        c = ' ';
+      g_string_append_unichar (s, c);
+    }
+  if (*p != '\0')
+    {
+      /* cut: the last character gives way to the ellipsis */
+      if (s->len > 0)
+        {
+          char *last = g_utf8_find_prev_char (s->str, s->str + s->len);
+          g_string_truncate (s, last != NULL ? (gsize) (last - s->str) : 0);
+        }
+      g_string_append (s, "…");
+    }
+  return g_string_free (s, FALSE);
 }

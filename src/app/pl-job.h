@@ -59,6 +59,13 @@ void pl_job_show_progress (PlJob *job, GtkProgressBar *bar, GtkLabel *label);
 /* Shows the progress in bar / label every 100 ms while the job runs (stops by itself when
  * it ends or either widget is destroyed). */
 void pl_job_bind_progress (PlJob *job, GtkProgressBar *bar, GtkLabel *label);
+/* Addition (session 4): text for a label, dialog or toast, at most max_chars characters
+ * (UTF-8 aware; a longer text ends in "…"), on one line when one_line (line breaks become
+ * spaces). Error messages can quote user data (a 20 000-character column name kept pango
+ * busy for minutes); everything the window shows from an error goes through this.
+ * Newly allocated; NULL text gives "". */
+#define PL_MESSAGE_MAX_CHARS 500
+char *pl_cap_message (const char *text, glong max_chars, gboolean one_line);
 /* For tests: TRUE once func ran, on a thread other than the one that started the job. */
 gboolean pl_job_ran_off_main (PlJob *job);
 

@@ -165,6 +165,7 @@ compute (Job *job, const PlProgress *parent, GError **error)
   g_autoptr (PlSegmentation) seg = NULL;
   g_autoptr (PlTensor) train = NULL, reference = NULL;
   g_autofree char *seg_desc = NULL, *cls = NULL, *seeds = NULL, *lime_params = NULL;
+  g_autofree char *grid_note = NULL;
   gboolean ok = FALSE;
 
   for (int n = 0; n < 2; n++)
@@ -196,10 +197,26 @@ compute (Job *job, const PlProgress *parent, GError **error)
     }
   else
     {
-      seg = pl_superpixels (job->input, &job->sp, error);
-      if (seg == NULL)
-        goto out;
-      seg_desc = pl_superpixel_options_describe (&job->sp);
+      gint64 ih = job->input->shape[2], iw = job->input->shape[3];
+      g_autoptr (GError) sp_error = NULL;
+      seg = pl_superpixels (job->input, &job->sp, &sp_error);
+      if (seg != NULL)
+        seg_desc = pl_superpixel_options_describe (&job->sp);
+      else if (MIN (ih, iw) < 8 && ih > 0 && iw > 0)
+        {
+          /* too small to cut into superpixels (e.g. 2 × 2 pixels): a patch grid that fits,
+           * min(4, H) × min(4, W), for both methods */
+          gint rows = (gint) MIN (4, ih), cols = (gint) MIN (4, iw);
+          seg = pl_segmentation_grid ((gint) ih, (gint) iw, rows, cols);
+          seg_desc = g_strdup_printf ("superpixels=grid %d×%d", rows, cols);
+          grid_note = g_strdup_printf (_("the image is too small for superpixels: a %d × %d "
+                                         "patch grid instead"), rows, cols);
+        }
+      else
+        {
+          g_propagate_error (error, g_steal_pointer (&sp_error));
+          goto out;
+        }
       gint H = seg->height, W = seg->width;
       fig = pl_lime_shap_figure_new (seg->n_segments, H, W);
       memcpy (fig->segments, seg->labels, sizeof (gint) * H * W);
@@ -264,20 +281,40 @@ compute (Job *job, const PlProgress *parent, GError **error)
   fig->n_methods = 2;
   fig->method_names[0] = g_strdup ("LIME");
   fig->method_names[1] = g_strdup ("KernelSHAP");
-  fig->method_details[0] = g_steal_pointer (&lime_params);
-  if (job->table)
-    fig->method_details[1] = g_strdup_printf ("target=%d reference=column-means budget=%d seed=%"
-                                              G_GUINT64_FORMAT, target,
-                                              job->shap.budget > 0 ? job->shap.budget
-                                                                   : 2 * fig->n_items + 2048,
-                                              job->shap.seed);
-  else
-    fig->method_details[1] = g_strdup_printf ("target=%d %s baseline=%g budget=%d seed=%"
-                                              G_GUINT64_FORMAT, target, seg_desc,
-                                              job->lime.fill_value,
-                                              job->shap.budget > 0 ? job->shap.budget
-                                                                   : 2 * fig->n_items + 2048,
-                                              job->shap.seed);
+  /* Short method lines (the full parameter strings did not fit the row): the fill first,
+   * since it decides what "hidden" means and so the sign of both methods' values. */
+  {
+    g_autofree char *fill = NULL, *kw = NULL;
+    gint budget = job->shap.budget > 0 ? job->shap.budget : 2 * fig->n_items + 2048;
+    if (!job->table)
+      fill = job->lime.fill == PL_LIME_FILL_MEAN
+               ? g_strdup_printf (_("LIME fill = mean colour, SHAP fill = %g"),
+                                  job->lime.fill_value)
+               : g_strdup_printf (_("fill = %g (both)"), job->lime.fill_value);
+    else
+      fill = g_strdup (_("reference = column means"));
+    /* LIME's kernel width as it reported it (its default when 0 was asked) */
+    const char *k = lime_params != NULL ? strstr (lime_params, "kernel-width=") : NULL;
+    if (k != NULL)
+      kw = g_strndup (k, strcspn (k, " "));
+    /* the segmentation's name only ("superpixels=slic region-size=4 …" → "slic") */
+    g_autofree char *sp_name = NULL;
+    if (seg_desc != NULL)
+      {
+        const char *eq = strchr (seg_desc, '=');
+        const char *name = eq != NULL ? eq + 1 : seg_desc;
+        sp_name = g_strndup (name, strcspn (name, " "));
+      }
+    char seed[32];
+    g_snprintf (seed, sizeof seed, "seed=%" G_GUINT64_FORMAT, job->lime.seed);
+    fig->method_details[0] = g_strdup_printf ("%s · %s%ssamples=%d %s%s%s", fill,
+                                              sp_name != NULL ? sp_name : "",
+                                              sp_name != NULL ? " " : "", job->lime.n_samples,
+                                              kw != NULL ? kw : "", kw != NULL ? " " : "", seed);
+    fig->method_details[1] = g_strdup_printf ("%s · %s%sbudget=%d %s", fill,
+                                              sp_name != NULL ? sp_name : "",
+                                              sp_name != NULL ? " " : "", budget, seed);
+  }
   fig->value_labels[0] = g_strdup (job->table ? _("LIME coefficient (logit per SD)")
                                               : _("LIME coefficient (logit)"));
   fig->value_labels[1] = g_strdup (_("SHAP value φ (logit)"));
@@ -292,9 +329,30 @@ compute (Job *job, const PlProgress *parent, GError **error)
     g_snprintf (num, sizeof num, "%" G_GUINT64_FORMAT, job->lime.seed);
     seeds = g_strdup_printf (_("seed %s"), num);
   }
-  fig->caption = job->context != NULL && *job->context != '\0'
-                   ? g_strdup_printf ("%s · %s", job->context, seeds)
-                   : g_strdup (seeds);
+  {
+    const char *units = job->table
+      ? _("LIME: weights of a local linear model on standardised features (logit per standard "
+          "deviation); KernelSHAP: each feature's contribution to f(x) − f(column means)")
+      : _("LIME: weights of a local linear model (logit per superpixel shown); KernelSHAP: each "
+          "superpixel's contribution to f(x) − f(all hidden)");
+    g_autofree char *how = NULL;
+    if (!job->table)
+      how = job->lime.fill == PL_LIME_FILL_MEAN
+              ? g_strdup_printf (_("hidden superpixels: LIME mean colour, KernelSHAP %g — the "
+                                   "signs may differ"), job->lime.fill_value)
+              : g_strdup_printf (_("hidden superpixels take the value %g in both methods"),
+                                 job->lime.fill_value);
+    g_autoptr (GString) cap = g_string_new (NULL);
+    if (job->context != NULL && *job->context != '\0')
+      g_string_append_printf (cap, "%s · ", job->context);
+    g_string_append (cap, seeds);
+    if (grid_note != NULL)
+      g_string_append_printf (cap, " · %s", grid_note);
+    if (how != NULL)
+      g_string_append_printf (cap, " · %s", how);
+    g_string_append_printf (cap, " · %s", units);
+    fig->caption = g_string_free (g_steal_pointer (&cap), FALSE);
+  }
   ok = TRUE;
 
 out:
@@ -355,8 +413,10 @@ job_done (PlJob *pj, const GError *error, gpointer user_data)
     set_status (self, _("Cancelled"));
   else
     {
+      self->figure = NULL;   /* not the figure of another input */
       g_free (self->error);
-      self->error = g_strdup (error != NULL ? error->message : _("unknown error"));
+      self->error = pl_cap_message (error != NULL ? error->message : _("unknown error"),
+                                    PL_MESSAGE_MAX_CHARS, TRUE);
       g_autofree char *text = g_strdup_printf (_("LIME / SHAP failed: %s"), self->error);
       set_status (self, text);
     }
@@ -439,6 +499,7 @@ start_job (PlLimeShapView *self)
       job_free (job);
       return;
     }
+  g_clear_pointer (&self->error, g_free);
   self->job = pl_job_new (job_run, job, (GDestroyNotify) job_free);
   gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), 0.0);
   set_status (self, _("Explaining with LIME and KernelSHAP…"));
@@ -489,6 +550,41 @@ on_control_changed (PlLimeShapView *self)
   self->debounce_id = g_timeout_add (DEBOUNCE_MS, on_debounce, self);
 }
 
+/* text with line breaks at spaces so that no line is much longer than width characters */
+static char *
+wrap_text (const char *text, glong width)
+{
+  GString *out = g_string_new (NULL);
+  glong col = 0;
+  const char *last_space = NULL;   /* in out->str, as an offset */
+  gsize space_at = 0;
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      if (c == '\n')
+        {
+          g_string_append_c (out, '\n');
+          col = 0;
+          last_space = NULL;
+          continue;
+        }
+      if (c == ' ')
+        {
+          last_space = out->str;
+          space_at = out->len;
+        }
+      g_string_append_unichar (out, c);
+      col++;
+      if (col >= width && last_space != NULL)
+        {
+          out->str[space_at] = '\n';
+          col = g_utf8_strlen (out->str + space_at + 1, -1);
+          last_space = NULL;
+        }
+    }
+  return g_string_free (out, FALSE);
+}
+
 static void
 draw_func (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer data)
 {
@@ -499,8 +595,17 @@ draw_func (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer da
       pl_lime_shap_figure_draw (cr, width, height, self->figure);
       return;
     }
-  const char *text = self->placeholder != NULL ? self->placeholder
-                                               : _("Select a sample to explain it");
+  g_autofree char *why = NULL;
+  if (self->error != NULL)
+    {
+      /* say why there is no figure (wrapped by hand; the message is capped) */
+      g_autofree char *text = g_strdup_printf (_("LIME and KernelSHAP are unavailable for this "
+                                                 "sample: %s"), self->error);
+      why = wrap_text (text, 90);
+    }
+  const char *text = why != NULL ? why
+                     : self->placeholder != NULL ? self->placeholder
+                                                 : _("Select a sample to explain it");
   GdkRGBA fg;
   gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (area)), &fg);
   cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.55);
@@ -623,9 +728,12 @@ pl_lime_shap_view_init (PlLimeShapView *self)
                spin (0, 100000, 256, 0, 0));
   const char *const fill_items[] = { _("Mean colour"), _("Value"), NULL };
   add_control (self, flow, W_FILL, _("_Fill"),
-               _("How LIME hides a superpixel: its own mean colour (LIME's default) or the "
-                 "fill value. KernelSHAP always fills with the fill value (its baseline)"),
+               _("How LIME hides a superpixel: the fill value (default; the baseline KernelSHAP "
+                 "always uses, so the two are comparable) or its own mean colour (LIME's "
+                 "original choice)"),
                gtk_drop_down_new_from_strings (fill_items));
+  /* the same fill as KernelSHAP by default, so that the two rows are comparable */
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (self->controls[W_FILL]), 1);
   add_control (self, flow, W_FILL_VALUE, _("Fill value"),
                _("The value hidden pixels take (0 = black)"), spin (-10, 10, 0.1, 0, 2));
   gtk_box_append (GTK_BOX (bar), params);
@@ -656,8 +764,20 @@ pl_lime_shap_view_init (PlLimeShapView *self)
   gtk_box_append (GTK_BOX (bar), self->progress);
   gtk_box_append (GTK_BOX (bar), self->cancel);
   /* what the two methods compute (the ⓘ popovers of the other views) */
-  gtk_box_append (GTK_BOX (bar), pl_info_button_new (PL_INFO_LIME));
-  gtk_box_append (GTK_BOX (bar), pl_info_button_new (PL_INFO_KERNEL_SHAP));
+  /* two ⓘ buttons side by side: each says which method it explains (its accessible name
+   * is "About LIME" / "About KernelSHAP") */
+  const struct { PlInfoTopic topic; const char *name; } infos[] = {
+    { PL_INFO_LIME, "LIME" }, { PL_INFO_KERNEL_SHAP, "KernelSHAP" } };
+  for (guint i = 0; i < G_N_ELEMENTS (infos); i++)
+    {
+      GtkWidget *info = pl_info_button_new (infos[i].topic);
+      GtkWidget *child = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
+      gtk_box_append (GTK_BOX (child), gtk_image_new_from_icon_name ("help-about-symbolic"));
+      gtk_box_append (GTK_BOX (child), gtk_label_new (infos[i].name));
+      gtk_menu_button_set_child (GTK_MENU_BUTTON (info), child);
+      gtk_widget_remove_css_class (info, "circular");
+      gtk_box_append (GTK_BOX (bar), info);
+    }
 
   self->area = gtk_drawing_area_new ();
   gtk_widget_set_hexpand (self->area, TRUE);

@@ -8,6 +8,18 @@
 #include <string.h>
 #include "exec/pl-executor.h"
 #include "pl-figures.h"
+#include "pl-job.h"
+
+/* The layer table and the first layer's picture of two graphs: computed by a worker
+ * (pl-job.h; 22–105 ms on the main thread was too long) and handed to the view. */
+typedef struct {
+  PlGraph *original, *pruned;    /* the graphs asked about (references) */
+  GArray *layers;                /* of PlModelLayer */
+  gint64 params, nonzero_params, macs_dense, macs_effective;
+  gint first_kind;
+  double *survival;
+  gint survival_h, survival_w;
+} Stats;
 
 struct _PlModelView {
   GtkBox parent_instance;
@@ -31,6 +43,7 @@ struct _PlModelView {
   gint first_kind;               /* 0 none, 1 conv filters, 2 pixel survival */
   double *survival;              /* [H × W] */
   gint survival_h, survival_w;
+  PlJob *job;                    /* computing the rows of pending graphs, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (PlModelView, pl_model_view, GTK_TYPE_BOX)
@@ -128,9 +141,8 @@ run_zero_input (PlGraph *graph)
 }
 
 static void
-compute_layers (PlModelView *self)
+compute_layers (Stats *self)
 {
-  g_array_set_size (self->layers, 0);
   self->params = self->nonzero_params = 0;
   self->macs_dense = self->macs_effective = 0;
   g_clear_pointer (&self->survival, g_free);
@@ -257,6 +269,34 @@ compute_layers (PlModelView *self)
     }
 }
 
+static void
+stats_free (Stats *st)
+{
+  g_clear_pointer (&st->original, pl_graph_unref);
+  g_clear_pointer (&st->pruned, pl_graph_unref);
+  g_clear_pointer (&st->layers, g_array_unref);
+  g_free (st->survival);
+  g_free (st);
+}
+
+static Stats *
+stats_new (PlGraph *original, PlGraph *pruned)
+{
+  Stats *st = g_new0 (Stats, 1);
+  st->original = original != NULL ? pl_graph_ref (original) : NULL;
+  st->pruned = pruned != NULL ? pl_graph_ref (pruned) : NULL;
+  st->layers = g_array_new (FALSE, TRUE, sizeof (PlModelLayer));
+  g_array_set_clear_func (st->layers, layer_clear);
+  return st;
+}
+
+static gboolean
+stats_run (gpointer data, const PlProgress *progress, GError **error)
+{
+  compute_layers (data);
+  return TRUE;
+}
+
 /* ------------------------------------------------------------------ table ---- */
 
 static char *
@@ -264,14 +304,15 @@ count_text (gint64 v)
 {
   if (v < 0)
     return g_strdup ("?");
-  /* Thin spaces between groups of three digits. */
+  /* Narrow no-break spaces between groups of three digits (a thin space let the line
+   * break inside a number). */
   g_autofree char *digits = g_strdup_printf ("%" G_GINT64_FORMAT, v);
   GString *s = g_string_new (NULL);
   gsize len = strlen (digits);
   for (gsize i = 0; i < len; i++)
     {
       if (i > 0 && (len - i) % 3 == 0)
-        g_string_append (s, "\u2009");
+        g_string_append (s, "\u202F");
       g_string_append_c (s, digits[i]);
     }
   return g_string_free (s, FALSE);
@@ -535,10 +576,25 @@ on_selected (GtkSingleSelection *selection, GParamSpec *pspec, PlModelView *self
     }
 }
 
+/* Shows st (its contents move into the view). */
 static void
-update (PlModelView *self)
+update (PlModelView *self, Stats *st)
 {
-  compute_layers (self);
+  g_clear_pointer (&self->original, pl_graph_unref);
+  g_clear_pointer (&self->pruned, pl_graph_unref);
+  self->original = g_steal_pointer (&st->original);
+  self->pruned = g_steal_pointer (&st->pruned);
+  g_array_unref (self->layers);
+  self->layers = g_steal_pointer (&st->layers);
+  self->params = st->params;
+  self->nonzero_params = st->nonzero_params;
+  self->macs_dense = st->macs_dense;
+  self->macs_effective = st->macs_effective;
+  self->first_kind = st->first_kind;
+  g_free (self->survival);
+  self->survival = g_steal_pointer (&st->survival);
+  self->survival_h = st->survival_h;
+  self->survival_w = st->survival_w;
   GStrvBuilder *b = g_strv_builder_new ();
   for (guint i = 0; i < self->layers->len; i++)
     {
@@ -580,6 +636,12 @@ update (PlModelView *self)
                             100.0 * self->macs_effective / self->macs_dense);
   else
     cost = g_strdup_printf (_("Parameters: %s, non-zero after pruning %s · MACs unknown"), p, pn);
+  {
+    /* "91.4 %" must not break between the number and the per cent sign */
+    g_auto (GStrv) parts = g_strsplit (cost, " %", -1);
+    g_free (cost);
+    cost = g_strjoinv ("\u00A0%", parts);
+  }
   gtk_label_set_label (self->cost_label, cost);
   gtk_label_set_label (self->first_label,
                        self->first_kind == 1 ? _("First convolution: filters of input channel 0 "
@@ -592,19 +654,43 @@ update (PlModelView *self)
   gtk_widget_queue_draw (GTK_WIDGET (self->first_area));
 }
 
+static void
+on_stats_done (PlJob *job, const GError *error, gpointer user_data)
+{
+  PlModelView *self = PL_MODEL_VIEW (user_data);
+  g_autoptr (PlJob) ref = g_steal_pointer (&self->job);
+  g_return_if_fail (ref == job);
+  update (self, pl_job_get_data (job));
+}
+
 void
 pl_model_view_set_graphs (PlModelView *self, PlGraph *original, PlGraph *pruned)
 {
   g_return_if_fail (PL_IS_MODEL_VIEW (self));
-  if (original != NULL)
-    pl_graph_ref (original);
-  if (pruned != NULL)
-    pl_graph_ref (pruned);
-  g_clear_pointer (&self->original, pl_graph_unref);
-  g_clear_pointer (&self->pruned, pl_graph_unref);
-  self->original = original;
-  self->pruned = pruned;
-  update (self);
+  if (self->job != NULL)
+    pl_job_abandon (self->job);
+  g_clear_pointer (&self->job, pl_job_unref);
+  Stats *st = stats_new (original, pruned);
+  if (original == NULL)
+    {
+      /* nothing to compute */
+      compute_layers (st);
+      update (self, st);
+      stats_free (st);
+      return;
+    }
+  /* the rows are computed off the main loop; the view keeps showing the previous ones
+   * (and their graphs) until they arrive */
+  self->job = pl_job_new (stats_run, st, (GDestroyNotify) stats_free);
+  pl_job_start (self->job, on_stats_done, self);
+}
+
+/* Waits for rows being computed (the getters answer for the graphs last set). */
+static void
+wait_for_rows (PlModelView *self)
+{
+  while (self->job != NULL)
+    g_main_context_iteration (NULL, TRUE);
 }
 
 /* ------------------------------------------------------------------ object ---- */
@@ -629,6 +715,9 @@ pl_model_view_dispose (GObject *object)
 {
   PlModelView *self = PL_MODEL_VIEW (object);
   g_signal_handlers_disconnect_by_data (adw_style_manager_get_default (), self);
+  if (self->job != NULL)
+    pl_job_abandon (self->job);
+  g_clear_pointer (&self->job, pl_job_unref);
   g_clear_pointer (&self->original, pl_graph_unref);
   g_clear_pointer (&self->pruned, pl_graph_unref);
   G_OBJECT_CLASS (pl_model_view_parent_class)->dispose (object);
@@ -750,6 +839,7 @@ guint
 pl_model_view_get_n_layers (PlModelView *self)
 {
   g_return_val_if_fail (PL_IS_MODEL_VIEW (self), 0);
+  wait_for_rows (self);
   return self->layers->len;
 }
 
@@ -757,6 +847,7 @@ const PlModelLayer *
 pl_model_view_get_layer (PlModelView *self, guint index)
 {
   g_return_val_if_fail (PL_IS_MODEL_VIEW (self), NULL);
+  wait_for_rows (self);
   return index < self->layers->len ? &g_array_index (self->layers, PlModelLayer, index) : NULL;
 }
 
@@ -764,6 +855,7 @@ void
 pl_model_view_select_layer (PlModelView *self, guint index)
 {
   g_return_if_fail (PL_IS_MODEL_VIEW (self));
+  wait_for_rows (self);
   if (index < self->layers->len)
     {
       self->user_selected = TRUE;
@@ -776,6 +868,7 @@ pl_model_view_get_cost (PlModelView *self, gint64 *params, gint64 *nonzero_param
                         gint64 *macs_dense, gint64 *macs_effective)
 {
   g_return_if_fail (PL_IS_MODEL_VIEW (self));
+  wait_for_rows (self);
   if (params) *params = self->params;
   if (nonzero_params) *nonzero_params = self->nonzero_params;
   if (macs_dense) *macs_dense = self->macs_dense;
@@ -786,6 +879,7 @@ GtkWidget *
 pl_model_view_get_histogram_area (PlModelView *self)
 {
   g_return_val_if_fail (PL_IS_MODEL_VIEW (self), NULL);
+  wait_for_rows (self);
   return GTK_WIDGET (self->histogram_area);
 }
 
@@ -793,6 +887,7 @@ GtkWidget *
 pl_model_view_get_first_layer_area (PlModelView *self)
 {
   g_return_val_if_fail (PL_IS_MODEL_VIEW (self), NULL);
+  wait_for_rows (self);
   return GTK_WIDGET (self->first_area);
 }
 
@@ -800,6 +895,7 @@ gint
 pl_model_view_get_first_layer_kind (PlModelView *self)
 {
   g_return_val_if_fail (PL_IS_MODEL_VIEW (self), 0);
+  wait_for_rows (self);
   return self->first_kind;
 }
 
@@ -807,6 +903,7 @@ const double *
 pl_model_view_get_pixel_survival (PlModelView *self, gint *height, gint *width)
 {
   g_return_val_if_fail (PL_IS_MODEL_VIEW (self), NULL);
+  wait_for_rows (self);
   if (height) *height = self->survival_h;
   if (width) *width = self->survival_w;
   return self->survival;

@@ -41,6 +41,9 @@ GtkWidget *pl_model_view_new (void);
  * one forward pass of a zero input of each network for the output shapes (milliseconds
  * for the models PruneLens targets). A NULL original clears the view. */
 void pl_model_view_set_graphs (PlModelView *self, PlGraph *original, PlGraph *pruned);
+/* (Session 4: set_graphs computes the rows in a worker, pl-job.h, and returns at once; the
+ * view shows the previous rows until they arrive. The getters below wait for them, running
+ * the main loop, so they answer for the graphs last set.) */
 guint pl_model_view_get_n_layers (PlModelView *self);
 const PlModelLayer *pl_model_view_get_layer (PlModelView *self, guint index);
 void pl_model_view_select_layer (PlModelView *self, guint index);

@@ -1,6 +1,12 @@
 /* pl-session-io.c — see pl-session-io.h. */
 #include "config.h"
 #include "pl-session-io.h"
+#include <unistd.h>
+#include <sys/stat.h>
+#include <string.h>
+#include <stdlib.h>
+#include <signal.h>
+#include <errno.h>
 
 #include <glib/gstdio.h>
 #include <glib/gi18n.h>
@@ -74,21 +80,70 @@ pl_session_io_view (const PlRecipe *recipe)
     }
 }
 
+/* One autosave per workbench process: the application is not unique, and two windows in
+ * two processes must not overwrite or delete each other's unsaved work. */
 char *
 pl_session_io_autosave_path (void)
 {
-  return g_build_filename (g_get_user_state_dir (), "prunelens", "autosave.prunelens", NULL);
+  g_autofree char *name = g_strdup_printf ("autosave-%ld.prunelens", (long) getpid ());
+  return g_build_filename (g_get_user_state_dir (), "prunelens", name, NULL);
+}
+
+/* The pid in "autosave-PID.prunelens", or 0 for the name of version 0.3
+ * ("autosave.prunelens", one file for every process), or -1 for other names. */
+static long
+autosave_owner (const char *name)
+{
+  if (g_str_equal (name, "autosave.prunelens"))
+    return 0;
+  if (!g_str_has_prefix (name, "autosave-") || !g_str_has_suffix (name, ".prunelens"))
+    return -1;
+  const char *digits = name + strlen ("autosave-");
+  char *end = NULL;
+  long pid = strtol (digits, &end, 10);
+  if (end == digits || pid <= 0 || !g_str_equal (end, ".prunelens"))
+    return -1;
+  return pid;
+}
+
+static gboolean
+process_alive (long pid)
+{
+  return pid > 0 && (kill ((pid_t) pid, 0) == 0 || errno == EPERM);
 }
 
 char *
 pl_session_io_take_autosave (void)
 {
-  g_autofree char *path = pl_session_io_autosave_path ();
-  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+  g_autofree char *dir_path = g_build_filename (g_get_user_state_dir (), "prunelens", NULL);
+  GDir *dir = g_dir_open (dir_path, 0, NULL);
+  if (dir == NULL)
     return NULL;
-  char *recovered = g_build_filename (g_get_user_state_dir (), "prunelens",
-                                      "recovered.prunelens", NULL);
-  if (g_rename (path, recovered) != 0)
+  /* The newest autosave whose workbench is no longer running. */
+  g_autofree char *best = NULL;
+  gint64 best_time = G_MININT64;
+  const char *name;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      long pid = autosave_owner (name);
+      if (pid < 0 || pid == (long) getpid () || process_alive (pid))
+        continue;
+      g_autofree char *path = g_build_filename (dir_path, name, NULL);
+      GStatBuf st;
+      if (g_lstat (path, &st) != 0 || !S_ISREG (st.st_mode))
+        continue;
+      if ((gint64) st.st_mtime > best_time)
+        {
+          best_time = (gint64) st.st_mtime;
+          g_free (best);
+          best = g_steal_pointer (&path);
+        }
+    }
+  g_dir_close (dir);
+  if (best == NULL)
+    return NULL;
+  char *recovered = g_build_filename (dir_path, "recovered.prunelens", NULL);
+  if (g_rename (best, recovered) != 0)
     {
       g_free (recovered);
       return NULL;

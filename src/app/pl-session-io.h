@@ -27,11 +27,13 @@ PlRecipe *pl_session_io_build (const char *model_path, const char *model_sha256,
                                const char *view);
 /* The view to show for a recipe (its first figure's kind), or NULL. */
 const char *pl_session_io_view (const PlRecipe *recipe);
-/* g_get_user_state_dir ()/prunelens/autosave.prunelens (newly allocated). */
+/* This process's autosave: g_get_user_state_dir ()/prunelens/autosave-PID.prunelens
+ * (newly allocated). One file per process, so two workbenches never share one. */
 char *pl_session_io_autosave_path (void);
-/* The autosave of a session that did not end cleanly, moved aside to
- * …/prunelens/recovered.prunelens so that this session's autosaves do not overwrite it;
- * NULL when there is none. */
+/* The newest autosave left by a workbench that is no longer running (its process is gone:
+ * it crashed, or it was closed keeping unsaved steps; also the 0.3 name
+ * autosave.prunelens), moved aside to …/prunelens/recovered.prunelens so that this
+ * session's autosaves do not overwrite it; NULL when there is none. */
 char *pl_session_io_take_autosave (void);
 
 /* Added (session 3): memory the workbench allows a session's recomputed steps (each step

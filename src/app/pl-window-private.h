@@ -54,6 +54,9 @@ void pl_window_show_view (PlWindow *self, const char *name);
 gboolean pl_window_save_session (PlWindow *self, const char *path, GError **error);
 gboolean pl_window_open_session (PlWindow *self, const char *path, GError **error);
 const char *pl_window_get_recovered_session (PlWindow *self);
+/* The "Save the Session?" dialog a close with unsaved steps shows, or NULL
+ * (responses "cancel", "discard", "save"). */
+GtkWidget *pl_window_get_close_dialog (PlWindow *self);
 
 G_END_DECLS
 

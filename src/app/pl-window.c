@@ -11,6 +11,8 @@
 #include <math.h>
 #include "analysis/pl-compare.h"
 #include "analysis/pl-sweep.h"
+#include "analysis/pl-layers.h"
+#include "pl-report-figures.h"
 #include "pl-figures.h"
 #include "onnx/pl-onnx.h"
 #include "pl-error.h"
@@ -191,6 +193,12 @@ struct _PlWindow {
   PlSampleFilterBar *filter_bar;  /* borrowed: above the sample grid (pl-sample-filter.h) */
   GtkFilterListModel *filtered;   /* the sample model through the bar's filter */
   gboolean no_autosave;           /* PL_NO_AUTOSAVE=1 */
+  guint history_changes;          /* how often the history changed (update_history) */
+  guint saved_changes;            /* history_changes when the session was last saved/opened */
+  gboolean recovering;            /* the session being opened is a recovered autosave */
+  gboolean close_after_save;      /* the close dialog's Save: close once it is saved */
+  gboolean terminating;           /* SIGTERM / SIGINT: keep unsaved steps for the next start */
+  GtkWidget *close_dialog;        /* "Save the session?" while it is shown (borrowed) */
   guint deferred_jobs;            /* bits of the JobKinds asked for while an export ran */
   guint export_what;              /* the export to start (JOB_EXPORT) */
   char *export_path;
@@ -516,7 +524,9 @@ show_error (PlWindow *self, const char *heading, const GError *error)
 {
   g_free (self->last_error);
   self->last_error = g_strdup (error->message);
-  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, error->message);
+  /* capped: a message quoting user data can be huge (pango took minutes on 20 000 chars) */
+  g_autofree char *body = pl_cap_message (error->message, PL_MESSAGE_MAX_CHARS, FALSE);
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, body);
   adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
   gtk_window_present (GTK_WINDOW (dialog));
 }
@@ -524,7 +534,8 @@ show_error (PlWindow *self, const char *heading, const GError *error)
 static void
 toast (PlWindow *self, const char *text)
 {
-  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+  g_autofree char *capped = pl_cap_message (text, 200, TRUE);
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (capped));
 }
 
 /* ------------------------------------------------------------------ labels ---- */
@@ -554,6 +565,15 @@ current_sparsity (PlWindow *self)
 {
   const PlPruneStep *s = shown_step (self);
   return s ? s->achieved_sparsity : pl_graph_weight_sparsity (self->original);
+}
+
+/* The sparsity the shown step asked for (a share of the unprotected prunable weights), or
+ * 0 for the original network: captions say both (pl_sparsity_label). */
+static double
+current_target_sparsity (PlWindow *self)
+{
+  const PlPruneStep *s = shown_step (self);
+  return s ? s->target_sparsity : 0.0;
 }
 
 /* The Metrics view's figures for the compared and the shown step (and the report). */
@@ -739,6 +759,7 @@ rebuild_figures (PlWindow *self)
     .model_name = model_name,
     .dataset_name = dataset_display_name (self->dataset),
     .sparsity = current_sparsity (self),
+    .target_sparsity = current_target_sparsity (self),
     .pruning = shown_step (self) ? shown_step (self)->description : NULL,
     .class_names = (const char *const *) self->dataset->class_names,
     .n_classes = self->dataset->n_classes,
@@ -933,6 +954,10 @@ job_run (gpointer data, const PlProgress *job_progress_, GError **out_error)
           if (!pl_dataset_io_check_model (job->loaded_graph, model_name, job->loaded_dataset,
                                           &error))
             break;
+          /* NaN / inf weights would give NaN (or, through Relu, silently finite and wrong)
+           * accuracies and explanations: refuse the model, naming the initializer. */
+          if (!pl_graph_check_finite_weights (job->loaded_graph, model_name, &error))
+            break;
         }
         job_progress (0.2, _("Evaluating the original network"), job);
         PlProgress sub;
@@ -982,6 +1007,7 @@ job_run (gpointer data, const PlProgress *job_progress_, GError **out_error)
         PlSweepOptions options;
         pl_sweep_options_init (&options);
         options.n_eval = job->n_eval;
+        options.prune = job->prune_config;   /* the protected layers of the pruning panel */
         options.film_index = job->index;
         job->sweep = pl_sweep_run (job->original, job->dataset, sparsities,
                                    G_N_ELEMENTS (sparsities), &options, &progress, &error);
@@ -1119,6 +1145,27 @@ dataset_display_name (const PlDataset *dataset)
 static void restore_loaded_paths (PlWindow *self);
 static void apply_restore (PlWindow *self, Job *job);
 
+/* The session as the window shows it is now in a file the user chose: closing needs no
+ * question. A recovered autosave is not such a file: it stays unsaved. */
+static void
+mark_session_saved (PlWindow *self)
+{
+  if (self->recovering)
+    {
+      self->recovering = FALSE;
+      return;
+    }
+  self->saved_changes = self->history_changes;
+}
+
+/* Steps the user made that no session file holds (the original alone is nothing to lose). */
+static gboolean
+has_unsaved_steps (PlWindow *self)
+{
+  return self->history != NULL && pl_prune_history_n_steps (self->history) > 1
+         && self->history_changes != self->saved_changes;
+}
+
 static void
 apply_load (PlWindow *self, Job *job)
 {
@@ -1245,8 +1292,11 @@ apply_load (PlWindow *self, Job *job)
     {
       set_slider (self, 0.0);
       apply_restore (self, job);   /* the steps the worker recomputed */
+      mark_session_saved (self);
       return;
     }
+  if (self->pending_recipe != NULL)
+    mark_session_saved (self);
   g_clear_pointer (&self->pending_recipe, pl_recipe_free);
 
   /* PL_TOUR_PAGE=N (the screenshot script): open the guided tour on page N once. */
@@ -1455,7 +1505,8 @@ job_done_apply (PlWindow *self, PlJob *pj, Job *job, const GError *error)
                               : job->kind == JOB_EXPORT ? _("Export failed")
                                                          : _("Explaining failed");
           show_error (self, heading, error);
-          gtk_label_set_label (self->status_label, error->message);
+          g_autofree char *capped = pl_cap_message (error->message, PL_MESSAGE_MAX_CHARS, TRUE);
+          gtk_label_set_label (self->status_label, capped);
           if (job->kind == JOB_LOAD && self->original == NULL)
             {
               g_autofree char *text = g_strdup_printf (
@@ -1500,6 +1551,8 @@ job_done_apply (PlWindow *self, PlJob *pj, Job *job, const GError *error)
       self->sweep = g_steal_pointer (&job->sweep);
       self->sweep_figure = pl_sweep_line_figure_new (self->sweep, TRUE);
       self->film_figure = pl_sweep_filmstrip_new (self->sweep, TRUE);
+      if (self->film_figure->figure.scale.colormap != PL_COLORMAP_DIVERGING)
+        self->film_figure->figure.scale.colormap = pl_render_get_sequential_colormap ();
       gtk_widget_queue_draw (GTK_WIDGET (self->sweep_area));
       gtk_widget_queue_draw (GTK_WIDGET (self->film_area));
       if (self->cost_area != NULL)
@@ -1617,6 +1670,13 @@ start_job (PlWindow *self, JobKind kind)
       job->original = pl_graph_ref (self->original);
       job->dataset = pl_dataset_ref (self->dataset);
       job->index = self->selected;
+      {
+        /* Global magnitude pruning (as `prunelens-cli sweep`), protecting the layers the
+         * pruning panel protects, so that its 90 % point is the slider's at 90 %. */
+        job->prune_config = pl_prune_config_new ();
+        g_auto (GStrv) names = pl_protect_popover_get_protected (GTK_POPOVER (self->protect_popover));
+        pl_prune_config_set_protected (job->prune_config, (const char *const *) names);
+      }
       break;
     case JOB_SCHEDULE:
       job->model_path = g_strdup (self->model_path);
@@ -2223,6 +2283,9 @@ draw_sweep (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer u
   else if (area == self->film_area && self->film_figure != NULL)
     {
       self->film_figure->figure.dark = dark;
+      /* the maps' colormap setting (the filmstrip is made in magma) */
+      if (self->film_figure->figure.scale.colormap != PL_COLORMAP_DIVERGING)
+        self->film_figure->figure.scale.colormap = pl_render_get_sequential_colormap ();
       pl_filmstrip_figure_draw (cr, width, height, &self->film_figure->figure);
     }
 }
@@ -2341,6 +2404,7 @@ export_build_report (PlWindow *self)
     .model_name = model_name,
     .dataset_name = self->dataset->name,
     .sparsity = current_sparsity (self),
+    .target_sparsity = current_target_sparsity (self),
     .pruning = shown_step (self) ? shown_step (self)->description : NULL,
     .class_names = (const char *const *) self->dataset->class_names,
     .n_classes = self->dataset->n_classes,
@@ -2366,12 +2430,40 @@ export_build_report (PlWindow *self)
                                 pl_comparison_figure_description (cf));
         }
     }
+  /* As `prunelens-cli report` draws them: the confusion matrices of the network compared
+   * with and of the one shown, and their prunable weights' histograms. */
+    {
+      const PlEvaluation *ev_ref = reference_evaluation (self);
+      const PlEvaluation *ev_shown = shown_step (self) ? shown_step (self)->evaluation : NULL;
+      g_autofree char *what_ref = g_strdup_printf (_("step %u"), reference_index (self));
+      const char *what_shown = _("pruned");
+      PlOwnedMatrixFigure *c0 = pl_report_confusion_figure_new (
+          self->dataset, ev_ref, reference_index (self) == 0 ? _("original") : what_ref);
+      if (c0 != NULL)
+        pl_report_add_figure (pdf, (PlDrawFunc) pl_matrix_figure_draw, &c0->figure,
+                              (GDestroyNotify) pl_owned_matrix_figure_free,
+                              PL_REPORT_CONFUSION_WIDTH_IN, PL_REPORT_CONFUSION_HEIGHT_IN, NULL);
+      PlOwnedMatrixFigure *c1 = ev_shown != NULL
+          ? pl_report_confusion_figure_new (self->dataset, ev_shown, what_shown) : NULL;
+      if (c1 != NULL)
+        pl_report_add_figure (pdf, (PlDrawFunc) pl_matrix_figure_draw, &c1->figure,
+                              (GDestroyNotify) pl_owned_matrix_figure_free,
+                              PL_REPORT_CONFUSION_WIDTH_IN, PL_REPORT_CONFUSION_HEIGHT_IN, NULL);
+      PlOwnedHistogramFigure *hf = pl_report_weight_histogram_figure_new (
+          reference_graph (self), shown_graph (self), what_shown);
+      if (hf != NULL)
+        pl_report_add_figure (pdf, (PlDrawFunc) pl_histogram_figure_draw, &hf->figure,
+                              (GDestroyNotify) pl_owned_histogram_figure_free,
+                              PL_REPORT_HISTOGRAM_WIDTH_IN, PL_REPORT_HISTOGRAM_HEIGHT_IN, NULL);
+    }
   if (self->sweep != NULL)
     {
       PlSweepLineFigure *lf = pl_sweep_line_figure_new (self->sweep, TRUE);
       pl_report_add_figure (pdf, (PlDrawFunc) pl_line_figure_draw, &lf->figure,
                             (GDestroyNotify) pl_sweep_line_figure_free, 6.5, 3.6, NULL);
       PlSweepFilmstrip *fs = pl_sweep_filmstrip_new (self->sweep, TRUE);
+      if (fs->figure.scale.colormap != PL_COLORMAP_DIVERGING)
+        fs->figure.scale.colormap = pl_render_get_sequential_colormap ();
       pl_report_add_figure (pdf, (PlDrawFunc) pl_filmstrip_figure_draw, &fs->figure,
                             (GDestroyNotify) pl_sweep_filmstrip_free, 6.5, 1.9, NULL);
     }
@@ -2425,6 +2517,7 @@ export_prepare (PlWindow *self, Job *job)
         .model_name = job->export_model_name,
         .dataset_name = job->dataset->name,
         .sparsity = current_sparsity (self),
+        .target_sparsity = current_target_sparsity (self),
         .pruning = job->export_pruning,
         .class_names = (const char *const *) job->dataset->class_names,
         .n_classes = job->dataset->n_classes,
@@ -2799,7 +2892,20 @@ export_figure (GtkWidget *widget, const char *action, GVariant *param)
       gtk_native_dialog_show (GTK_NATIVE_DIALOG (d));
       return;
     }
-  pl_export_dialog_run (GTK_WINDOW (self), self->settings, on_export_options, self);
+  /* the size starts in the proportions of the figure to export (no blank band) */
+  double aspect = 0.0, w_in = 0.0, h_in = 0.0;
+  PlFigureKind kind = PL_FIGURE_SALIENCY;
+  pl_figure_kind_from_name (visible, &kind);
+  const PlComparisonFigure *cfig = pl_figure_view_get_figure (figure_view (self, kind));
+  const PlTableFigure *tfig = pl_figure_view_get_table_figure (figure_view (self, kind));
+  if (cfig != NULL)
+    pl_comparison_figure_size (cfig, &w_in, &h_in);
+  else if (tfig != NULL)
+    pl_table_figure_size (tfig, &w_in, &h_in);
+  if (w_in > 0 && h_in > 0)
+    aspect = w_in / h_in;
+  pl_export_dialog_run_with_aspect (GTK_WINDOW (self), self->settings, aspect, on_export_options,
+                                    self);
 }
 
 /* The export options were chosen: captions apply at once, then the file is chosen. */
@@ -3165,6 +3271,7 @@ update_history (PlWindow *self)
       gtk_menu_button_set_label (self->history_button, label);
     }
   refresh_model_view (self);
+  self->history_changes++;
   autosave (self);
 }
 
@@ -3408,7 +3515,10 @@ pl_window_save_session (PlWindow *self, const char *path, GError **error)
                        "opened); open a model first"), path);
       return FALSE;
     }
-  return pl_recipe_save_file (recipe, path, error);
+  if (!pl_recipe_save_file (recipe, path, error))
+    return FALSE;
+  self->saved_changes = self->history_changes;
+  return TRUE;
 }
 
 /* Opens a session: checks the model, then loads model and dataset; the steps are
@@ -3476,6 +3586,13 @@ on_session_response (GtkNativeDialog *dialog, int response, PlWindow *self)
     }
   gtk_native_dialog_destroy (dialog);
   g_object_unref (dialog);
+  /* The close dialog's Save: close once the session is in a file, else stay open. */
+  if (save && self->close_after_save)
+    {
+      self->close_after_save = FALSE;
+      if (!has_unsaved_steps (self))
+        gtk_window_close (GTK_WINDOW (self));
+    }
 }
 
 static void
@@ -3516,8 +3633,12 @@ restore_autosave (GtkWidget *widget, const char *action, GVariant *param)
   if (self->recovered_path == NULL)
     return;
   g_autoptr (GError) error = NULL;
+  self->recovering = TRUE;   /* restored steps are still unsaved (mark_session_saved) */
   if (!pl_window_open_session (self, self->recovered_path, &error))
-    show_error (self, _("Could not restore the session"), error);
+    {
+      self->recovering = FALSE;
+      show_error (self, _("Could not restore the session"), error);
+    }
   g_clear_pointer (&self->recovered_path, g_free);
   gtk_widget_action_set_enabled (widget, "win.restore-autosave", FALSE);
 }
@@ -3530,13 +3651,94 @@ start_tour (GtkWidget *widget, const char *action, GVariant *param)
 
 /* ------------------------------------------------------------------ object ---- */
 
+/* The window closes once the dialog has finished its own response (it is transient for
+ * the window and unsets that when it goes). */
+static gboolean
+close_when_idle (gpointer data)
+{
+  gtk_window_close (GTK_WINDOW (data));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_close_response (AdwMessageDialog *dialog, const char *response, PlWindow *self)
+{
+  self->close_dialog = NULL;
+  if (g_str_equal (response, "discard"))
+    {
+      self->saved_changes = self->history_changes;   /* the user chose to drop them */
+      g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, close_when_idle, g_object_ref (self),
+                       g_object_unref);
+    }
+  else if (g_str_equal (response, "save"))
+    {
+      self->close_after_save = TRUE;
+      session_dialog (self, TRUE);
+    }
+}
+
+/* Closing with pruning steps no session file holds asks first, as GNOME apps do:
+ * Cancel, Discard or Save…. */
+static void
+ask_to_save (PlWindow *self)
+{
+  if (self->close_dialog != NULL)
+    {
+      gtk_window_present (GTK_WINDOW (self->close_dialog));
+      return;
+    }
+  guint n = pl_prune_history_n_steps (self->history) - 1;
+  g_autofree char *body = g_strdup_printf (
+      ngettext ("The session has %u pruning step that is not saved. If you do not save it, "
+                "it will be lost.",
+                "The session has %u pruning steps that are not saved. If you do not save "
+                "them, they will be lost.", n), n);
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Save the Session?"), body);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"),
+                                    "discard", _("_Discard"), "save", _("_Save…"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "discard",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "save",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "save");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect (dialog, "response", G_CALLBACK (on_close_response), self);
+  self->close_dialog = dialog;
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+void
+pl_window_terminate (PlWindow *self)
+{
+  g_return_if_fail (PL_IS_WINDOW (self));
+  self->terminating = TRUE;
+  gtk_window_close (GTK_WINDOW (self));
+}
+
+GtkWidget *
+pl_window_get_close_dialog (PlWindow *self)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), NULL);
+  return self->close_dialog;
+}
+
 static gboolean
 pl_window_close_request (GtkWindow *window)
 {
   PlWindow *self = PL_WINDOW (window);
-  /* A clean close: no autosave to offer back next time. */
-  if (!self->no_autosave && self->history != NULL)
+  if (!self->no_autosave && has_unsaved_steps (self))
     {
+      if (!self->terminating)
+        {
+          ask_to_save (self);
+          return TRUE;   /* stay open until the user answers */
+        }
+      /* Ended by a signal (logout, kill): no one to ask. The autosave stays and the next
+       * start offers it back. */
+    }
+  else if (!self->no_autosave && self->history != NULL)
+    {
+      /* A clean close with nothing unsaved: no autosave to offer back next time. */
       g_autofree char *path = pl_session_io_autosave_path ();
       g_unlink (path);
     }
@@ -3555,6 +3757,12 @@ static void
 pl_window_dispose (GObject *object)
 {
   PlWindow *self = PL_WINDOW (object);
+  if (self->close_dialog != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->close_dialog, self);
+      gtk_window_destroy (GTK_WINDOW (self->close_dialog));
+      self->close_dialog = NULL;
+    }
   g_clear_handle_id (&self->debounce_id, g_source_remove);
   g_clear_handle_id (&self->progress_id, g_source_remove);
   g_clear_handle_id (&self->scroll_id, g_source_remove);
@@ -3912,7 +4120,7 @@ pl_window_init (PlWindow *self)
   /* Cost against sparsity, below the accuracy and similarity plot. */
   self->cost_area = gtk_drawing_area_new ();
   gtk_widget_set_vexpand (self->cost_area, TRUE);
-  gtk_widget_set_size_request (self->cost_area, -1, 150);
+  gtk_widget_set_size_request (self->cost_area, -1, 260);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->cost_area), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Non-zero parameters and effective MACs against sparsity"), -1);
   gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->cost_area), draw_cost, self, NULL);

@@ -26,4 +26,8 @@ gboolean pl_window_pruning_from_string (const char *text, guint *criterion,
 
 PlWindow *pl_window_new (GtkApplication *application, const PlWindowOptions *options);
 
+/* Closes the window for a signal (SIGTERM, SIGINT): nobody is asked to save; pruning steps
+ * no session file holds stay in the autosave, which the next start offers back. */
+void pl_window_terminate (PlWindow *self);
+
 G_END_DECLS

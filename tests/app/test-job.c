@@ -3,6 +3,7 @@
  * tested only when a display is there). */
 #include <check.h>
 #include <gtk/gtk.h>
+#include <string.h>
 #include "pl-job.h"
 #include "pl-explain-cache.h"
 
@@ -190,6 +191,37 @@ START_TEST (test_job_progress_widgets)
 }
 END_TEST
 
+/* pl_cap_message: what the window shows of a message is capped (a 20 000-character
+ * column name in an error kept pango busy for minutes) */
+START_TEST (test_cap_message)
+{
+  g_autofree char *a = pl_cap_message ("short", 10, TRUE);
+  ck_assert_str_eq (a, "short");
+  g_autofree char *b = pl_cap_message ("abcdefghij", 10, TRUE);   /* exactly the cap */
+  ck_assert_str_eq (b, "abcdefghij");
+  g_autofree char *c = pl_cap_message ("abcdefghijk", 10, TRUE);
+  ck_assert_str_eq (c, "abcdefghi…");
+  ck_assert_int_eq (g_utf8_strlen (c, -1), 10);
+  g_autofree char *d = pl_cap_message ("a\nb\tc", 10, TRUE);     /* one line */
+  ck_assert_str_eq (d, "a b c");
+  g_autofree char *e = pl_cap_message ("a\nb", 10, FALSE);
+  ck_assert_str_eq (e, "a\nb");
+  g_autofree char *f = pl_cap_message ("宽度宽度宽度", 4, TRUE);     /* characters, not bytes */
+  ck_assert_str_eq (f, "宽度宽…");
+  g_autofree char *g = pl_cap_message (NULL, 4, TRUE);
+  ck_assert_str_eq (g, "");
+  g_autofree char *h = pl_cap_message ("ab\xff\xfe" "cd", 100, TRUE); /* invalid UTF-8 */
+  ck_assert (g_utf8_validate (h, -1, NULL));
+  char *huge = g_malloc (20001);
+  memset (huge, 'x', 20000);
+  huge[20000] = '\0';
+  g_autofree char *i = pl_cap_message (huge, PL_MESSAGE_MAX_CHARS, TRUE);
+  g_free (huge);
+  ck_assert_int_eq (g_utf8_strlen (i, -1), PL_MESSAGE_MAX_CHARS);
+  ck_assert (g_str_has_suffix (i, "…"));
+}
+END_TEST
+
 /* ---- the explanation cache ---- */
 
 static PlGraph *
@@ -305,6 +337,7 @@ main (void)
   Suite *suite = suite_create ("job");
   TCase *tc = tcase_create ("main");
   tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_cap_message);
   tcase_add_test (tc, test_job_result_on_main);
   tcase_add_test (tc, test_job_error);
   tcase_add_test (tc, test_job_cancel);

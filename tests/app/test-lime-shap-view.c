@@ -135,6 +135,13 @@ START_TEST (test_view_image)
   ck_assert_ptr_nonnull (strstr (f->method_details[0], "samples=300"));
   ck_assert_ptr_nonnull (strstr (f->method_details[0], "seed=1"));
   ck_assert_ptr_nonnull (strstr (f->caption, "fashion-cnn.onnx · #12"));
+  /* by default both methods hide a superpixel with the same value (0), and say so */
+  ck_assert_uint_eq (gtk_drop_down_get_selected (
+                         GTK_DROP_DOWN (pl_lime_shap_view_get_widget (v, "fill"))), 1);
+  ck_assert_ptr_nonnull (strstr (f->method_details[0], "fill = 0 (both)"));
+  ck_assert_ptr_nonnull (strstr (f->method_details[1], "fill = 0 (both)"));
+  ck_assert_ptr_nonnull (strstr (f->caption, "value 0 in both methods"));
+  ck_assert_ptr_nonnull (strstr (f->caption, "local linear model"));
   /* the same question again keeps the answer; another context asks again */
   pl_lime_shap_view_set_input (v, original, pruned, input, -1, ds, "fashion-cnn.onnx · #12");
   ck_assert (!pl_lime_shap_view_is_busy (v));
@@ -232,6 +239,76 @@ START_TEST (test_view_image)
 }
 END_TEST
 
+/* A 2 × 2 image (smaller than any superpixel): the view falls back to a 2 × 2 patch grid
+ * (one pixel each) and says so. The network is linear (Flatten, Gemm W [3, 4], no bias):
+ * with the fill 0 (the default for both methods), the exact Shapley value of pixel j for
+ * class t is W[t, j] · x_j, and a linear LIME surrogate on the binary features finds the
+ * same weights. */
+START_TEST (test_view_tiny_image)
+{
+  PlGraph *g = pl_graph_new ();
+  g->opset = 13;
+  gint64 in_shape[] = { -1, 1, 2, 2 };
+  pl_graph_add_input (g, "x", 4, in_shape);
+  PlTensor *w = pl_tensor_new_2d (3, 4);
+  for (int i = 0; i < 12; i++)
+    w->data[i] = (float) (i + 1);
+  pl_graph_add_initializer (g, "W", w);
+  pl_tensor_unref (w);
+  PlTensor *b = pl_tensor_new_1d (3);
+  pl_graph_add_initializer (g, "B", b);
+  pl_tensor_unref (b);
+  const char *fin[] = { "x" }, *fout[] = { "f" };
+  pl_graph_add_node (g, "Flatten", "flatten", 1, fin, 1, fout);
+  const char *gin[] = { "f", "W", "B" }, *gout[] = { "y" };
+  PlNode *node = pl_graph_add_node (g, "Gemm", "fc1", 3, gin, 1, gout);
+  pl_node_set_int (node, "transB", 1);
+  pl_graph_add_output (g, "y");
+
+  /* two 2 × 2 images in IDX bytes (pixels / 255) */
+  const guint8 images[] = { 0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2,
+                            255, 51, 102, 204,   10, 20, 30, 40 };
+  const guint8 labels[] = { 0, 0, 8, 1, 0, 0, 0, 2, 2, 0 };
+  g_autoptr (GError) error = NULL;
+  PlDataset *ds = pl_dataset_load_idx_data (images, sizeof images, labels, sizeof labels,
+                                            &error);
+  ck_assert_msg (ds != NULL, "%s", error ? error->message : "");
+  gint64 index = 0;
+  g_autoptr (PlTensor) input = pl_dataset_batch (ds, &index, 1, &error);
+  ck_assert_ptr_nonnull (input);
+
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *view = pl_lime_shap_view_new ();
+  gtk_window_set_child (GTK_WINDOW (window), view);
+  PlLimeShapView *v = PL_LIME_SHAP_VIEW (view);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (pl_lime_shap_view_get_widget (v, "samples")), 500);
+  pl_lime_shap_view_set_input (v, g, g, input, -1, ds, "tiny");
+  wait_idle (v, 60);
+  const PlLimeShapFigure *f = pl_lime_shap_view_get_figure (v);
+  ck_assert_ptr_nonnull (f);
+  ck_assert_int_eq (f->n_items, 4);
+  ck_assert_int_eq (f->height, 2);
+  ck_assert_int_eq (f->width, 2);
+  ck_assert_ptr_nonnull (strstr (f->caption, "too small for superpixels"));
+  check_cells (f);
+  /* class 2 (W row 9..12) has the largest logit for a positive image */
+  const float x[4] = { 1.0f, 0.2f, 0.4f, 0.8f };
+  for (int j = 0; j < 4; j++)
+    {
+      /* the segment of pixel j (grid ids may be in any order) */
+      gint seg = f->segments[j];
+      double expect = (9 + j) * (double) x[j];
+      ck_assert_double_eq_tol (f->cells[1][0].values[seg], expect, 1e-3);
+      ck_assert_double_eq_tol (f->cells[0][0].values[seg], expect, 0.05 * expect + 0.02);
+    }
+  ck_assert_double_eq_tol (f->cells[1][0].f0, 0.0, 1e-6);   /* all hidden: 0 */
+  gtk_window_destroy (GTK_WINDOW (window));
+  spin (20);
+  pl_dataset_unref (ds);
+  pl_graph_unref (g);
+}
+END_TEST
+
 START_TEST (test_view_table)
 {
   const char *src = g_getenv ("PL_SOURCE_DIR");
@@ -293,6 +370,7 @@ main (void)
   tcase_set_timeout (tc, 240);
   tcase_add_test (tc, test_view_image);
   tcase_add_test (tc, test_view_table);
+  tcase_add_test (tc, test_view_tiny_image);
   suite_add_tcase (suite, tc);
   SRunner *runner = srunner_create (suite);
   srunner_set_fork_status (runner, CK_NOFORK);

@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 #include "pl-model-view.h"
 #include "pl-window-private.h"
+#include "pl-session-io.h"
 #include "analysis/pl-layers.h"
 #include "onnx/pl-onnx.h"
 
@@ -119,6 +120,46 @@ protected_sparsity (const char *model, double target)
   pl_graph_unref (g);
   return floor (target * free_ + 0.5) / total;
 }
+
+/* A model with a NaN weight is refused when it opens, naming the model and the
+ * initializer (Relu would otherwise turn the NaN into finite, wrong numbers). */
+START_TEST (test_nan_weights_refused)
+{
+  const char *src = g_getenv ("PL_SOURCE_DIR");
+  g_autofree char *model = g_build_filename (src, "data", "models", "fashion-cnn.onnx", NULL);
+  g_autoptr (GError) error = NULL;
+  PlGraph *g = pl_onnx_load_file (model, &error);
+  ck_assert_msg (g != NULL, "%s", error ? error->message : "");
+  g_autoptr (GArray) ids = pl_graph_prunable_weights (g);
+  ck_assert_uint_gt (ids->len, 0);
+  PlValue *w = (PlValue *) pl_graph_value (g, g_array_index (ids, gint, 0));
+  w->init->data[3] = NAN;
+  g_autofree char *dir = g_dir_make_tmp ("pl-nan-XXXXXX", NULL);
+  g_autofree char *bad = g_build_filename (dir, "nan-weights.onnx", NULL);
+  ck_assert (pl_onnx_save_file (g, bad, &error));
+  g_autofree char *wname = g_strdup (w->name);
+  pl_graph_unref (g);
+
+  PlWindowOptions options = { .model_path = bad, .dataset_dir = PL_DEFAULT_DATASET_DIR };
+  PlWindow *window = pl_window_new (NULL, &options);
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
+  gtk_window_present (GTK_WINDOW (window));
+  gint64 end = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  spin (10);
+  while (pl_window_is_busy (window) && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  const char *message = pl_window_get_last_error (window);
+  ck_assert_ptr_nonnull (message);
+  ck_assert_msg (strstr (message, "nan-weights.onnx") != NULL && strstr (message, wname) != NULL,
+                 "%s", message);
+  ck_assert (pl_window_get_accuracy (window, FALSE) < 0);
+  gtk_window_destroy (GTK_WINDOW (window));
+  spin (20);
+  ck_assert (window == NULL);
+  g_unlink (bad);
+  g_rmdir (dir);
+}
+END_TEST
 
 START_TEST (test_history_and_model_view)
 {
@@ -243,8 +284,7 @@ START_TEST (test_history_and_model_view)
   wait_until_idle (window, 120);
 
   /* Every step was autosaved; save a session, change things, open it again. */
-  g_autofree char *autosave = g_build_filename (g_get_user_state_dir (), "prunelens",
-                                                "autosave.prunelens", NULL);
+  g_autofree char *autosave = pl_session_io_autosave_path ();
   ck_assert_msg (g_file_test (autosave, G_FILE_TEST_IS_REGULAR), "no autosave at %s", autosave);
   pl_window_set_sparsity (window, 0.8);
   wait_until_idle (window, 120);
@@ -280,19 +320,62 @@ START_TEST (test_history_and_model_view)
   ck_assert_ptr_nonnull (strstr (error->message, "bad.prunelens"));
   g_clear_error (&error);
 
-  /* A clean close removes the autosave. */
+  /* The session just opened is saved: a new step is not. Closing asks first; Cancel keeps
+   * the window and its autosave, Discard closes and removes the autosave. */
+  ck_assert_ptr_null (pl_window_get_close_dialog (window));
+  pl_window_set_sparsity (window, 0.6);
+  wait_until_idle (window, 120);
+  pl_window_activate (window, "win.apply-step");
+  wait_until_idle (window, 120);
+  gtk_window_close (GTK_WINDOW (window));
+  spin (10);
+  ck_assert_msg (window != NULL, "closed with unsaved steps without asking");
+  GtkWidget *ask = pl_window_get_close_dialog (window);
+  ck_assert_ptr_nonnull (ask);
+  ck_assert (g_file_test (autosave, G_FILE_TEST_IS_REGULAR));
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (ask), "cancel");
+  spin (10);
+  ck_assert (window != NULL);
+  ck_assert_ptr_null (pl_window_get_close_dialog (window));
+  /* Saving makes the close silent again. */
+  ck_assert_msg (pl_window_save_session (window, session, &error), "%s",
+                 error ? error->message : "");
   gtk_window_close (GTK_WINDOW (window));
   spin (50);
-  ck_assert_msg (window == NULL, "the window was not freed when closed");
+  ck_assert_msg (window == NULL, "the window was not freed when closed after saving");
   ck_assert (!g_file_test (autosave, G_FILE_TEST_EXISTS));
 
-  /* An autosave left behind by a crash is offered back. */
-  g_file_set_contents (autosave, "{\"format\": \"prunelens-recipe\", \"version\": 1}\n", -1, NULL);
+  /* Discard: closes, and nothing is offered back. */
+  window = pl_window_new (NULL, &options);
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
+  gtk_window_present (GTK_WINDOW (window));
+  wait_until_idle (window, 120);
+  pl_window_set_sparsity (window, 0.5);
+  wait_until_idle (window, 120);
+  pl_window_activate (window, "win.apply-step");
+  wait_until_idle (window, 120);
+  gtk_window_close (GTK_WINDOW (window));
+  spin (10);
+  ck_assert (window != NULL);
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (pl_window_get_close_dialog (window)), "discard");
+  spin (50);
+  ck_assert_msg (window == NULL, "the window was not freed after Discard");
+  ck_assert (!g_file_test (autosave, G_FILE_TEST_EXISTS));
+
+  /* An autosave left behind by a workbench that is gone is offered back (pid 2^22 + 1 is
+   * above Linux's largest pid_max); the autosave of a running one (pid 1, init) is not. */
+  g_autofree char *state = g_build_filename (g_get_user_state_dir (), "prunelens", NULL);
+  g_autofree char *live = g_build_filename (state, "autosave-1.prunelens", NULL);
+  g_file_set_contents (live, "{\"format\": \"prunelens-recipe\", \"version\": 1}\n", -1, NULL);
+  g_autofree char *dead = g_build_filename (state, "autosave-4194305.prunelens", NULL);
+  g_file_set_contents (dead, "{\"format\": \"prunelens-recipe\", \"version\": 1}\n", -1, NULL);
   window = pl_window_new (NULL, &options);
   g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
   gtk_window_present (GTK_WINDOW (window));
   ck_assert_ptr_nonnull (pl_window_get_recovered_session (window));
-  ck_assert (!g_file_test (autosave, G_FILE_TEST_EXISTS));
+  ck_assert (!g_file_test (dead, G_FILE_TEST_EXISTS));
+  ck_assert (g_file_test (live, G_FILE_TEST_EXISTS));
+  g_unlink (live);
   pl_window_activate (window, "win.restore-autosave");
   wait_until_idle (window, 120);
   ck_assert_uint_eq (pl_window_history_n_steps (window), 1);
@@ -416,6 +499,16 @@ START_TEST (test_exports)
   gint pages = pdf_pages (pdf);
   ck_assert_int_ge (pages, 2);
   ck_assert_int_eq (pl_window_get_export_count (window), pages);
+  /* with the confusion matrices and the weight histogram, as prunelens-cli report */
+  {
+    g_autofree char *quoted = g_shell_quote (pdf);
+    g_autofree char *cmd = g_strdup_printf ("pdftotext %s -", quoted);
+    g_autofree char *text = NULL;
+    gint status = 0;
+    ck_assert (g_spawn_command_line_sync (cmd, &text, NULL, &status, NULL) && status == 0);
+    ck_assert_msg (strstr (text, "Confusion matrix") != NULL, "no confusion matrix in the report");
+    ck_assert_msg (strstr (text, "Prunable weights") != NULL, "no weight histogram in the report");
+  }
 
   /* Cancel: no report, no partial file, the window keeps working. */
   g_autofree char *cancelled = g_build_filename (dir, "cancelled.pdf", NULL);
@@ -557,6 +650,7 @@ main (void)
   tcase_set_timeout (tc, 300);
   tcase_add_test (tc, test_model_view_mlp);
   tcase_add_test (tc, test_history_and_model_view);
+  tcase_add_test (tc, test_nan_weights_refused);
   tcase_add_test (tc, test_exports);
   suite_add_tcase (suite, tc);
   SRunner *runner = srunner_create (suite);
