@@ -634,7 +634,7 @@ cell_from (PlLimeShapCell *cell, const PlTensor *values)
 
 /* As the workbench's LIME / SHAP view (src/app/pl-lime-shap-view.c) with its default
  * settings: SLIC superpixels computed once (tables: one item per feature), LIME (1000
- * samples, mean fill) and KernelSHAP (baseline 0 / the feature means, budget 2M + 2048) of
+ * samples, hidden superpixels filled with 0) and KernelSHAP (baseline 0 / the feature means, budget 2M + 2048) of
  * the original network's predicted class for both networks. */
 static gboolean
 lime_shap_work (gpointer data, const PlProgress *progress, GError **error)
@@ -661,6 +661,10 @@ lime_shap_work (gpointer data, const PlProgress *progress, GError **error)
   PlLimeOptions lo;
   pl_lime_options_init (&lo);
   lo.seed = w->seed;
+  /* As the workbench's default: LIME hides a superpixel with the value KernelSHAP uses as
+   * its baseline (0), so that the two methods explain the same game. */
+  lo.fill = PL_LIME_FILL_VALUE;
+  lo.fill_value = 0.0f;
   PlKernelShapOptions ko = { .budget = w->budget, .seed = w->seed, .batch = 0 };
 
   for (int n = 0; n < 2; n++)
@@ -847,9 +851,11 @@ explain_lime_shap (GOptionContext *ctx, const char *model_path, const char *data
   g_autofree char *model_name = g_path_get_basename (model_path);
   g_autofree char *sample = table ? g_strdup_printf (_("row #%d"), (int) index)
                                   : g_strdup_printf (_("test image #%d"), (int) index);
-  g_autofree char *context = g_strdup_printf (_("%s · %s · %s · %.0f %% sparsity"), model_name,
-                                              ds->name, sample,
-                                              100.0 * step->achieved_sparsity);
+  /* "90 % of prunable weights (89.38 % of all)", as the other figures' captions */
+  g_autofree char *sparsity_label = pl_sparsity_label (step->target_sparsity,
+                                                       step->achieved_sparsity);
+  g_autofree char *context = g_strdup_printf ("%s · %s · %s · %s", model_name, ds->name, sample,
+                                              sparsity_label);
   g_autofree char *num = g_strdup_printf ("%" G_GUINT64_FORMAT, seed);
   g_autofree char *seeds = g_strdup_printf (_("seed %s"), num);
   fig->caption = g_strdup_printf ("%s · %s", context, seeds);

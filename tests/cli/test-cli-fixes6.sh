@@ -76,11 +76,21 @@ for f in lime shap lime-shap; do
   check "figure-$f-png" bash -c "head -c 8 '$tmp/$f.png' | od -An -tx1 | grep -q '89 50 4e 47'"
 done
 if [ "$have_vlfeat" -eq 1 ]; then
-  # the workbench's numbers for test image 0 at 90 % (screenshots/shap.png): LIME R² 0.988 /
-  # 0.962 on 48 superpixels, KernelSHAP budget 2 · 48 + 2048
-  check figure-lime-shap-r2 grep -q 'original surrogate R² = 0.988, pruned surrogate R² = 0.962' \
-    "$tmp/out"
+  # the workbench's defaults: 48 SLIC superpixels of test image 0, KernelSHAP budget
+  # 2 · 48 + 2048 against baseline 0, and LIME hiding superpixels with the same 0 (one game)
   check figure-lime-shap-budget grep -q 'budget=2144' "$tmp/out"
+  check figure-lime-shap-same-fill bash -c "grep '^LIME' '$tmp/out' | grep -q 'segments=48 .*fill=0 ' \
+    && grep '^KernelSHAP' '$tmp/out' | grep -q 'baseline=0 '"
+  # KernelSHAP's efficiency holds on both networks (|residual| < 1e-4) and LIME's R² is in (0, 1]
+  check figure-lime-shap-efficiency python3 -c "
+import re, sys
+t = open('$tmp/out', encoding='utf-8').read().replace('\u2212', '-')
+k = [l for l in t.splitlines() if l.startswith('KernelSHAP (')][0]
+r = [float(x) for x in re.findall(r'= (-?[0-9.]+(?:e[-+]?[0-9]+)?)', k.split(':', 1)[1])]
+l = [l for l in t.splitlines() if l.startswith('LIME (')][0]
+q = [float(x) for x in re.findall(r'R² = ([0-9.]+)', l)]
+sys.exit(0 if len(r) == 2 and all(abs(v) < 1e-4 for v in r) and len(q) == 2
+         and all(0 < v <= 1 for v in q) else 1)"
 fi
 expect figure-shap-again 0 -- "$cli" explain "$model" --sparsity 90% --index 0 --figure shap \
   -o "$tmp/s2.png" --dpi 40
