@@ -2369,6 +2369,10 @@ static PlReport *
 export_build_report (PlWindow *self)
 {
   PlReport *pdf = pl_report_new (_("PruneLens report"));
+  /* An interactive report is dated when it is made (the CLI's recipe reports keep a fixed
+   * date so that a rerun gives the same bytes). */
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  pl_report_set_date (pdf, now);
   g_autofree char *model_name = g_path_get_basename (self->model_path);
   g_autofree char *model_fact = g_strdup_printf ("%s (SHA-256 %s)", model_name,
                                                  self->model_sha256 ? self->model_sha256 : "—");

@@ -481,8 +481,9 @@ pl_report_n_pages (const PlReport *r)
   return n;
 }
 
-/* The PDF date: the report's date, else $SOURCE_DATE_EPOCH (reproducible builds), else
- * now (UTC; a 1970-01-01 creation date misled readers). Format ISO 8601
+/* The PDF date: the report's date, else $SOURCE_DATE_EPOCH, else the Unix epoch, so that
+ * the same report gives the same bytes (`prunelens-cli report` promises it; the workbench
+ * sets its report's date to now). Format ISO 8601
  * "YYYY-MM-DDThh:mm:ss±hh:mm" as cairo expects. */
 static char *
 pdf_date (const PlReport *r)
@@ -493,7 +494,7 @@ pdf_date (const PlReport *r)
   else
     {
       const char *sde = g_getenv ("SOURCE_DATE_EPOCH");
-      gint64 t = -1;
+      gint64 t = 0;
       if (sde && *sde)
         {
           char *end = NULL;
@@ -501,7 +502,7 @@ pdf_date (const PlReport *r)
           if (end && *end == '\0' && v >= 0)
             t = v;
         }
-      dt = t >= 0 ? g_date_time_new_from_unix_utc (t) : g_date_time_new_now_utc ();
+      dt = g_date_time_new_from_unix_utc (t);
     }
   if (!dt)
     dt = g_date_time_new_from_unix_utc (0);

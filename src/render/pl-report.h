@@ -9,9 +9,9 @@
  *
  * Reproducible bytes: the PDF's CreationDate and ModDate are set explicitly
  * (cairo_pdf_surface_set_metadata) from pl_report_set_date; without a date they are
- * the time given by $SOURCE_DATE_EPOCH, else the current time (UTC). Nothing else in
- * the file depends on the clock, so the same report with a date (or SOURCE_DATE_EPOCH)
- * gives the same bytes.
+ * the time given by $SOURCE_DATE_EPOCH, else fixed at 1970-01-01T00:00:00Z. Nothing else in
+ * the file depends on the clock, so the same report gives the same bytes. (Interactive
+ * callers — the workbench — set the date to now.)
  */
 #pragma once
 

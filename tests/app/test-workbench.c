@@ -509,6 +509,22 @@ START_TEST (test_exports)
     ck_assert_msg (strstr (text, "Confusion matrix") != NULL, "no confusion matrix in the report");
     ck_assert_msg (strstr (text, "Prunable weights") != NULL, "no weight histogram in the report");
   }
+  /* dated when it was made, not 1970-01-01 */
+  {
+    g_autofree char *quoted = g_shell_quote (pdf);
+    g_autofree char *cmd = g_strdup_printf ("pdfinfo -isodates %s", quoted);
+    g_autofree char *info = NULL;
+    gint status = 0;
+    ck_assert (g_spawn_command_line_sync (cmd, &info, NULL, &status, NULL) && status == 0);
+    g_autoptr (GDateTime) today = g_date_time_new_now_utc ();
+    g_autofree char *year = g_date_time_format (today, "%Y");
+    const char *created = strstr (info, "CreationDate:");
+    ck_assert_msg (created != NULL, "%s", info);
+    created += strlen ("CreationDate:");
+    while (*created == ' ')
+      created++;
+    ck_assert_msg (g_str_has_prefix (created, year), "%s", info);
+  }
 
   /* Cancel: no report, no partial file, the window keeps working. */
   g_autofree char *cancelled = g_build_filename (dir, "cancelled.pdf", NULL);
