@@ -1,6 +1,8 @@
 /* pl-session-io.c — see pl-session-io.h. */
 #include "config.h"
 #include "pl-session-io.h"
+#include <sys/file.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <string.h>
@@ -80,58 +82,125 @@ pl_session_io_view (const PlRecipe *recipe)
     }
 }
 
-/* One autosave per workbench process: the application is not unique, and two windows in
- * two processes must not overwrite or delete each other's unsaved work. */
+/* One autosave per running workbench. Neither the application (not unique) nor the pid
+ * (pid namespaces give every sandboxed instance pid 1; pids are reused) tells two
+ * workbenches apart, so each process draws a random token once and holds an exclusive
+ * flock(2) on autosave-TOKEN.lock for its whole life; the kernel drops the lock when the
+ * process ends, however it ends. A start offers back the files of tokens whose lock is free. */
+static char *
+state_dir (void)
+{
+  return g_build_filename (g_get_user_state_dir (), "prunelens", NULL);
+}
+
+static const char *
+own_token (void)
+{
+  static char token[17];
+  static gsize done = 0;
+  if (g_once_init_enter (&done))
+    {
+      g_snprintf (token, sizeof token, "%08x%08x", g_random_int (), g_random_int ());
+      /* Take the lock now: the files of this token are live from the first autosave on. */
+      g_autofree char *dir = state_dir ();
+      g_autofree char *name = g_strdup_printf ("autosave-%s.lock", token);
+      g_autofree char *lock = g_build_filename (dir, name, NULL);
+      if (g_mkdir_with_parents (dir, 0700) == 0)
+        {
+          int fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+          if (fd >= 0 && flock (fd, LOCK_EX | LOCK_NB) != 0)
+            {
+              close (fd);   /* cannot happen for a fresh random token */
+              fd = -1;
+            }
+          /* fd stays open (and locked) until the process ends */
+        }
+      g_once_init_leave (&done, 1);
+    }
+  return token;
+}
+
 char *
 pl_session_io_autosave_path (void)
 {
-  g_autofree char *name = g_strdup_printf ("autosave-%ld.prunelens", (long) getpid ());
-  return g_build_filename (g_get_user_state_dir (), "prunelens", name, NULL);
+  g_autofree char *dir = state_dir ();
+  g_autofree char *name = g_strdup_printf ("autosave-%s.prunelens", own_token ());
+  return g_build_filename (dir, name, NULL);
 }
 
-/* The pid in "autosave-PID.prunelens", or 0 for the name of version 0.3
- * ("autosave.prunelens", one file for every process), or -1 for other names. */
-static long
-autosave_owner (const char *name)
+/* The token of "autosave-TOKEN.prunelens" / "recovered-TOKEN.prunelens" (newly allocated),
+ * "" for the names of 0.3 and of this morning ("autosave.prunelens", "autosave-PID…":
+ * no lock, so never live once their process is gone), or NULL for other names. */
+static char *
+file_token (const char *name)
 {
-  if (g_str_equal (name, "autosave.prunelens"))
-    return 0;
-  if (!g_str_has_prefix (name, "autosave-") || !g_str_has_suffix (name, ".prunelens"))
-    return -1;
-  const char *digits = name + strlen ("autosave-");
-  char *end = NULL;
-  long pid = strtol (digits, &end, 10);
-  if (end == digits || pid <= 0 || !g_str_equal (end, ".prunelens"))
-    return -1;
-  return pid;
+  if (!g_str_has_suffix (name, ".prunelens"))
+    return NULL;
+  const char *rest = NULL;
+  if (g_str_has_prefix (name, "autosave-"))
+    rest = name + strlen ("autosave-");
+  else if (g_str_has_prefix (name, "recovered-"))
+    rest = name + strlen ("recovered-");
+  else if (g_str_equal (name, "autosave.prunelens"))
+    return g_strdup ("");
+  else
+    return NULL;
+  gsize n = strlen (rest) - strlen (".prunelens");
+  if (n == 16 && strspn (rest, "0123456789abcdef") >= 16)
+    return g_strndup (rest, n);
+  return g_strdup ("");   /* autosave-PID.prunelens */
 }
 
+/* Whether the workbench with this token is running: its lock file is locked. */
 static gboolean
-process_alive (long pid)
+token_live (const char *dir, const char *token)
 {
-  return pid > 0 && (kill ((pid_t) pid, 0) == 0 || errno == EPERM);
+  if (token[0] == '\0')
+    return FALSE;
+  g_autofree char *name = g_strdup_printf ("autosave-%s.lock", token);
+  g_autofree char *lock = g_build_filename (dir, name, NULL);
+  int fd = open (lock, O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return FALSE;
+  gboolean live = flock (fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  close (fd);   /* releases the lock if this process took it */
+  return live;
+}
+
+/* A session file with no steps is nothing to offer back. */
+static gboolean
+has_steps (const char *path)
+{
+  g_autoptr (PlRecipe) recipe = pl_recipe_load_file (path, NULL);
+  return recipe == NULL || recipe->steps->len > 0;   /* unreadable: let the open say why */
 }
 
 char *
 pl_session_io_take_autosave (void)
 {
-  g_autofree char *dir_path = g_build_filename (g_get_user_state_dir (), "prunelens", NULL);
+  g_autofree char *dir_path = state_dir ();
+  const char *mine = own_token ();
   GDir *dir = g_dir_open (dir_path, 0, NULL);
   if (dir == NULL)
     return NULL;
-  /* The newest autosave whose workbench is no longer running. */
+  /* The newest autosave (or earlier recovery never restored) of a workbench that is gone. */
   g_autofree char *best = NULL;
   gint64 best_time = G_MININT64;
   const char *name;
   while ((name = g_dir_read_name (dir)) != NULL)
     {
-      long pid = autosave_owner (name);
-      if (pid < 0 || pid == (long) getpid () || process_alive (pid))
+      g_autofree char *token = file_token (name);
+      if (token == NULL || g_str_equal (token, mine) || token_live (dir_path, token))
         continue;
       g_autofree char *path = g_build_filename (dir_path, name, NULL);
       GStatBuf st;
       if (g_lstat (path, &st) != 0 || !S_ISREG (st.st_mode))
         continue;
+      if (!has_steps (path))
+        {
+          g_unlink (path);   /* an empty session of a workbench that is gone */
+          continue;
+        }
       if ((gint64) st.st_mtime > best_time)
         {
           best_time = (gint64) st.st_mtime;
@@ -140,9 +209,34 @@ pl_session_io_take_autosave (void)
         }
     }
   g_dir_close (dir);
+  /* Lock files of workbenches that are gone and left nothing (their lock is free). */
+  if ((dir = g_dir_open (dir_path, 0, NULL)) != NULL)
+    {
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          if (!g_str_has_prefix (name, "autosave-") || !g_str_has_suffix (name, ".lock"))
+            continue;
+          g_autofree char *token = g_strndup (name + strlen ("autosave-"),
+                                              strlen (name) - strlen ("autosave-") - strlen (".lock"));
+          g_autofree char *a = g_strdup_printf ("autosave-%s.prunelens", token);
+          g_autofree char *r = g_strdup_printf ("recovered-%s.prunelens", token);
+          g_autofree char *pa = g_build_filename (dir_path, a, NULL);
+          g_autofree char *pr = g_build_filename (dir_path, r, NULL);
+          if (!g_str_equal (token, mine) && !token_live (dir_path, token)
+              && !g_file_test (pa, G_FILE_TEST_EXISTS) && !g_file_test (pr, G_FILE_TEST_EXISTS))
+            {
+              g_autofree char *lock = g_build_filename (dir_path, name, NULL);
+              g_unlink (lock);
+            }
+        }
+      g_dir_close (dir);
+    }
   if (best == NULL)
     return NULL;
-  char *recovered = g_build_filename (dir_path, "recovered.prunelens", NULL);
+  /* Moved to this workbench's own recovered file: no other start can take it while this one
+   * runs, and if it is not restored, the next start offers it again. */
+  g_autofree char *rname = g_strdup_printf ("recovered-%s.prunelens", mine);
+  char *recovered = g_build_filename (dir_path, rname, NULL);
   if (g_rename (best, recovered) != 0)
     {
       g_free (recovered);

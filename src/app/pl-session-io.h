@@ -27,13 +27,16 @@ PlRecipe *pl_session_io_build (const char *model_path, const char *model_sha256,
                                const char *view);
 /* The view to show for a recipe (its first figure's kind), or NULL. */
 const char *pl_session_io_view (const PlRecipe *recipe);
-/* This process's autosave: g_get_user_state_dir ()/prunelens/autosave-PID.prunelens
- * (newly allocated). One file per process, so two workbenches never share one. */
+/* This workbench's autosave: g_get_user_state_dir ()/prunelens/autosave-TOKEN.prunelens
+ * (newly allocated), TOKEN drawn at random once per process, which holds an exclusive
+ * flock on autosave-TOKEN.lock while it runs (so two workbenches never share a file, also
+ * in pid namespaces). */
 char *pl_session_io_autosave_path (void);
-/* The newest autosave left by a workbench that is no longer running (its process is gone:
- * it crashed, or it was closed keeping unsaved steps; also the 0.3 name
- * autosave.prunelens), moved aside to …/prunelens/recovered.prunelens so that this
- * session's autosaves do not overwrite it; NULL when there is none. */
+/* The newest autosave (or unrestored recovery) with steps, of a workbench that is no longer
+ * running (its lock is free: it crashed, was killed, or was closed keeping unsaved steps;
+ * also the older names autosave.prunelens and autosave-PID.prunelens), moved to this
+ * workbench's …/prunelens/recovered-TOKEN.prunelens so that nothing else takes it; NULL
+ * when there is none. Empty sessions of workbenches that are gone are deleted. */
 char *pl_session_io_take_autosave (void);
 
 /* Added (session 3): memory the workbench allows a session's recomputed steps (each step

@@ -196,6 +196,8 @@ struct _PlWindow {
   guint history_changes;          /* how often the history changed (update_history) */
   guint saved_changes;            /* history_changes when the session was last saved/opened */
   gboolean recovering;            /* the session being opened is a recovered autosave */
+  char *recovering_path;          /* that file: removed once its steps are restored */
+  gboolean autosave_failed;       /* the last autosave failed (said once in a toast) */
   gboolean close_after_save;      /* the close dialog's Save: close once it is saved */
   gboolean terminating;           /* SIGTERM / SIGINT: keep unsaved steps for the next start */
   GtkWidget *close_dialog;        /* "Save the session?" while it is shown (borrowed) */
@@ -316,7 +318,7 @@ static void show_report (PlWindow *self);
 static void update_history (PlWindow *self);
 static void update_history_actions (PlWindow *self);
 static void history_moved (PlWindow *self);
-static void autosave (PlWindow *self);
+static gboolean autosave (PlWindow *self);
 
 /* ----------------------------------------------------------------- history ---- *
  * The model: the history holds the applied steps (step 0 = the original network). Every
@@ -1152,7 +1154,11 @@ mark_session_saved (PlWindow *self)
 {
   if (self->recovering)
     {
+      /* Its steps are in this window (and its autosave) now: not to be offered again. */
       self->recovering = FALSE;
+      if (self->recovering_path != NULL)
+        g_unlink (self->recovering_path);
+      g_clear_pointer (&self->recovering_path, g_free);
       return;
     }
   self->saved_changes = self->history_changes;
@@ -3486,20 +3492,40 @@ session_recipe (PlWindow *self)
 }
 
 /* Writes the session to the autosave file after every change of the history (atomic);
- * a clean close removes it. Only while no session is being restored. */
-static void
+ * a clean close removes it. Only while no session is being restored, and only with steps
+ * (the original alone is nothing to recover). A failure is said once in a toast: the user
+ * should know that a crash would lose the steps. Returns whether the steps are on disk. */
+static gboolean
 autosave (PlWindow *self)
 {
   if (self->history == NULL || self->pending_recipe != NULL || self->no_autosave)
-    return;
+    return FALSE;
+  g_autofree char *path = pl_session_io_autosave_path ();
+  if (pl_prune_history_n_steps (self->history) <= 1)
+    {
+      g_unlink (path);
+      return TRUE;
+    }
   g_autoptr (PlRecipe) recipe = session_recipe (self);
   if (recipe == NULL)
-    return;
-  g_autofree char *path = pl_session_io_autosave_path ();
+    return FALSE;
   g_autofree char *dir = g_path_get_dirname (path);
   g_autoptr (GError) error = NULL;
   if (g_mkdir_with_parents (dir, 0700) != 0 || !pl_recipe_save_file (recipe, path, &error))
-    g_message ("autosave to %s failed: %s", path, error ? error->message : g_strerror (errno));
+    {
+      g_autofree char *why = error ? g_strdup (error->message) : g_strdup (g_strerror (errno));
+      g_message ("autosave to %s failed: %s", path, why);
+      if (!self->autosave_failed)
+        {
+          g_autofree char *msg = g_strdup_printf (
+              _("Could not autosave the session (%s): save it with Save Session"), why);
+          toast (self, msg);
+        }
+      self->autosave_failed = TRUE;
+      return FALSE;
+    }
+  self->autosave_failed = FALSE;
+  return TRUE;
 }
 
 gboolean
@@ -3638,9 +3664,12 @@ restore_autosave (GtkWidget *widget, const char *action, GVariant *param)
     return;
   g_autoptr (GError) error = NULL;
   self->recovering = TRUE;   /* restored steps are still unsaved (mark_session_saved) */
+  g_free (self->recovering_path);
+  self->recovering_path = g_strdup (self->recovered_path);
   if (!pl_window_open_session (self, self->recovered_path, &error))
     {
       self->recovering = FALSE;
+      g_clear_pointer (&self->recovering_path, g_free);
       show_error (self, _("Could not restore the session"), error);
     }
   g_clear_pointer (&self->recovered_path, g_free);
@@ -3737,8 +3766,9 @@ pl_window_close_request (GtkWindow *window)
           ask_to_save (self);
           return TRUE;   /* stay open until the user answers */
         }
-      /* Ended by a signal (logout, kill): no one to ask. The autosave stays and the next
-       * start offers it back. */
+      /* Ended by a signal (logout, kill): no one to ask. The autosave stays (written once
+       * more, in case the last write failed) and the next start offers it back. */
+      autosave (self);
     }
   else if (!self->no_autosave && self->history != NULL)
     {
@@ -3817,6 +3847,7 @@ pl_window_finalize (GObject *object)
   g_free (self->loaded_dataset_dir);
   g_free (self->loaded_label_column);
   g_free (self->recovered_path);
+  g_free (self->recovering_path);
   g_clear_pointer (&self->comparison, pl_comparison_free);
   g_clear_pointer (&self->report, pl_compare_report_free);
   g_clear_pointer (&self->sweep_figure, pl_sweep_line_figure_free);

@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <glib/gstdio.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include "pl-model-view.h"
 #include "pl-window-private.h"
 #include "pl-session-io.h"
@@ -362,32 +365,46 @@ START_TEST (test_history_and_model_view)
   ck_assert_msg (window == NULL, "the window was not freed after Discard");
   ck_assert (!g_file_test (autosave, G_FILE_TEST_EXISTS));
 
-  /* An autosave left behind by a workbench that is gone is offered back (pid 2^22 + 1 is
-   * above Linux's largest pid_max); the autosave of a running one (pid 1, init) is not. */
+  /* An autosave left behind by a workbench that is gone (its lock is free) is offered back;
+   * the autosave of a running one (its lock held — here by this test) is not, and an empty
+   * one (no steps; here with this morning's pid name) is deleted, not offered. */
   g_autofree char *state = g_build_filename (g_get_user_state_dir (), "prunelens", NULL);
-  g_autofree char *live = g_build_filename (state, "autosave-1.prunelens", NULL);
-  g_file_set_contents (live, "{\"format\": \"prunelens-recipe\", \"version\": 1}\n", -1, NULL);
-  g_autofree char *dead = g_build_filename (state, "autosave-4194305.prunelens", NULL);
-  g_file_set_contents (dead, "{\"format\": \"prunelens-recipe\", \"version\": 1}\n", -1, NULL);
+  g_autofree char *live = g_build_filename (state, "autosave-0123456789abcdef.prunelens", NULL);
+  g_autofree char *live_lock = g_build_filename (state, "autosave-0123456789abcdef.lock", NULL);
+  g_autofree char *dead = g_build_filename (state, "autosave-fedcba9876543210.prunelens", NULL);
+  g_autofree char *empty = g_build_filename (state, "autosave-4194305.prunelens", NULL);
+  g_autofree char *steps = NULL;
+  ck_assert (g_file_get_contents (session, &steps, NULL, NULL));
+  ck_assert (g_file_set_contents (live, steps, -1, NULL));
+  ck_assert (g_file_set_contents (dead, steps, -1, NULL));
+  ck_assert (g_file_set_contents (empty, "{\"format\": \"prunelens-recipe\", \"version\": 1}\n",
+                                  -1, NULL));
+  int lock_fd = open (live_lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  ck_assert_int_ge (lock_fd, 0);
+  ck_assert_int_eq (flock (lock_fd, LOCK_EX | LOCK_NB), 0);
   window = pl_window_new (NULL, &options);
   g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
   gtk_window_present (GTK_WINDOW (window));
   ck_assert_ptr_nonnull (pl_window_get_recovered_session (window));
+  g_autofree char *recovered = g_strdup (pl_window_get_recovered_session (window));
+  ck_assert (g_file_test (recovered, G_FILE_TEST_IS_REGULAR));
   ck_assert (!g_file_test (dead, G_FILE_TEST_EXISTS));
   ck_assert (g_file_test (live, G_FILE_TEST_EXISTS));
-  g_unlink (live);
+  ck_assert (!g_file_test (empty, G_FILE_TEST_EXISTS));
   pl_window_activate (window, "win.restore-autosave");
-  wait_until_idle (window, 120);
-  ck_assert_uint_eq (pl_window_history_n_steps (window), 1);
+  wait_until_idle (window, 240);
+  ck_assert_uint_gt (pl_window_history_n_steps (window), 1);
+  /* restored: not offered again */
+  ck_assert (!g_file_test (recovered, G_FILE_TEST_EXISTS));
   gtk_window_destroy (GTK_WINDOW (window));
   spin (50);
   ck_assert_msg (window == NULL, "the window was not freed when closed");
+  close (lock_fd);
+  g_unlink (live);
+  g_unlink (live_lock);
   g_unlink (autosave);
   g_unlink (session);
   g_unlink (bad);
-  g_autofree char *recovered = g_build_filename (g_get_user_state_dir (), "prunelens",
-                                                 "recovered.prunelens", NULL);
-  g_unlink (recovered);
 }
 END_TEST
 
