@@ -22,7 +22,7 @@ struct _PlApplication {
 
 G_DEFINE_FINAL_TYPE (PlApplication, pl_application, ADW_TYPE_APPLICATION)
 
-static void
+static PlWindow *
 open_window (PlApplication *self, const char *model_path)
 {
   PlWindowOptions options = {
@@ -36,6 +36,7 @@ open_window (PlApplication *self, const char *model_path)
   };
   PlWindow *window = pl_window_new (GTK_APPLICATION (self), &options);
   gtk_window_present (GTK_WINDOW (window));
+  return window;
 }
 
 static void
@@ -50,7 +51,12 @@ pl_application_open (GApplication *app, GFile **files, int n_files, const char *
   for (int i = 0; i < n_files; i++)
     {
       g_autofree char *path = g_file_get_path (files[i]);
-      open_window (PL_APPLICATION (app), path);
+      /* A session file opens as a session (on the default model until it is read), not
+       * as a model that fails to parse. */
+      if (path != NULL && g_str_has_suffix (path, ".prunelens"))
+        pl_window_open_session_file (open_window (PL_APPLICATION (app), NULL), path);
+      else
+        open_window (PL_APPLICATION (app), path);
     }
 }
 

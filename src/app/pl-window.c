@@ -575,7 +575,16 @@ static double
 current_target_sparsity (PlWindow *self)
 {
   const PlPruneStep *s = shown_step (self);
-  return s ? s->target_sparsity : 0.0;
+  const PlPruneConfig *config = self->preview != NULL ? self->preview_config
+                                : self->history != NULL
+                                    ? pl_prune_history_current (self->history)->config : NULL;
+  /* Only where the target is a share of the unprotected prunable weights (N:M ignores it;
+   * layer-wise channel pruning takes it as a share of each layer's channels). A preview
+   * with the default configuration (NULL) is global magnitude pruning. */
+  if (s == NULL || (config == NULL && self->preview == NULL)
+      || (config != NULL && !pl_prune_config_target_is_weight_share (config)))
+    return 0.0;
+  return s->target_sparsity;
 }
 
 /* The Metrics view's figures for the compared and the shown step (and the report). */
@@ -3654,6 +3663,16 @@ static void
 open_session_action (GtkWidget *widget, const char *action, GVariant *param)
 {
   session_dialog (PL_WINDOW (widget), FALSE);
+}
+
+void
+pl_window_open_session_file (PlWindow *self, const char *path)
+{
+  g_return_if_fail (PL_IS_WINDOW (self));
+  g_return_if_fail (path != NULL);
+  g_autoptr (GError) error = NULL;
+  if (!pl_window_open_session (self, path, &error))
+    show_error (self, _("Could not open the session"), error);
 }
 
 static void

@@ -26,6 +26,10 @@ gboolean pl_window_pruning_from_string (const char *text, guint *criterion,
 
 PlWindow *pl_window_new (GtkApplication *application, const PlWindowOptions *options);
 
+/* Opens a session file (.prunelens) in the window, as Open Session does; a failure is shown
+ * in a dialog naming the file and the window keeps what it showed. */
+void pl_window_open_session_file (PlWindow *self, const char *path);
+
 /* Closes the window for a signal (SIGTERM, SIGINT): nobody is asked to save; pruning steps
  * no session file holds stay in the autosave, which the next start offers back. */
 void pl_window_terminate (PlWindow *self);

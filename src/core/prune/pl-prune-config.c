@@ -79,6 +79,15 @@ pl_prune_config_set_protected (PlPruneConfig *config, const char *const *names)
   config->protected_layers = g_strdupv ((char **) names);
 }
 
+gboolean
+pl_prune_config_target_is_weight_share (const PlPruneConfig *config)
+{
+  if (config == NULL || config->granularity == PL_PRUNE_GRANULARITY_NM)
+    return FALSE;
+  return !(config->granularity == PL_PRUNE_GRANULARITY_CHANNELS
+           && config->scope == PL_PRUNE_SCOPE_LAYERWISE);
+}
+
 void
 pl_prune_config_set_override (PlPruneConfig *config, const char *layer, double sparsity)
 {

@@ -162,6 +162,12 @@ void pl_prune_config_set_protected (PlPruneConfig *config, const char *const *na
 void pl_prune_config_set_override (PlPruneConfig *config, const char *layer, double sparsity);
 /* A short human-readable description, e.g. "magnitude, unstructured, global". */
 char *pl_prune_config_describe (const PlPruneConfig *config);
+/* Added (session 4): whether config's target sparsity is a share of the unprotected
+ * prunable weights — TRUE for unstructured pruning and for global channel pruning (which
+ * reaches the target as a share of weights); FALSE for N:M (the target is ignored) and for
+ * layer-wise channel pruning (the target is a share of each layer's channels), and for NULL.
+ * Captions say "S % of prunable weights (A % of all)" only when this holds. */
+gboolean pl_prune_config_target_is_weight_share (const PlPruneConfig *config);
 
 /* The default protected layers of graph: node names (or weight names for unnamed nodes)
  * of the first Conv and of the last Gemm / MatMul with a weight initializer. New

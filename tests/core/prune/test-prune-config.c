@@ -286,6 +286,23 @@ START_TEST (test_taylor)
 }
 END_TEST
 
+/* Which targets are a share of the unprotected prunable weights (captions say so). */
+START_TEST (test_target_is_weight_share)
+{
+  g_autoptr (PlPruneConfig) cfg = pl_prune_config_new ();
+  ck_assert (pl_prune_config_target_is_weight_share (cfg));          /* unstructured, global */
+  cfg->scope = PL_PRUNE_SCOPE_LAYERWISE;
+  ck_assert (pl_prune_config_target_is_weight_share (cfg));          /* unstructured, layer-wise */
+  cfg->granularity = PL_PRUNE_GRANULARITY_CHANNELS;
+  ck_assert (!pl_prune_config_target_is_weight_share (cfg));         /* share of channels */
+  cfg->scope = PL_PRUNE_SCOPE_GLOBAL;
+  ck_assert (pl_prune_config_target_is_weight_share (cfg));          /* share of weights */
+  cfg->granularity = PL_PRUNE_GRANULARITY_NM;
+  ck_assert (!pl_prune_config_target_is_weight_share (cfg));         /* target ignored */
+  ck_assert (!pl_prune_config_target_is_weight_share (NULL));
+}
+END_TEST
+
 START_TEST (test_config_copy)
 {
   g_autoptr (PlPruneConfig) cfg = pl_prune_config_new ();
@@ -312,6 +329,7 @@ main (void)
   tcase_add_test (tc, test_nm);
   tcase_add_test (tc, test_taylor);
   tcase_add_test (tc, test_config_copy);
+  tcase_add_test (tc, test_target_is_weight_share);
   suite_add_tcase (s, tc);
   SRunner *sr = srunner_create (s);
   srunner_run_all (sr, CK_NORMAL);
