@@ -208,7 +208,9 @@ usage_error (GOptionContext *ctx, const char *fmt, ...)
 int
 fail (GError *error)
 {
-  fprintf (stderr, "prunelens-cli: %s\n", error->message);
+  /* a value the user typed, quoted “…” by the message, cut as usage_error does */
+  g_autofree char *msg = cap_quoted_spans (error->message);
+  fprintf (stderr, "prunelens-cli: %s\n", msg);
   g_error_free (error);
   return EXIT_FAILURE;
 }
@@ -224,7 +226,9 @@ parse (GOptionContext *ctx, int *argc, char ***argv, int *status)
   g_autoptr (GError) error = NULL;
   if (!g_option_context_parse (ctx, argc, argv, &error))
     {
-      fprintf (stderr, "prunelens-cli: %s\n", error->message);
+      /* GOption quotes the value whole: “<20 000 characters>” for --target */
+      g_autofree char *msg = cap_quoted_spans (error->message);
+      fprintf (stderr, "prunelens-cli: %s\n", msg);
       *status = EXIT_USAGE;
       return FALSE;
     }
@@ -258,6 +262,15 @@ open_dataset_full (const char *data_path, const char *split, const char *label,
         csv.label_index = (gint) idx;
       else
         csv.label_column = label;
+    }
+  /* No real path is 4096 bytes or longer (PATH_MAX): echo such a value cut, not whole. */
+  if (data_path != NULL && strlen (data_path) >= 4096)
+    {
+      g_autofree char *q = pl_error_quote (data_path);
+      g_set_error (error, PL_ERROR, PL_ERROR_IO,
+                   _("%s: no such file or folder (a path of %lld bytes; paths have at most "
+                     "4095)"), q, (long long) strlen (data_path));
+      return NULL;
     }
   PlDataset *ds = data_path ? pl_dataset_open (data_path, split, &csv, error)
                             : pl_dataset_load_fashion_mnist (PL_DEFAULT_DATASET_DIR, split,
@@ -491,7 +504,8 @@ fail_in (const char *what, GError *error)
 {
   if (strstr (error->message, what) != NULL)
     return fail (error);
-  fprintf (stderr, "prunelens-cli: %s: %s\n", what, error->message);
+  g_autofree char *msg = cap_quoted_spans (error->message);
+  fprintf (stderr, "prunelens-cli: %s: %s\n", what, msg);
   g_error_free (error);
   return EXIT_FAILURE;
 }

@@ -120,7 +120,7 @@ char *shape_of (const PlTensor *t);
 char *threads_description (void);
 
 /* Session 4 additions. */
-/* When TRUE (explain, compare, prune, sweep, report set it before opening the model),
+/* When TRUE (explain, compare, prune, sweep, report, eval set it before opening the model),
  * open_model_and_dataset refuses a model with NaN / infinite initializers
  * (pl_graph_check_finite_weights: names the model file and the initializer). */
 extern gboolean cli_check_finite;

@@ -90,6 +90,31 @@ parse_number (const char *text, double *out)
   return TRUE;
 }
 
+/* As the workbench (src/app/pl-lime-shap-view.c): SLIC with its default region size cannot
+ * cut images with a side under 8 px smaller than that region; those get a min(4, H) ×
+ * min(4, W) patch grid instead. TRUE when H × W images are too small for SLIC. */
+static gboolean
+too_small_for_slic (gint64 H, gint64 W)
+{
+  if (!PL_HAVE_VLFEAT || H < 1 || W < 1)
+    return FALSE;
+  PlSuperpixelOptions so;
+  pl_superpixel_options_init (&so);
+  return MIN (H, W) < 8 && so.region_size > MIN (H, W);
+}
+
+/* The note printed when too_small_for_slic falls back to a patch grid. */
+static void
+note_small_image_grid (const char *what, gint64 H, gint64 W)
+{
+  if (opt_quiet)
+    return;
+  g_autofree char *msg = g_strdup_printf (_("the image is too small for superpixels: a %d × %d "
+                                            "patch grid instead"),
+                                          (int) MIN (4, H), (int) MIN (4, W));
+  fprintf (stderr, _("note: %s: %s\n"), what, msg);
+}
+
 static PlSegmentation *
 raw_segmentation (const RawWork *w, const char *default_kind, char **name, GError **error)
 {
@@ -366,8 +391,9 @@ raw_work (gpointer data, const PlProgress *progress, GError **error)
     case RAW_LIME:
       {
         g_autofree char *seg_name = NULL;
-        g_autoptr (PlSegmentation) seg = raw_segmentation (w, PL_HAVE_VLFEAT ? "slic" : "grid",
-                                                           &seg_name, error);
+        /* As --segmentation documents: SLIC, or patches when --grid is given. */
+        const char *def = w->o.grid_given || !PL_HAVE_VLFEAT ? "grid" : "slic";
+        g_autoptr (PlSegmentation) seg = raw_segmentation (w, def, &seg_name, error);
         if (seg == NULL)
           return FALSE;
         PlLimeOptions lo;
@@ -526,6 +552,46 @@ explain_raw (GOptionContext *ctx, const RawArgs *args, RawOptions *o)
       if (input == NULL)
         return fail (g_steal_pointer (&error));
     }
+  /* SLIC: --segmentation slic, or the default without --grid */
+  if ((o->method == RAW_LIME || o->method == RAW_KERNEL_SHAP) && input->ndim == 4
+      && (g_strcmp0 (o->segmentation, "slic") == 0
+          || (o->segmentation == NULL && !o->grid_given))
+      && too_small_for_slic (input->shape[2], input->shape[3]))
+    {
+      const gint64 H = input->shape[2], W = input->shape[3];
+      g_autofree char *what = ds != NULL && args->input_path == NULL
+          ? g_strdup (ds->name) : g_strdup (args->input_path);
+      if (o->segmentation != NULL)   /* --segmentation slic */
+        {
+          fprintf (stderr, _("prunelens-cli: %s: its %lld × %lld images are too small for SLIC "
+                             "superpixels; use --grid N (N ≤ %lld) for N × N patches instead of "
+                             "--segmentation slic\n"),
+                   what, (long long) H, (long long) W, (long long) MIN (H, W));
+          return EXIT_FAILURE;
+        }
+      note_small_image_grid (what, H, W);
+      o->segmentation = "grid";   /* the default 4 × 4 grid, cut to the image */
+    }
+  if (o->method == RAW_GRAD_CAM && o->layer != NULL)
+    {
+      /* as pl_attribution_grad_cam looks the layer up, but with the name cut for the
+       * message: a 20 000-character --layer gives a short error */
+      gboolean found = FALSE;
+      for (guint k = 0; k < g->nodes->len && !found; k++)
+        {
+          const PlNode *n = g_ptr_array_index (g->nodes, k);
+          found = g_strcmp0 (n->name, o->layer) == 0
+                  || (n->n_outputs > 0
+                      && g_strcmp0 (pl_graph_value (g, n->outputs[0])->name, o->layer) == 0);
+        }
+      if (!found)
+        {
+          g_autofree char *q = pl_error_quote (o->layer);
+          fprintf (stderr, _("prunelens-cli: %s: the model has no node or value named “%s” "
+                             "for Grad-CAM (--layer)\n"), model_path, q);
+          return EXIT_FAILURE;
+        }
+    }
   RawWork w = { .graph = g, .dataset = ds, .prune = args->prune, .sparsity = args->sparsity,
                 .input = input, .o = *o };
   gboolean ok = run_job (raw_work, &w, &error);
@@ -614,6 +680,7 @@ typedef struct {
   PlPruneStep *step;
   PlLimeShapFigure *figure;
   char *segmentation;        /* image: the superpixels' description */
+  gboolean small_grid;       /* image too small for SLIC: a min(4, H) × min(4, W) grid */
 } LimeShapWork;
 
 static double
@@ -697,7 +764,7 @@ lime_shap_work (gpointer data, const PlProgress *progress, GError **error)
     }
   else
     {
-      if (PL_HAVE_VLFEAT)
+      if (PL_HAVE_VLFEAT && !w->small_grid)
         {
           seg = pl_superpixels (input, &sp, error);
           if (seg == NULL)
@@ -826,7 +893,8 @@ out:
 static int
 explain_lime_shap (GOptionContext *ctx, const char *model_path, const char *data_dir,
                    const char *output, double sparsity, gint64 index, gboolean lime,
-                   gboolean shap, guint64 seed, gint budget, double dpi)
+                   gboolean shap, guint64 seed, gint budget, double dpi,
+                   const char *segmentation)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (PlGraph) g = NULL;
@@ -841,10 +909,25 @@ explain_lime_shap (GOptionContext *ctx, const char *model_path, const char *data
                         ds->name);
   LimeShapWork w = { .graph = g, .dataset = ds, .sparsity = sparsity, .index = index,
                      .lime = lime, .shap = shap, .seed = seed, .budget = budget };
+  if (ds->kind != PL_DATASET_TABLE && too_small_for_slic (ds->height, ds->width))
+    {
+      if (g_strcmp0 (segmentation, "slic") == 0)
+        {
+          fprintf (stderr, _("prunelens-cli: %s: its %lld × %lld images are too small for SLIC "
+                             "superpixels; leave out --segmentation slic for a %lld × %lld "
+                             "patch grid, or use --figure shap --grid N (N ≤ %lld)\n"),
+                   ds->name, (long long) ds->height, (long long) ds->width,
+                   (long long) MIN (4, ds->height), (long long) MIN (4, ds->width),
+                   (long long) MIN (ds->height, ds->width));
+          return EXIT_FAILURE;
+        }
+      note_small_image_grid (ds->name, ds->height, ds->width);
+      w.small_grid = TRUE;
+    }
   gboolean ok = run_job (lime_shap_work, &w, &error);
   g_autoptr (PlPruneStep) step = w.step;
   g_autoptr (PlLimeShapFigure) fig = w.figure;
-  g_autofree char *segmentation = w.segmentation;
+  g_autofree char *seg_description = w.segmentation;
   if (!ok)
     return fail_in (model_path, g_steal_pointer (&error));
   const gboolean table = ds->kind == PL_DATASET_TABLE;
@@ -1096,7 +1179,7 @@ cmd_explain (int argc, char **argv)
       cli_regression_alternative = _("explain --method METHOD -o FILE.pb (attributions of the "
                                       "model's output 0)");
       return explain_lime_shap (ctx, model_path, data_dir, output, sparsity, index, want_lime,
-                                want_shap, (guint64) seed, budget, dpi);
+                                want_shap, (guint64) seed, budget, dpi, segmentation);
     }
   g_autoptr (PlGraph) g = NULL;
   g_autoptr (PlDataset) ds = NULL;

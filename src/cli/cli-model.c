@@ -2,6 +2,7 @@
 #include "cli-common.h"
 
 #include <errno.h>
+#include "analysis/pl-layers.h"
 #include "analysis/pl-regression.h"
 
 /* ---- info ---- */
@@ -139,6 +140,7 @@ cmd_eval (int argc, char **argv)
   g_autoptr (PlGraph) g = NULL;
   g_autoptr (PlDataset) ds = NULL;
   cli_allow_regression = TRUE;
+  cli_check_finite = TRUE;
   if (!open_model_and_dataset (argv[1], data_dir, split ? split : "test", &g, &ds, &error))
     return fail (g_steal_pointer (&error));
   EvalWork w = { g, ds, n, NULL, { 0, NAN, NAN, NAN } };
@@ -312,6 +314,9 @@ cmd_infer (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (PlGraph) g = pl_onnx_load_file (argv[1], &error);
   if (g == NULL)
+    return fail (g_steal_pointer (&error));
+  /* NaN / infinite weights would give finite, wrong outputs (Relu maps NaN to 0). */
+  if (!pl_graph_check_finite_weights (g, argv[1], &error))
     return fail (g_steal_pointer (&error));
   g_autoptr (PlExecutor) ex = pl_executor_new (g, &error);
   if (ex == NULL)

@@ -3,6 +3,7 @@
 #include "cli-common.h"
 
 #include <errno.h>
+#include "analysis/pl-layers.h"
 
 /* ---- evaluation of a table model (for `eval` on CSV files) ---- */
 
@@ -336,6 +337,8 @@ cmd_train (int argc, char **argv)
       g = pl_onnx_load_file (init_model, &error);
       if (g == NULL)
         return fail_in (init_model, g_steal_pointer (&error));
+      if (!pl_graph_check_finite_weights (g, init_model, &error))
+        return fail (g_steal_pointer (&error));
       if (keep_zeros && !opt_quiet)
         fprintf (stderr, _("%lld zero weights kept at zero\n"),
                  (long long) masks_from_zeros (g));
