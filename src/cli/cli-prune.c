@@ -394,7 +394,9 @@ print_text (const PruneWork *w, const char *output)
   printf (_("protected layers: %s\n"), pd);
   {
     /* protected layers stay dense: the target is a share of the others */
-    g_autofree char *sp = pl_sparsity_label (w->sparsity, pl_graph_weight_sparsity (w->final));
+    g_autofree char *sp = pl_sparsity_label (
+        pl_prune_config_target_is_weight_share (w->config) ? w->sparsity : 0.0,
+        pl_graph_weight_sparsity (w->final));
     printf (_("pruned: %s\n"), sp);
   }
   guint n_steps = pl_prune_history_n_steps (w->history);

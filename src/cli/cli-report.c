@@ -686,7 +686,11 @@ cmd_report (int argc, char **argv)
           fc.dataset_name = ds->name;
           PlPruneStep *ps = st >= 0 ? g_ptr_array_index (w.steps, st) : NULL;
           fc.sparsity = ps ? ps->achieved_sparsity : pl_graph_weight_sparsity (g);
-          fc.target_sparsity = ps ? ps->target_sparsity : 0.0;
+          /* "S % of prunable weights" only where S is such a share (not for N:M or
+           * layer-wise channel steps) */
+          const PlRecipeStep *prs = st >= 0 ? g_ptr_array_index (r->steps, st) : NULL;
+          fc.target_sparsity = ps && prs && pl_prune_config_target_is_weight_share (prs->config)
+                                 ? ps->target_sparsity : 0.0;
           fc.pruning = ps ? ps->description : _("not pruned");
           fc.class_names = (const char *const *) ds->class_names;
           fc.n_classes = ds->n_classes;

@@ -132,5 +132,13 @@ mid="$tmp/$(head -c 2000 /dev/zero | tr '\0' 'x')"
 expect mid-data 1 -- "$cli" eval "$model" -d "$mid"
 check mid-data-whole grep -qF "$mid: no such file or folder" "$tmp/err"
 
+# "S % of prunable weights" only where the target is such a share: not for layer-wise
+# channels (a share of each layer's channels)
+expect channels-layerwise 0 -- "$cli" prune "$model" --sparsity 25% --granularity channels \
+  --scope layerwise --samples 100 -o "$tmp/cl.onnx"
+check channels-layerwise-label bash -c "grep '^pruned: ' '$tmp/out' | grep -qv 'prunable weights'"
+expect unstructured-label 0 -- "$cli" prune "$model" --sparsity 50% --samples 100 -o "$tmp/u.onnx"
+check unstructured-label-says grep -q '^pruned: 50 % of prunable weights (' "$tmp/out"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
