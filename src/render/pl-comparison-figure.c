@@ -30,6 +30,17 @@ sparsity_text (const PlFigureContext *ctx)
   return buf;
 }
 
+/* The achieved sparsity alone ("89.38 %"), for panel titles and legends, which must stay
+ * short (the long form would shrink every column title to fit); captions give both. */
+static const char *
+sparsity_short (const PlFigureContext *ctx)
+{
+  static __thread char buf[64];
+  g_autofree char *t = pl_sparsity_label (0.0, ctx->sparsity);
+  g_strlcpy (buf, t, sizeof buf);
+  return buf;
+}
+
 static const char *
 keep_string (PlComparisonFigure *fig, char *s)
 {
@@ -77,7 +88,7 @@ network_title (const PlComparison *cmp, const PlFigureContext *ctx, gint g)
   const char *who = g == 0 ? _("Original") : NULL;
   g_autofree char *pruned = NULL;
   if (g == 1)
-    pruned = g_strdup_printf (_("Pruned %s"), sparsity_text (ctx));
+    pruned = g_strdup_printf (_("Pruned %s"), sparsity_short (ctx));
   return g_strdup_printf (_("%s\npred. %s (%.1f %%)"), g == 0 ? who : pruned,
                           class_name (ctx, cmp->pred[g]), 100.0 * cmp->prob[g]);
 }
@@ -228,7 +239,7 @@ build_bars (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigureCont
   b->dark = ctx->dark;
   b->n_groups = 2;
   b->group_names[0] = keep_string (fig, g_strdup (_("Original")));
-  b->group_names[1] = keep_string (fig, g_strdup_printf (_("Pruned %s"), sparsity_text (ctx)));
+  b->group_names[1] = keep_string (fig, g_strdup_printf (_("Pruned %s"), sparsity_short (ctx)));
   b->n_bars = M;
   b->bar_labels = cmp->grid->names;
   fig->bar_values = g_new (double, 2 * M);

@@ -28,6 +28,17 @@ sparsity_text (const PlFigureContext *ctx)
   return buf;
 }
 
+/* The achieved sparsity alone ("89.38 %"), for panel titles and legends, which must stay
+ * short (the long form would shrink every column title to fit); captions give both. */
+static const char *
+sparsity_short (const PlFigureContext *ctx)
+{
+  static __thread char buf[64];
+  g_autofree char *t = pl_sparsity_label (0.0, ctx->sparsity);
+  g_strlcpy (buf, t, sizeof buf);
+  return buf;
+}
+
 static char *
 keep (PlTableFigure *fig, char *s)
 {
@@ -73,7 +84,7 @@ pl_table_figure_new (PlFigureKind kind, const PlComparison *cmp, const PlFigureC
   b->dark = ctx->dark;
   b->n_groups = 2;
   b->group_names[0] = keep (fig, g_strdup (_("Original")));
-  b->group_names[1] = keep (fig, g_strdup_printf (_("Pruned %s"), sparsity_text (ctx)));
+  b->group_names[1] = keep (fig, g_strdup_printf (_("Pruned %s"), sparsity_short (ctx)));
   b->n_bars = F;
   b->bar_labels = fig->labels;
   b->values = fig->values;
