@@ -19,10 +19,8 @@ struct _PlComparisonFigure {
 };
 
 
-/* The sparsity as captions show it (pl_sparsity_label), in a per-thread buffer: one use
- * per printf. */
-static const char *
-sparsity_text (const PlFigureContext *ctx)
+const char *
+pl_figure_context_sparsity_text (const PlFigureContext *ctx)
 {
   static __thread char buf[256];
   g_autofree char *t = pl_sparsity_label (ctx->target_sparsity, ctx->sparsity);
@@ -30,10 +28,8 @@ sparsity_text (const PlFigureContext *ctx)
   return buf;
 }
 
-/* The achieved sparsity alone ("89.38 %"), for panel titles and legends, which must stay
- * short (the long form would shrink every column title to fit); captions give both. */
-static const char *
-sparsity_short (const PlFigureContext *ctx)
+const char *
+pl_figure_context_sparsity_short (const PlFigureContext *ctx)
 {
   static __thread char buf[64];
   g_autofree char *t = pl_sparsity_label (0.0, ctx->sparsity);
@@ -88,7 +84,7 @@ network_title (const PlComparison *cmp, const PlFigureContext *ctx, gint g)
   const char *who = g == 0 ? _("Original") : NULL;
   g_autofree char *pruned = NULL;
   if (g == 1)
-    pruned = g_strdup_printf (_("Pruned %s"), sparsity_short (ctx));
+    pruned = g_strdup_printf (_("Pruned %s"), pl_figure_context_sparsity_short (ctx));
   return g_strdup_printf (_("%s\npred. %s (%.1f %%)"), g == 0 ? who : pruned,
                           class_name (ctx, cmp->pred[g]), 100.0 * cmp->prob[g]);
 }
@@ -189,7 +185,7 @@ build_heatmaps (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigure
           cmp->options.baseline, cmp->shap_evaluations, (unsigned long long) cmp->options.seed,
           cmp->shap_phi0[0], cmp->shap_phi0[1], rho,
           100.0 * cmp->options.topk_fraction, overlap,
-          ctx->model_name, PRUNING (ctx), sparsity_text (ctx), ctx->dataset_name);
+          ctx->model_name, PRUNING (ctx), pl_figure_context_sparsity_text (ctx), ctx->dataset_name);
     }
   else if (cmp->options.method != PL_MAP_SALIENCY)
     {
@@ -206,7 +202,7 @@ build_heatmaps (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigure
             "%s to %s, %s"),
           label, cmp->map_parameters ? cmp->map_parameters : "", class_name (ctx, cmp->target),
           residual ? residual : "", rho, 100.0 * cmp->options.topk_fraction, overlap,
-          ctx->model_name, PRUNING (ctx), sparsity_text (ctx), ctx->dataset_name);
+          ctx->model_name, PRUNING (ctx), pl_figure_context_sparsity_text (ctx), ctx->dataset_name);
     }
   else
     {
@@ -217,7 +213,7 @@ build_heatmaps (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigure
             "“%s” (the original prediction), nearest-neighbour upsampling; Spearman ρ = %s, "
             "top-%.0f %% overlap = %s; %s, %s to %s, %s"),
           class_name (ctx, cmp->target), rho, 100.0 * cmp->options.topk_fraction,
-          overlap, ctx->model_name, PRUNING (ctx), sparsity_text (ctx), ctx->dataset_name);
+          overlap, ctx->model_name, PRUNING (ctx), pl_figure_context_sparsity_text (ctx), ctx->dataset_name);
     }
   if (ctx->overlay_alpha > 0.0 && isfinite (ctx->overlay_alpha))
     {
@@ -239,7 +235,7 @@ build_bars (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigureCont
   b->dark = ctx->dark;
   b->n_groups = 2;
   b->group_names[0] = keep_string (fig, g_strdup (_("Original")));
-  b->group_names[1] = keep_string (fig, g_strdup_printf (_("Pruned %s"), sparsity_short (ctx)));
+  b->group_names[1] = keep_string (fig, g_strdup_printf (_("Pruned %s"), pl_figure_context_sparsity_short (ctx)));
   b->n_bars = M;
   b->bar_labels = cmp->grid->names;
   fig->bar_values = g_new (double, 2 * M);
@@ -263,7 +259,7 @@ build_bars (PlComparisonFigure *fig, const PlComparison *cmp, const PlFigureCont
         "%s to %s, %s, sample #%d"),
       _(pl_map_method_label (cmp->options.method)), cmp->options.grid, cmp->options.grid, rho,
       100.0 * cmp->options.topk_fraction, overlap,
-      ctx->model_name, PRUNING (ctx), sparsity_text (ctx), ctx->dataset_name, (int) cmp->index);
+      ctx->model_name, PRUNING (ctx), pl_figure_context_sparsity_text (ctx), ctx->dataset_name, (int) cmp->index);
   b->caption = ctx->caption ? fig->description : NULL;
   fig->width_in = 6.5;
   fig->height_in = 1.2 + 0.22 * M;

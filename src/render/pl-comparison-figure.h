@@ -39,6 +39,13 @@ typedef struct {
 /* "90 % of prunable weights (89.38 % of all)" for target 0.9 and achieved 0.8938, or
  * "89.38 %" when target ≤ 0 or the two agree to 0.005 %. Newly allocated, translated. */
 char *pl_sparsity_label (double target, double achieved);
+/* ctx's sparsity as captions show it (pl_sparsity_label of its target and achieved
+ * sparsity), and the achieved sparsity alone ("89.38 %") for panel titles and legends,
+ * which must stay short (the long form shrinks every column title to fit). Each returns a
+ * per-thread buffer, valid until the next call of the same function in that thread. */
+const char *pl_figure_context_sparsity_text (const PlFigureContext *ctx);
+const char *pl_figure_context_sparsity_short (const PlFigureContext *ctx);
+
 
 /* A figure of any kind; owns copies of its strings and references to its tensors. */
 typedef struct _PlComparisonFigure PlComparisonFigure;

@@ -17,28 +17,6 @@ struct _PlTableFigure {
 };
 
 
-/* The sparsity as captions show it (pl_sparsity_label), in a per-thread buffer: one use
- * per printf. */
-static const char *
-sparsity_text (const PlFigureContext *ctx)
-{
-  static __thread char buf[256];
-  g_autofree char *t = pl_sparsity_label (ctx->target_sparsity, ctx->sparsity);
-  g_strlcpy (buf, t, sizeof buf);
-  return buf;
-}
-
-/* The achieved sparsity alone ("89.38 %"), for panel titles and legends, which must stay
- * short (the long form would shrink every column title to fit); captions give both. */
-static const char *
-sparsity_short (const PlFigureContext *ctx)
-{
-  static __thread char buf[64];
-  g_autofree char *t = pl_sparsity_label (0.0, ctx->sparsity);
-  g_strlcpy (buf, t, sizeof buf);
-  return buf;
-}
-
 static char *
 keep (PlTableFigure *fig, char *s)
 {
@@ -84,7 +62,7 @@ pl_table_figure_new (PlFigureKind kind, const PlComparison *cmp, const PlFigureC
   b->dark = ctx->dark;
   b->n_groups = 2;
   b->group_names[0] = keep (fig, g_strdup (_("Original")));
-  b->group_names[1] = keep (fig, g_strdup_printf (_("Pruned %s"), sparsity_short (ctx)));
+  b->group_names[1] = keep (fig, g_strdup_printf (_("Pruned %s"), pl_figure_context_sparsity_short (ctx)));
   b->n_bars = F;
   b->bar_labels = fig->labels;
   b->values = fig->values;
@@ -111,7 +89,7 @@ pl_table_figure_new (PlFigureKind kind, const PlComparison *cmp, const PlFigureC
           class_name (ctx, cmp->target), cmp->shap_evaluations,
           (unsigned long long) cmp->options.seed, cmp->shap_phi0[0], cmp->shap_phi0[1], preds,
           rho, 100.0 * cmp->options.topk_fraction, overlap, ctx->model_name, pruning,
-          sparsity_text (ctx), ctx->dataset_name, (int) cmp->index);
+          pl_figure_context_sparsity_text (ctx), ctx->dataset_name, (int) cmp->index);
     }
   else
     {
@@ -130,7 +108,7 @@ pl_table_figure_new (PlFigureKind kind, const PlComparison *cmp, const PlFigureC
             "Spearman ρ = %s, top-%.0f %% overlap = %s; %s, %s to %s, %s, row #%d"),
           label, cmp->map_parameters ? cmp->map_parameters : "", class_name (ctx, cmp->target),
           residual ? residual : "", preds, rho, 100.0 * cmp->options.topk_fraction, overlap,
-          ctx->model_name, pruning, sparsity_text (ctx), ctx->dataset_name, (int) cmp->index);
+          ctx->model_name, pruning, pl_figure_context_sparsity_text (ctx), ctx->dataset_name, (int) cmp->index);
     }
   b->caption = ctx->caption ? fig->description : NULL;
   fig->width_in = 6.5;
