@@ -4,46 +4,52 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
-struct _PlFigureView {
-  GtkWidget parent_instance;
-
-  /* owned */
+/* What the view shows: one of the three (immutable once set, drawn in a worker). */
+typedef struct {
   PlComparisonFigure *figure;
   PlTableFigure *table_figure;
   char *placeholder;
-};
-
-G_DEFINE_FINAL_TYPE (PlFigureView, pl_figure_view, GTK_TYPE_WIDGET)
+} Shown;
 
 static void
-pl_figure_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+shown_free (Shown *s)
 {
-  PlFigureView *self = PL_FIGURE_VIEW (widget);
-  int width = gtk_widget_get_width (widget);
-  int height = gtk_widget_get_height (widget);
-  if (width <= 0 || height <= 0)
-    return;
-  cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  if (self->figure != NULL)
-    pl_comparison_figure_draw (cr, width, height, self->figure);
-  else if (self->table_figure != NULL)
-    pl_table_figure_draw (cr, width, height, self->table_figure);
-  else if (self->placeholder != NULL)
+  g_clear_pointer (&s->figure, pl_comparison_figure_free);
+  g_clear_pointer (&s->table_figure, pl_table_figure_free);
+  g_free (s->placeholder);
+  g_free (s);
+}
+
+struct _PlFigureView {
+  PlCanvas parent_instance;
+
+  const Shown *shown;   /* borrowed: the canvas's content */
+  char *placeholder;    /* owned: shown when there is no figure */
+};
+
+G_DEFINE_FINAL_TYPE (PlFigureView, pl_figure_view, PL_TYPE_CANVAS)
+
+static void
+draw_shown (cairo_t *cr, int width, int height, gboolean dark, gconstpointer data)
+{
+  const Shown *s = data;
+  if (s->figure != NULL)
+    pl_comparison_figure_draw (cr, width, height, s->figure);
+  else if (s->table_figure != NULL)
+    pl_table_figure_draw (cr, width, height, s->table_figure);
+  else if (s->placeholder != NULL)
     {
-      GdkRGBA fg;
-      gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
-      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.55);
-      pl_draw_text (cr, width / 2.0, height / 2.0, self->placeholder, 14.0, 0.5, 0.5);
+      /* the window's foreground (black or white), dimmed */
+      double v = dark ? 1.0 : 0.0;
+      cairo_set_source_rgba (cr, v, v, v, 0.55);
+      pl_draw_text (cr, width / 2.0, height / 2.0, s->placeholder, 14.0, 0.5, 0.5);
     }
-  cairo_destroy (cr);
 }
 
 static void
 pl_figure_view_finalize (GObject *object)
 {
   PlFigureView *self = PL_FIGURE_VIEW (object);
-  g_clear_pointer (&self->figure, pl_comparison_figure_free);
-  g_clear_pointer (&self->table_figure, pl_table_figure_free);
   g_clear_pointer (&self->placeholder, g_free);
   G_OBJECT_CLASS (pl_figure_view_parent_class)->finalize (object);
 }
@@ -54,7 +60,6 @@ pl_figure_view_class_init (PlFigureViewClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   object_class->finalize = pl_figure_view_finalize;
-  widget_class->snapshot = pl_figure_view_snapshot;
   gtk_widget_class_set_css_name (widget_class, "figureview");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
 }
@@ -84,6 +89,14 @@ update_accessible (PlFigureView *self, const char *title, const char *descriptio
     gtk_accessible_reset_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
 }
 
+/* Shows s (owned) in the canvas. */
+static void
+show (PlFigureView *self, Shown *s)
+{
+  self->shown = s;
+  pl_canvas_set_content (PL_CANVAS (self), draw_shown, s, (GDestroyNotify) shown_free);
+}
+
 GtkWidget *
 pl_figure_view_new (void)
 {
@@ -94,22 +107,23 @@ void
 pl_figure_view_set_figure (PlFigureView *self, PlComparisonFigure *figure)
 {
   g_return_if_fail (PL_IS_FIGURE_VIEW (self));
-  g_clear_pointer (&self->figure, pl_comparison_figure_free);
-  g_clear_pointer (&self->table_figure, pl_table_figure_free);
-  self->figure = figure;
+  Shown *s = g_new0 (Shown, 1);
+  s->figure = figure;
+  if (figure == NULL)
+    s->placeholder = g_strdup (self->placeholder);
+  show (self, s);
   if (figure != NULL)
     update_accessible (self, pl_comparison_figure_title (figure),
                        pl_comparison_figure_description (figure));
   else
     update_accessible (self, NULL, self->placeholder);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 const PlComparisonFigure *
 pl_figure_view_get_figure (PlFigureView *self)
 {
   g_return_val_if_fail (PL_IS_FIGURE_VIEW (self), NULL);
-  return self->figure;
+  return self->shown != NULL ? self->shown->figure : NULL;
 }
 
 void
@@ -118,28 +132,33 @@ pl_figure_view_set_placeholder (PlFigureView *self, const char *text)
   g_return_if_fail (PL_IS_FIGURE_VIEW (self));
   g_free (self->placeholder);
   self->placeholder = g_strdup (text);
-  if (self->figure == NULL && self->table_figure == NULL)
-    update_accessible (self, NULL, text);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  if (self->shown == NULL || (self->shown->figure == NULL && self->shown->table_figure == NULL))
+    {
+      Shown *s = g_new0 (Shown, 1);
+      s->placeholder = g_strdup (text);
+      show (self, s);
+      update_accessible (self, NULL, text);
+    }
 }
 
 void
 pl_figure_view_set_table_figure (PlFigureView *self, PlTableFigure *figure)
 {
   g_return_if_fail (PL_IS_FIGURE_VIEW (self));
-  g_clear_pointer (&self->figure, pl_comparison_figure_free);
-  g_clear_pointer (&self->table_figure, pl_table_figure_free);
-  self->table_figure = figure;
+  Shown *s = g_new0 (Shown, 1);
+  s->table_figure = figure;
+  if (figure == NULL)
+    s->placeholder = g_strdup (self->placeholder);
+  show (self, s);
   if (figure != NULL)
     update_accessible (self, pl_table_figure_title (figure), pl_table_figure_description (figure));
   else
     update_accessible (self, NULL, self->placeholder);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 const PlTableFigure *
 pl_figure_view_get_table_figure (PlFigureView *self)
 {
   g_return_val_if_fail (PL_IS_FIGURE_VIEW (self), NULL);
-  return self->table_figure;
+  return self->shown != NULL ? self->shown->table_figure : NULL;
 }

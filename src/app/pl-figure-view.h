@@ -1,14 +1,16 @@
-/* pl-figure-view.h — a drawing area showing one PlComparisonFigure (or a placeholder). */
+/* pl-figure-view.h — a canvas (pl-canvas.h: drawn in a worker thread) showing one
+ * PlComparisonFigure, one PlTableFigure or a placeholder. */
 #pragma once
 
 #include <gtk/gtk.h>
+#include "pl-canvas.h"
 #include "pl-comparison-figure.h"
 #include "pl-table-figure.h"
 
 G_BEGIN_DECLS
 
 #define PL_TYPE_FIGURE_VIEW (pl_figure_view_get_type ())
-G_DECLARE_FINAL_TYPE (PlFigureView, pl_figure_view, PL, FIGURE_VIEW, GtkWidget)
+G_DECLARE_FINAL_TYPE (PlFigureView, pl_figure_view, PL, FIGURE_VIEW, PlCanvas)
 
 GtkWidget *pl_figure_view_new (void);
 /* Takes ownership of figure (may be NULL: shows the placeholder). */

@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 #include "analysis/pl-layers.h"
 #include "pl-figures.h"
+#include "pl-canvas.h"
 #include "pl-info-popover.h"
 
 typedef enum { FIG_MATRIX, FIG_BARS, FIG_LAYER_BARS } FigKind;
@@ -28,33 +29,33 @@ fig_free (Fig *f)
   g_free (f);
 }
 
+/* Runs in a worker (pl-canvas.h): draws a copy with the window's style, f stays as made. */
 static void
-draw_fig (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
+draw_fig (cairo_t *cr, int width, int height, gboolean dark, gconstpointer content)
 {
-  Fig *f = user_data;
-  gboolean dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
+  const Fig *f = content;
   switch (f->kind)
     {
     case FIG_MATRIX:
       {
-        PlOwnedMatrixFigure *m = f->figure;
-        m->figure.dark = dark;
-        pl_matrix_figure_draw (cr, width, height, &m->figure);
+        PlMatrixFigure fig = ((const PlOwnedMatrixFigure *) f->figure)->figure;
+        fig.dark = dark;
+        pl_matrix_figure_draw (cr, width, height, &fig);
         break;
       }
     case FIG_BARS:
       {
-        PlOwnedBarFigure *b = f->figure;
-        b->figure.dark = dark;
-        pl_bar_figure_draw (cr, width, height, &b->figure);
+        PlBarFigure fig = ((const PlOwnedBarFigure *) f->figure)->figure;
+        fig.dark = dark;
+        pl_bar_figure_draw (cr, width, height, &fig);
         break;
       }
     case FIG_LAYER_BARS:
     default:
       {
-        PlLayerBarsFigure *b = f->figure;
-        b->figure.dark = dark;
-        pl_bar_figure_draw (cr, width, height, &b->figure);
+        PlBarFigure fig = ((const PlLayerBarsFigure *) f->figure)->figure;
+        fig.dark = dark;
+        pl_bar_figure_draw (cr, width, height, &fig);
         break;
       }
     }
@@ -68,10 +69,10 @@ card (FigKind kind, gpointer figure, int width, int height, PlInfoTopic topic,
   Fig *f = g_new0 (Fig, 1);
   f->kind = kind;
   f->figure = figure;
-  GtkWidget *area = gtk_drawing_area_new ();
+  GtkWidget *area = pl_canvas_new ();
   gtk_widget_set_size_request (area, width, height);
   gtk_widget_set_hexpand (area, TRUE);
-  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (area), draw_fig, f, (GDestroyNotify) fig_free);
+  pl_canvas_set_content (PL_CANVAS (area), draw_fig, f, (GDestroyNotify) fig_free);
   gtk_accessible_update_property (GTK_ACCESSIBLE (area), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   accessible_name, -1);
 

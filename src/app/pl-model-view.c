@@ -8,6 +8,7 @@
 #include <string.h>
 #include "exec/pl-executor.h"
 #include "pl-figures.h"
+#include "pl-canvas.h"
 #include "pl-job.h"
 
 /* The layer table and the first layer's picture of two graphs: computed by a worker
@@ -29,8 +30,8 @@ struct _PlModelView {
   GtkSingleSelection *selection;
   GtkLabel *cost_label;
   GtkLabel *channels_label;
-  GtkDrawingArea *histogram_area;
-  GtkDrawingArea *first_area;
+  PlCanvas *histogram_area;      /* drawn in a worker thread (pl-canvas.h) */
+  PlCanvas *first_area;
   GtkLabel *first_label;
 
   PlGraph *original;
@@ -366,16 +367,54 @@ cell_bind (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
 
 /* ---------------------------------------------------------------- drawing ---- */
 
+/* What the canvases draw (in a worker thread): references to the graphs (never changed once
+ * made) and copies of the rest. */
+typedef struct {
+  PlGraph *original, *pruned;    /* pruned may be NULL */
+  gint weight_id;
+  char *name;
+  gint64 weights, nonzero;
+  gint first_kind;               /* the first-layer figure: 1 conv filters, 2 pixel survival */
+  double *survival;
+  gint survival_h, survival_w;
+} Drawn;
+
 static void
-draw_histogram (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer data)
+drawn_free (Drawn *d)
 {
-  PlModelView *self = data;
-  if (self->selected >= self->layers->len)
+  g_clear_pointer (&d->original, pl_graph_unref);
+  g_clear_pointer (&d->pruned, pl_graph_unref);
+  g_free (d->name);
+  g_free (d->survival);
+  g_free (d);
+}
+
+/* The view's graphs and layer l (NULL: none) for a canvas. */
+static Drawn *
+drawn_new (PlModelView *self, const PlModelLayer *l)
+{
+  Drawn *d = g_new0 (Drawn, 1);
+  d->original = self->original ? pl_graph_ref (self->original) : NULL;
+  d->pruned = self->pruned ? pl_graph_ref (self->pruned) : NULL;
+  if (l != NULL)
+    {
+      d->weight_id = l->weight_id;
+      d->name = g_strdup (l->name);
+      d->weights = l->weights;
+      d->nonzero = l->nonzero;
+    }
+  return d;
+}
+
+static void
+draw_histogram (cairo_t *cr, int width, int height, gboolean dark, gconstpointer content)
+{
+  const Drawn *d = content;
+  if (d->original == NULL)
     return;
-  const PlModelLayer *l = &g_array_index (self->layers, PlModelLayer, self->selected);
-  const PlValue *v0 = pl_graph_value (self->original, l->weight_id);
-  PlGraph *pruned = self->pruned ? self->pruned : self->original;
-  const PlValue *v1 = pl_graph_value (pruned, l->weight_id);
+  const PlValue *v0 = pl_graph_value (d->original, d->weight_id);
+  PlGraph *pruned = d->pruned ? d->pruned : d->original;
+  const PlValue *v1 = pl_graph_value (pruned, d->weight_id);
   if (v1 == NULL || v1->init == NULL || v1->init->numel != v0->init->numel)
     v1 = v0;
   /* The pruned weights as they act: masked entries are zero. */
@@ -383,9 +422,9 @@ draw_histogram (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpoint
   for (gint64 j = 0; j < v1->init->numel; j++)
     if (weight_zero (v1, j))
       after[j] = 0.0f;
-  g_autofree char *title = g_strdup_printf (_("Weights of “%s”"), l->name);
-  g_autofree char *zeros = count_text (l->weights - l->nonzero);
-  g_autofree char *total = count_text (l->weights);
+  g_autofree char *title = g_strdup_printf (_("Weights of “%s”"), d->name);
+  g_autofree char *zeros = count_text (d->weights - d->nonzero);
+  g_autofree char *total = count_text (d->weights);
   g_autofree char *caption = g_strdup_printf (
       _("%s of %s weights are zero after pruning and left out of the pruned histogram"),
       zeros, total);
@@ -401,7 +440,7 @@ draw_histogram (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpoint
     .names = { _("original"), _("pruned") },
     .data = { v0->init->data, after },
     .n = { v0->init->numel, v1->init->numel },
-    .dark = adw_style_manager_get_dark (adw_style_manager_get_default ()),
+    .dark = dark,
   };
   pl_histogram_figure_draw (cr, width, height, &fig);
 }
@@ -427,12 +466,11 @@ draw_text (cairo_t *cr, double x, double y, const char *text, gboolean centre)
 /* Conv filters of the first layer (input channel 0), before | after, each on one
  * diverging scale ±max|w| of the original; removed (all-zero) filters crossed out. */
 static void
-draw_filters (PlModelView *self, cairo_t *cr, int width, int height, gboolean dark)
+draw_filters (const Drawn *d, cairo_t *cr, int width, int height, gboolean dark)
 {
-  const PlModelLayer *l = &g_array_index (self->layers, PlModelLayer, 0);
-  const PlValue *v0 = pl_graph_value (self->original, l->weight_id);
-  PlGraph *pruned = self->pruned ? self->pruned : self->original;
-  const PlValue *v1 = pl_graph_value (pruned, l->weight_id);
+  const PlValue *v0 = pl_graph_value (d->original, d->weight_id);
+  PlGraph *pruned = d->pruned ? d->pruned : d->original;
+  const PlValue *v1 = pl_graph_value (pruned, d->weight_id);
   if (v1 == NULL || v1->init == NULL || v1->init->numel != v0->init->numel)
     v1 = v0;
   const PlTensor *w = v0->init;
@@ -494,9 +532,9 @@ draw_filters (PlModelView *self, cairo_t *cr, int width, int height, gboolean da
 }
 
 static void
-draw_survival (PlModelView *self, cairo_t *cr, int width, int height, gboolean dark)
+draw_survival (const Drawn *d, cairo_t *cr, int width, int height, gboolean dark)
 {
-  gint h = self->survival_h, w = self->survival_w;
+  gint h = d->survival_h, w = d->survival_w;
   double size = MIN (width - 120.0, height - 30.0);
   if (size < 10)
     return;
@@ -509,7 +547,7 @@ draw_survival (PlModelView *self, cairo_t *cr, int width, int height, gboolean d
     for (gint x = 0; x < w; x++)
       {
         double rgb[3];
-        pl_colormap_lookup (pl_render_get_sequential_colormap (), self->survival[y * w + x], rgb);
+        pl_colormap_lookup (pl_render_get_sequential_colormap (), d->survival[y * w + x], rgb);
         cairo_set_source_rgb (cr, rgb[0], rgb[1], rgb[2]);
         cairo_rectangle (cr, cx + x * px, cy + y * px, px + 0.5, px + 0.5);
         cairo_fill (cr);
@@ -531,14 +569,13 @@ draw_survival (PlModelView *self, cairo_t *cr, int width, int height, gboolean d
 }
 
 static void
-draw_first_layer (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer data)
+draw_first_layer (cairo_t *cr, int width, int height, gboolean dark, gconstpointer content)
 {
-  PlModelView *self = data;
-  gboolean dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
-  if (self->first_kind == 1)
-    draw_filters (self, cr, width, height, dark);
-  else if (self->first_kind == 2)
-    draw_survival (self, cr, width, height, dark);
+  const Drawn *d = content;
+  if (d->first_kind == 1 && d->original != NULL)
+    draw_filters (d, cr, width, height, dark);
+  else if (d->first_kind == 2 && d->survival != NULL)
+    draw_survival (d, cr, width, height, dark);
 }
 
 /* ------------------------------------------------------------------ update ---- */
@@ -560,7 +597,13 @@ update_selected (PlModelView *self)
     }
   else
     gtk_label_set_label (self->channels_label, "");
-  gtk_widget_queue_draw (GTK_WIDGET (self->histogram_area));
+  if (self->selected < self->layers->len && self->original != NULL)
+    pl_canvas_set_content (self->histogram_area, draw_histogram,
+                           drawn_new (self, &g_array_index (self->layers, PlModelLayer,
+                                                            self->selected)),
+                           (GDestroyNotify) drawn_free);
+  else
+    pl_canvas_set_content (self->histogram_area, NULL, NULL, NULL);
 }
 
 static void
@@ -651,7 +694,19 @@ update (PlModelView *self, Stats *st)
                                                    "network still looks")
                                                : "");
   update_selected (self);
-  gtk_widget_queue_draw (GTK_WIDGET (self->first_area));
+  if (self->first_kind != 0 && self->layers->len > 0 && self->original != NULL)
+    {
+      Drawn *d = drawn_new (self, &g_array_index (self->layers, PlModelLayer, 0));
+      d->first_kind = self->first_kind;
+      if (self->survival != NULL)
+        d->survival = g_memdup2 (self->survival,
+                                 sizeof (double) * self->survival_h * self->survival_w);
+      d->survival_h = self->survival_h;
+      d->survival_w = self->survival_w;
+      pl_canvas_set_content (self->first_area, draw_first_layer, d, (GDestroyNotify) drawn_free);
+    }
+  else
+    pl_canvas_set_content (self->first_area, NULL, NULL, NULL);
 }
 
 static void
@@ -742,13 +797,6 @@ pl_model_view_class_init (PlModelViewClass *klass)
 }
 
 static void
-on_dark (PlModelView *self)
-{
-  gtk_widget_queue_draw (GTK_WIDGET (self->histogram_area));
-  gtk_widget_queue_draw (GTK_WIDGET (self->first_area));
-}
-
-static void
 pl_model_view_init (PlModelView *self)
 {
   self->layers = g_array_new (FALSE, TRUE, sizeof (PlModelLayer));
@@ -799,10 +847,9 @@ pl_model_view_init (PlModelView *self)
 
   GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   gtk_widget_set_vexpand (row, TRUE);
-  self->histogram_area = GTK_DRAWING_AREA (gtk_drawing_area_new ());
+  self->histogram_area = PL_CANVAS (pl_canvas_new ());
   gtk_widget_set_hexpand (GTK_WIDGET (self->histogram_area), TRUE);
   gtk_widget_set_size_request (GTK_WIDGET (self->histogram_area), 300, 220);
-  gtk_drawing_area_set_draw_func (self->histogram_area, draw_histogram, self, NULL);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->histogram_area),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Weight histogram of the selected layer, original and pruned"), -1);
@@ -814,10 +861,9 @@ pl_model_view_init (PlModelView *self)
   gtk_label_set_xalign (self->first_label, 0);
   gtk_widget_add_css_class (GTK_WIDGET (self->first_label), "dim-label");
   gtk_box_append (GTK_BOX (right), GTK_WIDGET (self->first_label));
-  self->first_area = GTK_DRAWING_AREA (gtk_drawing_area_new ());
+  self->first_area = PL_CANVAS (pl_canvas_new ());
   gtk_widget_set_vexpand (GTK_WIDGET (self->first_area), TRUE);
   gtk_widget_set_size_request (GTK_WIDGET (self->first_area), 300, 200);
-  gtk_drawing_area_set_draw_func (self->first_area, draw_first_layer, self, NULL);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->first_area),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("First layer before and after pruning"), -1);
@@ -825,8 +871,6 @@ pl_model_view_init (PlModelView *self)
   gtk_box_append (GTK_BOX (row), right);
   gtk_box_append (box, row);
 
-  g_signal_connect_swapped (adw_style_manager_get_default (), "notify::dark",
-                            G_CALLBACK (on_dark), self);
 }
 
 GtkWidget *

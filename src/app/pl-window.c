@@ -130,8 +130,8 @@ struct _PlWindow {
   PlFigureView *features_view;
   PlFigureView *shap_view;
   GtkAdjustment *compare_adjustment;
-  GtkDrawingArea *sweep_area;
-  GtkDrawingArea *film_area;
+  PlCanvas *sweep_area;           /* drawn in a worker thread (pl-canvas.h) */
+  PlCanvas *film_area;
   GtkBox *metrics_box;
   GtkWidget *metrics_placeholder;
   GtkLabel *status_label;
@@ -210,8 +210,8 @@ struct _PlWindow {
   PlComparison *comparison;
   PlCompareReport *report;
   PlSweep *sweep;
-  PlSweepLineFigure *sweep_figure;
-  PlSweepFilmstrip *film_figure;
+  PlSweepLineFigure *sweep_figure;   /* borrowed: sweep_area's content */
+  PlSweepFilmstrip *film_figure;     /* borrowed: film_area's content */
   GtkWidget *metrics_content;     /* borrowed: the report's widgets inside metrics_box */
   PlIndexModel *sample_model;    /* the indices 0 … n − 1, items made on demand */
   GtkSingleSelection *selection;
@@ -791,6 +791,86 @@ static void
 on_dark_changed (PlWindow *self)
 {
   rebuild_figures (self);
+}
+
+/* The Sweep view's canvases (drawn in a worker thread, pl-canvas.h). */
+static void
+draw_sweep (cairo_t *cr, int width, int height, gboolean dark, gconstpointer content)
+{
+  PlLineFigure fig = ((const PlSweepLineFigure *) content)->figure;
+  fig.dark = dark;
+  pl_line_figure_draw (cr, width, height, &fig);
+}
+
+static void
+draw_film (cairo_t *cr, int width, int height, gboolean dark, gconstpointer content)
+{
+  PlFilmstripFigure fig = ((const PlSweepFilmstrip *) content)->figure;
+  fig.dark = dark;
+  /* the maps' colormap setting (the filmstrip is made in magma) */
+  if (fig.scale.colormap != PL_COLORMAP_DIVERGING)
+    fig.scale.colormap = pl_render_get_sequential_colormap ();
+  pl_filmstrip_figure_draw (cr, width, height, &fig);
+}
+
+/* The Sweep view's cost plot: non-zero parameters and effective MACs (those of non-zero
+ * weights) as shares of the dense network against the achieved sparsity. */
+typedef struct {
+  gint n;
+  double *x, *params, *macs;
+  PlAxisScale x_scale;
+} Cost;
+
+static void
+cost_free (Cost *c)
+{
+  g_free (c->x);
+  g_free (c->params);
+  g_free (c->macs);
+  g_free (c);
+}
+
+static Cost *
+cost_new (const PlSweep *sweep, PlAxisScale x_scale)
+{
+  Cost *c = g_new0 (Cost, 1);
+  c->n = sweep->n_points;
+  c->x = g_new (double, MAX (c->n, 1));
+  c->params = g_new (double, MAX (c->n, 1));
+  c->macs = g_new (double, MAX (c->n, 1));
+  c->x_scale = x_scale;
+  for (gint i = 0; i < c->n; i++)
+    {
+      const PlSweepPoint *p = &sweep->points[i];
+      c->x[i] = p->sparsity;
+      c->params[i] = p->parameters > 0 ? (double) p->nonzero_parameters / p->parameters : NAN;
+      c->macs[i] = p->macs_dense > 0 && p->macs_nonzero >= 0
+                     ? (double) p->macs_nonzero / p->macs_dense : NAN;
+    }
+  return c;
+}
+
+static void
+draw_cost (cairo_t *cr, int width, int height, gboolean dark, gconstpointer content)
+{
+  const Cost *c = content;
+  if (c->n < 1)
+    return;
+  PlLineFigure fig = { 0 };
+  fig.title = (char *) _("Cost against sparsity");
+  fig.x_label = (char *) _("achieved sparsity");
+  fig.y_label = (char *) _("share of the dense network (log)");
+  fig.x_scale = c->x_scale;
+  fig.x_percent = TRUE;
+  fig.y_percent = TRUE;
+  fig.y_scale = PL_AXIS_LOG;
+  fig.dark = dark;
+  fig.n_series = 2;
+  fig.series[0] = (PlLineSeries) { .name = _("non-zero parameters"), .n = c->n, .x = c->x,
+                                   .y = c->params, .markers = TRUE, .color = 3 };
+  fig.series[1] = (PlLineSeries) { .name = _("effective MACs"), .n = c->n, .x = c->x,
+                                   .y = c->macs, .markers = TRUE, .dashed = TRUE, .color = 4 };
+  pl_line_figure_draw (cr, width, height, &fig);
 }
 
 /* --------------------------------------------------------------------- jobs ---- */
@@ -1560,18 +1640,20 @@ job_done_apply (PlWindow *self, PlJob *pj, Job *job, const GError *error)
       start_job (self, JOB_EXPLAIN);
       break;
     case JOB_SWEEP:
-      g_clear_pointer (&self->sweep_figure, pl_sweep_line_figure_free);
-      g_clear_pointer (&self->film_figure, pl_sweep_filmstrip_free);
       g_clear_pointer (&self->sweep, pl_sweep_free);
       self->sweep = g_steal_pointer (&job->sweep);
       self->sweep_figure = pl_sweep_line_figure_new (self->sweep, TRUE);
       self->film_figure = pl_sweep_filmstrip_new (self->sweep, TRUE);
       if (self->film_figure->figure.scale.colormap != PL_COLORMAP_DIVERGING)
         self->film_figure->figure.scale.colormap = pl_render_get_sequential_colormap ();
-      gtk_widget_queue_draw (GTK_WIDGET (self->sweep_area));
-      gtk_widget_queue_draw (GTK_WIDGET (self->film_area));
+      pl_canvas_set_content (self->sweep_area, draw_sweep, self->sweep_figure,
+                             (GDestroyNotify) pl_sweep_line_figure_free);
+      pl_canvas_set_content (self->film_area, draw_film, self->film_figure,
+                             (GDestroyNotify) pl_sweep_filmstrip_free);
       if (self->cost_area != NULL)
-        gtk_widget_queue_draw (self->cost_area);
+        pl_canvas_set_content (PL_CANVAS (self->cost_area), draw_cost,
+                               cost_new (self->sweep, self->sweep_figure->figure.x_scale),
+                               (GDestroyNotify) cost_free);
       gtk_label_set_label (self->status_label, "");
       break;
     case JOB_COMPARE:
@@ -2283,63 +2365,6 @@ show_report (PlWindow *self)
   gtk_box_append (self->metrics_box, box);
   self->metrics_content = box;
   refresh_metrics_figures (self);
-}
-
-static void
-draw_sweep (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
-{
-  PlWindow *self = user_data;
-  gboolean dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
-  if (area == self->sweep_area && self->sweep_figure != NULL)
-    {
-      self->sweep_figure->figure.dark = dark;
-      pl_line_figure_draw (cr, width, height, &self->sweep_figure->figure);
-    }
-  else if (area == self->film_area && self->film_figure != NULL)
-    {
-      self->film_figure->figure.dark = dark;
-      /* the maps' colormap setting (the filmstrip is made in magma) */
-      if (self->film_figure->figure.scale.colormap != PL_COLORMAP_DIVERGING)
-        self->film_figure->figure.scale.colormap = pl_render_get_sequential_colormap ();
-      pl_filmstrip_figure_draw (cr, width, height, &self->film_figure->figure);
-    }
-}
-
-/* The Sweep view's cost plot: non-zero parameters and effective MACs (those of non-zero
- * weights) as shares of the dense network against the achieved sparsity. */
-static void
-draw_cost (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
-{
-  PlWindow *self = user_data;
-  if (self->sweep == NULL || self->sweep->n_points < 1)
-    return;
-  gint n = self->sweep->n_points;
-  g_autofree double *x = g_new (double, n);
-  g_autofree double *params = g_new (double, n);
-  g_autofree double *macs = g_new (double, n);
-  for (gint i = 0; i < n; i++)
-    {
-      const PlSweepPoint *p = &self->sweep->points[i];
-      x[i] = p->sparsity;
-      params[i] = p->parameters > 0 ? (double) p->nonzero_parameters / p->parameters : NAN;
-      macs[i] = p->macs_dense > 0 && p->macs_nonzero >= 0
-                  ? (double) p->macs_nonzero / p->macs_dense : NAN;
-    }
-  PlLineFigure fig = { 0 };
-  fig.title = (char *) _("Cost against sparsity");
-  fig.x_label = (char *) _("achieved sparsity");
-  fig.y_label = (char *) _("share of the dense network (log)");
-  fig.x_scale = self->sweep_figure ? self->sweep_figure->figure.x_scale : PL_AXIS_LOG_COMPLEMENT;
-  fig.x_percent = TRUE;
-  fig.y_percent = TRUE;
-  fig.y_scale = PL_AXIS_LOG;
-  fig.dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
-  fig.n_series = 2;
-  fig.series[0] = (PlLineSeries) { .name = _("non-zero parameters"), .n = n, .x = x,
-                                   .y = params, .markers = TRUE, .color = 3 };
-  fig.series[1] = (PlLineSeries) { .name = _("effective MACs"), .n = n, .x = x, .y = macs,
-                                   .markers = TRUE, .dashed = TRUE, .color = 4 };
-  pl_line_figure_draw (cr, width, height, &fig);
 }
 
 static void
@@ -3869,8 +3894,8 @@ pl_window_finalize (GObject *object)
   g_free (self->recovering_path);
   g_clear_pointer (&self->comparison, pl_comparison_free);
   g_clear_pointer (&self->report, pl_compare_report_free);
-  g_clear_pointer (&self->sweep_figure, pl_sweep_line_figure_free);
-  g_clear_pointer (&self->film_figure, pl_sweep_filmstrip_free);
+  self->sweep_figure = NULL;   /* the canvases' contents */
+  self->film_figure = NULL;
   g_clear_pointer (&self->sweep, pl_sweep_free);
   G_OBJECT_CLASS (pl_window_parent_class)->finalize (object);
 }
@@ -3893,6 +3918,7 @@ pl_window_class_init (PlWindowClass *klass)
    * realized, after this; a user's own GSK_RENDERER wins. */
   if (g_getenv ("GSK_RENDERER") == NULL)
     g_setenv ("GSK_RENDERER", "cairo", FALSE);
+  g_type_ensure (PL_TYPE_CANVAS);
   g_type_ensure (PL_TYPE_FIGURE_VIEW);
   g_type_ensure (PL_TYPE_MODEL_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/prunelens/PruneLens/pl-window.ui");
@@ -4169,15 +4195,12 @@ pl_window_init (PlWindow *self)
                               G_CALLBACK (update_history_actions), self);
     on_schedule_changed (self);
   }
-  gtk_drawing_area_set_draw_func (self->sweep_area, draw_sweep, self, NULL);
-  gtk_drawing_area_set_draw_func (self->film_area, draw_sweep, self, NULL);
   /* Cost against sparsity, below the accuracy and similarity plot. */
-  self->cost_area = gtk_drawing_area_new ();
+  self->cost_area = pl_canvas_new ();
   gtk_widget_set_vexpand (self->cost_area, TRUE);
   gtk_widget_set_size_request (self->cost_area, -1, 260);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->cost_area), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Non-zero parameters and effective MACs against sparsity"), -1);
-  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->cost_area), draw_cost, self, NULL);
   gtk_widget_insert_after (self->cost_area, gtk_widget_get_parent (GTK_WIDGET (self->sweep_area)),
                            GTK_WIDGET (self->sweep_area));
   g_signal_connect (self->index_adjustment, "value-changed", G_CALLBACK (on_index_changed), self);

@@ -7,6 +7,7 @@
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
+#include "pl-canvas.h"
 #include "pl-window-private.h"
 #include "analysis/pl-layers.h"
 #include "onnx/pl-onnx.h"
@@ -43,6 +44,11 @@ distinct_colours (GtkWidget *widget)
   int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
   ck_assert_int_gt (w, 100);
   ck_assert_int_gt (h, 100);
+  /* figures are drawn in worker threads (pl-canvas.h): wait for the drawings */
+  gint64 drawn_by = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (pl_canvas_n_pending () > 0 && g_get_monotonic_time () < drawn_by)
+    g_main_context_iteration (NULL, TRUE);
+  ck_assert_uint_eq (pl_canvas_n_pending (), 0);
   GdkPaintable *paintable = gtk_widget_paintable_new (widget);
   GskRenderNode *node = NULL;
   /* The widget must have been drawn once since it changed: give the frame clock time. */

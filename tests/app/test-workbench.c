@@ -14,6 +14,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 #include "pl-model-view.h"
+#include "pl-canvas.h"
 #include "pl-window-private.h"
 #include "pl-session-io.h"
 #include "analysis/pl-layers.h"
@@ -59,6 +60,11 @@ distinct_colours (GtkWidget *widget)
   int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
   ck_assert_int_gt (w, 50);
   ck_assert_int_gt (h, 50);
+  /* figures are drawn in worker threads (pl-canvas.h): wait for the drawings */
+  gint64 drawn_by = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (pl_canvas_n_pending () > 0 && g_get_monotonic_time () < drawn_by)
+    g_main_context_iteration (NULL, TRUE);
+  ck_assert_uint_eq (pl_canvas_n_pending (), 0);
   GdkPaintable *paintable = gtk_widget_paintable_new (widget);
   GskRenderNode *node = NULL;
   gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
