@@ -213,6 +213,30 @@ layout (cairo_t *cr, double width, double height, const PlLimeShapFigure *fig, L
   L->bars_w = L->col_w - L->bars_x_off;
 }
 
+/* A panel's rectangle from a computed layout (see pl_lime_shap_figure_panel_rect). */
+static gboolean
+panel_rect (const PlLimeShapFigure *fig, const Layout *L, gint method, gint network,
+            gboolean bars, double rect[4])
+{
+  if (!L->ok || method < 0 || method >= L->nm || network < 0 || network > 1)
+    return FALSE;
+  if (!bars) {
+    if (L->map_side <= 0)
+      return FALSE;
+    double aspect = (double) fig->height / fig->width;
+    rect[0] = L->col_x[network];
+    rect[1] = L->content_y[method] + (L->content_h - L->map_side) / 2.0;
+    rect[2] = L->map_side / aspect;
+    rect[3] = L->map_side;
+  } else {
+    rect[0] = L->col_x[network] + L->bars_x_off;
+    rect[1] = L->content_y[method];
+    rect[2] = L->bars_w;
+    rect[3] = L->content_h;
+  }
+  return TRUE;
+}
+
 gboolean
 pl_lime_shap_figure_panel_rect (cairo_t *cr, double width, double height,
                                 const PlLimeShapFigure *fig, gint method, gint network,
@@ -221,23 +245,7 @@ pl_lime_shap_figure_panel_rect (cairo_t *cr, double width, double height,
   g_return_val_if_fail (cr != NULL && fig != NULL && rect != NULL, FALSE);
   Layout L;
   layout (cr, width, height, fig, &L, FALSE);
-  if (!L.ok || method < 0 || method >= L.nm || network < 0 || network > 1)
-    return FALSE;
-  if (!bars) {
-    if (L.map_side <= 0)
-      return FALSE;
-    double aspect = (double) fig->height / fig->width;
-    rect[0] = L.col_x[network];
-    rect[1] = L.content_y[method] + (L.content_h - L.map_side) / 2.0;
-    rect[2] = L.map_side / aspect;
-    rect[3] = L.map_side;
-  } else {
-    rect[0] = L.col_x[network] + L.bars_x_off;
-    rect[1] = L.content_y[method];
-    rect[2] = L.bars_w;
-    rect[3] = L.content_h;
-  }
-  return TRUE;
+  return panel_rect (fig, &L, method, network, bars, rect);
 }
 
 gint
@@ -482,9 +490,9 @@ pl_lime_shap_figure_draw (cairo_t *cr, double width, double height,
       pl_draw_text_ellipsized (cr, cx, y0 + L.head_h + 0.5 * L.cell_head_h, head->str, 0.9 * s,
                                L.col_w, 0.0, 0.5);
       double r[4];
-      if (L.map_side > 0 && pl_lime_shap_figure_panel_rect (cr, width, height, fig, m, n, FALSE, r))
+      if (L.map_side > 0 && panel_rect (fig, &L, m, n, FALSE, r))
         draw_map (cr, fig, cell, scale, top, k, r[0], r[1], r[2], r[3], th);
-      if (pl_lime_shap_figure_panel_rect (cr, width, height, fig, m, n, TRUE, r))
+      if (panel_rect (fig, &L, m, n, TRUE, r))
         draw_bars (cr, fig, cell, scale, top, k, L.map_side > 0, r[0], r[1], r[2], r[3], s, th);
       g_autofree char *summary = pl_lime_shap_cell_summary (cell);
       if (summary != NULL) {
