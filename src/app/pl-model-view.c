@@ -854,13 +854,16 @@ pl_model_view_init (PlModelView *self)
                                   GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Weight histogram of the selected layer, original and pruned"), -1);
   gtk_box_append (GTK_BOX (row), GTK_WIDGET (self->histogram_area));
+  /* The first layer's legend goes below the row, across the view: a wrapping label in a
+   * column of a horizontal box made GTK measure its width for a height by bisection, with
+   * a Pango layout at each step (10 ms of every layout of this view). */
   GtkWidget *right = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
   gtk_widget_set_hexpand (right, TRUE);
   self->first_label = GTK_LABEL (gtk_label_new (NULL));
   gtk_label_set_wrap (self->first_label, TRUE);
-  gtk_label_set_xalign (self->first_label, 0);
+  gtk_label_set_xalign (self->first_label, 1);
+  gtk_label_set_justify (self->first_label, GTK_JUSTIFY_RIGHT);
   gtk_widget_add_css_class (GTK_WIDGET (self->first_label), "dim-label");
-  gtk_box_append (GTK_BOX (right), GTK_WIDGET (self->first_label));
   self->first_area = PL_CANVAS (pl_canvas_new ());
   gtk_widget_set_vexpand (GTK_WIDGET (self->first_area), TRUE);
   gtk_widget_set_size_request (GTK_WIDGET (self->first_area), 300, 200);
@@ -870,6 +873,7 @@ pl_model_view_init (PlModelView *self)
   gtk_box_append (GTK_BOX (right), GTK_WIDGET (self->first_area));
   gtk_box_append (GTK_BOX (row), right);
   gtk_box_append (box, row);
+  gtk_box_append (box, GTK_WIDGET (self->first_label));
 
 }
 
