@@ -285,6 +285,12 @@ layout (cairo_t *cr, double width, double height, const PlLimeShapFigure *fig, L
       L->detail_lines = 2;
       L->head_h += DETAIL_LINE (s);
       layout_rows (cr, fig, L);
+      if (L->content_h < 3.0 * s) {
+        /* no room for a second line: one line, ellipsized, rather than no figure */
+        L->detail_lines = 1;
+        L->head_h -= DETAIL_LINE (s);
+        layout_rows (cr, fig, L);
+      }
     }
   }
   double avail_w = L->f.right - L->f.left - L->cbw;

@@ -520,6 +520,18 @@ START_TEST (test_details_fit)
   cairo_t *cr = cairo_create (s);
   ck_assert (!pl_lime_shap_figure_details_fit (cr, 1030, 415, f, 0));
   ck_assert (pl_lime_shap_figure_details_fit (cr, 1030, 415, f, 1));
+  /* a second line never costs the whole figure: where a figure with short parameter lines
+   * is drawn, so is one with a long line (on one line, ellipsized, when two do not fit) */
+  g_autoptr (PlLimeShapFigure) shortf = make_image_figure (FALSE);
+  g_free (shortf->method_details[0]);
+  shortf->method_details[0] = g_strdup ("fill = 0 (both)");
+  gint drawn = 0;
+  for (int h = 150; h <= 450; h += 2)
+    if (pl_lime_shap_figure_n_bars (cr, 640, h, shortf) > 0) {
+      drawn++;
+      ck_assert_msg (pl_lime_shap_figure_n_bars (cr, 640, h, f) > 0, "640 × %d: no figure", h);
+    }
+  ck_assert_int_gt (drawn, 10);
   cairo_destroy (cr);
   cairo_surface_destroy (s);
   ck_assert_msg (failures->len == 0, "%s", failures->str);
