@@ -115,251 +115,55 @@ on_cache_evict (gpointer value, gpointer user_data)
 
 /* ---- worker ---------------------------------------------------------------------- */
 
-/* Column means and population standard deviations are what LIME uses; the KernelSHAP
- * reference row is the mean row [1, F]. */
-static PlTensor *
-column_means (const PlTensor *train)
-{
-  gint64 n = train->shape[0], F = train->shape[1];
-  PlTensor *mean = pl_tensor_new_2d (1, F);
-  for (gint64 j = 0; j < F; j++)
-    {
-      double s = 0;
-      for (gint64 i = 0; i < n; i++)
-        s += train->data[i * F + j];
-      mean->data[j] = (float) (n > 0 ? s / n : 0.0);
-    }
-  return mean;
-}
-
-static void
-fill_cell_from (PlLimeShapCell *cell, const PlTensor *values)
-{
-  cell->values = g_new (float, values->numel);
-  memcpy (cell->values, values->data, sizeof (float) * values->numel);
-}
-
-static double
-sum_values (const PlTensor *t)
-{
-  double s = 0;
-  for (gint64 i = 0; i < t->numel; i++)
-    s += t->data[i];
-  return s;
-}
-
-static char *
-format_class (const PlDataset *ds, gint k)
-{
-  if (ds != NULL && k >= 0 && k < ds->n_classes && ds->class_names != NULL)
-    return g_strdup (_(ds->class_names[k]));
-  return g_strdup_printf ("%d", k);
-}
-
+/* The figure from the builder the CLI uses too (pl_lime_shap_figure_compute), with the
+ * view's parameters; the caption (context, seed, how hidden superpixels are filled, units)
+ * is the view's. */
 static PlLimeShapFigure *
-compute (Job *job, const PlProgress *parent, GError **error)
+compute (Job *job, const PlProgress *progress, GError **error)
 {
-  PlProgress progress = *parent;
-  PlExecutor *ex[2] = { NULL, NULL };
-  PlLimeShapFigure *fig = NULL;
-  g_autoptr (PlSegmentation) seg = NULL;
-  g_autoptr (PlTensor) train = NULL, reference = NULL;
-  g_autofree char *seg_desc = NULL, *cls = NULL, *seeds = NULL, *lime_params = NULL;
+  PlLimeShapOptions o;
+  pl_lime_shap_options_init (&o);
+  o.target = job->target;
+  o.superpixels = job->sp;
+  o.lime = job->lime;
+  o.shap = job->shap;
+  g_autoptr (PlLimeShapResult) r = NULL;
+  PlLimeShapFigure *fig = pl_lime_shap_figure_compute (job->graphs[0], job->graphs[1],
+                                                       job->input, job->dataset, &o, progress,
+                                                       &r, error);
+  if (fig == NULL)
+    return NULL;
   g_autofree char *grid_note = NULL;
-  gboolean ok = FALSE;
-
-  for (int n = 0; n < 2; n++)
-    if ((ex[n] = pl_executor_new (job->graphs[n], error)) == NULL)
-      goto out;
-  gint target = job->target;
-  if (target < 0)
-    {
-      g_autoptr (PlTensor) logits = pl_executor_predict (ex[0], job->input, 1, NULL, error);
-      if (logits == NULL)
-        goto out;
-      target = (gint) pl_tensor_argmax (logits->data, logits->numel);
-    }
-
-  if (job->table)
-    {
-      train = pl_dataset_range (job->dataset, 0, job->dataset->n, error);
-      if (train == NULL)
-        goto out;
-      reference = column_means (train);
-      fig = pl_lime_shap_figure_new ((gint) job->input->numel, 0, 0);
-      for (gint j = 0; j < fig->n_items && job->dataset->feature_names != NULL &&
-                       job->dataset->feature_names[j] != NULL; j++)
-        {
-          g_free (fig->item_names[j]);
-          fig->item_names[j] = g_strdup (job->dataset->feature_names[j]);
-        }
-      fig->top_k = MIN (fig->n_items, 12);
-    }
-  else
-    {
-      gint64 ih = job->input->shape[2], iw = job->input->shape[3];
-      g_autoptr (GError) sp_error = NULL;
-      seg = pl_superpixels (job->input, &job->sp, &sp_error);
-      if (seg != NULL)
-        seg_desc = pl_superpixel_options_describe (&job->sp);
-      else if (MIN (ih, iw) < 8 && ih > 0 && iw > 0)
-        {
-          /* too small to cut into superpixels (e.g. 2 × 2 pixels): a patch grid that fits,
-           * min(4, H) × min(4, W), for both methods */
-          gint rows = (gint) MIN (4, ih), cols = (gint) MIN (4, iw);
-          seg = pl_segmentation_grid ((gint) ih, (gint) iw, rows, cols);
-          seg_desc = g_strdup_printf ("superpixels=grid %d×%d", rows, cols);
-          grid_note = g_strdup_printf (_("the image is too small for superpixels: a %d × %d "
-                                         "patch grid instead"), rows, cols);
-        }
-      else
-        {
-          g_propagate_error (error, g_steal_pointer (&sp_error));
-          goto out;
-        }
-      gint H = seg->height, W = seg->width;
-      fig = pl_lime_shap_figure_new (seg->n_segments, H, W);
-      memcpy (fig->segments, seg->labels, sizeof (gint) * H * W);
-      gint64 C = job->input->shape[1];
-      for (gint p = 0; p < H * W; p++)
-        {
-          double s = 0;
-          for (gint64 c = 0; c < C; c++)
-            s += job->input->data[c * H * W + p];
-          fig->underlay[p] = (float) CLAMP (s / C, 0.0, 1.0);
-        }
-    }
-
-  for (int n = 0; n < 2; n++)
-    {
-      PlProgress p_lime = pl_progress_sub (&progress, n * 0.5, n * 0.5 + 0.25);
-      PlProgress p_shap = pl_progress_sub (&progress, n * 0.5 + 0.25, n * 0.5 + 0.5);
-      g_autoptr (PlAttribution) lime = NULL;
-      if (job->table)
-        lime = pl_attribution_lime_table (ex[n], job->input, target, train, &job->lime, &p_lime,
-                                          error);
-      else
-        lime = pl_attribution_lime_image (ex[n], job->input, target, seg, seg_desc, &job->lime,
-                                          &p_lime, error);
-      if (lime == NULL)
-        goto out;
-      PlLimeShapCell *lc = &fig->cells[0][n];
-      fill_cell_from (lc, lime->attribution);
-      lc->r2 = lime->r2;
-      lc->fx = lime->fx;
-      lc->f0 = lime->intercept;
-      if (lime_params == NULL)
-        lime_params = g_strdup (lime->parameters);
-
-      PlLimeShapCell *sc = &fig->cells[1][n];
-      if (job->table)
-        {
-          g_autoptr (PlAttribution) shap = pl_attribution_kernel_shap_table (
-              ex[n], job->input, target, reference, &job->shap, &p_shap, error);
-          if (shap == NULL)
-            goto out;
-          fill_cell_from (sc, shap->attribution);
-          sc->fx = shap->fx;
-          sc->f0 = shap->f_baseline;
-          sc->residual = sum_values (shap->attribution) - (shap->fx - shap->f_baseline);
-        }
-      else
-        {
-          double phi0 = NAN, fx = NAN;
-          g_autoptr (PlTensor) phi = pl_kernel_shap_image (ex[n], job->input, target, seg,
-                                                           job->lime.fill_value, &job->shap,
-                                                           &phi0, &fx, &p_shap, error);
-          if (phi == NULL)
-            goto out;
-          fill_cell_from (sc, phi);
-          sc->fx = fx;
-          sc->f0 = phi0;
-          sc->residual = sum_values (phi) - (fx - phi0);
-        }
-    }
-
-  fig->n_methods = 2;
-  fig->method_names[0] = g_strdup ("LIME");
-  fig->method_names[1] = g_strdup ("KernelSHAP");
-  /* Short method lines (the full parameter strings did not fit the row): the fill first,
-   * since it decides what "hidden" means and so the sign of both methods' values. */
-  {
-    g_autofree char *fill = NULL, *kw = NULL;
-    gint budget = job->shap.budget > 0 ? job->shap.budget : 2 * fig->n_items + 2048;
-    if (!job->table)
-      fill = job->lime.fill == PL_LIME_FILL_MEAN
-               ? g_strdup_printf (_("LIME fill = mean colour, SHAP fill = %g"),
-                                  job->lime.fill_value)
-               : g_strdup_printf (_("fill = %g (both)"), job->lime.fill_value);
-    else
-      fill = g_strdup (_("reference = column means"));
-    /* LIME's kernel width as it reported it (its default when 0 was asked) */
-    const char *k = lime_params != NULL ? strstr (lime_params, "kernel-width=") : NULL;
-    if (k != NULL)
-      kw = g_strndup (k, strcspn (k, " "));
-    /* the segmentation's name only ("superpixels=slic region-size=4 …" → "slic") */
-    g_autofree char *sp_name = NULL;
-    if (seg_desc != NULL)
-      {
-        const char *eq = strchr (seg_desc, '=');
-        const char *name = eq != NULL ? eq + 1 : seg_desc;
-        sp_name = g_strndup (name, strcspn (name, " "));
-      }
-    char seed[32];
-    g_snprintf (seed, sizeof seed, "seed=%" G_GUINT64_FORMAT, job->lime.seed);
-    fig->method_details[0] = g_strdup_printf ("%s · %s%ssamples=%d %s%s%s", fill,
-                                              sp_name != NULL ? sp_name : "",
-                                              sp_name != NULL ? " " : "", job->lime.n_samples,
-                                              kw != NULL ? kw : "", kw != NULL ? " " : "", seed);
-    fig->method_details[1] = g_strdup_printf ("%s · %s%sbudget=%d %s", fill,
-                                              sp_name != NULL ? sp_name : "",
-                                              sp_name != NULL ? " " : "", budget, seed);
-  }
-  fig->value_labels[0] = g_strdup (job->table ? _("LIME coefficient (logit per SD)")
-                                              : _("LIME coefficient (logit)"));
-  fig->value_labels[1] = g_strdup (_("SHAP value φ (logit)"));
-  fig->network_names[0] = g_strdup (_("original"));
-  fig->network_names[1] = g_strdup (_("pruned"));
-  cls = format_class (job->dataset, target);
-  fig->title = g_strdup_printf (job->table ? _("LIME and KernelSHAP per feature: class %s")
-                                           : _("LIME and KernelSHAP per superpixel: class %s"),
-                                cls);
-  {
-    char num[32];
-    g_snprintf (num, sizeof num, "%" G_GUINT64_FORMAT, job->lime.seed);
-    seeds = g_strdup_printf (_("seed %s"), num);
-  }
-  {
-    const char *units = job->table
-      ? _("LIME: weights of a local linear model on standardised features (logit per standard "
-          "deviation); KernelSHAP: each feature's contribution to f(x) − f(column means)")
-      : _("LIME: weights of a local linear model (logit per superpixel shown); KernelSHAP: each "
-          "superpixel's contribution to f(x) − f(all hidden)");
-    g_autofree char *how = NULL;
-    if (!job->table)
-      how = job->lime.fill == PL_LIME_FILL_MEAN
-              ? g_strdup_printf (_("hidden superpixels: LIME mean colour, KernelSHAP %g — the "
-                                   "signs may differ"), job->lime.fill_value)
-              : g_strdup_printf (_("hidden superpixels take the value %g in both methods"),
-                                 job->lime.fill_value);
-    g_autoptr (GString) cap = g_string_new (NULL);
-    if (job->context != NULL && *job->context != '\0')
-      g_string_append_printf (cap, "%s · ", job->context);
-    g_string_append (cap, seeds);
-    if (grid_note != NULL)
-      g_string_append_printf (cap, " · %s", grid_note);
-    if (how != NULL)
-      g_string_append_printf (cap, " · %s", how);
-    g_string_append_printf (cap, " · %s", units);
-    fig->caption = g_string_free (g_steal_pointer (&cap), FALSE);
-  }
-  ok = TRUE;
-
-out:
-  for (int n = 0; n < 2; n++)
-    g_clear_pointer (&ex[n], pl_executor_free);
-  if (!ok)
-    g_clear_pointer (&fig, pl_lime_shap_figure_free);
+  if (r->small_image_grid)
+    grid_note = g_strdup_printf (_("the image is too small for superpixels: a %d × %d "
+                                   "patch grid instead"),
+                                 (int) MIN (4, r->segmentation->height),
+                                 (int) MIN (4, r->segmentation->width));
+  char num[32];
+  g_snprintf (num, sizeof num, "%" G_GUINT64_FORMAT, job->lime.seed);
+  g_autofree char *seeds = g_strdup_printf (_("seed %s"), num);
+  const char *units = job->table
+    ? _("LIME: weights of a local linear model on standardised features (logit per standard "
+        "deviation); KernelSHAP: each feature's contribution to f(x) − f(column means)")
+    : _("LIME: weights of a local linear model (logit per superpixel shown); KernelSHAP: each "
+        "superpixel's contribution to f(x) − f(all hidden)");
+  g_autofree char *how = NULL;
+  if (!job->table)
+    how = job->lime.fill == PL_LIME_FILL_MEAN
+            ? g_strdup_printf (_("hidden superpixels: LIME mean colour, KernelSHAP %g — the "
+                                 "signs may differ"), job->lime.fill_value)
+            : g_strdup_printf (_("hidden superpixels take the value %g in both methods"),
+                               job->lime.fill_value);
+  g_autoptr (GString) cap = g_string_new (NULL);
+  if (job->context != NULL && *job->context != '\0')
+    g_string_append_printf (cap, "%s · ", job->context);
+  g_string_append (cap, seeds);
+  if (grid_note != NULL)
+    g_string_append_printf (cap, " · %s", grid_note);
+  if (how != NULL)
+    g_string_append_printf (cap, " · %s", how);
+  g_string_append_printf (cap, " · %s", units);
+  fig->caption = g_string_free (g_steal_pointer (&cap), FALSE);
   return fig;
 }
 

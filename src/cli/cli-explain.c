@@ -674,35 +674,14 @@ typedef struct {
   PlDataset *dataset;
   double sparsity;
   gint64 index;
-  gboolean lime, shap;       /* the rows drawn */
-  guint64 seed;
-  gint budget;
+  PlLimeShapOptions options;
   PlPruneStep *step;
   PlLimeShapFigure *figure;
-  char *segmentation;        /* image: the superpixels' description */
-  gboolean small_grid;       /* image too small for SLIC: a min(4, H) × min(4, W) grid */
+  PlLimeShapResult *result;
 } LimeShapWork;
 
-static double
-tensor_sum (const PlTensor *t)
-{
-  double s = 0.0;
-  for (gint64 i = 0; i < t->numel; i++)
-    s += t->data[i];
-  return s;
-}
-
-static void
-cell_from (PlLimeShapCell *cell, const PlTensor *values)
-{
-  cell->values = g_new (float, values->numel);
-  memcpy (cell->values, values->data, sizeof (float) * values->numel);
-}
-
-/* As the workbench's LIME / SHAP view (src/app/pl-lime-shap-view.c) with its default
- * settings: SLIC superpixels computed once (tables: one item per feature), LIME (1000
- * samples, hidden superpixels filled with 0) and KernelSHAP (baseline 0 / the feature means, budget 2M + 2048) of
- * the original network's predicted class for both networks. */
+/* The pruning step, then the figure the workbench's LIME / SHAP view draws, from the same
+ * builder (pl_lime_shap_figure_compute) with the options explain_lime_shap sets. */
 static gboolean
 lime_shap_work (gpointer data, const PlProgress *progress, GError **error)
 {
@@ -711,190 +690,20 @@ lime_shap_work (gpointer data, const PlProgress *progress, GError **error)
   w->step = cli_prune_step (w->graph, w->dataset, w->sparsity, 1, &a, error);
   if (w->step == NULL)
     return FALSE;
-  PlGraph *graphs[2] = { w->graph, w->step->pruned };
-  const gboolean table = w->dataset->kind == PL_DATASET_TABLE;
   g_autoptr (PlTensor) input = pl_dataset_range (w->dataset, w->index, 1, error);
   if (input == NULL)
     return FALSE;
-  PlExecutor *ex[2] = { NULL, NULL };
-  g_autoptr (PlSegmentation) seg = NULL;
-  g_autoptr (PlTensor) train = NULL, reference = NULL;
-  g_autofree char *lime_params = NULL;
-  PlLimeShapFigure *fig = NULL;
-  gboolean ok = FALSE;
-  gint target = 0;
-  PlSuperpixelOptions sp;
-  pl_superpixel_options_init (&sp);
-  PlLimeOptions lo;
-  pl_lime_options_init (&lo);
-  lo.seed = w->seed;
-  /* As the workbench's default: LIME hides a superpixel with the value KernelSHAP uses as
-   * its baseline (0), so that the two methods explain the same game. */
-  lo.fill = PL_LIME_FILL_VALUE;
-  lo.fill_value = 0.0f;
-  PlKernelShapOptions ko = { .budget = w->budget, .seed = w->seed, .batch = 0 };
-
-  for (int n = 0; n < 2; n++)
-    if ((ex[n] = pl_executor_new (graphs[n], error)) == NULL)
-      goto out;
-  {
-    g_autoptr (PlTensor) logits = pl_executor_predict (ex[0], input, 1, NULL, error);
-    if (logits == NULL)
-      goto out;
-    target = (gint) pl_tensor_argmax (logits->data, logits->numel);
-  }
-  if (table)
-    {
-      train = pl_dataset_range (w->dataset, 0, w->dataset->n, error);
-      if (train == NULL)
-        goto out;
-      gint64 F = train->shape[1];
-      reference = pl_tensor_new_2d (1, F);
-      g_autofree float *sd = g_new (float, F);
-      if (!pl_dataset_feature_stats (w->dataset, reference->data, sd, error))
-        goto out;
-      fig = pl_lime_shap_figure_new ((gint) input->numel, 0, 0);
-      for (gint j = 0; j < fig->n_items && w->dataset->feature_names != NULL
-                       && w->dataset->feature_names[j] != NULL; j++)
-        {
-          g_free (fig->item_names[j]);
-          fig->item_names[j] = g_strdup (w->dataset->feature_names[j]);
-        }
-      fig->top_k = MIN (fig->n_items, 12);
-    }
-  else
-    {
-      if (PL_HAVE_VLFEAT && !w->small_grid)
-        {
-          seg = pl_superpixels (input, &sp, error);
-          if (seg == NULL)
-            goto out;
-          w->segmentation = pl_superpixel_options_describe (&sp);
-        }
-      else
-        {
-          gint H = (gint) input->shape[2], W = (gint) input->shape[3];
-          seg = pl_segmentation_grid (H, W, MIN (4, H), MIN (4, W));
-          w->segmentation = g_strdup_printf ("grid=%dx%d", MIN (4, H), MIN (4, W));
-        }
-      gint H = seg->height, W = seg->width;
-      fig = pl_lime_shap_figure_new (seg->n_segments, H, W);
-      memcpy (fig->segments, seg->labels, sizeof (gint) * H * W);
-      gint64 C = input->shape[1];
-      for (gint p = 0; p < H * W; p++)
-        {
-          double sum = 0;
-          for (gint64 c = 0; c < C; c++)
-            sum += input->data[c * H * W + p];
-          fig->underlay[p] = (float) CLAMP (sum / C, 0.0, 1.0);
-        }
-    }
-
-  gint m = 0;
-  for (int n = 0; n < 2; n++)
-    {
-      PlProgress p = pl_progress_sub (progress, 0.1 + 0.45 * n, 0.55 + 0.45 * n);
-      m = 0;
-      if (w->lime)
-        {
-          PlProgress pl = pl_progress_sub (&p, 0.0, w->shap ? 0.5 : 1.0);
-          g_autoptr (PlAttribution) r =
-              table ? pl_attribution_lime_table (ex[n], input, target, train, &lo, &pl, error)
-                    : pl_attribution_lime_image (ex[n], input, target, seg, w->segmentation,
-                                                 &lo, &pl, error);
-          if (r == NULL)
-            goto out;
-          PlLimeShapCell *c = &fig->cells[m][n];
-          cell_from (c, r->attribution);
-          c->r2 = r->r2;
-          c->fx = r->fx;
-          c->f0 = r->intercept;
-          if (lime_params == NULL)
-            lime_params = g_strdup (r->parameters);
-          m++;
-        }
-      if (w->shap)
-        {
-          PlProgress ps = pl_progress_sub (&p, w->lime ? 0.5 : 0.0, 1.0);
-          PlLimeShapCell *c = &fig->cells[m][n];
-          if (table)
-            {
-              g_autoptr (PlAttribution) r = pl_attribution_kernel_shap_table (
-                  ex[n], input, target, reference, &ko, &ps, error);
-              if (r == NULL)
-                goto out;
-              cell_from (c, r->attribution);
-              c->fx = r->fx;
-              c->f0 = r->f_baseline;
-              c->residual = tensor_sum (r->attribution) - (r->fx - r->f_baseline);
-            }
-          else
-            {
-              double phi0 = NAN, fx = NAN;
-              g_autoptr (PlTensor) phi = pl_kernel_shap_image (ex[n], input, target, seg, 0.0f,
-                                                               &ko, &phi0, &fx, &ps, error);
-              if (phi == NULL)
-                goto out;
-              cell_from (c, phi);
-              c->fx = fx;
-              c->f0 = phi0;
-              c->residual = tensor_sum (phi) - (fx - phi0);
-            }
-          m++;
-        }
-    }
-  fig->n_methods = m;
-  m = 0;
-  gint budget = w->budget > 0 ? w->budget : 2 * fig->n_items + 2048;
-  if (w->lime)
-    {
-      fig->method_names[m] = g_strdup ("LIME");
-      fig->method_details[m] = g_steal_pointer (&lime_params);
-      fig->value_labels[m] = g_strdup (table ? _("LIME coefficient (logit per SD)")
-                                             : _("LIME coefficient (logit)"));
-      m++;
-    }
-  if (w->shap)
-    {
-      fig->method_names[m] = g_strdup ("KernelSHAP");
-      fig->method_details[m] =
-          table ? g_strdup_printf ("target=%d reference=feature-means budget=%d seed=%"
-                                   G_GUINT64_FORMAT, target, budget, w->seed)
-                : g_strdup_printf ("target=%d %s baseline=0 budget=%d seed=%" G_GUINT64_FORMAT,
-                                   target, w->segmentation, budget, w->seed);
-      fig->value_labels[m] = g_strdup (_("SHAP value φ (logit)"));
-      m++;
-    }
-  fig->network_names[0] = g_strdup (_("original"));
-  fig->network_names[1] = g_strdup (_("pruned"));
-  {
-    const char *cls = target < w->dataset->n_classes && w->dataset->class_names != NULL
-                          ? _(w->dataset->class_names[target]) : NULL;
-    g_autofree char *num = g_strdup_printf ("%d", target);
-    const char *fmt = w->lime && w->shap
-        ? (table ? _("LIME and KernelSHAP per feature: class %s")
-                 : _("LIME and KernelSHAP per superpixel: class %s"))
-        : w->lime ? (table ? _("LIME per feature: class %s") : _("LIME per superpixel: class %s"))
-                  : (table ? _("KernelSHAP per feature: class %s")
-                           : _("KernelSHAP per superpixel: class %s"));
-    fig->title = g_strdup_printf (fmt, cls != NULL ? cls : num);
-  }
-  ok = TRUE;
-
-out:
-  for (int n = 0; n < 2; n++)
-    g_clear_pointer (&ex[n], pl_executor_free);
-  if (!ok)
-    g_clear_pointer (&fig, pl_lime_shap_figure_free);
-  w->figure = fig;
-  return ok;
+  PlProgress b = pl_progress_sub (progress, 0.1, 1.0);
+  w->figure = pl_lime_shap_figure_compute (w->graph, w->step->pruned, input, w->dataset,
+                                           &w->options, &b, &w->result, error);
+  return w->figure != NULL;
 }
 
 static int
 explain_lime_shap (GOptionContext *ctx, const char *model_path, const char *data_dir,
                    const char *output, double sparsity, gint64 index, gboolean lime,
                    gboolean shap, guint64 seed, gint budget, double dpi,
-                   const char *segmentation)
+                   const char *segmentation, gint grid)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (PlGraph) g = NULL;
@@ -907,11 +716,32 @@ explain_lime_shap (GOptionContext *ctx, const char *model_path, const char *data
   if (index < 0 || index >= ds->n)
     return usage_error (ctx, _("--index must be between 0 and %d for %s"), (int) ds->n - 1,
                         ds->name);
-  LimeShapWork w = { .graph = g, .dataset = ds, .sparsity = sparsity, .index = index,
-                     .lime = lime, .shap = shap, .seed = seed, .budget = budget };
-  if (ds->kind != PL_DATASET_TABLE && too_small_for_slic (ds->height, ds->width))
+  /* As the workbench's LIME / SHAP view with its default settings: superpixels computed
+   * once (SLIC, or --segmentation quickshift | grid; tables: one item per feature), LIME
+   * (1000 samples, hidden segments filled with 0) and KernelSHAP (baseline 0 / the feature
+   * means, budget 2M + 2048) of the original network's predicted class for both networks. */
+  LimeShapWork w = { .graph = g, .dataset = ds, .sparsity = sparsity, .index = index };
+  PlLimeShapOptions *o = &w.options;
+  pl_lime_shap_options_init (o);
+  o->want_lime = lime;
+  o->want_shap = shap;
+  o->lime.seed = seed;
+  o->shap.seed = seed;
+  o->shap.budget = budget;
+  const char *kind = segmentation != NULL ? segmentation : "slic";
+  o->superpixels.method = g_str_equal (kind, "quickshift") ? PL_SUPERPIXELS_QUICKSHIFT
+                                                            : PL_SUPERPIXELS_SLIC;
+  if (g_str_equal (kind, "grid"))
     {
-      if (g_strcmp0 (segmentation, "slic") == 0)
+      o->segmentation = PL_LIME_SHAP_GRID;
+      o->grid_rows = o->grid_cols = grid;
+    }
+  else if (ds->kind != PL_DATASET_TABLE && !PL_HAVE_VLFEAT)
+    o->segmentation = PL_LIME_SHAP_GRID;   /* min(4, H) × min(4, W) patches */
+  else if (ds->kind != PL_DATASET_TABLE && g_str_equal (kind, "slic")
+           && too_small_for_slic (ds->height, ds->width))
+    {
+      if (segmentation != NULL)
         {
           fprintf (stderr, _("prunelens-cli: %s: its %lld × %lld images are too small for SLIC "
                              "superpixels; leave out --segmentation slic for a %lld × %lld "
@@ -922,14 +752,17 @@ explain_lime_shap (GOptionContext *ctx, const char *model_path, const char *data
           return EXIT_FAILURE;
         }
       note_small_image_grid (ds->name, ds->height, ds->width);
-      w.small_grid = TRUE;
+      o->segmentation = PL_LIME_SHAP_GRID;
     }
   gboolean ok = run_job (lime_shap_work, &w, &error);
   g_autoptr (PlPruneStep) step = w.step;
   g_autoptr (PlLimeShapFigure) fig = w.figure;
-  g_autofree char *seg_description = w.segmentation;
+  g_autoptr (PlLimeShapResult) result = w.result;
   if (!ok)
     return fail_in (model_path, g_steal_pointer (&error));
+  /* superpixels that failed on a small image (e.g. quickshift): the patch grid instead */
+  if (result->small_image_grid)
+    note_small_image_grid (ds->name, ds->height, ds->width);
   const gboolean table = ds->kind == PL_DATASET_TABLE;
   g_autofree char *model_name = g_path_get_basename (model_path);
   g_autofree char *sample = table ? g_strdup_printf (_("row #%d"), (int) index)
@@ -963,7 +796,7 @@ explain_lime_shap (GOptionContext *ctx, const char *model_path, const char *data
         {
           g_autofree char *s0 = pl_lime_shap_cell_summary (&fig->cells[m][0]);
           g_autofree char *s1 = pl_lime_shap_cell_summary (&fig->cells[m][1]);
-          printf ("%s (%s): %s %s, %s %s\n", fig->method_names[m], fig->method_details[m],
+          printf ("%s (%s): %s %s, %s %s\n", fig->method_names[m], result->parameters[m],
                   _("original"), s0 ? s0 : "—", _("pruned"), s1 ? s1 : "—");
         }
       if (shap && table)
@@ -1027,7 +860,7 @@ cmd_explain (int argc, char **argv)
     { "window", 0, 0, G_OPTION_ARG_STRING, &window, N_("occlusion: window N or HxW (default 4x4)"), "HxW" },
     { "stride", 0, 0, G_OPTION_ARG_STRING, &stride, N_("occlusion: stride N or HxW (default 2x2)"), "HxW" },
     { "layer", 0, 0, G_OPTION_ARG_STRING, &layer, N_("grad-cam: node or value name (default: the last Conv)"), "NAME" },
-    { "segmentation", 0, 0, G_OPTION_ARG_STRING, &segmentation, N_("lime, kernel-shap: grid, slic or quickshift (default slic; grid when --grid is given)"), "KIND" },
+    { "segmentation", 0, 0, G_OPTION_ARG_STRING, &segmentation, N_("lime, kernel-shap and --figure lime, shap, lime-shap: grid, slic or quickshift (default slic; raw mode: grid when --grid is given; grid: --grid N × N patches)"), "KIND" },
     { "signed", 0, 0, G_OPTION_ARG_NONE, &signed_map, N_("saliency, smoothgrad: keep the sign (no |·|)"), NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Raw mode: print a JSON object instead of text"), NULL },
     { NULL }
@@ -1174,12 +1007,17 @@ cmd_explain (int argc, char **argv)
 
   g_autoptr (GError) error = NULL;
   g_autofree char *model_path = argc == 2 ? g_strdup (argv[1]) : pl_default_model_path ();
+  if ((want_lime || want_shap) && segmentation != NULL
+      && !g_strv_contains ((const char *const[]) { "grid", "slic", "quickshift", NULL },
+                           segmentation))
+    return usage_error (ctx, _("unknown --segmentation “%s” (grid, slic, quickshift)"),
+                        segmentation);
   if (want_lime || want_shap)
     {
       cli_regression_alternative = _("explain --method METHOD -o FILE.pb (attributions of the "
                                       "model's output 0)");
       return explain_lime_shap (ctx, model_path, data_dir, output, sparsity, index, want_lime,
-                                want_shap, (guint64) seed, budget, dpi, segmentation);
+                                want_shap, (guint64) seed, budget, dpi, segmentation, grid);
     }
   g_autoptr (PlGraph) g = NULL;
   g_autoptr (PlDataset) ds = NULL;

@@ -91,18 +91,25 @@ row_scale (const PlLimeShapFigure *f, gint m)
 }
 
 typedef struct {
-  const PlLimeShapCell *cell;
+  double score;
   gint i;
-} SortItem;
+} ScoreItem;
 
 static gint
-cmp_abs_desc (gconstpointer a, gconstpointer b)
+cmp_score_desc (gconstpointer a, gconstpointer b)
 {
-  const SortItem *x = a, *y = b;
-  double vx = fabs (val (x->cell, x->i)), vy = fabs (val (y->cell, y->i));
-  if (vx != vy)
-    return vx > vy ? -1 : 1;
+  const ScoreItem *x = a, *y = b;
+  if (x->score != y->score)
+    return x->score > y->score ? -1 : 1;
   return x->i - y->i;   /* stable: lower id first */
+}
+
+/* The cell that ranks a row's items: the original network's, else the pruned one's. */
+static const PlLimeShapCell *
+ranking_cell (const PlLimeShapFigure *f, gint m)
+{
+  const PlLimeShapCell *ref = &f->cells[m][0];
+  return ref->values != NULL ? ref : &f->cells[m][1];
 }
 
 gint
@@ -111,13 +118,26 @@ pl_lime_shap_figure_top_items (const PlLimeShapFigure *f, gint method, gint *ite
   g_return_val_if_fail (f != NULL && items != NULL, 0);
   if (method < 0 || method >= n_methods (f) || f->n_items <= 0)
     return 0;
-  const PlLimeShapCell *ref = &f->cells[method][0];
-  if (ref->values == NULL)
-    ref = &f->cells[method][1];
-  SortItem *s = g_new (SortItem, f->n_items);
-  for (gint i = 0; i < f->n_items; i++)
-    s[i] = (SortItem) { ref, i };
-  qsort (s, f->n_items, sizeof *s, cmp_abs_desc);
+  /* One ranking for every row, so that a segment has one swatch in the whole figure:
+   * each item scores its largest |value| relative to the row's largest (in the ranking
+   * cell of every row), ties by the lower id. With one row this is that row's order. */
+  gint nm = n_methods (f);
+  double top[PL_LIME_SHAP_MAX_METHODS];
+  for (gint m = 0; m < nm; m++) {
+    const PlLimeShapCell *c = ranking_cell (f, m);
+    top[m] = 0.0;
+    for (gint i = 0; i < f->n_items; i++)
+      top[m] = MAX (top[m], fabs (val (c, i)));
+  }
+  ScoreItem *s = g_new (ScoreItem, f->n_items);
+  for (gint i = 0; i < f->n_items; i++) {
+    double sc = 0.0;
+    for (gint m = 0; m < nm; m++)
+      if (top[m] > 0.0)
+        sc = MAX (sc, fabs (val (ranking_cell (f, m), i)) / top[m]);
+    s[i] = (ScoreItem) { sc, i };
+  }
+  qsort (s, f->n_items, sizeof *s, cmp_score_desc);
   gint k = MIN (top_k (f), max);
   for (gint r = 0; r < k; r++)
     items[r] = s[r].i;
@@ -157,7 +177,80 @@ typedef struct {
   double bars_x_off, bars_w;        /* relative to col_x */
   gint k;                           /* bars per cell that fit (≤ top_k) */
   gboolean cb_label[PL_LIME_SHAP_MAX_METHODS];  /* the colorbar's label fits beside it */
+  double name_w[PL_LIME_SHAP_MAX_METHODS];      /* the method's name in the row header */
+  gint detail_lines;                /* lines of the parameters in every row header, 1 or 2 */
 } Layout;
+
+#define DETAIL_SIZE(s) (0.8 * (s))
+#define DETAIL_LINE(s) (1.0 * (s))   /* the height a second line of parameters adds */
+
+/* The text after a row's method name: its parameters, after the colour scale's label when
+ * the colorbar has no room for it. NULL when there is none. */
+static char *
+row_details (const PlLimeShapFigure *fig, const Layout *L, gint m)
+{
+  const char *d = fig->method_details[m];
+  if (!L->cb_label[m] && fig->value_labels[m] != NULL)
+    return d != NULL && *d != '\0' ? g_strdup_printf ("%s · %s", fig->value_labels[m], d)
+                                    : g_strdup (fig->value_labels[m]);
+  return d != NULL && *d != '\0' ? g_strdup (d) : NULL;
+}
+
+/* The layout of a row's parameters: left-aligned, wrapped at width into at most lines
+ * lines (words kept whole where they fit), the rest ellipsized. */
+static PangoLayout *
+details_layout (cairo_t *cr, const char *text, double size, double width, gint lines)
+{
+  PangoLayout *layout = pl_text_layout (cr, text, size, FALSE, width, 0.0);
+  pango_layout_set_wrap (layout, PANGO_WRAP_WORD);
+  pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
+  pango_layout_set_height (layout, -MAX (lines, 1));
+  return layout;
+}
+
+/* Whether a row's parameters fit width in lines lines without an ellipsis. */
+static gboolean
+details_fit (cairo_t *cr, const char *text, double size, double width, gint lines)
+{
+  if (text == NULL)
+    return TRUE;
+  if (width <= 0)
+    return FALSE;
+  PangoLayout *layout = details_layout (cr, text, size, width, lines);
+  gboolean fit = !pango_layout_is_ellipsized (layout);
+  g_object_unref (layout);
+  return fit;
+}
+
+/* The width left for a row's parameters after its name. */
+static double
+details_width (const Layout *L, gint m)
+{
+  double row_w = L->f.right - L->f.left - L->cbw;
+  return row_w - L->name_w[m] - 0.8 * L->f.s;
+}
+
+/* Row heights, content heights and the colour scales' labels for the current head_h. */
+static void
+layout_rows (cairo_t *cr, const PlLimeShapFigure *fig, Layout *L)
+{
+  double s = L->f.s;
+  double gap = 0.9 * s;
+  L->row_h = (L->f.bottom - L->f.top - (L->nm - 1) * gap) / L->nm;
+  L->content_h = L->row_h - L->head_h - L->cell_head_h - L->stats_h;
+  L->cbw = 0.0;
+  for (gint m = 0; m < L->nm; m++) {
+    double sc = row_scale (fig, m), lw = 0.0, lh;
+    /* a rotated label longer than the bar would run into the next row: left out */
+    if (fig->value_labels[m] != NULL)
+      pl_text_extents (cr, fig->value_labels[m], 0.9 * s, FALSE, 0, &lw, &lh);
+    L->cb_label[m] = fig->value_labels[m] != NULL && lw <= L->content_h;
+    L->cbw = MAX (L->cbw, pl_colorbar_width (cr, -sc, sc, L->cb_label[m] ? fig->value_labels[m]
+                                                                          : NULL, s));
+  }
+  for (gint m = 0; m < L->nm; m++)
+    L->row_y[m] = L->f.top + m * (L->row_h + gap);
+}
 
 static void
 layout (cairo_t *cr, double width, double height, const PlLimeShapFigure *fig, Layout *L,
@@ -171,20 +264,34 @@ layout (cairo_t *cr, double width, double height, const PlLimeShapFigure *fig, L
     return;
   }
   double s = L->f.s;
-  double gap = 0.9 * s;
-  L->row_h = (L->f.bottom - L->f.top - (L->nm - 1) * gap) / L->nm;
   L->head_h = 1.5 * s;
   L->cell_head_h = 1.3 * s;
   L->stats_h = 1.3 * s;
-  L->content_h = L->row_h - L->head_h - L->cell_head_h - L->stats_h;
+  L->detail_lines = 1;
+  layout_rows (cr, fig, L);
+  double row_w = L->f.right - L->f.left - L->cbw;
   for (gint m = 0; m < L->nm; m++) {
-    double sc = row_scale (fig, m), lw = 0.0, lh;
-    /* a rotated label longer than the bar would run into the next row: left out */
-    if (fig->value_labels[m] != NULL)
-      pl_text_extents (cr, fig->value_labels[m], 0.9 * s, FALSE, 0, &lw, &lh);
-    L->cb_label[m] = fig->value_labels[m] != NULL && lw <= L->content_h;
-    L->cbw = MAX (L->cbw, pl_colorbar_width (cr, -sc, sc, L->cb_label[m] ? fig->value_labels[m]
-                                                                          : NULL, s));
+    if (fig->method_names[m] != NULL) {
+      double hh;
+      pl_text_extents (cr, fig->method_names[m], 1.05 * s, TRUE, 0, &L->name_w[m], &hh);
+      L->name_w[m] = MIN (L->name_w[m], 0.4 * row_w);
+    }
+  }
+  /* Parameters too long for one line after the method name (e.g. LIME's at the CLI's
+   * default size) take a second line in every row header rather than being cut. */
+  for (gint m = 0; m < L->nm && L->detail_lines == 1; m++) {
+    g_autofree char *d = row_details (fig, L, m);
+    if (!details_fit (cr, d, DETAIL_SIZE (s), details_width (L, m), 1)) {
+      L->detail_lines = 2;
+      L->head_h += DETAIL_LINE (s);
+      layout_rows (cr, fig, L);
+      if (L->content_h < 3.0 * s) {
+        /* no room for a second line: one line, ellipsized, rather than no figure */
+        L->detail_lines = 1;
+        L->head_h -= DETAIL_LINE (s);
+        layout_rows (cr, fig, L);
+      }
+    }
   }
   double avail_w = L->f.right - L->f.left - L->cbw;
   /* As many bars as fit at a readable size (at least 3): a row of 0.8 ts is what
@@ -200,10 +307,8 @@ layout (cairo_t *cr, double width, double height, const PlLimeShapFigure *fig, L
   }
   L->col_x[0] = L->f.left;
   L->col_x[1] = L->f.left + L->col_w + col_gap;
-  for (gint m = 0; m < L->nm; m++) {
-    L->row_y[m] = L->f.top + m * (L->row_h + gap);
+  for (gint m = 0; m < L->nm; m++)
     L->content_y[m] = L->row_y[m] + L->head_h + L->cell_head_h;
-  }
   if (fig->height > 0 && fig->width > 0 && fig->segments != NULL) {
     double aspect = (double) fig->height / fig->width;
     double side = MIN (L->content_h, 0.45 * L->col_w * aspect);
@@ -235,6 +340,19 @@ panel_rect (const PlLimeShapFigure *fig, const Layout *L, gint method, gint netw
     rect[3] = L->content_h;
   }
   return TRUE;
+}
+
+gboolean
+pl_lime_shap_figure_details_fit (cairo_t *cr, double width, double height,
+                                 const PlLimeShapFigure *fig, gint method)
+{
+  g_return_val_if_fail (cr != NULL && fig != NULL, FALSE);
+  Layout L;
+  layout (cr, width, height, fig, &L, FALSE);
+  if (!L.ok || method < 0 || method >= L.nm)
+    return FALSE;
+  g_autofree char *d = row_details (fig, &L, method);
+  return details_fit (cr, d, DETAIL_SIZE (L.f.s), details_width (&L, method), L.detail_lines);
 }
 
 gboolean
@@ -448,34 +566,39 @@ pl_lime_shap_figure_draw (cairo_t *cr, double width, double height,
   }
   const PlTheme *th = &L.f.th;
   double s = L.f.s;
-  double row_w = L.f.right - L.f.left - L.cbw;
   for (gint m = 0; m < L.nm; m++) {
     double scale = row_scale (fig, m);
     gint top[MAX_TOP_K];
     gint k = pl_lime_shap_figure_top_items (fig, m, top, L.k);
-    /* row header: method (bold) then its parameters */
+    /* row header: method (bold) then its parameters, on one or two lines */
     double y0 = L.row_y[m];
-    double name_w = 0.0;
     if (fig->method_names[m] != NULL) {
       pl_set_rgb (cr, th->fg);
-      double hh;
-      pl_text_extents (cr, fig->method_names[m], 1.05 * s, TRUE, 0, &name_w, &hh);
-      name_w = MIN (name_w, 0.4 * row_w);
       pl_draw_text_full (cr, L.f.left, y0 + 0.6 * s, fig->method_names[m], 1.05 * s, TRUE,
                          0.0, 0.0, 0.5);
     }
-    /* the parameters, after the colour scale's label when the colorbar has no room */
-    g_autofree char *details = NULL;
-    if (!L.cb_label[m] && fig->value_labels[m] != NULL)
-      details = fig->method_details[m] != NULL
-                  ? g_strdup_printf ("%s · %s", fig->value_labels[m], fig->method_details[m])
-                  : g_strdup (fig->value_labels[m]);
-    else
-      details = g_strdup (fig->method_details[m]);
-    if (details != NULL && *details != '\0' && row_w - name_w - s > 3 * s) {
+    g_autofree char *details = row_details (fig, &L, m);
+    double dw = details_width (&L, m);
+    if (details != NULL && dw - 0.2 * s > 3 * s && L.detail_lines == 1) {
       pl_set_rgb (cr, th->muted);
-      pl_draw_text_ellipsized (cr, L.f.left + name_w + 0.8 * s, y0 + 0.6 * s, details, 0.8 * s,
-                               row_w - name_w - 0.8 * s, 0.0, 0.5);
+      pl_draw_text_ellipsized (cr, L.f.left + L.name_w[m] + 0.8 * s, y0 + 0.6 * s, details,
+                               DETAIL_SIZE (s), dw, 0.0, 0.5);
+    } else if (details != NULL && dw - 0.2 * s > 3 * s) {
+      PangoLayout *dl = details_layout (cr, details, DETAIL_SIZE (s), dw, L.detail_lines);
+      PangoRectangle logical;
+      pango_layout_get_extents (dl, NULL, &logical);
+      /* the first line centred on the name, as a single line always was */
+      PangoLayoutLine *first = pango_layout_get_line_readonly (dl, 0);
+      PangoRectangle first_r;
+      pango_layout_line_get_extents (first, NULL, &first_r);
+      double line_h = (double) first_r.height / PANGO_SCALE;
+      pl_set_rgb (cr, th->muted);
+      cairo_save (cr);
+      cairo_move_to (cr, L.f.left + L.name_w[m] + 0.8 * s - (double) logical.x / PANGO_SCALE,
+                     y0 + 0.6 * s - 0.5 * line_h - (double) logical.y / PANGO_SCALE);
+      pl_show_layout (cr, dl);
+      cairo_restore (cr);
+      g_object_unref (dl);
     }
     for (gint n = 0; n < 2; n++) {
       const PlLimeShapCell *cell = &fig->cells[m][n];

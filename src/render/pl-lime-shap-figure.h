@@ -4,10 +4,11 @@
  * Rows are methods (LIME, KernelSHAP), columns networks (original | pruned). For an image
  * every cell has a superpixel map — each segment painted with its value on the diverging
  * colormap over the greyed input, segment boundaries drawn — and a horizontal bar chart of
- * the top-k segments. The top-k segments are chosen by |value| in the ORIGINAL network's
- * cell of that method and shown in the same order and with the same colour swatch
- * (Okabe–Ito palette by rank, also outlining the segment on both maps) in both columns, so
- * the two networks can be compared segment by segment. A table row has bars per feature
+ * the top-k segments. The top-k segments are chosen once for the whole figure from the
+ * ORIGINAL network's cells (pl_lime_shap_figure_top_items) and shown in the same order and
+ * with the same colour swatch (Okabe–Ito palette by rank, also outlining the segment on
+ * every map) in every row and column, so that one segment has one colour everywhere and
+ * the networks and methods can be compared segment by segment. A table row has bars per feature
  * only. Under every cell: LIME's weighted R² of the surrogate (Ribeiro et al. 2016) or
  * KernelSHAP's completeness residual Σφ − (f(x) − φ₀) (Lundberg & Lee 2017). One
  * diverging colour scale per method row (−m … m, m = the largest |value| of the row), used
@@ -19,25 +20,18 @@
 #pragma once
 
 #include "pl-render.h"
+#include "data/pl-dataset.h"
+#include "explain/pl-lime-shap.h"   /* PlLimeShapCell, PL_LIME_SHAP_MAX_METHODS */
 
 G_BEGIN_DECLS
-
-#define PL_LIME_SHAP_MAX_METHODS 2
-
-typedef struct {
-  float *values;        /* [n_items] (owned), NULL: not computed */
-  double r2;            /* LIME: weighted R² of the surrogate; NaN: not shown */
-  double residual;      /* KernelSHAP: Σφ − (f(x) − φ₀); NaN: not shown */
-  double fx;            /* f_t(x) in logits; NaN: not shown */
-  double f0;            /* φ₀ = v(∅) (KernelSHAP) or the surrogate's intercept (LIME) */
-} PlLimeShapCell;
 
 typedef struct {
   char *title;                                   /* optional */
   char *caption;                                 /* optional: model, input, target, seed */
   gint n_methods;                                /* rows, 1 … 2 */
   char *method_names[PL_LIME_SHAP_MAX_METHODS];  /* e.g. "LIME", "KernelSHAP" */
-  char *method_details[PL_LIME_SHAP_MAX_METHODS];/* the parameters, one line (ellipsized) */
+  char *method_details[PL_LIME_SHAP_MAX_METHODS];/* the parameters: one line, or two when
+                                                  * one does not fit (then ellipsized) */
   char *value_labels[PL_LIME_SHAP_MAX_METHODS];  /* colorbar label with units */
   char *network_names[2];                        /* "original", "pruned" */
   PlLimeShapCell cells[PL_LIME_SHAP_MAX_METHODS][2];   /* [method][network] */
@@ -67,7 +61,10 @@ gboolean pl_lime_shap_figure_panel_rect (cairo_t *cr, double width, double heigh
                                          gint network, gboolean bars, double rect[4]);
 
 /* The items whose bars are shown in the row of method, in order (at most max); returns
- * how many were written. */
+ * how many were written. The same for every row: items are ranked once by their largest
+ * |value| relative to each row's largest, in the original network's cell of each row (the
+ * pruned one's when the original's is missing), ties by the lower id; with one row, that
+ * row's order by |value|. The k-th item has the k-th swatch in every row and panel. */
 gint pl_lime_shap_figure_top_items (const PlLimeShapFigure *figure, gint method, gint *items,
                                     gint max);
 
@@ -76,6 +73,33 @@ gint pl_lime_shap_figure_top_items (const PlLimeShapFigure *figure, gint method,
  * figure does not fit at all. For tests. */
 gint pl_lime_shap_figure_n_bars (cairo_t *cr, double width, double height,
                                  const PlLimeShapFigure *figure);
+
+/* TRUE when the parameters of method's row header (method_details, after the colour
+ * scale's label when the colorbar has no room for it) are drawn in full at width × height,
+ * on one line or wrapped onto two; FALSE when they are ellipsized or the figure does not
+ * fit. For tests. */
+gboolean pl_lime_shap_figure_details_fit (cairo_t *cr, double width, double height,
+                                          const PlLimeShapFigure *figure, gint method);
+
+/* The LIME / SHAP figure of input, computed: the one builder behind the workbench's LIME /
+ * SHAP view and `prunelens-cli explain --figure lime|shap|lime-shap`.
+ *
+ * Runs pl_lime_shap_compute (src/core/explain/pl-lime-shap.h: the segments, LIME and
+ * KernelSHAP on both networks, R² and efficiency residuals; arguments, progress,
+ * cancellation and errors as there) and fills the figure from it: the cells, segments and
+ * grey underlay (channel mean of input, clamped to [0, 1]), item names (dataset feature
+ * names on tables, which show their top 12 features), method names, value labels with
+ * units, network names, the title ("LIME and KernelSHAP per superpixel: class Ankle
+ * boot", the class named by dataset) and short per-row parameter lines (the fill first,
+ * then segmentation, samples / budget, kernel width, seed). The caption is the caller's.
+ * dataset: the input's dataset (class names; a table's rows for LIME's statistics and
+ * KernelSHAP's reference row); may be NULL for images. result_out (optional) receives the
+ * computed values with every parameter in full (PlLimeShapResult.parameters). */
+PlLimeShapFigure *pl_lime_shap_figure_compute (PlGraph *original, PlGraph *pruned,
+                                               const PlTensor *input, const PlDataset *dataset,
+                                               const PlLimeShapOptions *options,
+                                               const PlProgress *progress,
+                                               PlLimeShapResult **result_out, GError **error);
 
 /* The text under a cell: "R² = 0.873" (LIME), "Σφ − (f(x) − φ₀) = 1.2e−07" (KernelSHAP),
  * NULL when neither is set. Newly allocated. */

@@ -10,6 +10,7 @@
 
 #include "pl-lime-shap-figure.h"
 #include "pl-render-private.h"
+#include "pl-figures.h"
 
 const char *__lsan_default_suppressions (void);
 const char *
@@ -105,24 +106,42 @@ make_table_figure (void)
 START_TEST (test_top_items)
 {
   g_autoptr (PlLimeShapFigure) f = make_image_figure (FALSE);
-  gint items[32];
+  gint items[32], other[32];
+  f->top_k = 4;
+  /* One ranking for both rows: each segment's largest |value| relative to its row's
+   * largest in the original network. LIME: |s0| = |s15| = 1.875 (1), |s1| = |s14| = 1.625
+   * (0.867); KernelSHAP: |s10| = 3 (1), |s5| = 2 (0.667). Ties by the lower id. */
+  ck_assert_int_eq (pl_lime_shap_figure_top_items (f, 0, items, 32), 4);
+  ck_assert_int_eq (items[0], 0);
+  ck_assert_int_eq (items[1], 10);
+  ck_assert_int_eq (items[2], 15);
+  ck_assert_int_eq (items[3], 1);
+  /* the KernelSHAP row shows the same segments in the same order (so with the same
+   * swatches): before, it ranked its own (s10, s5, s0, s1) and s0 had the first swatch in
+   * one row and the third in the other */
+  ck_assert_int_eq (pl_lime_shap_figure_top_items (f, 1, other, 32), 4);
+  for (gint r = 0; r < 4; r++)
+    ck_assert_int_eq (other[r], items[r]);
+  f->top_k = 0;   /* default 8: s14 (0.867), s2, s13 (0.733), s5 (0.667, from KernelSHAP) */
+  ck_assert_int_eq (pl_lime_shap_figure_top_items (f, 0, items, 32), 8);
+  ck_assert_int_eq (items[4], 14);
+  ck_assert_int_eq (items[5], 2);
+  ck_assert_int_eq (items[6], 13);
+  ck_assert_int_eq (items[7], 5);
+  ck_assert_int_eq (pl_lime_shap_figure_top_items (f, 1, other, 32), 8);
+  for (gint r = 0; r < 8; r++)
+    ck_assert_int_eq (other[r], items[r]);
+  ck_assert_int_eq (pl_lime_shap_figure_top_items (f, 0, items, 2), 2);
+  ck_assert_int_eq (pl_lime_shap_figure_top_items (f, 2, items, 32), 0);   /* no such row */
+  /* one row: that row's own order by |value| (the pruned network's s15 = 0 changes
+   * nothing: the original chooses) */
+  f->n_methods = 1;
   f->top_k = 4;
   ck_assert_int_eq (pl_lime_shap_figure_top_items (f, 0, items, 32), 4);
-  /* |v| ties broken by the lower id: s0 (1.875) s15 (1.875) s1 s14 */
   ck_assert_int_eq (items[0], 0);
   ck_assert_int_eq (items[1], 15);
   ck_assert_int_eq (items[2], 1);
   ck_assert_int_eq (items[3], 14);
-  ck_assert_int_eq (pl_lime_shap_figure_top_items (f, 1, items, 32), 4);
-  ck_assert_int_eq (items[0], 10);
-  ck_assert_int_eq (items[1], 5);
-  ck_assert_int_eq (items[2], 0);
-  ck_assert_int_eq (items[3], 1);   /* zeros: lowest id first */
-  /* the original network chooses: the same ids although the pruned one has s15 = 0 */
-  f->top_k = 0;   /* default 8 */
-  ck_assert_int_eq (pl_lime_shap_figure_top_items (f, 0, items, 32), 8);
-  ck_assert_int_eq (pl_lime_shap_figure_top_items (f, 0, items, 2), 2);
-  ck_assert_int_eq (pl_lime_shap_figure_top_items (f, 2, items, 32), 0);   /* no such row */
   /* without an original cell, the pruned one chooses */
   g_clear_pointer (&f->cells[0][0].values, g_free);
   f->top_k = 1;
@@ -156,6 +175,58 @@ pixel (cairo_surface_t *s, double x, double y)
 #define R(p) (((p) >> 16) & 0xff)
 #define G(p) (((p) >> 8) & 0xff)
 #define B(p) ((p) & 0xff)
+
+/* The same segment has the same swatch in every row and panel: drawn, the outline of each
+ * shown segment on the LIME map has the colour of the outline of the same segment on the
+ * KernelSHAP map (before, each row coloured its own top segments by rank). */
+START_TEST (test_same_swatch)
+{
+  g_autoptr (PlLimeShapFigure) f = make_image_figure (FALSE);
+  const int W = 2200, H = 1400;   /* outlines several pixels wide */
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, W, H);
+  cairo_t *cr = cairo_create (s);
+  pl_lime_shap_figure_draw (cr, W, H, f);
+  cairo_surface_flush (s);
+  /* points on an edge between a shown segment and one that no row shows (before or
+   * now), in map cells: s10's left edge (s9), s15's top edge (s11), s5's bottom edge (s9);
+   * s15 was shown in the LIME row only and s10 in the KernelSHAP row only */
+  const struct { gint seg; double cx, cy; } edges[3] = { { 10, 8, 10 }, { 15, 14, 12 },
+                                                          { 5, 6, 8 } };
+  gint k = pl_lime_shap_figure_n_bars (cr, W, H, f);
+  ck_assert_int_eq (k, 8);
+  for (gint i = 0; i < 3; i++) {
+    guint32 px[2];
+    for (gint m = 0; m < 2; m++) {
+      double rect[4];
+      ck_assert (pl_lime_shap_figure_panel_rect (cr, W, H, f, m, 0, FALSE, rect));
+      double cell = rect[2] / S;
+      px[m] = pixel (s, rect[0] + edges[i].cx * cell, rect[1] + edges[i].cy * cell);
+    }
+    ck_assert_msg (abs ((int) R (px[0]) - (int) R (px[1])) < 40
+                   && abs ((int) G (px[0]) - (int) G (px[1])) < 40
+                   && abs ((int) B (px[0]) - (int) B (px[1])) < 40,
+                   "segment s%d: outline %06x on the LIME map, %06x on the KernelSHAP map",
+                   edges[i].seg, px[0] & 0xffffff, px[1] & 0xffffff);
+    /* and it is a swatch colour, not the thin boundary over the map */
+    gint top[8], rank = -1;
+    pl_lime_shap_figure_top_items (f, 0, top, 8);
+    for (gint r = 0; r < 8; r++)
+      if (top[r] == edges[i].seg)
+        rank = r;
+    ck_assert_int_ge (rank, 0);
+    double rgb[3];
+    pl_palette_color (rank, FALSE, rgb);
+    guint32 want = pl_pack_rgb (rgb);
+    ck_assert_msg (abs ((int) R (px[0]) - (int) R (want)) < 40
+                   && abs ((int) G (px[0]) - (int) G (want)) < 40
+                   && abs ((int) B (px[0]) - (int) B (want)) < 40,
+                   "segment s%d: outline %06x, swatch %d is %06x", edges[i].seg,
+                   px[0] & 0xffffff, rank, want & 0xffffff);
+  }
+  cairo_destroy (cr);
+  cairo_surface_destroy (s);
+}
+END_TEST
 
 START_TEST (test_regions)
 {
@@ -200,11 +271,17 @@ START_TEST (test_regions)
   guint32 q15 = pixel (s, rect[0] + 13.5 * cell, rect[1] + 13.5 * cell);
   ck_assert_msg (abs ((int) R (q15) - (int) B (q15)) < 12, "pruned segment 15 not grey: %08x",
                  q15);
-  /* KernelSHAP original: the top bar is s10 (−3): a blue bar left of the zero line */
+  /* KernelSHAP original: s10 (−3) is a blue bar left of the zero line */
   ck_assert (pl_lime_shap_figure_panel_rect (cr, W, H, f, 1, 0, TRUE, bars));
-  gint blue_left = 0, red = 0;
-  double y_first = bars[1] + 0.5 * (bars[3] - 1.4 * 0.8 * 10) / 8;   /* about the first row */
-  for (double x = bars[0]; x < bars[0] + bars[2]; x += 1) {
+  gint blue_left = 0, red = 0, top[8], rank = -1;
+  ck_assert_int_eq (pl_lime_shap_figure_top_items (f, 1, top, 8), 8);
+  for (gint r = 0; r < 8; r++)
+    if (top[r] == 10)
+      rank = r;
+  ck_assert_int_ge (rank, 0);
+  double y_first = bars[1] + (rank + 0.5) * (bars[3] - 1.4 * 0.8 * 10) / 8;   /* its row */
+  /* right of the label column (at most 0.4 of the width; its swatches are colours too) */
+  for (double x = bars[0] + 0.45 * bars[2]; x < bars[0] + bars[2]; x += 1) {
     guint32 p = pixel (s, x, y_first);
     if (B (p) > R (p) + 80)
       blue_left++;
@@ -382,6 +459,86 @@ START_TEST (test_text_layout)
 }
 END_TEST
 
+/* The parameter line of a row is shown in full, not cut at the figure's edge: the CLI's
+ * LIME line (its full parameters, which the CLI figure drew and ellipsized until it took
+ * the workbench's short lines) at the CLI's default sizes (1030 × 415 points for two rows,
+ * 1030 × 250 for one) and the workbench's short lines, also with LIME's mean-colour fill
+ * in Chinese, at the view's usual sizes. A line too long for one line wraps onto a second;
+ * all text stays inside the figure without overlapping. */
+START_TEST (test_details_fit)
+{
+  static const char *const lime_details[] = {
+    "target=9 samples=1000 segments=48 superpixels=slic region-size=4 regularization=0.01 "
+    "min-region-size=4 distance=cosine kernel-width=0.25 ridge-alpha=1 fill=0 seed=1 "
+    "batch=64 r2=0.862564",
+    "fill = 0 (both) · quickshift samples=1000 kernel-width=0.25 seed=1",
+    "LIME 填充 = 平均颜色，SHAP 填充 = 0 · quickshift samples=20000 kernel-width=0.25 "
+    "seed=123456789",
+  };
+  static const double sizes[][3] = {   /* width, height, rows */
+    { 1030, 415, 2 }, { 1030, 250, 1 }, { 900, 415, 2 }, { 1400, 700, 2 },
+  };
+  GString *failures = g_string_new (NULL);
+  for (guint d = 0; d < G_N_ELEMENTS (lime_details); d++)
+    for (guint z = 0; z < G_N_ELEMENTS (sizes); z++) {
+      g_autoptr (PlLimeShapFigure) f = make_image_figure (FALSE);
+      g_free (f->method_details[0]);
+      f->method_details[0] = g_strdup (lime_details[d]);
+      f->n_methods = (gint) sizes[z][2];
+      int W = (int) sizes[z][0], H = (int) sizes[z][1];
+      cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, W, H);
+      cairo_t *cr = cairo_create (s);
+      for (gint m = 0; m < f->n_methods; m++)
+        if (!pl_lime_shap_figure_details_fit (cr, W, H, f, m))
+          g_string_append_printf (failures, "details %u, row %d at %d × %d: cut\n", d, m, W, H);
+      pl_text_record_begin ();
+      pl_lime_shap_figure_draw (cr, W, H, f);
+      GArray *boxes = pl_text_record_end ();
+      for (guint a = 0; a < boxes->len; a++) {
+        const PlTextBox *p = &g_array_index (boxes, PlTextBox, a);
+        if (p->x0 < -0.5 || p->y0 < -0.5 || p->x1 > W + 0.5 || p->y1 > H + 0.5)
+          g_string_append_printf (failures, "details %u at %d × %d: “%s” leaves the figure\n",
+                                  d, W, H, p->text);
+        for (guint b = a + 1; b < boxes->len; b++)
+          if (boxes_overlap (p, &g_array_index (boxes, PlTextBox, b), 0.75))
+            g_string_append_printf (failures, "details %u at %d × %d: “%s” and “%s” overlap\n",
+                                    d, W, H, p->text,
+                                    g_array_index (boxes, PlTextBox, b).text);
+      }
+      g_array_unref (boxes);
+      cairo_destroy (cr);
+      cairo_surface_destroy (s);
+    }
+  /* and the check can fail: a line far too long for two lines is cut */
+  g_autoptr (PlLimeShapFigure) f = make_image_figure (FALSE);
+  g_autoptr (GString) longer = g_string_new (NULL);
+  for (gint i = 0; i < 12; i++)
+    g_string_append (longer, lime_details[0]);
+  g_free (f->method_details[0]);
+  f->method_details[0] = g_strdup (longer->str);
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 10, 10);
+  cairo_t *cr = cairo_create (s);
+  ck_assert (!pl_lime_shap_figure_details_fit (cr, 1030, 415, f, 0));
+  ck_assert (pl_lime_shap_figure_details_fit (cr, 1030, 415, f, 1));
+  /* a second line never costs the whole figure: where a figure with short parameter lines
+   * is drawn, so is one with a long line (on one line, ellipsized, when two do not fit) */
+  g_autoptr (PlLimeShapFigure) shortf = make_image_figure (FALSE);
+  g_free (shortf->method_details[0]);
+  shortf->method_details[0] = g_strdup ("fill = 0 (both)");
+  gint drawn = 0;
+  for (int h = 150; h <= 450; h += 2)
+    if (pl_lime_shap_figure_n_bars (cr, 640, h, shortf) > 0) {
+      drawn++;
+      ck_assert_msg (pl_lime_shap_figure_n_bars (cr, 640, h, f) > 0, "640 × %d: no figure", h);
+    }
+  ck_assert_int_gt (drawn, 10);
+  cairo_destroy (cr);
+  cairo_surface_destroy (s);
+  ck_assert_msg (failures->len == 0, "%s", failures->str);
+  g_string_free (failures, TRUE);
+}
+END_TEST
+
 /* The workbench's LIME / SHAP figure in Chinese (screenshots/zh_CN/shap.png: about
  * 1030 × 415 pixels, 48 SLIC segments) showed 7 of the top 8 bars: the taller CJK title
  * and caption lines left the rows too short for the 8th. All 8 must be laid out, as in
@@ -444,11 +601,13 @@ main (void)
   TCase *tc = tcase_create ("figure");
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_top_items);
+  tcase_add_test (tc, test_same_swatch);
   tcase_add_test (tc, test_summaries);
   tcase_add_test (tc, test_regions);
   tcase_add_test (tc, test_golden);
   tcase_add_test (tc, test_golden_can_fail);
   tcase_add_test (tc, test_text_layout);
+  tcase_add_test (tc, test_details_fit);
   tcase_add_test (tc, test_zh_all_bars);
   suite_add_tcase (suite, tc);
   SRunner *runner = srunner_create (suite);
