@@ -10,6 +10,7 @@
 #include "explain/pl-attribution.h"
 #include "explain/pl-explain.h"
 #include "pl-error.h"
+#include "pl-canvas.h"
 #include "pl-info-popover.h"
 #include "pl-job.h"
 #include "pl-explain-cache.h"
@@ -99,6 +100,7 @@ struct _PlLimeShapView {
 G_DEFINE_FINAL_TYPE (PlLimeShapView, pl_lime_shap_view, GTK_TYPE_WIDGET)
 
 static void start_job (PlLimeShapView *self);
+static void refresh_area (PlLimeShapView *self);
 
 /* The cache dropped a figure: forget it if shown. */
 static void
@@ -109,7 +111,7 @@ on_cache_evict (gpointer value, gpointer user_data)
     {
       self->figure = NULL;
       if (self->area != NULL)
-        gtk_widget_queue_draw (self->area);
+        refresh_area (self);
     }
 }
 
@@ -224,7 +226,7 @@ job_done (PlJob *pj, const GError *error, gpointer user_data)
       g_autofree char *text = g_strdup_printf (_("LIME / SHAP failed: %s"), self->error);
       set_status (self, text);
     }
-  gtk_widget_queue_draw (self->area);
+  refresh_area (self);
 }
 
 static double
@@ -299,7 +301,7 @@ start_job (PlLimeShapView *self)
       self->figure = hit;
       g_clear_pointer (&self->error, g_free);
       set_status (self, NULL);
-      gtk_widget_queue_draw (self->area);
+      refresh_area (self);
       job_free (job);
       return;
     }
@@ -389,31 +391,58 @@ wrap_text (const char *text, glong width)
   return g_string_free (out, FALSE);
 }
 
+/* What the figure canvas shows (drawn in a worker thread, pl-canvas.h): a copy of the
+ * figure (the cache may free its own at any time), else a message. */
+typedef struct {
+  PlLimeShapFigure *figure;
+  char *text;
+} Shown;
+
 static void
-draw_func (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer data)
+shown_free (Shown *s)
 {
-  PlLimeShapView *self = data;
-  if (self->figure != NULL)
+  g_clear_pointer (&s->figure, pl_lime_shap_figure_free);
+  g_free (s->text);
+  g_free (s);
+}
+
+static void
+draw_shown (cairo_t *cr, int width, int height, gboolean dark, gconstpointer content)
+{
+  const Shown *s = content;
+  if (s->figure != NULL)
     {
-      self->figure->dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
-      pl_lime_shap_figure_draw (cr, width, height, self->figure);
+      PlLimeShapFigure fig = *s->figure;
+      fig.dark = dark;
+      pl_lime_shap_figure_draw (cr, width, height, &fig);
       return;
     }
-  g_autofree char *why = NULL;
-  if (self->error != NULL)
+  /* the window's foreground (black or white), dimmed */
+  double v = dark ? 1.0 : 0.0;
+  cairo_set_source_rgba (cr, v, v, v, 0.55);
+  pl_draw_text (cr, width / 2.0, height / 2.0, s->text, 14.0, 0.5, 0.5);
+}
+
+/* Shows the current figure, or why there is none, in the canvas. */
+static void
+refresh_area (PlLimeShapView *self)
+{
+  if (self->area == NULL)
+    return;
+  Shown *s = g_new0 (Shown, 1);
+  if (self->figure != NULL)
+    s->figure = pl_lime_shap_figure_copy (self->figure);
+  else if (self->error != NULL)
     {
       /* say why there is no figure (wrapped by hand; the message is capped) */
       g_autofree char *text = g_strdup_printf (_("LIME and KernelSHAP are unavailable for this "
                                                  "sample: %s"), self->error);
-      why = wrap_text (text, 90);
+      s->text = wrap_text (text, 90);
     }
-  const char *text = why != NULL ? why
-                     : self->placeholder != NULL ? self->placeholder
-                                                 : _("Select a sample to explain it");
-  GdkRGBA fg;
-  gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (area)), &fg);
-  cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.55);
-  pl_draw_text (cr, width / 2.0, height / 2.0, text, 14.0, 0.5, 0.5);
+  else
+    s->text = g_strdup (self->placeholder != NULL ? self->placeholder
+                                                  : _("Select a sample to explain it"));
+  pl_canvas_set_content (PL_CANVAS (self->area), draw_shown, s, (GDestroyNotify) shown_free);
 }
 
 /* ---- construction ---------------------------------------------------------------- */
@@ -583,19 +612,17 @@ pl_lime_shap_view_init (PlLimeShapView *self)
       gtk_box_append (GTK_BOX (bar), info);
     }
 
-  self->area = gtk_drawing_area_new ();
+  self->area = pl_canvas_new ();
   gtk_widget_set_hexpand (self->area, TRUE);
   gtk_widget_set_vexpand (self->area, TRUE);
   gtk_widget_set_size_request (self->area, 480, 300);
   gtk_widget_set_name (self->area, "figure");
-  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->area), draw_func, self, NULL);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->area), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("LIME and KernelSHAP figure"), -1);
   gtk_box_append (GTK_BOX (self->box), self->area);
-  g_signal_connect_object (adw_style_manager_get_default (), "notify::dark",
-                           G_CALLBACK (gtk_widget_queue_draw), self->area, G_CONNECT_SWAPPED);
   update_visibility (self);
   update_busy (self);
+  refresh_area (self);
 }
 
 static void
@@ -694,7 +721,7 @@ pl_lime_shap_view_clear (PlLimeShapView *self, const char *placeholder)
   g_free (self->placeholder);
   self->placeholder = g_strdup (placeholder);
   set_status (self, NULL);
-  gtk_widget_queue_draw (self->area);
+  refresh_area (self);
 }
 
 void
@@ -768,7 +795,7 @@ pl_lime_shap_view_set_cache (PlLimeShapView *self, PlExplainCache *cache)
   self->cache = pl_explain_cache_ref (cache);
   pl_explain_cache_add_evict_notify (self->cache, on_cache_evict, self);
   self->figure = NULL;
-  gtk_widget_queue_draw (self->area);
+  refresh_area (self);
 }
 
 PlExplainCache *

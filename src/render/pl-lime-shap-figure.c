@@ -57,6 +57,34 @@ pl_lime_shap_figure_free (PlLimeShapFigure *f)
   g_free (f);
 }
 
+PlLimeShapFigure *
+pl_lime_shap_figure_copy (const PlLimeShapFigure *f)
+{
+  if (f == NULL)
+    return NULL;
+  PlLimeShapFigure *c = g_memdup2 (f, sizeof *f);
+  c->title = g_strdup (f->title);
+  c->caption = g_strdup (f->caption);
+  for (gint m = 0; m < PL_LIME_SHAP_MAX_METHODS; m++) {
+    c->method_names[m] = g_strdup (f->method_names[m]);
+    c->method_details[m] = g_strdup (f->method_details[m]);
+    c->value_labels[m] = g_strdup (f->value_labels[m]);
+    for (gint n = 0; n < 2; n++)
+      if (f->cells[m][n].values != NULL)
+        c->cells[m][n].values = g_memdup2 (f->cells[m][n].values,
+                                           sizeof (float) * MAX (f->n_items, 0));
+  }
+  c->network_names[0] = g_strdup (f->network_names[0]);
+  c->network_names[1] = g_strdup (f->network_names[1]);
+  c->item_names = g_strdupv (f->item_names);
+  gsize pixels = f->height > 0 && f->width > 0 ? (gsize) f->height * f->width : 0;
+  c->segments = f->segments != NULL && pixels > 0 ? g_memdup2 (f->segments, sizeof (gint) * pixels)
+                                                  : NULL;
+  c->underlay = f->underlay != NULL && pixels > 0 ? g_memdup2 (f->underlay, sizeof (float) * pixels)
+                                                  : NULL;
+  return c;
+}
+
 static double
 val (const PlLimeShapCell *c, gint i)
 {

@@ -48,6 +48,9 @@ typedef struct {
  * height × width > 0, zeroed segments and underlay; every cell NaN / NULL. */
 PlLimeShapFigure *pl_lime_shap_figure_new (gint n_items, gint height, gint width);
 void pl_lime_shap_figure_free (PlLimeShapFigure *figure);
+/* A deep copy (NULL for NULL): e.g. for drawing in another thread while the original may be
+ * freed. */
+PlLimeShapFigure *pl_lime_shap_figure_copy (const PlLimeShapFigure *figure);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlLimeShapFigure, pl_lime_shap_figure_free)
 
 void pl_lime_shap_figure_draw (cairo_t *cr, double width, double height,

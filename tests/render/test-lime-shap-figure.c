@@ -150,6 +150,43 @@ START_TEST (test_top_items)
 }
 END_TEST
 
+/* A copy draws the same pixels and owns its data: freeing the original leaves it whole. */
+START_TEST (test_copy)
+{
+  for (int kind = 0; kind < 2; kind++)
+    {
+      PlLimeShapFigure *f = kind == 0 ? make_image_figure (FALSE) : make_table_figure ();
+      PlLimeShapFigure *c = pl_lime_shap_figure_copy (f);
+      ck_assert_ptr_nonnull (c);
+      ck_assert_ptr_ne (c->item_names, f->item_names);
+      ck_assert_ptr_ne (c->cells[0][0].values, f->cells[0][0].values);
+      cairo_surface_t *s[2];
+      for (int k = 0; k < 2; k++)
+        {
+          s[k] = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 640, 420);
+          cairo_t *cr = cairo_create (s[k]);
+          pl_lime_shap_figure_draw (cr, 640, 420, k == 0 ? f : c);
+          cairo_destroy (cr);
+          cairo_surface_flush (s[k]);
+          if (k == 0)
+            pl_lime_shap_figure_free (f);   /* the copy is drawn after this */
+        }
+      gsize bytes = (gsize) cairo_image_surface_get_stride (s[0]) * 420;
+      ck_assert (memcmp (cairo_image_surface_get_data (s[0]), cairo_image_surface_get_data (s[1]),
+                         bytes) == 0);
+      guint32 *px = (guint32 *) cairo_image_surface_get_data (s[1]);
+      guint distinct = 0;
+      for (gsize i = 1; i < bytes / 4 && distinct < 3; i++)
+        distinct += px[i] != px[0];
+      ck_assert_uint_ge (distinct, 3);   /* something was drawn */
+      cairo_surface_destroy (s[0]);
+      cairo_surface_destroy (s[1]);
+      pl_lime_shap_figure_free (c);
+    }
+  ck_assert_ptr_null (pl_lime_shap_figure_copy (NULL));
+}
+END_TEST
+
 START_TEST (test_summaries)
 {
   PlLimeShapCell c = { NULL, 0.8734, NAN, NAN, NAN };
@@ -603,6 +640,7 @@ main (void)
   tcase_add_test (tc, test_top_items);
   tcase_add_test (tc, test_same_swatch);
   tcase_add_test (tc, test_summaries);
+  tcase_add_test (tc, test_copy);
   tcase_add_test (tc, test_regions);
   tcase_add_test (tc, test_golden);
   tcase_add_test (tc, test_golden_can_fail);
