@@ -16,6 +16,7 @@
 #include "pl-figures.h"
 #include "onnx/pl-onnx.h"
 #include "pl-error.h"
+#include "pl-bench-frames.h"
 #include "pl-figure-view.h"
 #include "pl-application.h"
 #include "pl-history-panel.h"
@@ -4244,6 +4245,11 @@ pl_window_init (PlWindow *self)
   if (g_strcmp0 (g_getenv ("PL_BENCH_FIRST_FRAME"), "1") == 0)
     {
       g_signal_connect (self, "map", G_CALLBACK (on_map_bench), NULL);
+      self->no_autosave = TRUE;
+    }
+  if (g_strcmp0 (g_getenv ("PL_BENCH_FRAMES"), "1") == 0)
+    {
+      pl_bench_frames_attach (self);
       self->no_autosave = TRUE;
     }
   if (g_strcmp0 (g_getenv ("PL_NO_AUTOSAVE"), "1") == 0)
