@@ -464,29 +464,32 @@ out:
   return ok;
 }
 
-/* ---- startup: the app's PL_BENCH_FIRST_FRAME report ---- */
+/* ---- the app: PL_BENCH_FIRST_FRAME and PL_BENCH_FRAMES reports ---- */
 
+/* The app binary of this build, the environment to run it with variable=1 (memory
+ * settings, the build's schemas) and the command line (under xvfb-run, on a 1600 × 1000
+ * true-colour screen, when there is no display). FALSE (with what is missing in *why) when
+ * the app cannot be run here. */
 static gboolean
-bench_startup (gint repeats, GArray *results, gboolean print, GError **error)
+app_command (const char *variable, char ***env_out, GPtrArray **argv_out, gboolean *headless,
+             const char **why)
 {
   g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
   g_autofree char *dir = self ? g_path_get_dirname (self) : NULL;
   g_autofree char *app = dir ? g_build_filename (dir, "..", "app", "prunelens", NULL) : NULL;
   if (app == NULL || !g_file_test (app, G_FILE_TEST_IS_EXECUTABLE))
     {
-      if (print)
-        printf ("start-up to first frame: not available (no app binary next to this one)\n");
-      return TRUE;
+      *why = "no app binary next to this one";
+      return FALSE;
     }
-  gboolean headless = g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL;
-  if (headless && g_find_program_in_path ("xvfb-run") == NULL)
+  *headless = g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL;
+  if (*headless && g_find_program_in_path ("xvfb-run") == NULL)
     {
-      if (print)
-        printf ("start-up to first frame: not available (no display and no xvfb-run)\n");
-      return TRUE;
+      *why = "no display and no xvfb-run";
+      return FALSE;
     }
-  g_auto (GStrv) env = g_get_environ ();
-  env = g_environ_setenv (env, "PL_BENCH_FIRST_FRAME", "1", TRUE);
+  char **env = g_get_environ ();
+  env = g_environ_setenv (env, variable, "1", TRUE);
   env = g_environ_setenv (env, "NO_AT_BRIDGE", "1", FALSE);
   env = g_environ_setenv (env, "GSETTINGS_BACKEND", "memory", FALSE);
   g_autofree char *schemas = g_build_filename (dir, "..", "..", "data", "gschemas.compiled", NULL);
@@ -495,8 +498,36 @@ bench_startup (gint repeats, GArray *results, gboolean print, GError **error)
       g_autofree char *sd = g_path_get_dirname (schemas);
       env = g_environ_setenv (env, "GSETTINGS_SCHEMA_DIR", sd, FALSE);
     }
-  const char *argv_x[] = { "timeout", "120", "xvfb-run", "-a", app, NULL };
-  const char *argv_d[] = { "timeout", "120", app, NULL };
+  GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (argv, g_strdup ("timeout"));
+  g_ptr_array_add (argv, g_strdup ("300"));
+  if (*headless)
+    {
+      g_ptr_array_add (argv, g_strdup ("xvfb-run"));
+      g_ptr_array_add (argv, g_strdup ("-a"));
+      g_ptr_array_add (argv, g_strdup ("-s"));
+      g_ptr_array_add (argv, g_strdup ("-screen 0 1600x1000x24"));
+    }
+  g_ptr_array_add (argv, g_steal_pointer (&app));
+  g_ptr_array_add (argv, NULL);
+  *env_out = env;
+  *argv_out = argv;
+  return TRUE;
+}
+
+static gboolean
+bench_startup (gint repeats, GArray *results, gboolean print, GError **error)
+{
+  g_auto (GStrv) env = NULL;
+  g_autoptr (GPtrArray) argv = NULL;
+  gboolean headless = FALSE;
+  const char *why = NULL;
+  if (!app_command ("PL_BENCH_FIRST_FRAME", &env, &argv, &headless, &why))
+    {
+      if (print)
+        printf ("start-up to first frame: not available (%s)\n", why);
+      return TRUE;
+    }
   gint n = MIN (repeats, 5);
   g_autofree double *v = g_new (double, n);
   g_autofree double *wall = g_new (double, n);
@@ -505,7 +536,7 @@ bench_startup (gint repeats, GArray *results, gboolean print, GError **error)
       g_autofree char *out = NULL;
       gint status = 0;
       gint64 t0 = g_get_monotonic_time ();
-      if (!g_spawn_sync (NULL, (char **) (headless ? argv_x : argv_d), env,
+      if (!g_spawn_sync (NULL, (char **) argv->pdata, env,
                          G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out,
                          NULL, &status, error))
         return FALSE;
@@ -530,6 +561,83 @@ bench_startup (gint repeats, GArray *results, gboolean print, GError **error)
               "%.0f)%s; whole process from spawn to exit: %.0f ms%s\n", r->median, n, r->lo,
               r->hi, headless ? " under xvfb-run" : "", w->median,
               headless ? " (includes starting Xvfb)" : "");
+      fflush (stdout);
+    }
+  return TRUE;
+}
+
+/* frames: the app's scripted session (pl-bench-frames.h), once; the worst of each column. */
+static gboolean
+bench_frames (GArray *results, gboolean print, GError **error)
+{
+  g_auto (GStrv) env = NULL;
+  g_autoptr (GPtrArray) argv = NULL;
+  gboolean headless = FALSE;
+  const char *why = NULL;
+  if (!app_command ("PL_BENCH_FRAMES", &env, &argv, &headless, &why))
+    {
+      if (print)
+        printf ("frames: not available (%s)\n", why);
+      return TRUE;
+    }
+  g_autofree char *out = NULL;
+  gint status = 0;
+  if (!g_spawn_sync (NULL, (char **) argv->pdata, env,
+                     G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
+                     &status, error))
+    return FALSE;
+  g_auto (GStrv) lines = g_strsplit (out != NULL ? out : "", "\n", -1);
+  double worst[5] = { NAN, NAN, NAN, NAN, NAN }, apply = NAN;
+  const char *apply_kind = NULL;
+  g_auto (GStrv) apply_fields = NULL;
+  if (print)
+    printf ("frames of a scripted session%s (ms; CPU: the main thread's):\n"
+            "  %-30s %9s %9s %9s %10s %9s\n", headless ? " under xvfb-run" : "",
+            "action", "frame CPU", "layout", "paint", "frame wall", "max gap");
+  for (gint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto (GStrv) f = g_strsplit (lines[i], "\t", -1);
+      if (g_strv_length (f) == 7 && g_str_equal (f[0], "bench-frames"))
+        {
+          double v[5];
+          for (int k = 0; k < 5; k++)
+            v[k] = g_ascii_strtod (f[2 + k], NULL);
+          if (g_str_equal (f[1], "worst"))
+            memcpy (worst, v, sizeof worst);
+          else if (print)
+            printf ("  %-30s %9.1f %9.1f %9.1f %10.1f %9.1f\n", f[1], v[0], v[1], v[2], v[3],
+                    v[4]);
+        }
+      else if (g_strv_length (f) == 5 && g_str_equal (f[0], "bench-frames-apply"))
+        {
+          apply = g_ascii_strtod (f[2], NULL);
+          apply_fields = g_steal_pointer (&f);
+          apply_kind = apply_fields[1];
+        }
+    }
+  if (isnan (worst[0]))
+    {
+      if (print)
+        printf ("frames: not available (the app did not finish its script; exit status %d)\n",
+                status);
+      return TRUE;
+    }
+  emit (results, "frames-cpu", "longest frame, main-thread CPU", "ms", &worst[0], 1, NAN);
+  emit (results, "frames-layout", "longest layout phase, main-thread CPU", "ms", &worst[1], 1, NAN);
+  emit (results, "frames-paint", "longest paint phase, main-thread CPU", "ms", &worst[2], 1, NAN);
+  emit (results, "frames-wall", "longest frame, wall clock", "ms", &worst[3], 1, NAN);
+  emit (results, "frames-gap", "longest gap between frames, wall clock", "ms", &worst[4], 1, NAN);
+  if (!isnan (apply))
+    emit (results, "frames-apply", "costliest job result applied, main-thread CPU", "ms",
+          &apply, 1, NAN);
+  if (print)
+    {
+      printf ("  %-30s %9.1f %9.1f %9.1f %10.1f %9.1f\n", "worst", worst[0], worst[1],
+              worst[2], worst[3], worst[4]);
+      if (!isnan (apply))
+        printf ("  applying a job's result: at most %.1f ms of main-thread CPU (%s)\n", apply,
+                apply_kind);
+      printf ("  a frame at 60 Hz is 16.7 ms\n");
       fflush (stdout);
     }
   return TRUE;
@@ -599,7 +707,7 @@ cmd_bench (int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON object instead of text"), NULL },
     { NULL }
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new (_("forward|explain|step|startup|memory|all|train [MODEL.onnx] — time the engine"));
+  g_autoptr (GOptionContext) ctx = g_option_context_new (_("forward|explain|step|startup|frames|memory|all|train [MODEL.onnx] — time the engine"));
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
   g_option_context_set_description (ctx,
       _("forward: images per second at batch 1 and 64.\n"
@@ -609,10 +717,14 @@ cmd_bench (int argc, char **argv)
         "test images, saliency on both networks and drawing the comparison figure.\n"
         "startup: the app's start-up to its first frame (PL_BENCH_FIRST_FRAME; under\n"
         "xvfb-run when there is no display).\n"
+        "frames: the app's frames while a script drives the default session through\n"
+        "every tab, a step, undo and redo, a comparison and a sweep (PL_BENCH_FRAMES):\n"
+        "per action the longest frame's main-thread CPU time (layout, paint), the longest\n"
+        "frame and the longest gap between frames in wall-clock time. One run.\n"
         "memory: peak resident memory (VmHWM) of a default session: the model, the\n"
         "Fashion-MNIST train and test sets, a prune step and a comparison.\n"
         "all: memory first (so that its peak is the session's), then all the others\n"
-        "except train.\n"
+        "except train and frames.\n"
         "train: one training epoch of the default CNN; it has its own options\n"
         "(--repeats, --batches, --data, --json: see bench train --help).\n"
         "Each: the median over the runs, their min–max and the CPU time. The engine uses\n"
@@ -622,11 +734,12 @@ cmd_bench (int argc, char **argv)
   if (!parse (ctx, &argc, &argv, &status))
     return status;
   if (argc < 2 || argc > 3)
-    return usage_error (ctx, _("bench needs forward, explain, step, startup, memory or all, then optionally MODEL.onnx"));
+    return usage_error (ctx, _("bench needs forward, explain, step, startup, frames, memory or all, then optionally MODEL.onnx"));
   const char *what = argv[1];
-  const char *const known[] = { "forward", "explain", "step", "startup", "memory", "all", NULL };
+  const char *const known[] = { "forward", "explain", "step", "startup", "frames", "memory",
+                                "all", NULL };
   if (!g_strv_contains (known, what))
-    return usage_error (ctx, _("unknown benchmark “%s” (forward, explain, step, startup, memory or all)"), what);
+    return usage_error (ctx, _("unknown benchmark “%s” (forward, explain, step, startup, frames, memory or all)"), what);
   if (repeats < 1 || repeats > 10000)
     return usage_error (ctx, _("--repeats must be between 1 and 10000"));
   gboolean all = g_str_equal (what, "all");
@@ -665,6 +778,8 @@ cmd_bench (int argc, char **argv)
         return fail_in (model_path, g_steal_pointer (&error));
     }
   if ((all || g_str_equal (what, "startup")) && !bench_startup (repeats, results, print, &error))
+    return fail (g_steal_pointer (&error));
+  if (g_str_equal (what, "frames") && !bench_frames (results, print, &error))
     return fail (g_steal_pointer (&error));
   if (json)
     {

@@ -29,6 +29,31 @@ if [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
   check step-line grep -q '^interactive step .*: [0-9.]* ms (median of 1' "$tmp/out"
 fi
 
+# frames: the app's scripted session (every action reported, then the worst; not timings)
+if [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] \
+   && [ -x "$(dirname "$cli")/../app/prunelens" ] \
+   && { [ -n "${DISPLAY:-}" ] || command -v xvfb-run > /dev/null; }; then
+  expect frames 0 -- "$cli" bench frames --json
+  check frames-json python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = {x["name"]: x for x in d["results"]}
+need = ["frames-cpu", "frames-layout", "frames-paint", "frames-wall", "frames-gap", "frames-apply"]
+assert all(n in r for n in need), sorted(r)
+assert all(r[n]["unit"] == "ms" and r[n]["median"] >= 0 for n in need)
+# a frame is work: its CPU time is more than nothing and within its wall time (+ rounding)
+assert 0 < r["frames-cpu"]["median"] <= r["frames-wall"]["median"] + 0.5, r
+assert r["frames-layout"]["median"] <= r["frames-cpu"]["median"] + 0.01
+' "$tmp/out"
+  expect frames-text 0 -- "$cli" bench frames
+  check frames-actions python3 -c '
+import sys
+t = open(sys.argv[1]).read()
+for a in ["apply a step", "undo", "redo", "show LIME / SHAP", "compare 10 images", "sweep", "worst"]:
+    assert "  " + a + " " in t, a
+' "$tmp/out"
+fi
+
 expect bad-kind 2 -- "$cli" bench sideways
 expect bad-repeats 2 -- "$cli" bench forward --repeats 0
 
