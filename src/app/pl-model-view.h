@@ -54,6 +54,10 @@ void pl_model_view_get_cost (PlModelView *self, gint64 *params, gint64 *nonzero_
 GtkWidget *pl_model_view_get_histogram_area (PlModelView *self);
 GtkWidget *pl_model_view_get_first_layer_area (PlModelView *self);
 /* The first-layer figure kind: 0 none, 1 Conv filters, 2 per-pixel survival (Gemm). */
+/* For tests: the text the table shows now in row, column (0 name, 1 operator, 2 weight
+ * shape, 3 output shape, 4 parameters, 5 MACs, 6 effective MACs, 7 sparsity, 8 channels
+ * kept), or NULL when that cell is not on screen. Free with g_free. */
+char *pl_model_view_get_shown_cell (PlModelView *self, guint row, guint column);
 gint pl_model_view_get_first_layer_kind (PlModelView *self);
 /* Per-pixel share of surviving weights of a first fully-connected layer ([H × W], row
  * major), or NULL. */

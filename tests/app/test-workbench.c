@@ -289,6 +289,20 @@ START_TEST (test_history_and_model_view)
         ck_assert_ptr_nonnull (l->removed);
     }
   ck_assert_int_gt (removed, 0);
+  /* The table shows the new step's numbers (cells are updated in place when the layers
+   * stay the same). */
+  for (guint i = 0; i < pl_model_view_get_n_layers (mv); i++)
+    {
+      const PlModelLayer *l = pl_model_view_get_layer (mv, i);
+      g_autofree char *kept = pl_model_view_get_shown_cell (mv, i, 8);
+      g_autofree char *want = g_strdup_printf ("%d / %d", (int) (l->channels - l->removed_channels),
+                                               (int) l->channels);
+      ck_assert_ptr_nonnull (kept);
+      ck_assert_str_eq (kept, want);
+      g_autofree char *sparsity = pl_model_view_get_shown_cell (mv, i, 7);
+      g_autofree char *want_s = g_strdup_printf ("%.1f %%", 100.0 * (1.0 - (double) l->nonzero / l->weights));
+      ck_assert_str_eq (sparsity, want_s);
+    }
   pl_window_set_pruning (window, 0, 0, 0);
   wait_until_idle (window, 120);
 
