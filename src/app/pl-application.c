@@ -1,5 +1,8 @@
 #include "config.h"
+#include <unistd.h>
 #include "pl-application.h"
+#include "pl-job.h"
+#include "pl-session-io.h"
 
 #include <glib/gi18n.h>
 #include <glib-unix.h>
@@ -193,6 +196,31 @@ colormap_changed (GSettings *settings, const char *key, gpointer user_data)
     pl_render_set_sequential_colormap (colormap);
 }
 
+/* A clean exit leaves no lock file behind (pl-session-io.h). */
+static void
+pl_application_shutdown (GApplication *app)
+{
+  /* Windows still open (Quit, a signal, a benchmark's end) go now: that cancels their
+   * jobs. Then wait for the workers: one still computing when exit () runs the libraries'
+   * destructors (OpenBLAS frees its buffers) would crash the process on its way out. */
+  GList *windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (app)));
+  for (GList *l = windows; l != NULL; l = l->next)
+    gtk_window_destroy (GTK_WINDOW (l->data));
+  g_list_free (windows);
+  gboolean idle = pl_workers_wait (20 * G_USEC_PER_SEC);
+  G_APPLICATION_CLASS (pl_application_parent_class)->shutdown (app);
+  pl_session_io_release_lock ();
+  if (!idle)
+    {
+      /* a worker that does not stop (a computation that cannot be cancelled): leave
+       * without the destructors rather than crash in them */
+      g_printerr ("%s\n", _("PruneLens: work still running at exit; exiting without "
+                            "waiting for it"));
+      fflush (stderr);
+      _exit (0);
+    }
+}
+
 static void
 pl_application_startup (GApplication *app)
 {
@@ -240,6 +268,7 @@ pl_application_class_init (PlApplicationClass *klass)
   app_class->activate = pl_application_activate;
   app_class->open = pl_application_open;
   app_class->startup = pl_application_startup;
+  app_class->shutdown = pl_application_shutdown;
   app_class->handle_local_options = pl_application_handle_local_options;
 }
 
@@ -257,10 +286,12 @@ pl_application_init (PlApplication *self)
     { NULL }
   };
   g_application_add_main_option_entries (G_APPLICATION (self), entries);
-  g_application_set_option_context_parameter_string (G_APPLICATION (self), _("[MODEL.onnx…]"));
+  g_application_set_option_context_parameter_string (G_APPLICATION (self),
+                                                     _("[MODEL.onnx… | SESSION.prunelens]"));
   g_application_set_option_context_summary (G_APPLICATION (self),
       _("See what pruning does to a neural network and to its explanations.\n"
-        "Without a model, opens the default Fashion-MNIST CNN and test set."));
+        "Without a model, opens the default Fashion-MNIST CNN and test set. A .prunelens file\n"
+        "opens a saved session (model, dataset, steps and settings)."));
 }
 
 PlApplication *

@@ -3,6 +3,7 @@
 #include "pl-canvas.h"
 
 #include <adwaita.h>
+#include "pl-job.h"
 
 /* What to draw, shared by the canvas and the renders in flight. */
 typedef struct {
@@ -125,7 +126,10 @@ render_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
 {
   Render *r = task_data;
   if (g_task_return_error_if_cancelled (task))
-    return;
+    {
+      pl_worker_end ();
+      return;
+    }
   int scale = r->params.scale;
   cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32,
                                                          r->params.width * scale,
@@ -135,6 +139,7 @@ render_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s",
                                cairo_status_to_string (cairo_surface_status (surface)));
       cairo_surface_destroy (surface);
+      pl_worker_end ();
       return;
     }
   cairo_surface_set_device_scale (surface, scale, scale);
@@ -143,6 +148,7 @@ render_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   cairo_destroy (cr);
   cairo_surface_flush (surface);
   g_task_return_pointer (task, surface, (GDestroyNotify) cairo_surface_destroy);
+  pl_worker_end ();
 }
 
 static void
@@ -198,6 +204,7 @@ start_render (PlCanvas *self, const Params *p)
   GTask *task = g_task_new (self, priv->cancellable, render_done, NULL);
   g_task_set_source_tag (task, start_render);
   g_task_set_task_data (task, r, (GDestroyNotify) render_free);
+  pl_worker_begin ();
   g_task_run_in_thread (task, render_thread);
   g_object_unref (task);
 }

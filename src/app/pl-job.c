@@ -68,6 +68,41 @@ pl_job_report (PlJob *job, double fraction, const char *message)
   g_mutex_unlock (&job->lock);
 }
 
+static GMutex workers_lock;
+static GCond workers_cond;
+static guint workers_running;
+
+void
+pl_worker_begin (void)
+{
+  g_mutex_lock (&workers_lock);
+  workers_running++;
+  g_mutex_unlock (&workers_lock);
+}
+
+void
+pl_worker_end (void)
+{
+  g_mutex_lock (&workers_lock);
+  g_warn_if_fail (workers_running > 0);
+  if (workers_running > 0 && --workers_running == 0)
+    g_cond_broadcast (&workers_cond);
+  g_mutex_unlock (&workers_lock);
+}
+
+gboolean
+pl_workers_wait (gint64 timeout_us)
+{
+  gint64 end = g_get_monotonic_time () + timeout_us;
+  g_mutex_lock (&workers_lock);
+  while (workers_running > 0)
+    if (!g_cond_wait_until (&workers_cond, &workers_lock, end))
+      break;
+  gboolean done = workers_running == 0;
+  g_mutex_unlock (&workers_lock);
+  return done;
+}
+
 static void
 progress_cb (double fraction, const char *message, gpointer user_data)
 {
@@ -92,6 +127,7 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
         g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_FAILED, "the job failed");
       g_task_return_error (task, error);
     }
+  pl_worker_end ();
 }
 
 static void
@@ -125,6 +161,7 @@ pl_job_start (PlJob *job, PlJobDoneFunc done, gpointer user_data)
    * reference keeps the job alive until the worker has returned */
   g_task_set_task_data (task, job, NULL);
   g_task_set_return_on_cancel (task, FALSE);
+  pl_worker_begin ();
   g_task_run_in_thread (task, job_thread);
   g_object_unref (task);
 }

@@ -69,4 +69,14 @@ char *pl_cap_message (const char *text, glong max_chars, gboolean one_line);
 /* For tests: TRUE once func ran, on a thread other than the one that started the job. */
 gboolean pl_job_ran_off_main (PlJob *job);
 
+/* Added (session 5): the worker threads of the process (jobs, canvas drawings) counted, so
+ * that the application can wait for them before it exits — a worker still inside OpenBLAS
+ * when exit () runs the libraries' destructors crashes the process. Begin on the main
+ * thread when the work is queued; end in the worker when it returns (also when cancelled
+ * before it ran). pl_workers_wait waits up to timeout_us for the count to reach 0 and says
+ * whether it did. */
+void pl_worker_begin (void);
+void pl_worker_end (void);
+gboolean pl_workers_wait (gint64 timeout_us);
+
 G_END_DECLS

@@ -93,6 +93,9 @@ state_dir (void)
   return g_build_filename (g_get_user_state_dir (), "prunelens", NULL);
 }
 
+static int own_lock_fd = -1;       /* the flock of own_token ()'s lock file */
+static char *own_lock_path;
+
 static const char *
 own_token (void)
 {
@@ -113,11 +116,26 @@ own_token (void)
               close (fd);   /* cannot happen for a fresh random token */
               fd = -1;
             }
-          /* fd stays open (and locked) until the process ends */
+          /* fd stays open (and locked) until the process ends or releases it */
+          own_lock_fd = fd;
+          own_lock_path = g_strdup (lock);
         }
       g_once_init_leave (&done, 1);
     }
   return token;
+}
+
+void
+pl_session_io_release_lock (void)
+{
+  if (own_lock_fd < 0)
+    return;
+  /* Unlinked first, then unlocked: a start that scans in between sees a live lock or no
+   * file; either way this workbench's autosave (if any) is offered once it is gone. */
+  g_unlink (own_lock_path);
+  close (own_lock_fd);
+  own_lock_fd = -1;
+  g_clear_pointer (&own_lock_path, g_free);
 }
 
 char *

@@ -32,6 +32,10 @@ const char *pl_session_io_view (const PlRecipe *recipe);
  * flock on autosave-TOKEN.lock while it runs (so two workbenches never share a file, also
  * in pid namespaces). */
 char *pl_session_io_autosave_path (void);
+/* Added (session 5): at a clean exit, removes this workbench's lock file and drops its lock
+ * (its autosave, if one was kept, is then offered to the next start). Nothing autosaves
+ * afterwards in this process: call it last. */
+void pl_session_io_release_lock (void);
 /* The newest autosave (or unrestored recovery) with steps, of a workbench that is no longer
  * running (its lock is free: it crashed, was killed, or was closed keeping unsaved steps;
  * also the older names autosave.prunelens and autosave-PID.prunelens), moved to this

@@ -164,6 +164,30 @@ START_TEST (test_job_abandon)
 }
 END_TEST
 
+/* The application waits for workers before it exits: pl_workers_wait sees a running job and
+ * returns once it has ended (without the main loop: the worker needs none). */
+START_TEST (test_workers_wait)
+{
+  ck_assert (pl_workers_wait (5 * G_USEC_PER_SEC));   /* earlier tests' workers have ended */
+  Work *w = g_new0 (Work, 1);
+  w->wait_cancel = TRUE;
+  Done d = { 0 };
+  PlJob *job = pl_job_new (work_run, w, g_free);
+  pl_job_start (job, on_done, &d);
+  ck_assert (!pl_workers_wait (50000));   /* it runs until cancelled */
+  pl_job_abandon (job);
+  ck_assert (pl_workers_wait (10 * G_USEC_PER_SEC));
+  pl_job_unref (job);
+  spin_until (NULL, NULL, 0.2);
+  ck_assert_int_eq (d.calls, 0);
+  /* begin / end pair up */
+  pl_worker_begin ();
+  ck_assert (!pl_workers_wait (1000));
+  pl_worker_end ();
+  ck_assert (pl_workers_wait (0));
+}
+END_TEST
+
 START_TEST (test_job_progress_widgets)
 {
   if ((g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL) ||
@@ -339,6 +363,7 @@ main (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_cap_message);
   tcase_add_test (tc, test_job_result_on_main);
+  tcase_add_test (tc, test_workers_wait);
   tcase_add_test (tc, test_job_error);
   tcase_add_test (tc, test_job_cancel);
   tcase_add_test (tc, test_job_abandon);
