@@ -159,6 +159,8 @@ END_TEST
 int
 main (void)
 {
+  /* the renderer the workbench uses (pl-window.c); GL in software is not assumed */
+  g_setenv ("GSK_RENDERER", "cairo", FALSE);
   adw_init ();
   Suite *s = suite_create ("canvas");
   TCase *tc = tcase_create ("main");
