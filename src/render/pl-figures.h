@@ -246,6 +246,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlSweepLineFigure, pl_sweep_line_figure_free)
 typedef struct {
   PlFilmstripFigure figure;
   char *strings[2 + 2 * PL_FILMSTRIP_MAX_FRAMES];
+  /* references to the sweep's maps and image: the filmstrip owns what it draws (it may be
+   * drawn in another thread after the sweep is freed) */
+  PlTensor *held[PL_FILMSTRIP_MAX_FRAMES + 1];
 } PlSweepFilmstrip;
 
 PlSweepFilmstrip *pl_sweep_filmstrip_new (const PlSweep *sweep, gboolean underlay);

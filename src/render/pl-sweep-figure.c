@@ -115,10 +115,14 @@ pl_sweep_filmstrip_new (const PlSweep *sweep, gboolean underlay)
     sf->strings[3 + 2 * k] = g_strdup_printf (_("acc. %.1f %%"), 100.0 * p->accuracy);
     f->frames[k].title = sf->strings[2 + 2 * k];
     f->frames[k].subtitle = sf->strings[3 + 2 * k];
-    f->frames[k].map = p->film_map;
+    if (p->film_map != NULL)
+      sf->held[k] = pl_tensor_ref (p->film_map);
+    f->frames[k].map = sf->held[k];
     f->frames[k].underlay = underlay ? sweep->film_image : NULL;
     f->frames[k].overlay_alpha = 0.7;
   }
+  if (underlay && sweep->film_image != NULL)
+    sf->held[PL_FILMSTRIP_MAX_FRAMES] = pl_tensor_ref (sweep->film_image);
   f->scale.colormap = PL_COLORMAP_MAGMA;
   f->scale.vmin = f->scale.vmax = 0.0;   /* automatic: 0 … max over the frames */
   f->scale.label = "|∂logit/∂x|";
@@ -165,6 +169,8 @@ pl_sweep_filmstrip_free (PlSweepFilmstrip *film)
     return;
   for (guint i = 0; i < G_N_ELEMENTS (film->strings); i++)
     g_free (film->strings[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (film->held); i++)
+    g_clear_pointer (&film->held[i], pl_tensor_unref);
   g_free (film);
 }
 

@@ -686,6 +686,23 @@ START_TEST (test_sweep_figures)
   canvas_free (&c);
   canvas_draw (&c, 600, 250, (PlDrawFunc) pl_filmstrip_figure_draw, &ff->figure);
   canvas_free (&c);
+
+  /* The filmstrip owns its maps and image: the workbench draws it in a worker thread that
+   * may still run after the sweep is freed (ASan found the borrowed maps read after free). */
+  PlTensor *m2 = pl_tensor_new_2d (3, 3), *img = pl_tensor_new_2d (3, 3);
+  m2->data[4] = 5.0f;
+  img->data[0] = 0.25f;
+  pts[0].film_map = pts[1].film_map = m2;
+  sw.film_image = img;
+  PlSweepFilmstrip *owned = pl_sweep_filmstrip_new (&sw, TRUE);
+  pl_tensor_unref (m2);    /* the sweep's references */
+  pl_tensor_unref (img);
+  sw.film_image = NULL;
+  ck_assert_float_eq (owned->figure.frames[1].map->data[4], 5.0f);
+  ck_assert_float_eq (owned->figure.frames[0].underlay->data[0], 0.25f);
+  canvas_draw (&c, 600, 250, (PlDrawFunc) pl_filmstrip_figure_draw, &owned->figure);
+  canvas_free (&c);
+  pl_sweep_filmstrip_free (owned);
 }
 END_TEST
 
