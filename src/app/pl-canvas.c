@@ -53,9 +53,12 @@ typedef struct {
   GCancellable *cancellable;  /* the render in flight, or NULL */
   Params render_params;
   gboolean pending;           /* counted in n_pending */
+  gboolean failed;            /* the drawing for texture_params failed: nothing to show */
 } PlCanvasPrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (PlCanvas, pl_canvas, GTK_TYPE_WIDGET)
+
+#define PL_CANVAS_MAX_PIXELS 32767   /* cairo's limit per side */
 
 static guint n_pending;
 static guint64 next_content_id = 1;
@@ -97,7 +100,7 @@ pl_canvas_is_ready (PlCanvas *self)
   Params p = current_params (self);
   if (p.width <= 0 || p.height <= 0)
     return TRUE;
-  return priv->texture != NULL && params_equal (&p, &priv->texture_params);
+  return (priv->texture != NULL || priv->failed) && params_equal (&p, &priv->texture_params);
 }
 
 static void
@@ -130,10 +133,14 @@ render_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
       pl_worker_end ();
       return;
     }
-  int scale = r->params.scale;
-  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32,
-                                                         r->params.width * scale,
-                                                         r->params.height * scale);
+  /* cairo's image surfaces are at most 32767 pixels a side: a larger canvas is drawn at a
+   * lower resolution (and shown stretched) rather than not at all */
+  double scale = r->params.scale;
+  int longest = MAX (r->params.width, r->params.height);
+  if (longest * scale > PL_CANVAS_MAX_PIXELS)
+    scale = (double) PL_CANVAS_MAX_PIXELS / longest;
+  int pw = MAX (1, (int) (r->params.width * scale)), ph = MAX (1, (int) (r->params.height * scale));
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, pw, ph);
   if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s",
@@ -142,7 +149,8 @@ render_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
       pl_worker_end ();
       return;
     }
-  cairo_surface_set_device_scale (surface, scale, scale);
+  cairo_surface_set_device_scale (surface, (double) pw / r->params.width,
+                                  (double) ph / r->params.height);
   cairo_t *cr = cairo_create (surface);
   r->content->draw (cr, r->params.width, r->params.height, r->params.dark, r->content->data);
   cairo_destroy (cr);
@@ -164,12 +172,25 @@ render_done (GObject *source, GAsyncResult *result, gpointer user_data)
     return;   /* whoever cancelled it started the next one */
   if (g_task_get_cancellable (task) == priv->cancellable)
     g_clear_object (&priv->cancellable);
-  if (surface == NULL)
+  if (priv->content == NULL || r->params.id != priv->content->id)
     {
-      g_warning ("PlCanvas: cannot draw a %d × %d figure: %s", r->params.width,
-                 r->params.height, error != NULL ? error->message : "?");
+      /* content replaced or cleared since: that drawing is not to be shown */
+      g_clear_pointer (&surface, cairo_surface_destroy);
+      update_pending (self);
       return;
     }
+  if (surface == NULL)
+    {
+      /* nothing to show for these parameters (out of memory): not pending any more */
+      g_debug ("PlCanvas: cannot draw a %d × %d figure: %s", r->params.width,
+               r->params.height, error != NULL ? error->message : "?");
+      g_clear_object (&priv->texture);
+      priv->texture_params = r->params;
+      priv->failed = TRUE;
+      update_pending (self);
+      return;
+    }
+  priv->failed = FALSE;
   int w = cairo_image_surface_get_width (surface), h = cairo_image_surface_get_height (surface);
   int stride = cairo_image_surface_get_stride (surface);
   GBytes *bytes = g_bytes_new_with_free_func (cairo_image_surface_get_data (surface),
@@ -221,7 +242,7 @@ pl_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   if (priv->texture != NULL)
     gtk_snapshot_append_texture (snapshot, priv->texture,
                                  &GRAPHENE_RECT_INIT (0, 0, p.width, p.height));
-  if (priv->texture == NULL || !params_equal (&p, &priv->texture_params))
+  if ((priv->texture == NULL && !priv->failed) || !params_equal (&p, &priv->texture_params))
     start_render (self, &p);
   update_pending (self);
 }
@@ -315,6 +336,13 @@ pl_canvas_set_content (PlCanvas *self, PlCanvasDrawFunc draw, gpointer content,
   g_return_if_fail (PL_IS_CANVAS (self));
   PlCanvasPrivate *priv = pl_canvas_get_instance_private (self);
   g_clear_pointer (&priv->content, content_unref);
+  priv->failed = FALSE;
+  if (priv->cancellable != NULL)
+    {
+      /* a drawing of the old content is not to be shown any more */
+      g_cancellable_cancel (priv->cancellable);
+      g_clear_object (&priv->cancellable);
+    }
   if (draw != NULL)
     {
       Content *c = g_new0 (Content, 1);

@@ -2,7 +2,7 @@
 #include "config.h"
 #include <adwaita.h>
 #include <check.h>
-#include "pl-canvas.h"
+#include "gui-pixels.h"
 
 static GThread *main_thread;
 static gint draws_on_main, draws, frees, last_width;
@@ -60,34 +60,14 @@ spin (double seconds)
     g_main_context_iteration (NULL, FALSE);
 }
 
-/* The colour at the centre of the widget as it is drawn on screen. */
+/* The colour at the centre of the widget as it is drawn on screen (0xRRGGBB). */
 static guint32
 centre_pixel (GtkWidget *widget)
 {
-  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
-  GdkPaintable *paintable = gtk_widget_paintable_new (widget);
-  GskRenderNode *node = NULL;
-  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-  while (node == NULL && g_get_monotonic_time () < end)
-    {
-      GtkSnapshot *snapshot = gtk_snapshot_new ();
-      gdk_paintable_snapshot (paintable, snapshot, w, h);
-      node = gtk_snapshot_free_to_node (snapshot);
-      if (node == NULL)
-        g_main_context_iteration (NULL, TRUE);
-    }
-  ck_assert_ptr_nonnull (node);
-  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  GdkTexture *texture = gsk_renderer_render_texture (renderer, node,
-                                                     &GRAPHENE_RECT_INIT (0, 0, w, h));
-  int tw = gdk_texture_get_width (texture), th = gdk_texture_get_height (texture);
-  guint32 *pixels = g_new (guint32, (gsize) tw * th);
-  gdk_texture_download (texture, (guchar *) pixels, (gsize) tw * 4);
-  guint32 c = pixels[(gsize) (th / 2) * tw + tw / 2] & 0xffffff;   /* BGRA in memory: RGB */
+  int tw, th;
+  guint32 *pixels = gui_widget_pixels (widget, &tw, &th);
+  guint32 c = pixels[(gsize) (th / 2) * tw + tw / 2] & 0xffffff;
   g_free (pixels);
-  g_object_unref (texture);
-  gsk_render_node_unref (node);
-  g_object_unref (paintable);
   return c;
 }
 
@@ -137,6 +117,35 @@ START_TEST (test_canvas)
   ck_assert_int_eq (g_atomic_int_get (&frees), 2);
   ck_assert (pl_canvas_is_ready (PL_CANVAS (canvas)));
 
+  /* Cleared while a slow draw runs: that drawing is never shown. */
+  Fill *slow_red = fill_new (1, 0, 0);
+  slow_red->sleep_us = 300000;
+  pl_canvas_set_content (PL_CANVAS (canvas), draw_fill, slow_red, (GDestroyNotify) fill_free);
+  before = g_atomic_int_get (&draws);
+  end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (g_atomic_int_get (&draws) == before && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE);
+  pl_canvas_set_content (PL_CANVAS (canvas), NULL, NULL, NULL);
+  end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (g_atomic_int_get (&frees) < 3 && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE);
+  ck_assert_int_eq (g_atomic_int_get (&frees), 3);   /* the draw ended */
+  spin (0.2);
+  ck_assert_uint_ne (centre_pixel (window), 0xff0000);   /* the window's background */
+
+  /* Larger than cairo's 32767-pixel surfaces: drawn (at a lower resolution), not stuck. */
+  GtkWidget *scroll = gtk_scrolled_window_new ();
+  GtkWidget *wide = pl_canvas_new ();
+  gtk_widget_set_size_request (wide, 40000, 50);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroll), wide);
+  gtk_window_set_child (GTK_WINDOW (window), scroll);
+  canvas = wide;
+  pl_canvas_set_content (PL_CANVAS (wide), draw_fill, fill_new (0, 1, 0), (GDestroyNotify) fill_free);
+  spin (0.3);
+  wait_drawn ();
+  ck_assert_int_eq (g_atomic_int_get (&last_width), 40000);
+  ck_assert (pl_canvas_is_ready (PL_CANVAS (wide)));
+
   /* Closed while a slow draw is running: no crash, the content freed when it ends. */
   Fill *slow = fill_new (0, 1, 0);
   slow->sleep_us = 300000;
@@ -149,9 +158,9 @@ START_TEST (test_canvas)
   gtk_window_destroy (GTK_WINDOW (window));
   ck_assert_uint_eq (pl_canvas_n_pending (), 0);
   end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-  while (g_atomic_int_get (&frees) < 3 && g_get_monotonic_time () < end)
+  while (g_atomic_int_get (&frees) < 5 && g_get_monotonic_time () < end)
     g_main_context_iteration (NULL, FALSE);
-  ck_assert_int_eq (g_atomic_int_get (&frees), 3);
+  ck_assert_int_eq (g_atomic_int_get (&frees), 5);
   ck_assert_int_eq (g_atomic_int_get (&draws_on_main), 0);
 }
 END_TEST

@@ -14,7 +14,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 #include "pl-model-view.h"
-#include "pl-canvas.h"
+#include "gui-pixels.h"
 #include "pl-window-private.h"
 #include "pl-session-io.h"
 #include "analysis/pl-layers.h"
@@ -60,39 +60,10 @@ distinct_colours (GtkWidget *widget)
   int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
   ck_assert_int_gt (w, 50);
   ck_assert_int_gt (h, 50);
-  /* figures are drawn in worker threads (pl-canvas.h): wait for the drawings */
-  gint64 drawn_by = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-  while (pl_canvas_n_pending () > 0 && g_get_monotonic_time () < drawn_by)
-    g_main_context_iteration (NULL, TRUE);
-  ck_assert_uint_eq (pl_canvas_n_pending (), 0);
-  GdkPaintable *paintable = gtk_widget_paintable_new (widget);
-  GskRenderNode *node = NULL;
-  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-  while (node == NULL && g_get_monotonic_time () < end)
-    {
-      GtkSnapshot *snapshot = gtk_snapshot_new ();
-      gdk_paintable_snapshot (paintable, snapshot, w, h);
-      node = gtk_snapshot_free_to_node (snapshot);
-      if (node == NULL)
-        g_main_context_iteration (NULL, TRUE);
-    }
-  ck_assert_ptr_nonnull (node);
-  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  GdkTexture *texture = gsk_renderer_render_texture (renderer, node,
-                                                     &GRAPHENE_RECT_INIT (0, 0, w, h));
-  int tw = gdk_texture_get_width (texture), th = gdk_texture_get_height (texture);
-  guint32 *pixels = g_new (guint32, (gsize) tw * th);
-  gdk_texture_download (texture, (guchar *) pixels, (gsize) tw * 4);
-  GHashTable *set = g_hash_table_new (g_direct_hash, g_direct_equal);
-  for (int y = 0; y < th; y++)
-    for (int x = 0; x < tw; x++)
-      g_hash_table_add (set, GUINT_TO_POINTER (pixels[(gsize) y * tw + x]));
-  guint n = g_hash_table_size (set);
-  g_hash_table_unref (set);
+  int tw, th;
+  guint32 *pixels = gui_widget_pixels (widget, &tw, &th);
+  guint n = gui_distinct_colours (pixels, tw, 0, th);
   g_free (pixels);
-  g_object_unref (texture);
-  gsk_render_node_unref (node);
-  g_object_unref (paintable);
   return n;
 }
 
