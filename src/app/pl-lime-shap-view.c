@@ -410,7 +410,7 @@ static void
 draw_shown (cairo_t *cr, int width, int height, gboolean dark, gconstpointer content)
 {
   const Shown *s = content;
-  if (s->figure != NULL)
+  if (s->figure != NULL && pl_lime_shap_figure_n_bars (cr, width, height, s->figure) > 0)
     {
       PlLimeShapFigure fig = *s->figure;
       fig.dark = dark;
@@ -420,7 +420,10 @@ draw_shown (cairo_t *cr, int width, int height, gboolean dark, gconstpointer con
   /* the window's foreground (black or white), dimmed */
   double v = dark ? 1.0 : 0.0;
   cairo_set_source_rgba (cr, v, v, v, 0.55);
-  pl_draw_text (cr, width / 2.0, height / 2.0, s->text, 14.0, 0.5, 0.5);
+  pl_draw_text (cr, width / 2.0, height / 2.0,
+                s->figure != NULL ? _("Too little room for the LIME and KernelSHAP figure: make "
+                                      "the window taller")
+                                  : s->text, 14.0, 0.5, 0.5);
 }
 
 /* Shows the current figure, or why there is none, in the canvas. */

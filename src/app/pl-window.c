@@ -1953,9 +1953,17 @@ refresh_lime_shap (PlWindow *self)
   g_autofree char *model_name = g_path_get_basename (self->model_path);
   g_autofree char *sample = is_table (self) ? g_strdup_printf (_("row #%d"), (int) i)
                                             : g_strdup_printf (_("test image #%d"), (int) i);
-  g_autofree char *context = g_strdup_printf (_("%s · %s · %s · %.0f %% sparsity"), model_name,
-                                              dataset_display_name (self->dataset), sample,
-                                              100.0 * current_sparsity (self));
+  /* the sparsity as the other figures give it: the target and what was achieved */
+  PlFigureContext fc = { .sparsity = current_sparsity (self),
+                         .target_sparsity = current_target_sparsity (self) };
+  const char *pruning = shown_step (self) ? shown_step (self)->description : NULL;
+  g_autofree char *context =
+      pruning != NULL ? g_strdup_printf ("%s · %s · %s · %s · %s", model_name,
+                                         dataset_display_name (self->dataset), sample, pruning,
+                                         pl_figure_context_sparsity_text (&fc))
+                      : g_strdup_printf ("%s · %s · %s · %s", model_name,
+                                         dataset_display_name (self->dataset), sample,
+                                         pl_figure_context_sparsity_text (&fc));
   pl_lime_shap_view_set_input (self->lime_shap_view, reference_graph (self), shown_graph (self),
                                input, -1, self->dataset, context);
 }
@@ -3291,6 +3299,14 @@ refresh_model_view (PlWindow *self)
 static void
 on_view_changed (AdwViewStack *stack, GParamSpec *pspec, PlWindow *self)
 {
+  /* The attribution method applies to the Saliency and Features views only (the LIME / SHAP,
+   * Sweep and Metrics views say what they use): elsewhere it is shown, not offered. */
+  GtkWidget *method_row = gtk_widget_get_parent (GTK_WIDGET (self->method_dropdown));
+  gboolean applies = view_visible (self, "saliency") || view_visible (self, "features");
+  gtk_widget_set_sensitive (method_row, applies);
+  gtk_widget_set_tooltip_text (method_row, applies ? NULL
+                               : _("The attribution method applies to the Saliency and "
+                                   "Features views"));
   if (self->metrics_dirty && view_visible (self, "metrics"))
     refresh_metrics_figures (self);
   if (self->model_dirty && view_visible (self, "model"))

@@ -322,11 +322,12 @@ layout (cairo_t *cr, double width, double height, const PlLimeShapFigure *fig, L
     }
   }
   double avail_w = L->f.right - L->f.left - L->cbw;
-  /* As many bars as fit at a readable size (at least 3): a row of 0.8 ts is what
-   * draw_bars needs, its labels then shrink to the row. (A row of a full label height
-   * lost the 8th bar whenever taller CJK title / caption lines shortened the rows.) */
+  /* As many bars as fit at a readable size: a row of 0.8 ts is what draw_bars needs, its
+   * labels then shrink to the row. (A row of a full label height lost the 8th bar whenever
+   * taller CJK title / caption lines shortened the rows; asking for at least 3 that did not
+   * fit drew no bars at all in a short window.) */
   double ts = 0.8 * s;
-  L->k = MIN (top_k (fig), MAX (3, (gint) floor ((L->content_h - 1.4 * ts) / (0.8 * ts))));
+  L->k = MIN (top_k (fig), MAX (1, (gint) floor ((L->content_h - 1.4 * ts) / (0.8 * ts))));
   double col_gap = 1.6 * s;
   L->col_w = (avail_w - col_gap) / 2.0;
   if (L->content_h < 3.0 * s || L->col_w < 8.0 * s) {

@@ -72,8 +72,8 @@ gint pl_lime_shap_figure_top_items (const PlLimeShapFigure *figure, gint method,
                                     gint max);
 
 /* How many bars (and legend swatches) every cell shows at width × height: top_k (≤ the
- * number of items) unless the rows are too short, then fewer (at least 3); 0 when the
- * figure does not fit at all. For tests. */
+ * number of items) unless the rows are too short, then as many as fit (at least 1); 0 when
+ * the figure does not fit at all. For tests. */
 gint pl_lime_shap_figure_n_bars (cairo_t *cr, double width, double height,
                                  const PlLimeShapFigure *figure);
 

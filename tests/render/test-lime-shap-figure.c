@@ -187,6 +187,45 @@ START_TEST (test_copy)
 }
 END_TEST
 
+/* A short figure (a small window) shows as many bars as fit, not none: asking for at least
+ * 3 bars that did not fit drew cells without bars. */
+START_TEST (test_short_figure_bars)
+{
+  int checked = 0;
+  for (int longer = 0; longer < 2; longer++)
+  for (int W = 700; W <= 1400; W += 350)
+    for (int H = 460; H >= 150; H -= 4)
+      {
+        g_autoptr (PlLimeShapFigure) f = make_image_figure (longer);
+        cairo_surface_t *sf = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, W, H);
+        cairo_t *cr = cairo_create (sf);
+        gint k = pl_lime_shap_figure_n_bars (cr, W, H, f);
+        double rect[4];
+        if (k >= 1 && pl_lime_shap_figure_panel_rect (cr, W, H, f, 0, 0, TRUE, rect))
+          {
+            checked++;
+            pl_lime_shap_figure_draw (cr, W, H, f);
+            cairo_surface_flush (sf);
+            /* a bar is a saturated (blue or red) run of pixels inside the bars' rectangle */
+            guint32 *px = (guint32 *) cairo_image_surface_get_data (sf);
+            int stride = cairo_image_surface_get_stride (sf) / 4, coloured = 0;
+            for (int y = MAX ((int) rect[1], 0); y < (int) (rect[1] + rect[3]) && y < H; y++)
+              for (int x = MAX ((int) rect[0], 0); x < (int) (rect[0] + rect[2]) && x < W; x++)
+                {
+                  guint32 p = px[y * stride + x];
+                  int r = (p >> 16) & 255, g = (p >> 8) & 255, b = p & 255;
+                  coloured += MAX (r, MAX (g, b)) - MIN (r, MIN (g, b)) > 80;
+                }
+            ck_assert_msg (coloured > 20, "%d bars at %d × %d, but %d coloured pixels in them",
+                           k, W, H, coloured);
+          }
+        cairo_destroy (cr);
+        cairo_surface_destroy (sf);
+      }
+  ck_assert_int_gt (checked, 10);
+}
+END_TEST
+
 START_TEST (test_summaries)
 {
   PlLimeShapCell c = { NULL, 0.8734, NAN, NAN, NAN };
@@ -641,6 +680,7 @@ main (void)
   tcase_add_test (tc, test_same_swatch);
   tcase_add_test (tc, test_summaries);
   tcase_add_test (tc, test_copy);
+  tcase_add_test (tc, test_short_figure_bars);
   tcase_add_test (tc, test_regions);
   tcase_add_test (tc, test_golden);
   tcase_add_test (tc, test_golden_can_fail);
