@@ -129,12 +129,37 @@ run_act (Bench *b, const Act *a)
     }
 }
 
+/* One line: "bench-frames", name, then the values with a '.' whatever the locale. */
+static void
+print_line (const char *tag, const char *name, const double *v, int n)
+{
+  printf ("%s\t%s", tag, name);
+  for (int i = 0; i < n; i++)
+    {
+      char buf[G_ASCII_DTOSTR_BUF_SIZE];
+      printf ("\t%s", g_ascii_formatd (buf, sizeof buf, "%.2f", v[i]));
+    }
+  printf ("\n");
+}
+
+static void
+quit (Bench *b)
+{
+  fflush (stdout);
+  b->poll_id = 0;
+  /* as PL_BENCH_FIRST_FRAME: quit without asking to save the steps */
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (b->window));
+  if (app != NULL)
+    g_application_quit (G_APPLICATION (app));
+  else
+    gtk_window_destroy (GTK_WINDOW (b->window));
+}
+
 static void
 report (Bench *b, const char *name)
 {
-  printf ("bench-frames\t%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\n", name, b->frame_cpu, b->layout_cpu,
-          b->paint_cpu, b->frame_wall, b->gap);
   double v[5] = { b->frame_cpu, b->layout_cpu, b->paint_cpu, b->frame_wall, b->gap };
+  print_line ("bench-frames", name, v, 5);
   for (int i = 0; i < 5; i++)
     b->worst[i] = MAX (b->worst[i], v[i]);
   b->frame_cpu = b->layout_cpu = b->paint_cpu = b->frame_wall = b->gap = 0;
@@ -157,25 +182,25 @@ on_poll (gpointer data)
     {
       b->started = TRUE;   /* the session is loaded */
       b->last_after = 0;
+      if (pl_window_get_comparison (b->window) == NULL)
+        {
+          /* no model or dataset could be opened: nothing to measure */
+          printf ("bench-frames-error\tthe session did not load (no sample is explained)\n");
+          quit (b);
+          return G_SOURCE_REMOVE;
+        }
     }
   else
     report (b, script[b->step++].name);
   if (b->step >= G_N_ELEMENTS (script))
     {
-      printf ("bench-frames\tworst\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\n", b->worst[0], b->worst[1],
-              b->worst[2], b->worst[3], b->worst[4]);
+      print_line ("bench-frames", "worst", b->worst, 5);
       const char *kind = NULL;
       guint applied = 0, on_main = 0;
       double apply = pl_window_get_max_apply_ms (b->window, &kind, &applied, &on_main);
-      printf ("bench-frames-apply\t%s\t%.2f\t%u\t%u\n", kind ? kind : "-", apply, applied, on_main);
-      fflush (stdout);
-      b->poll_id = 0;
-      /* as PL_BENCH_FIRST_FRAME: quit without asking to save the steps */
-      GtkApplication *app = gtk_window_get_application (GTK_WINDOW (b->window));
-      if (app != NULL)
-        g_application_quit (G_APPLICATION (app));
-      else
-        gtk_window_destroy (GTK_WINDOW (b->window));
+      double v[3] = { apply, applied, on_main };
+      print_line ("bench-frames-apply", kind ? kind : "-", v, 3);
+      quit (b);
       return G_SOURCE_REMOVE;
     }
   run_act (b, &script[b->step]);

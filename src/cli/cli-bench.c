@@ -566,9 +566,11 @@ bench_startup (gint repeats, GArray *results, gboolean print, GError **error)
   return TRUE;
 }
 
-/* frames: the app's scripted session (pl-bench-frames.h), once; the worst of each column. */
+/* frames: the app's scripted session (pl-bench-frames.h) on model_path (NULL: the default
+ * session), once; per action and the worst of each column. A session that does not load,
+ * a script that does not finish or an app that fails is an error. */
 static gboolean
-bench_frames (GArray *results, gboolean print, GError **error)
+bench_frames (const char *model_path, GArray *results, gboolean print, GError **error)
 {
   g_auto (GStrv) env = NULL;
   g_autoptr (GPtrArray) argv = NULL;
@@ -576,62 +578,96 @@ bench_frames (GArray *results, gboolean print, GError **error)
   const char *why = NULL;
   if (!app_command ("PL_BENCH_FRAMES", &env, &argv, &headless, &why))
     {
-      if (print)
-        printf ("frames: not available (%s)\n", why);
-      return TRUE;
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID, "frames: cannot run the workbench (%s)",
+                   why);
+      return FALSE;
     }
-  g_autofree char *out = NULL;
+  if (model_path != NULL)
+    g_ptr_array_insert (argv, (gint) argv->len - 1, g_strdup (model_path));
+  g_autofree char *out = NULL, *err = NULL;
   gint status = 0;
-  if (!g_spawn_sync (NULL, (char **) argv->pdata, env,
-                     G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
-                     &status, error))
+  if (!g_spawn_sync (NULL, (char **) argv->pdata, env, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
+                     &err, &status, error))
     return FALSE;
   g_auto (GStrv) lines = g_strsplit (out != NULL ? out : "", "\n", -1);
+  static const char *const columns[5] = { "cpu", "layout", "paint", "wall", "gap" };
+  static const char *const labels[5] = {
+    "longest frame, main-thread CPU", "longest layout phase, main-thread CPU",
+    "longest paint phase, main-thread CPU", "longest frame, wall clock",
+    "longest gap between frames, wall clock" };
   double worst[5] = { NAN, NAN, NAN, NAN, NAN }, apply = NAN;
-  const char *apply_kind = NULL;
-  g_auto (GStrv) apply_fields = NULL;
-  if (print)
-    printf ("frames of a scripted session%s (ms; CPU: the main thread's):\n"
-            "  %-30s %9s %9s %9s %10s %9s\n", headless ? " under xvfb-run" : "",
-            "action", "frame CPU", "layout", "paint", "frame wall", "max gap");
+  g_autofree char *apply_kind = NULL, *app_error = NULL;
+  g_autoptr (GString) table = g_string_new (NULL);
+  GArray *per_action = g_array_new (FALSE, TRUE, sizeof (BenchResult));
+  g_array_set_clear_func (per_action, (GDestroyNotify) bench_result_clear);
   for (gint i = 0; lines[i] != NULL; i++)
     {
       g_auto (GStrv) f = g_strsplit (lines[i], "\t", -1);
-      if (g_strv_length (f) == 7 && g_str_equal (f[0], "bench-frames"))
+      guint nf = g_strv_length (f);
+      if (nf == 7 && g_str_equal (f[0], "bench-frames"))
         {
           double v[5];
           for (int k = 0; k < 5; k++)
             v[k] = g_ascii_strtod (f[2 + k], NULL);
           if (g_str_equal (f[1], "worst"))
             memcpy (worst, v, sizeof worst);
-          else if (print)
-            printf ("  %-30s %9.1f %9.1f %9.1f %10.1f %9.1f\n", f[1], v[0], v[1], v[2], v[3],
-                    v[4]);
+          else
+            {
+              g_string_append_printf (table, "  %-30s %9.1f %9.1f %9.1f %10.1f %9.1f\n", f[1],
+                                      v[0], v[1], v[2], v[3], v[4]);
+              for (int k = 0; k < 5; k++)
+                {
+                  g_autofree char *name = g_strdup_printf ("frames-%s: %s", columns[k], f[1]);
+                  emit (per_action, name, labels[k], "ms", &v[k], 1, NAN);
+                }
+            }
         }
-      else if (g_strv_length (f) == 5 && g_str_equal (f[0], "bench-frames-apply"))
+      else if (nf >= 3 && g_str_equal (f[0], "bench-frames-apply"))
         {
           apply = g_ascii_strtod (f[2], NULL);
-          apply_fields = g_steal_pointer (&f);
-          apply_kind = apply_fields[1];
+          apply_kind = g_strdup (f[1]);
         }
+      else if (nf >= 2 && g_str_equal (f[0], "bench-frames-error"))
+        app_error = g_strdup (f[1]);
     }
-  if (isnan (worst[0]))
+  g_autoptr (GError) exit_error = NULL;
+  gboolean exited_ok = g_spawn_check_wait_status (status, &exit_error);
+  if (app_error != NULL || isnan (worst[0]) || !exited_ok)
     {
-      if (print)
-        printf ("frames: not available (the app did not finish its script; exit status %d)\n",
-                status);
-      return TRUE;
+      /* the app's last line on stderr says what went wrong */
+      g_autofree char *last = NULL;
+      g_auto (GStrv) errs = g_strsplit (err != NULL ? g_strstrip (err) : "", "\n", -1);
+      guint ne = g_strv_length (errs);
+      if (ne > 0 && errs[ne - 1][0] != '\0')
+        last = g_strdup (errs[ne - 1]);
+      g_set_error (error, PL_ERROR, PL_ERROR_INVALID, "frames: %s%s%s",
+                   app_error != NULL ? app_error
+                   : isnan (worst[0]) ? "the workbench did not finish its script"
+                                      : exit_error->message,
+                   last != NULL ? "; the workbench said: " : "", last != NULL ? last : "");
+      g_array_unref (per_action);
+      return FALSE;
     }
-  emit (results, "frames-cpu", "longest frame, main-thread CPU", "ms", &worst[0], 1, NAN);
-  emit (results, "frames-layout", "longest layout phase, main-thread CPU", "ms", &worst[1], 1, NAN);
-  emit (results, "frames-paint", "longest paint phase, main-thread CPU", "ms", &worst[2], 1, NAN);
-  emit (results, "frames-wall", "longest frame, wall clock", "ms", &worst[3], 1, NAN);
-  emit (results, "frames-gap", "longest gap between frames, wall clock", "ms", &worst[4], 1, NAN);
+  for (int k = 0; k < 5; k++)
+    {
+      g_autofree char *name = g_strdup_printf ("frames-%s", columns[k]);
+      emit (results, name, labels[k], "ms", &worst[k], 1, NAN);
+    }
   if (!isnan (apply))
     emit (results, "frames-apply", "costliest job result applied, main-thread CPU", "ms",
           &apply, 1, NAN);
+  for (guint i = 0; i < per_action->len; i++)
+    {
+      BenchResult *r = &g_array_index (per_action, BenchResult, i);
+      g_array_append_val (results, *r);
+      memset (r, 0, sizeof *r);   /* moved */
+    }
+  g_array_unref (per_action);
   if (print)
     {
+      printf ("frames of a scripted session%s (ms; CPU: the main thread's; one run):\n"
+              "  %-30s %9s %9s %9s %10s %9s\n%s", headless ? " under xvfb-run" : "",
+              "action", "frame CPU", "layout", "paint", "frame wall", "max gap", table->str);
       printf ("  %-30s %9.1f %9.1f %9.1f %10.1f %9.1f\n", "worst", worst[0], worst[1],
               worst[2], worst[3], worst[4]);
       if (!isnan (apply))
@@ -779,7 +815,8 @@ cmd_bench (int argc, char **argv)
     }
   if ((all || g_str_equal (what, "startup")) && !bench_startup (repeats, results, print, &error))
     return fail (g_steal_pointer (&error));
-  if (g_str_equal (what, "frames") && !bench_frames (results, print, &error))
+  if (g_str_equal (what, "frames")
+      && !bench_frames (argc == 3 ? model_path : NULL, results, print, &error))
     return fail (g_steal_pointer (&error));
   if (json)
     {

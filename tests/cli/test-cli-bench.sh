@@ -45,6 +45,15 @@ assert all(r[n]["unit"] == "ms" and r[n]["median"] >= 0 for n in need)
 assert 0 < r["frames-cpu"]["median"] <= r["frames-wall"]["median"] + 0.5, r
 assert r["frames-layout"]["median"] <= r["frames-cpu"]["median"] + 0.01
 ' "$tmp/out"
+  check frames-per-action python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+names = [x["name"] for x in d["results"]]
+assert "frames-cpu: apply a step" in names and "frames-gap: undo" in names, names[:12]
+' "$tmp/out"
+  # a session that does not load is an error, not the timings of an empty window
+  expect frames-no-model 1 -- "$cli" bench frames "$tmp/missing.onnx"
+  check frames-no-model-says grep -q 'did not load' "$tmp/err"
   expect frames-text 0 -- "$cli" bench frames
   check frames-actions python3 -c '
 import sys
