@@ -348,7 +348,8 @@ START_TEST (test_window)
   ck_assert_int_eq (f->n_methods, 2);
   g_autofree char *sample = g_strdup_printf ("#%d", (int) hidden);
   ck_assert_ptr_nonnull (strstr (f->caption, sample));
-  g_autofree char *sparsity = g_strdup_printf ("%.0f %% sparsity",
+  /* the achieved sparsity as the other figures give it: "… (89.38 % of all)" */
+  g_autofree char *sparsity = g_strdup_printf ("(%.2f %% of all)",
                                                100.0 * pl_window_get_achieved_sparsity (w));
   ck_assert_msg (strstr (f->caption, sparsity) != NULL, "caption “%s”", f->caption);
   for (int n = 0; n < 2; n++)
