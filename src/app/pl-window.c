@@ -188,6 +188,9 @@ struct _PlWindow {
   guint latency_tick_id;          /* pl_window_measure_latency */
   gboolean tour_shown;            /* PL_TOUR_PAGE: the tour was opened */
   gboolean metrics_dirty;         /* the Metrics view's figures wait until it is shown */
+  guint metrics_idle_id;          /* building them after the next frame, or 0 */
+  gulong metrics_paint_id;        /* waiting for that frame (frame clock's after-paint), or 0 */
+  GdkFrameClock *metrics_clock;   /* owned while metrics_paint_id is connected to it */
   gboolean model_dirty;           /* the Model view waits until it is shown */
   PlLimeShapView *lime_shap_view; /* borrowed: the LIME / SHAP tab (pl-lime-shap-view.h) */
   gboolean lime_shap_dirty;       /* it explains the sample once shown */
@@ -597,16 +600,44 @@ view_visible (PlWindow *self, const char *name)
   return g_strcmp0 (adw_view_stack_get_visible_child_name (self->view_stack), name) == 0;
 }
 
+static gboolean
+on_metrics_idle (gpointer data)
+{
+  PlWindow *self = data;
+  self->metrics_idle_id = 0;
+  if (self->metrics_dirty && view_visible (self, "metrics"))
+    build_metrics_figures (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_metrics_after_paint (GdkFrameClock *clock, PlWindow *self)
+{
+  g_clear_signal_handler (&self->metrics_paint_id, clock);
+  g_clear_object (&self->metrics_clock);
+  if (self->metrics_idle_id == 0)
+    self->metrics_idle_id = g_idle_add (on_metrics_idle, self);
+}
+
 static void
 refresh_metrics_figures (PlWindow *self)
 {
-  /* Hidden: build them when the view is shown (main-thread work, 20–150 ms). */
-  if (!view_visible (self, "metrics"))
+  /* Hidden: build them when the view is shown (main-thread work, 10–20 ms). Shown: after
+   * the next frame, which shows what changed first (the report's table, the labels), so
+   * that one frame does not carry both. */
+  self->metrics_dirty = TRUE;
+  if (!view_visible (self, "metrics") || self->metrics_paint_id != 0 || self->metrics_idle_id != 0)
+    return;
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+  if (clock == NULL)
     {
-      self->metrics_dirty = TRUE;
+      build_metrics_figures (self);   /* not on screen: no frame to wait for */
       return;
     }
-  build_metrics_figures (self);
+  self->metrics_clock = g_object_ref (clock);
+  self->metrics_paint_id = g_signal_connect (clock, "after-paint",
+                                             G_CALLBACK (on_metrics_after_paint), self);
+  gtk_widget_queue_draw (GTK_WIDGET (self->metrics_box));
 }
 
 static void
@@ -3247,7 +3278,8 @@ gboolean
 pl_window_can_cancel (PlWindow *self)
 {
   g_return_val_if_fail (PL_IS_WINDOW (self), FALSE);
-  return any_job (self) || self->debounce_id != 0 ||
+  return any_job (self) || self->debounce_id != 0 || self->metrics_idle_id != 0 ||
+         self->metrics_paint_id != 0 ||
          (self->lime_shap_view != NULL && pl_lime_shap_view_is_busy (self->lime_shap_view));
 }
 
@@ -3308,7 +3340,7 @@ on_view_changed (AdwViewStack *stack, GParamSpec *pspec, PlWindow *self)
                                : _("The attribution method applies to the Saliency and "
                                    "Features views"));
   if (self->metrics_dirty && view_visible (self, "metrics"))
-    refresh_metrics_figures (self);
+    refresh_metrics_figures (self);   /* after the frame that shows the view */
   if (self->model_dirty && view_visible (self, "model"))
     refresh_model_view (self);
   if (self->lime_shap_dirty && view_visible (self, "shap"))
@@ -3860,6 +3892,10 @@ pl_window_dispose (GObject *object)
     }
   g_clear_handle_id (&self->debounce_id, g_source_remove);
   g_clear_handle_id (&self->progress_id, g_source_remove);
+  g_clear_handle_id (&self->metrics_idle_id, g_source_remove);
+  if (self->metrics_clock != NULL)
+    g_clear_signal_handler (&self->metrics_paint_id, self->metrics_clock);
+  g_clear_object (&self->metrics_clock);
   g_clear_handle_id (&self->scroll_id, g_source_remove);
   for (gint k = 0; k < N_JOBS; k++)
     cancel_job (self, k);
