@@ -100,7 +100,8 @@ too_small_for_slic (gint64 H, gint64 W)
     return FALSE;
   PlSuperpixelOptions so;
   pl_superpixel_options_init (&so);
-  return MIN (H, W) < 8 && so.region_size > MIN (H, W);
+  /* SLIC of region size R on a side of R or less gives a single segment */
+  return MIN (H, W) < 8 && so.region_size >= MIN (H, W);
 }
 
 /* The note printed when too_small_for_slic falls back to a patch grid. */
@@ -703,7 +704,8 @@ static int
 explain_lime_shap (GOptionContext *ctx, const char *model_path, const char *data_dir,
                    const char *output, double sparsity, gint64 index, gboolean lime,
                    gboolean shap, guint64 seed, gint budget, double dpi,
-                   const char *segmentation, gint grid)
+                   const char *segmentation, gint grid, gboolean grid_given,
+                   const char *baseline)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (PlGraph) g = NULL;
@@ -716,6 +718,26 @@ explain_lime_shap (GOptionContext *ctx, const char *model_path, const char *data
   if (index < 0 || index >= ds->n)
     return usage_error (ctx, _("--index must be between 0 and %d for %s"), (int) ds->n - 1,
                         ds->name);
+  const gboolean is_table = ds->kind == PL_DATASET_TABLE;
+  /* the same rules as raw mode: no segmentation of a table row, patches that fit */
+  if (is_table && segmentation != NULL)
+    return usage_error (ctx, "%s",
+                        _("--segmentation is for images; on a table row every feature is one "
+                          "segment"));
+  if (is_table && baseline != NULL)
+    return usage_error (ctx, _("--baseline %s does not apply to --figure lime, shap or "
+                               "lime-shap on a table row: both use the --data table's column "
+                               "means"), baseline);
+  if (is_table && grid_given)
+    return usage_error (ctx, "%s", _("--grid is for images; on a table row every feature is "
+                                     "one segment"));
+  if (grid_given && segmentation != NULL && !g_str_equal (segmentation, "grid"))
+    return usage_error (ctx, _("--grid N asks for N × N patches; leave out --segmentation %s "
+                               "or give --segmentation grid"), segmentation);
+  if (grid_given && (grid > ds->height || grid > ds->width))
+    return usage_error (ctx, _("--grid %d does not fit the %d × %d images of %s; give --grid "
+                               "%d or less"), grid, (int) ds->height, (int) ds->width, ds->name,
+                        (int) MIN (ds->height, ds->width));
   /* As the workbench's LIME / SHAP view with its default settings: superpixels computed
    * once (SLIC, or --segmentation quickshift | grid; tables: one item per feature), LIME
    * (1000 samples, hidden segments filled with 0) and KernelSHAP (baseline 0 / the feature
@@ -728,7 +750,19 @@ explain_lime_shap (GOptionContext *ctx, const char *model_path, const char *data
   o->lime.seed = seed;
   o->shap.seed = seed;
   o->shap.budget = budget;
-  const char *kind = segmentation != NULL ? segmentation : "slic";
+  /* --baseline: a number is both LIME's fill and KernelSHAP's baseline; mean: LIME fills
+   * hidden segments with their mean colour (KernelSHAP keeps 0), as the workbench offers. */
+  if (baseline != NULL && g_str_equal (baseline, "mean"))
+    o->lime.fill = PL_LIME_FILL_MEAN;
+  else if (baseline != NULL)
+    {
+      double v = 0;
+      parse_number (baseline, &v);
+      o->lime.fill = PL_LIME_FILL_VALUE;
+      o->lime.fill_value = (float) v;
+    }
+  /* --grid N: N × N patches, as --segmentation grid */
+  const char *kind = segmentation != NULL ? segmentation : grid_given ? "grid" : "slic";
   o->superpixels.method = g_str_equal (kind, "quickshift") ? PL_SUPERPIXELS_QUICKSHIFT
                                                             : PL_SUPERPIXELS_SLIC;
   if (g_str_equal (kind, "grid"))
@@ -745,7 +779,7 @@ explain_lime_shap (GOptionContext *ctx, const char *model_path, const char *data
         {
           fprintf (stderr, _("prunelens-cli: %s: its %lld × %lld images are too small for SLIC "
                              "superpixels; leave out --segmentation slic for a %lld × %lld "
-                             "patch grid, or use --figure shap --grid N (N ≤ %lld)\n"),
+                             "patch grid, or use --segmentation grid --grid N (N ≤ %lld)\n"),
                    ds->name, (long long) ds->height, (long long) ds->width,
                    (long long) MIN (4, ds->height), (long long) MIN (4, ds->width),
                    (long long) MIN (ds->height, ds->width));
@@ -774,7 +808,18 @@ explain_lime_shap (GOptionContext *ctx, const char *model_path, const char *data
                                               sparsity_label);
   g_autofree char *num = g_strdup_printf ("%" G_GUINT64_FORMAT, seed);
   g_autofree char *seeds = g_strdup_printf (_("seed %s"), num);
-  fig->caption = g_strdup_printf ("%s · %s", context, seeds);
+  if (!table && lime && shap && o->lime.fill == PL_LIME_FILL_MEAN)
+    {
+      /* as the workbench's caption: the two methods no longer hide with the same value */
+      g_autofree char *how = g_strdup_printf (_("hidden superpixels: LIME mean colour, "
+                                                "KernelSHAP %g — the signs may differ"),
+                                              (double) o->lime.fill_value);
+      fig->caption = g_strdup_printf ("%s · %s · %s", context, seeds, how);
+      if (!opt_quiet)
+        fprintf (stderr, _("note: %s: %s\n"), output, how);
+    }
+  else
+    fig->caption = g_strdup_printf ("%s · %s", context, seeds);
   /* the workbench's view: about 1030 × 415 pixels, drawn as 1030 × 415 points */
   const double width_in = 1030.0 / 72.0, height_in = (fig->n_methods == 2 ? 415.0 : 250.0) / 72.0;
   gboolean saved;
@@ -856,11 +901,11 @@ cmd_explain (int argc, char **argv)
     { "rule", 0, 0, G_OPTION_ARG_STRING, &rule, N_("integrated-gradients: gauss-legendre (default), left, right, middle or trapezoid"), "RULE" },
     { "samples", 0, 0, G_OPTION_ARG_INT, &samples, N_("smoothgrad: noisy samples (default 50); lime: samples (default 1000)"), "N" },
     { "noise", 0, 0, G_OPTION_ARG_DOUBLE, &noise, N_("smoothgrad: σ as a fraction of the input range (default 0.15)"), "F" },
-    { "baseline", 0, 0, G_OPTION_ARG_STRING, &baseline, N_("integrated-gradients: zero, blur, uniform or mean; occlusion, kernel-shap: a value (default 0); lime: mean (default) or a value"), "B" },
+    { "baseline", 0, 0, G_OPTION_ARG_STRING, &baseline, N_("integrated-gradients: zero, blur, uniform or mean; occlusion, kernel-shap: a value (default 0); lime: mean (default) or a value; --figure lime, shap, lime-shap: a value, LIME's fill and KernelSHAP's baseline (default 0), or mean: LIME fills with the mean colour"), "B" },
     { "window", 0, 0, G_OPTION_ARG_STRING, &window, N_("occlusion: window N or HxW (default 4x4)"), "HxW" },
     { "stride", 0, 0, G_OPTION_ARG_STRING, &stride, N_("occlusion: stride N or HxW (default 2x2)"), "HxW" },
     { "layer", 0, 0, G_OPTION_ARG_STRING, &layer, N_("grad-cam: node or value name (default: the last Conv)"), "NAME" },
-    { "segmentation", 0, 0, G_OPTION_ARG_STRING, &segmentation, N_("lime, kernel-shap and --figure lime, shap, lime-shap: grid, slic or quickshift (default slic; raw mode: grid when --grid is given; grid: --grid N × N patches)"), "KIND" },
+    { "segmentation", 0, 0, G_OPTION_ARG_STRING, &segmentation, N_("lime, kernel-shap and --figure lime, shap, lime-shap: grid, slic or quickshift (default slic; grid when --grid is given; grid: --grid N × N patches)"), "KIND" },
     { "signed", 0, 0, G_OPTION_ARG_NONE, &signed_map, N_("saliency, smoothgrad: keep the sign (no |·|)"), NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Raw mode: print a JSON object instead of text"), NULL },
     { NULL }
@@ -869,7 +914,7 @@ cmd_explain (int argc, char **argv)
     { "sparsity", 's', 0, G_OPTION_ARG_STRING, &sparsity_text, N_("Sparsity of the pruned network: 0.9 or 90% (default 0)"), "S" },
     { "index", 'i', 0, G_OPTION_ARG_INT64, &index, N_("Test sample to explain (default 0)"), "I" },
     { "figure", 'f', 0, G_OPTION_ARG_STRING, &figure_name, N_("saliency, features, lime, shap or lime-shap (default saliency); lime, shap and lime-shap are the workbench's LIME / SHAP figure"), "KIND" },
-    { "grid", 'g', 0, G_OPTION_ARG_INT, &grid, N_("Patches per side (default 4, fewer on smaller images); with --figure shap or --method kernel-shap: patches instead of SLIC superpixels"), "N" },
+    { "grid", 'g', 0, G_OPTION_ARG_INT, &grid, N_("Patches per side (default 4, fewer on smaller images); with --figure lime, shap, lime-shap or --method lime, kernel-shap: patches instead of SLIC superpixels"), "N" },
     { "budget", 0, 0, G_OPTION_ARG_INT, &budget, N_("KernelSHAP coalitions (default 2M + 2048)"), "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, N_("Seed (default 1)"), "S" },
     { "dpi", 0, 0, G_OPTION_ARG_DOUBLE, &dpi, N_("PNG resolution (default 150)"), "DPI" },
@@ -1012,13 +1057,22 @@ cmd_explain (int argc, char **argv)
                            segmentation))
     return usage_error (ctx, _("unknown --segmentation “%s” (grid, slic, quickshift)"),
                         segmentation);
+  double v_bl = 0;
   if (want_lime || want_shap)
     {
       cli_regression_alternative = _("explain --method METHOD -o FILE.pb (attributions of the "
                                       "model's output 0)");
+      if (baseline != NULL && !g_str_equal (baseline, "mean") && !parse_number (baseline, &v_bl))
+        return usage_error (ctx, _("--baseline “%s” does not fit --figure %s (mean or a value)"),
+                            baseline, figure_name);
       return explain_lime_shap (ctx, model_path, data_dir, output, sparsity, index, want_lime,
-                                want_shap, (guint64) seed, budget, dpi, segmentation, grid);
+                                want_shap, (guint64) seed, budget, dpi, segmentation, grid,
+                                grid_given, baseline);
     }
+  if (baseline != NULL)
+    return usage_error (ctx, _("--baseline does not apply to --figure %s; it is for --method and "
+                               "--figure lime, lime-shap and shap without --grid"),
+                        figure_name != NULL ? figure_name : "saliency");
   g_autoptr (PlGraph) g = NULL;
   g_autoptr (PlDataset) ds = NULL;
   cli_regression_alternative = _("explain --method METHOD -o FILE.pb (attributions of the "

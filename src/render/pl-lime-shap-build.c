@@ -42,10 +42,20 @@ set_details (PlLimeShapFigure *fig, const PlLimeShapResult *r, const PlLimeShapO
 {
   g_autofree char *fill = NULL, *kw = NULL;
   if (!r->table)
-    fill = o->lime.fill == PL_LIME_FILL_MEAN
-             ? g_strdup_printf (_("LIME fill = mean colour, SHAP fill = %g"),
-                                (double) o->lime.fill_value)
-             : g_strdup_printf (_("fill = %g (both)"), (double) o->lime.fill_value);
+    {
+      /* "(both)" and "SHAP fill" only when both rows show */
+      const gboolean both = r->n_methods == 2;
+      const gboolean lime_only = r->n_methods == 1 && r->methods[0] == PL_LIME_SHAP_LIME;
+      if (o->lime.fill == PL_LIME_FILL_MEAN && both)
+        fill = g_strdup_printf (_("LIME fill = mean colour, SHAP fill = %g"),
+                                (double) o->lime.fill_value);
+      else if (o->lime.fill == PL_LIME_FILL_MEAN && lime_only)
+        fill = g_strdup (_("LIME fill = mean colour"));
+      else if (both)
+        fill = g_strdup_printf (_("fill = %g (both)"), (double) o->lime.fill_value);
+      else
+        fill = g_strdup_printf (_("fill = %g"), (double) o->lime.fill_value);
+    }
   else
     fill = g_strdup (_("reference = column means"));
   g_autofree char *sp_name = segmentation_name (r);
