@@ -3278,8 +3278,7 @@ gboolean
 pl_window_can_cancel (PlWindow *self)
 {
   g_return_val_if_fail (PL_IS_WINDOW (self), FALSE);
-  return any_job (self) || self->debounce_id != 0 || self->metrics_idle_id != 0 ||
-         self->metrics_paint_id != 0 ||
+  return any_job (self) || self->debounce_id != 0 ||
          (self->lime_shap_view != NULL && pl_lime_shap_view_is_busy (self->lime_shap_view));
 }
 
@@ -4373,8 +4372,8 @@ gboolean
 pl_window_is_busy (PlWindow *self)
 {
   g_return_val_if_fail (PL_IS_WINDOW (self), FALSE);
-  return any_job (self) || self->debounce_id != 0 ||
-         !pl_index_model_is_complete (self->sample_model) ||
+  return any_job (self) || self->debounce_id != 0 || self->metrics_idle_id != 0 ||
+         self->metrics_paint_id != 0 || !pl_index_model_is_complete (self->sample_model) ||
          (self->lime_shap_view != NULL && pl_lime_shap_view_is_busy (self->lime_shap_view));
 }
 
