@@ -3,6 +3,7 @@
 #include "pl-canvas.h"
 
 #include <adwaita.h>
+#include "pl-image.h"
 #include "pl-job.h"
 
 /* What to draw, shared by the canvas and the renders in flight. */
@@ -48,7 +49,8 @@ params_equal (const Params *a, const Params *b)
 
 typedef struct {
   Content *content;           /* owned ref; NULL: nothing to show */
-  GdkTexture *texture;        /* the last drawing */
+  cairo_surface_t *image;     /* the last drawing (ARGB32), or NULL */
+  GdkTexture *texture;        /* the same pixels, made only for the GL renderer */
   Params texture_params;
   GCancellable *cancellable;  /* the render in flight, or NULL */
   Params render_params;
@@ -57,6 +59,13 @@ typedef struct {
 } PlCanvasPrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (PlCanvas, pl_canvas, GTK_TYPE_WIDGET)
+
+static void
+clear_image (PlCanvasPrivate *priv)
+{
+  g_clear_object (&priv->texture);
+  g_clear_pointer (&priv->image, cairo_surface_destroy);
+}
 
 #define PL_CANVAS_MAX_PIXELS 32767   /* cairo's limit per side */
 
@@ -100,7 +109,7 @@ pl_canvas_is_ready (PlCanvas *self)
   Params p = current_params (self);
   if (p.width <= 0 || p.height <= 0)
     return TRUE;
-  return (priv->texture != NULL || priv->failed) && params_equal (&p, &priv->texture_params);
+  return (priv->image != NULL || priv->failed) && params_equal (&p, &priv->texture_params);
 }
 
 static void
@@ -184,23 +193,16 @@ render_done (GObject *source, GAsyncResult *result, gpointer user_data)
       /* nothing to show for these parameters (out of memory): not pending any more */
       g_debug ("PlCanvas: cannot draw a %d × %d figure: %s", r->params.width,
                r->params.height, error != NULL ? error->message : "?");
-      g_clear_object (&priv->texture);
+      clear_image (priv);
       priv->texture_params = r->params;
       priv->failed = TRUE;
       update_pending (self);
       return;
     }
   priv->failed = FALSE;
-  int w = cairo_image_surface_get_width (surface), h = cairo_image_surface_get_height (surface);
-  int stride = cairo_image_surface_get_stride (surface);
-  GBytes *bytes = g_bytes_new_with_free_func (cairo_image_surface_get_data (surface),
-                                              (gsize) stride * h,
-                                              (GDestroyNotify) cairo_surface_destroy, surface);
-  g_clear_object (&priv->texture);
-  /* cairo's ARGB32 is premultiplied BGRA in memory on little-endian: GDK_MEMORY_DEFAULT */
-  priv->texture = gdk_memory_texture_new (w, h, GDK_MEMORY_DEFAULT, bytes, stride);
+  clear_image (priv);
+  priv->image = surface;
   priv->texture_params = r->params;
-  g_bytes_unref (bytes);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   update_pending (self);
 }
@@ -239,10 +241,14 @@ pl_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   if (priv->content == NULL || p.width <= 0 || p.height <= 0)
     return;
   /* the last drawing, stretched to the size if that changed, until the next one is done */
-  if (priv->texture != NULL)
-    gtk_snapshot_append_texture (snapshot, priv->texture,
-                                 &GRAPHENE_RECT_INIT (0, 0, p.width, p.height));
-  if ((priv->texture == NULL && !priv->failed) || !params_equal (&p, &priv->texture_params))
+  if (priv->image != NULL)
+    {
+      if (priv->texture == NULL && !pl_image_cairo_renderer (widget))
+        priv->texture = pl_image_texture_new (priv->image);
+      pl_image_snapshot (snapshot, widget, priv->image, priv->texture,
+                         &GRAPHENE_RECT_INIT (0, 0, p.width, p.height));
+    }
+  if ((priv->image == NULL && !priv->failed) || !params_equal (&p, &priv->texture_params))
     start_render (self, &p);
   update_pending (self);
 }
@@ -297,7 +303,7 @@ pl_canvas_finalize (GObject *object)
 {
   PlCanvasPrivate *priv = pl_canvas_get_instance_private (PL_CANVAS (object));
   g_clear_pointer (&priv->content, content_unref);
-  g_clear_object (&priv->texture);
+  clear_image (priv);
   G_OBJECT_CLASS (pl_canvas_parent_class)->finalize (object);
 }
 
@@ -357,7 +363,7 @@ pl_canvas_set_content (PlCanvas *self, PlCanvasDrawFunc draw, gpointer content,
     {
       if (free_content != NULL && content != NULL)
         free_content (content);
-      g_clear_object (&priv->texture);
+      clear_image (priv);
     }
   gtk_widget_queue_draw (GTK_WIDGET (self));
   update_pending (self);

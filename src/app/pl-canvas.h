@@ -4,7 +4,8 @@
  * renderer (software, as under Xvfb or without a GPU) its recording is replayed again at
  * every repaint of its region. A figure that takes 5–10 ms to draw then makes a frame miss
  * its 16.7 ms. PlCanvas draws instead into an image in a worker thread (GTask) and shows it
- * as a texture: the main thread only blits. While a new image is drawn (new content, a new
+ * with pl_image_snapshot (), as a cairo node or a texture (see pl-image.h): the main thread
+ * only blits. While a new image is drawn (new content, a new
  * size, a change between light and dark style) the previous one stays on screen, scaled.
  *
  * The content is immutable and owned by the canvas once set: the draw function may run in

@@ -30,6 +30,7 @@
 #include "pl-metrics-figures.h"
 #include "pl-lime-shap-view.h"
 #include "pl-sample-filter.h"
+#include "pl-image.h"
 #include "prune/pl-prune-schedule.h"
 #include <glib/gstdio.h>
 #include <errno.h>
@@ -756,23 +757,38 @@ update_sample_labels (PlWindow *self)
     }
 }
 
-/* A texture of sample i, upscaled by an integer factor with nearest neighbours. */
-static GdkTexture *
-sample_texture (const PlDataset *ds, gint64 i, gint scale)
+/* A picture of sample i, upscaled by an integer factor with nearest neighbours (a
+ * PlImagePaintable: see pl-image.h for why not a texture). */
+static GdkPaintable *
+sample_paintable (const PlDataset *ds, gint64 i, gint scale)
 {
   gint h = ds->height, w = ds->width, c = ds->channels;
   gint H = h * scale, W = w * scale;
-  guint8 *rgb = g_malloc ((gsize) H * W * 3);
+  cairo_surface_t *image = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, W, H);
+  if (cairo_surface_status (image) != CAIRO_STATUS_SUCCESS)
+    {
+      cairo_surface_destroy (image);
+      return NULL;
+    }
+  guint8 *data = cairo_image_surface_get_data (image);
+  int stride = cairo_image_surface_get_stride (image);
   const guint8 *px = ds->pixels + (gsize) i * c * h * w;
+  gsize plane = (gsize) h * w;
   for (gint y = 0; y < H; y++)
-    for (gint x = 0; x < W; x++)
-      for (gint k = 0; k < 3; k++)
+    {
+      guint32 *row = (guint32 *) (gpointer) (data + (gsize) y * stride);
+      for (gint x = 0; x < W; x++)
         {
-          gint ch = c >= 3 ? k : 0;
-          rgb[((gsize) y * W + x) * 3 + k] = px[(gsize) ch * h * w + (y / scale) * w + (x / scale)];
+          gsize at = (gsize) (y / scale) * w + (gsize) (x / scale);
+          guint32 r = px[at], g = px[(c >= 3 ? plane : 0) + at];
+          guint32 b = px[(c >= 3 ? 2 * plane : 0) + at];
+          row[x] = 0xff000000u | r << 16 | g << 8 | b;   /* opaque ARGB32 */
         }
-  g_autoptr (GBytes) bytes = g_bytes_new_take (rgb, (gsize) H * W * 3);
-  return gdk_memory_texture_new (W, H, GDK_MEMORY_R8G8B8, bytes, (gsize) W * 3);
+    }
+  cairo_surface_mark_dirty (image);
+  GdkPaintable *paintable = pl_image_paintable_new (image);
+  cairo_surface_destroy (image);
+  return paintable;
 }
 
 /* ------------------------------------------------------------------ figures ---- */
@@ -2172,8 +2188,8 @@ thumb_bind (GtkSignalListItemFactory *factory, GtkListItem *item, PlWindow *self
       gtk_widget_set_visible (picture, TRUE);
       gtk_label_set_max_width_chars (GTK_LABEL (label), 9);
       gtk_label_set_xalign (GTK_LABEL (label), 0.5f);
-      g_autoptr (GdkTexture) texture = sample_texture (self->dataset, i, 2);
-      gtk_picture_set_paintable (GTK_PICTURE (picture), GDK_PAINTABLE (texture));
+      g_autoptr (GdkPaintable) image = sample_paintable (self->dataset, i, 2);
+      gtk_picture_set_paintable (GTK_PICTURE (picture), image);
       gtk_label_set_label (GTK_LABEL (label), class_name (self, label_k));
     }
 
@@ -4106,6 +4122,8 @@ pl_window_init (PlWindow *self)
 {
   trace_startup ("window init");
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* once the renderer exists: images are then drawn the way it draws fastest */
+  g_signal_connect (self, "realize", G_CALLBACK (pl_image_cairo_renderer), NULL);
   trace_startup ("template built");
   GtkWidget *primary = find_menu_button (GTK_WIDGET (self), G_MENU_MODEL (self->primary_menu));
   GtkPopover *primary_popover = primary != NULL
@@ -4407,9 +4425,9 @@ pl_window_select_sample (PlWindow *self, gint64 index)
     }
   else
     {
-      g_autoptr (GdkTexture) texture = sample_texture (self->dataset, index, 4);
+      g_autoptr (GdkPaintable) image = sample_paintable (self->dataset, index, 4);
       gtk_widget_set_visible (GTK_WIDGET (self->sample_picture), TRUE);
-      gtk_picture_set_paintable (self->sample_picture, GDK_PAINTABLE (texture));
+      gtk_picture_set_paintable (self->sample_picture, image);
       gtk_widget_set_tooltip_text (GTK_WIDGET (self->sample_title), NULL);
     }
   guint position = position_of_index (self, index);

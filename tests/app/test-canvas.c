@@ -1,8 +1,10 @@
-/* PlCanvas (pl-canvas.h): drawn in a worker thread, shown as a texture; contents freed once. */
+/* PlCanvas (pl-canvas.h): drawn in a worker thread, shown as an image; contents freed once.
+ * pl-image.h: images shown as cairo nodes under the cairo renderer. */
 #include "config.h"
 #include <adwaita.h>
 #include <check.h>
 #include "gui-pixels.h"
+#include "pl-image.h"
 
 static GThread *main_thread;
 static gint draws_on_main, draws, frees, last_width;
@@ -165,6 +167,83 @@ START_TEST (test_canvas)
 }
 END_TEST
 
+/* Renders node with a cairo renderer; returns its pixels (0xAARRGGBB), w × h. */
+static guint32 *
+render_pixels (GskRenderNode *node, int w, int h)
+{
+  GskRenderer *renderer = gsk_cairo_renderer_new ();
+  GError *error = NULL;
+  ck_assert_msg (gsk_renderer_realize (renderer, NULL, &error), "%s",
+                 error != NULL ? error->message : "?");
+  GdkTexture *texture = gsk_renderer_render_texture (renderer, node,
+                                                     &GRAPHENE_RECT_INIT (0, 0, w, h));
+  ck_assert_int_eq (gdk_texture_get_width (texture), w);
+  guint32 *pixels = g_new (guint32, (gsize) w * h);
+  gdk_texture_download (texture, (guchar *) pixels, (gsize) w * 4);
+  g_object_unref (texture);
+  gsk_renderer_unrealize (renderer);
+  g_object_unref (renderer);
+  return pixels;
+}
+
+/* pl-image.h: the same pixels as a texture node (renderer not known yet, or GL) and as a
+ * cairo node (cairo renderer), stretched to the bounds; the paintable's size. */
+START_TEST (test_image)
+{
+  cairo_surface_t *image = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 2, 1);
+  guint32 *px = (guint32 *) (gpointer) cairo_image_surface_get_data (image);
+  px[0] = 0xffff0000u;   /* red */
+  px[1] = 0xff0000ffu;   /* blue */
+  cairo_surface_mark_dirty (image);
+  GdkPaintable *paintable = pl_image_paintable_new (image);
+  ck_assert_int_eq (gdk_paintable_get_intrinsic_width (paintable), 2);
+  ck_assert_int_eq (gdk_paintable_get_intrinsic_height (paintable), 1);
+  ck_assert_ptr_eq (pl_image_paintable_get_surface (PL_IMAGE_PAINTABLE (paintable)), image);
+
+  for (int pass = 0; pass < 2; pass++)
+    {
+      if (pass == 1)
+        {
+          /* a realized window tells which renderer draws it */
+          GtkWidget *window = gtk_window_new ();
+          gtk_window_present (GTK_WINDOW (window));
+          while (!gtk_widget_get_mapped (window))
+            g_main_context_iteration (NULL, TRUE);
+          GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (window));
+          ck_assert (GSK_IS_CAIRO_RENDERER (renderer));
+          ck_assert (pl_image_cairo_renderer (window));
+          gtk_window_destroy (GTK_WINDOW (window));
+        }
+      else
+        ck_assert (!pl_image_cairo_renderer (NULL));
+      GtkSnapshot *snapshot = gtk_snapshot_new ();
+      gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), 8, 2);
+      GskRenderNode *node = gtk_snapshot_free_to_node (snapshot);
+      ck_assert_ptr_nonnull (node);
+      ck_assert_int_eq (gsk_render_node_get_node_type (node),
+                        pass == 0 ? GSK_TEXTURE_NODE : GSK_CAIRO_NODE);
+      guint32 *out = render_pixels (node, 8, 2);
+      /* stretched 4×: the left quarter red, the right quarter blue, both rows */
+      for (int y = 0; y < 2; y++)
+        {
+          ck_assert_uint_eq (out[y * 8 + 0], 0xffff0000u);
+          ck_assert_uint_eq (out[y * 8 + 7], 0xff0000ffu);
+        }
+      g_free (out);
+      gsk_render_node_unref (node);
+    }
+  /* the texture shares the image's pixels and keeps it alive */
+  GdkTexture *texture = pl_image_texture_new (image);
+  cairo_surface_destroy (image);
+  g_object_unref (paintable);
+  guint32 back[2];
+  gdk_texture_download (texture, (guchar *) back, sizeof back);
+  ck_assert_uint_eq (back[0], 0xffff0000u);
+  ck_assert_uint_eq (back[1], 0xff0000ffu);
+  g_object_unref (texture);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -174,6 +253,7 @@ main (void)
   Suite *s = suite_create ("canvas");
   TCase *tc = tcase_create ("main");
   tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_image);   /* first: before any window tells the renderer */
   tcase_add_test (tc, test_canvas);
   suite_add_tcase (s, tc);
   SRunner *sr = srunner_create (s);
