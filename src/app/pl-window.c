@@ -31,6 +31,7 @@
 #include "pl-lime-shap-view.h"
 #include "pl-sample-filter.h"
 #include "pl-image.h"
+#include "pl-thumbnail.h"
 #include "prune/pl-prune-schedule.h"
 #include <glib/gstdio.h>
 #include <errno.h>
@@ -1248,7 +1249,7 @@ set_slider (PlWindow *self, double percent)
   self->setting_slider = FALSE;
 }
 
-static void thumb_state (PlWindow *self, GtkWidget *box, gint64 i);
+static void thumb_state (PlWindow *self, GtkWidget *thumb, gint64 i);
 
 /* The predictions changed (another step shown): the filter re-runs when set, and the
  * thumbnails on screen update their marks in place (no row is rebuilt). */
@@ -1261,11 +1262,12 @@ refresh_grid (PlWindow *self)
   GtkWidget *grid = GTK_WIDGET (self->sample_grid);
   for (GtkWidget *c = gtk_widget_get_first_child (grid); c; c = gtk_widget_get_next_sibling (c))
     {
-      GtkWidget *box = gtk_widget_get_first_child (c);
-      gint64 i = box != NULL ? GPOINTER_TO_INT (g_object_get_data (G_OBJECT (box), "pl-index")) - 1
-                             : -1;
+      GtkWidget *thumb = gtk_widget_get_first_child (c);
+      gint64 i = thumb != NULL
+                   ? GPOINTER_TO_INT (g_object_get_data (G_OBJECT (thumb), "pl-index")) - 1
+                   : -1;
       if (i >= 0)
-        thumb_state (self, box, i);
+        thumb_state (self, thumb, i);
     }
 }
 
@@ -2144,29 +2146,18 @@ on_sample_key (GtkEventControllerKey *controller, guint keyval, guint keycode,
 }
 
 static void
-thumb_setup (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_data)
+thumb_setup (GtkSignalListItemFactory *factory, GtkListItem *item, PlWindow *self)
 {
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
-  gtk_widget_add_css_class (box, "sample-thumb");
-  GtkWidget *picture = gtk_picture_new ();
-  gtk_picture_set_can_shrink (GTK_PICTURE (picture), FALSE);
-  gtk_widget_set_size_request (picture, 56, 56);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (picture), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Test image"), -1);
-  GtkWidget *label = gtk_label_new (NULL);
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
-  gtk_label_set_max_width_chars (GTK_LABEL (label), 9);
-  gtk_box_append (GTK_BOX (box), picture);
-  gtk_box_append (GTK_BOX (box), label);
-  gtk_list_item_set_child (item, box);
+  /* an image of 56 × 56 px over its class (9 characters), or a table row's line */
+  GtkWidget *thumb = is_table (self) ? pl_thumbnail_new (0, 40) : pl_thumbnail_new (56, 9);
+  gtk_widget_add_css_class (thumb, "sample-thumb");
+  gtk_list_item_set_child (item, thumb);
 }
 
 static void
 thumb_bind (GtkSignalListItemFactory *factory, GtkListItem *item, PlWindow *self)
 {
-  GtkWidget *box = gtk_list_item_get_child (item);
-  GtkWidget *picture = gtk_widget_get_first_child (box);
-  GtkWidget *label = gtk_widget_get_next_sibling (picture);
+  GtkWidget *thumb = gtk_list_item_get_child (item);
   GtkStringObject *obj = gtk_list_item_get_item (item);
   gint64 i = g_ascii_strtoll (gtk_string_object_get_string (obj), NULL, 10);
   if (self->dataset == NULL || i < 0 || i >= self->dataset->n)
@@ -2175,43 +2166,35 @@ thumb_bind (GtkSignalListItemFactory *factory, GtkListItem *item, PlWindow *self
   if (is_table (self))
     {
       /* A row: index, label and the first features. */
-      gtk_widget_set_visible (picture, FALSE);
-      gtk_label_set_max_width_chars (GTK_LABEL (label), 40);
       g_autofree char *values = pl_dataset_io_row_text (self->dataset, i, 4);
       g_autofree char *text = g_strdup_printf ("#%d  %s  ·  %s", (int) i,
                                                class_name (self, label_k), values);
-      gtk_label_set_label (GTK_LABEL (label), text);
-      gtk_label_set_xalign (GTK_LABEL (label), 0.0f);
+      pl_thumbnail_set (PL_THUMBNAIL (thumb), NULL, text);
     }
   else
     {
-      gtk_widget_set_visible (picture, TRUE);
-      gtk_label_set_max_width_chars (GTK_LABEL (label), 9);
-      gtk_label_set_xalign (GTK_LABEL (label), 0.5f);
       g_autoptr (GdkPaintable) image = sample_paintable (self->dataset, i, 2);
-      gtk_picture_set_paintable (GTK_PICTURE (picture), image);
-      gtk_label_set_label (GTK_LABEL (label), class_name (self, label_k));
+      pl_thumbnail_set (PL_THUMBNAIL (thumb), image, class_name (self, label_k));
     }
 
-  g_object_set_data (G_OBJECT (box), "pl-index", GINT_TO_POINTER ((gint) i + 1));
-  thumb_state (self, box, i);
+  g_object_set_data (G_OBJECT (thumb), "pl-index", GINT_TO_POINTER ((gint) i + 1));
+  thumb_state (self, thumb, i);
 }
 
 static void
 thumb_unbind (GtkSignalListItemFactory *factory, GtkListItem *item, PlWindow *self)
 {
-  GtkWidget *box = gtk_list_item_get_child (item);
-  if (box != NULL)
-    g_object_set_data (G_OBJECT (box), "pl-index", NULL);
+  GtkWidget *thumb = gtk_list_item_get_child (item);
+  if (thumb != NULL)
+    g_object_set_data (G_OBJECT (thumb), "pl-index", NULL);
 }
 
-/* The marks of thumbnail box (sample i): tooltip, accessible name, "wrong", "changed". */
+/* The marks of thumbnail thumb (sample i): tooltip, accessible name, "wrong", "changed". */
 static void
-thumb_state (PlWindow *self, GtkWidget *box, gint64 i)
+thumb_state (PlWindow *self, GtkWidget *thumb, gint64 i)
 {
   if (self->dataset == NULL || i < 0 || i >= self->dataset->n)
     return;
-  GtkWidget *picture = gtk_widget_get_first_child (box);
   gint label_k = self->dataset->labels[i];
   gboolean wrong = FALSE, changed = FALSE;
   g_autofree char *tooltip = NULL;
@@ -2227,19 +2210,14 @@ thumb_state (PlWindow *self, GtkWidget *box, gint64 i)
     }
   else
     tooltip = g_strdup_printf ("#%" G_GINT64_FORMAT ": %s", i, class_name (self, label_k));
-  if (g_strcmp0 (gtk_widget_get_tooltip_text (box), tooltip) != 0)
-    gtk_widget_set_tooltip_text (box, tooltip);
-  /* The thumbnail's accessible name: the same text as the tooltip. */
-  gtk_accessible_update_property (GTK_ACCESSIBLE (picture), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  tooltip, -1);
-  if (wrong)
-    gtk_widget_add_css_class (box, "wrong");
-  else
-    gtk_widget_remove_css_class (box, "wrong");
-  if (changed)
-    gtk_widget_add_css_class (box, "changed");
-  else
-    gtk_widget_remove_css_class (box, "changed");
+  if (g_strcmp0 (gtk_widget_get_tooltip_text (thumb), tooltip) != 0)
+    {
+      gtk_widget_set_tooltip_text (thumb, tooltip);
+      /* The thumbnail's accessible name: the same text as the tooltip. */
+      gtk_accessible_update_property (GTK_ACCESSIBLE (thumb), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      tooltip, -1);
+    }
+  pl_thumbnail_set_marks (PL_THUMBNAIL (thumb), wrong, changed);
 }
 
 /* ----------------------------------------------------------------- metrics ---- */

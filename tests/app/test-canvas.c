@@ -5,6 +5,7 @@
 #include <check.h>
 #include "gui-pixels.h"
 #include "pl-image.h"
+#include "pl-thumbnail.h"
 
 static GThread *main_thread;
 static gint draws_on_main, draws, frees, last_width;
@@ -244,6 +245,75 @@ START_TEST (test_image)
 }
 END_TEST
 
+/* pl-thumbnail.h: a fixed size from the font; the image and the caption drawn; the
+ * "wrong" frame in the theme's error colour; marks as CSS classes; the accessible role. */
+START_TEST (test_thumbnail)
+{
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  GtkWidget *thumb = pl_thumbnail_new (40, 9);
+  gtk_widget_set_halign (thumb, GTK_ALIGN_START);
+  gtk_widget_set_valign (thumb, GTK_ALIGN_START);
+  gtk_box_append (GTK_BOX (box), thumb);
+  gtk_window_set_child (GTK_WINDOW (window), box);
+  ck_assert_int_eq (gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (thumb)),
+                    GTK_ACCESSIBLE_ROLE_IMG);
+  cairo_surface_t *image = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 4, 4);
+  cairo_t *cr = cairo_create (image);
+  cairo_set_source_rgb (cr, 0, 1, 0);   /* green */
+  cairo_paint (cr);
+  cairo_destroy (cr);
+  GdkPaintable *paintable = pl_image_paintable_new (image);
+  cairo_surface_destroy (image);
+  pl_thumbnail_set (PL_THUMBNAIL (thumb), paintable, "Ankle boot and more");
+  ck_assert_str_eq (pl_thumbnail_get_caption (PL_THUMBNAIL (thumb)), "Ankle boot and more");
+  ck_assert_ptr_eq (pl_thumbnail_get_image (PL_THUMBNAIL (thumb)), paintable);
+  g_object_unref (paintable);
+  gtk_window_present (GTK_WINDOW (window));
+  while (!gtk_widget_get_mapped (thumb))
+    g_main_context_iteration (NULL, TRUE);
+  spin (0.2);
+  int min_w, nat_w, min_h, nat_h;
+  gtk_widget_measure (thumb, GTK_ORIENTATION_HORIZONTAL, -1, &min_w, &nat_w, NULL, NULL);
+  gtk_widget_measure (thumb, GTK_ORIENTATION_VERTICAL, -1, &min_h, &nat_h, NULL, NULL);
+  ck_assert_int_eq (min_w, 40);
+  ck_assert_int_ge (nat_w, 40);
+  ck_assert_int_lt (nat_w, 200);   /* 9 characters, not the whole caption */
+  ck_assert_int_eq (min_h, nat_h);
+  ck_assert_int_gt (nat_h, 40 + 5);   /* the image and a line of text */
+  ck_assert_int_lt (nat_h, 40 + 60);
+
+  int w, h;
+  guint32 *px = gui_widget_pixels (thumb, &w, &h);
+  int x0 = (w - 40) / 2;
+  ck_assert_uint_eq (px[20 * w + x0 + 20] & 0xffffff, 0x00ff00);   /* the image's middle */
+  ck_assert_uint_eq (px[0 * w + x0 + 0] & 0xffffff, 0x00ff00);     /* its corner: no frame */
+  /* the caption: some dark (text) pixels below the image */
+  int dark = 0;
+  for (int y = 42; y < h; y++)
+    for (int x = 0; x < w; x++)
+      if ((px[y * w + x] >> 24) > 0x80 && (px[y * w + x] & 0xff) < 0x80)
+        dark++;
+  ck_assert_int_gt (dark, 10);
+  g_free (px);
+
+  pl_thumbnail_set_marks (PL_THUMBNAIL (thumb), TRUE, FALSE);
+  ck_assert (gtk_widget_has_css_class (thumb, "wrong"));
+  ck_assert (!gtk_widget_has_css_class (thumb, "changed"));
+  spin (0.2);
+  px = gui_widget_pixels (thumb, &w, &h);
+  guint32 corner = px[0 * w + x0 + 0], middle = px[20 * w + x0 + 20];
+  ck_assert_uint_eq (middle & 0xffffff, 0x00ff00);
+  /* the frame: reddish, no longer the image's green */
+  ck_assert_uint_gt ((corner >> 16) & 0xff, (corner >> 8) & 0xff);
+  g_free (px);
+  pl_thumbnail_set_marks (PL_THUMBNAIL (thumb), FALSE, TRUE);
+  ck_assert (!gtk_widget_has_css_class (thumb, "wrong"));
+  ck_assert (gtk_widget_has_css_class (thumb, "changed"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
 int
 main (void)
 {
@@ -255,6 +325,7 @@ main (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_image);   /* first: before any window tells the renderer */
   tcase_add_test (tc, test_canvas);
+  tcase_add_test (tc, test_thumbnail);
   suite_add_tcase (s, tc);
   SRunner *sr = srunner_create (s);
   srunner_set_fork_status (sr, CK_NOFORK);
