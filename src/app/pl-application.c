@@ -10,6 +10,7 @@
 #include "pl-window.h"
 #include "pl-render.h"
 #include "session/pl-session.h"
+#include "ops/pl-ops.h"
 
 struct _PlApplication {
   AdwApplication parent_instance;
@@ -226,6 +227,8 @@ pl_application_startup (GApplication *app)
 {
   PlApplication *self = PL_APPLICATION (app);
   G_APPLICATION_CLASS (pl_application_parent_class)->startup (app);
+  /* the engine's parallel parts compute in the background too (pl-job.h) */
+  pl_parallel_set_worker_nice (PL_JOB_NICE);
   static const GActionEntry entries[] = {
     { "about", about, NULL, NULL, NULL, { 0 } },
     { "quit", quit, NULL, NULL, NULL, { 0 } },

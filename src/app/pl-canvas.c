@@ -5,6 +5,7 @@
 #include <adwaita.h>
 #include "pl-image.h"
 #include "pl-job.h"
+#include "ops/pl-ops.h"
 
 /* What to draw, shared by the canvas and the renders in flight. */
 typedef struct {
@@ -137,6 +138,7 @@ static void
 render_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   Render *r = task_data;
+  pl_thread_set_nice (PL_JOB_NICE);   /* background work: frames first */
   if (g_task_return_error_if_cancelled (task))
     {
       pl_worker_end ();

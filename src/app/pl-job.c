@@ -1,6 +1,7 @@
 /* pl-job.c — one piece of work off the main loop (pl-job.h). */
 #include "config.h"
 #include "pl-job.h"
+#include "ops/pl-ops.h"
 
 struct _PlJob {
   gint ref_count;
@@ -118,6 +119,8 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
   g_mutex_lock (&job->lock);
   job->ran_off_main = g_thread_self () != job->starter;
   g_mutex_unlock (&job->lock);
+  /* computations leave the CPU to the main loop (frames) first */
+  pl_thread_set_nice (PL_JOB_NICE);
   pl_progress_init (&progress, progress_cb, job, cancellable);
   if (job->func (job->data, &progress, &error))
     g_task_return_boolean (task, TRUE);

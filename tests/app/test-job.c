@@ -4,6 +4,11 @@
 #include <check.h>
 #include <gtk/gtk.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #include "pl-job.h"
 #include "pl-explain-cache.h"
 
@@ -12,8 +17,20 @@ typedef struct {
   gint64 sum;
   gboolean wait_cancel;            /* spins until cancelled */
   GThread *thread;
+  gint nice;                       /* the worker thread's priority */
   gint *freed;                     /* set to 1 when freed */
 } Work;
+
+/* The calling thread's nice value (0 where threads have none of their own). */
+static gint
+thread_nice (void)
+{
+#ifdef __linux__
+  return getpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid));
+#else
+  return 0;
+#endif
+}
 
 static void
 work_free (Work *w)
@@ -28,6 +45,7 @@ work_run (gpointer data, const PlProgress *progress, GError **error)
 {
   Work *w = data;
   w->thread = g_thread_self ();
+  w->nice = thread_nice ();
   if (w->wait_cancel)
     {
       for (gint i = 0; i < 10000; i++)   /* at most 10 s */
@@ -91,6 +109,7 @@ START_TEST (test_job_result_on_main)
   w->n = 100;
   w->freed = &freed;
   Done d = { 0 };
+  gint main_nice = thread_nice ();
   PlJob *job = pl_job_new (work_run, w, (GDestroyNotify) work_free);
   ck_assert (!pl_job_is_running (job));
   pl_job_start (job, on_done, &d);
@@ -103,6 +122,11 @@ START_TEST (test_job_result_on_main)
   ck_assert (w->thread != g_thread_self ());          /* computed off the main thread */
   ck_assert (d.thread == g_thread_self ());           /* delivered on it */
   ck_assert (pl_job_ran_off_main (job));
+#ifdef __linux__
+  /* the job computed in the background, the main loop kept its priority */
+  ck_assert_int_ge (w->nice, PL_JOB_NICE);
+  ck_assert_int_eq (thread_nice (), main_nice);
+#endif
   g_autofree char *msg = NULL;
   ck_assert_double_eq (pl_job_get_progress (job, &msg), 0.5);
   ck_assert_str_eq (msg, "half");

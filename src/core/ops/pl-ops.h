@@ -66,6 +66,17 @@ typedef void (*PlPartFunc) (gint part, gint n_parts, gpointer data);
 gint pl_parallel_parts (void);
 void pl_parallel_run (PlPartFunc func, gpointer data);
 
+/* Background priority: makes the calling thread's scheduling priority @nice (0–19, as
+ * nice(1); Linux sets it per thread, elsewhere nothing happens) if it is not already. A
+ * thread cannot raise its priority back, so call it only on threads that do background
+ * work for good. Returns the thread's priority after. */
+gint pl_thread_set_nice (gint nice);
+
+/* The parts run on the pool's threads at priority @nice (pl_thread_set_nice) from now on:
+ * the workbench calls it so that a computation leaves the CPU to the main loop first. The
+ * calling thread's own part keeps its priority. */
+void pl_parallel_set_worker_nice (gint nice);
+
 /* [*begin, *end) of n items for part p of n_parts (contiguous, sizes differ by <= 1). */
 static inline void
 pl_part_range (gint64 n, gint p, gint n_parts, gint64 *begin, gint64 *end)

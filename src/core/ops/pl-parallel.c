@@ -9,6 +9,12 @@
  */
 #include <cblas.h>
 #include <stdlib.h>
+#ifdef __linux__
+#include <errno.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #include "pl-ops.h"
 
 static GThreadPool *pool;
@@ -26,10 +32,40 @@ typedef struct {
   GCond *cond;
 } Task;
 
+static gint worker_nice;   /* atomic */
+
+gint
+pl_thread_set_nice (gint nice)
+{
+#ifdef __linux__
+  /* on Linux, PRIO_PROCESS with a thread id is that one thread's nice value */
+  id_t tid = (id_t) syscall (SYS_gettid);
+  nice = CLAMP (nice, 0, 19);
+  errno = 0;
+  int now = getpriority (PRIO_PROCESS, tid);
+  if (errno != 0)
+    return 0;
+  if (now < nice && setpriority (PRIO_PROCESS, tid, nice) == 0)
+    now = nice;
+  return now;
+#else
+  return 0;
+#endif
+}
+
+void
+pl_parallel_set_worker_nice (gint nice)
+{
+  g_atomic_int_set (&worker_nice, CLAMP (nice, 0, 19));
+}
+
 static void
 run_task (gpointer task_ptr, gpointer user_data)
 {
   Task *t = task_ptr;
+  gint nice = g_atomic_int_get (&worker_nice);
+  if (nice > 0)
+    pl_thread_set_nice (nice);
   in_part = TRUE;
   t->func (t->part, n_parts, t->data);
   in_part = FALSE;

@@ -10,6 +10,11 @@
 #include <math.h>
 #include <string.h>
 #include "ops/pl-ops.h"
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -518,6 +523,74 @@ START_TEST (test_reshape_and_copy)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ priorities
+ * pl_thread_set_nice lowers only the calling thread; pl_parallel_set_worker_nice lowers the
+ * pool's threads when they run parts, not the caller's own part. */
+
+#ifdef __linux__
+static gint
+thread_nice (void)
+{
+  return getpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid));
+}
+
+typedef struct {
+  GThread *caller;
+  gint caller_nice, other_nice, others;
+  GMutex lock;
+} NiceSeen;
+
+static void
+record_nice (gint part, gint n_parts, gpointer data)
+{
+  NiceSeen *seen = data;
+  g_usleep (20000);   /* long enough for every part to land on its own thread */
+  g_mutex_lock (&seen->lock);
+  if (g_thread_self () == seen->caller)
+    seen->caller_nice = thread_nice ();
+  else
+    {
+      seen->others++;
+      seen->other_nice = MIN (seen->other_nice, thread_nice ());
+    }
+  g_mutex_unlock (&seen->lock);
+}
+
+static gpointer
+lower_self (gpointer unused)
+{
+  gint before = thread_nice ();
+  gint after = pl_thread_set_nice (MAX (before, 3));
+  ck_assert_int_eq (after, MAX (before, 3));
+  ck_assert_int_eq (thread_nice (), after);
+  ck_assert_int_eq (pl_thread_set_nice (0), after);   /* never raised back */
+  return NULL;
+}
+#endif
+
+START_TEST (test_parallel_nice)
+{
+#ifdef __linux__
+  gint main_nice = thread_nice ();
+  GThread *t = g_thread_new ("lower", lower_self, NULL);
+  g_thread_join (t);
+  ck_assert_int_eq (thread_nice (), main_nice);   /* another thread's change */
+  if (pl_parallel_parts () < 2)
+    return;
+  pl_parallel_set_worker_nice (7);
+  NiceSeen seen = { .caller = g_thread_self (), .caller_nice = -100, .other_nice = 100 };
+  g_mutex_init (&seen.lock);
+  pl_parallel_run (record_nice, &seen);
+  pl_parallel_set_worker_nice (0);
+  g_mutex_clear (&seen.lock);
+  ck_assert_int_gt (seen.others, 0);
+  ck_assert_int_ge (seen.other_nice, 7);
+  ck_assert_int_eq (seen.caller_nice, main_nice);
+  ck_assert_int_eq (thread_nice (), main_nice);
+#endif
+}
+END_TEST
+
 /* ------------------------------------------------------------------ large sizes
  * These sizes take the multi-threaded paths (work split between pl_parallel_parts ()
  * threads); references are naive loops in double precision. */
@@ -654,6 +727,7 @@ main (void)
   tcase_add_test (tc, test_softmax);
   tcase_add_test (tc, test_reshape_and_copy);
   tcase_add_test (tc, test_large_against_naive);
+  tcase_add_test (tc, test_parallel_nice);   /* last: it lowers the pool's threads */
   suite_add_tcase (s, tc);
   SRunner *sr = srunner_create (s);
   srunner_run_all (sr, CK_NORMAL);
