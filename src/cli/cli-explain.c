@@ -891,7 +891,8 @@ cmd_explain (int argc, char **argv)
   double dpi = 150.0;
   g_autofree char *method = NULL, *baseline = NULL, *window = NULL, *stride = NULL;
   g_autofree char *layer = NULL, *rule = NULL, *segmentation = NULL;
-  gint target = -1, steps = 50, samples = 0;
+  /* G_MININT: not given (figure modes refuse the options only raw mode uses) */
+  gint target = G_MININT, steps = G_MININT, samples = G_MININT;
   double noise = NAN;
   gboolean signed_map = FALSE, json = FALSE;
   GOptionEntry raw_entries[] = {
@@ -945,6 +946,12 @@ cmd_explain (int argc, char **argv)
     grid = 4;
   if (method != NULL || has_suffix_ci (output, ".pb"))
     {
+      if (target == G_MININT)
+        target = -1;
+      if (steps == G_MININT)
+        steps = 50;
+      if (samples == G_MININT)
+        samples = 0;
       RawArgs args = { .data_dir = data_dir, .output = output, .index = index,
                        .index_given = index != G_MININT64, .prune = sparsity_text != NULL,
                        .sparsity = sparsity, .json = json };
@@ -1022,6 +1029,17 @@ cmd_explain (int argc, char **argv)
     }
   if (argc > 2)
     return usage_error (ctx, _("explain takes at most one MODEL.onnx"));
+  {
+    /* options a figure would silently ignore: say so */
+    const char *raw_only = target != G_MININT ? "--target" : steps != G_MININT ? "--steps"
+                           : rule != NULL ? "--rule" : samples != G_MININT ? "--samples"
+                           : !isnan (noise) ? "--noise" : window != NULL ? "--window"
+                           : stride != NULL ? "--stride" : layer != NULL ? "--layer"
+                           : signed_map ? "--signed" : json ? "--json" : NULL;
+    if (raw_only != NULL)
+      return usage_error (ctx, _("%s is for raw mode (--method NAME -o FILE.pb); figures do "
+                                 "not use it"), raw_only);
+  }
   if (index == G_MININT64)
     index = 0;
   /* lime, shap, lime-shap: the workbench's LIME / SHAP figure (rows LIME, KernelSHAP or
@@ -1069,6 +1087,11 @@ cmd_explain (int argc, char **argv)
                                 want_shap, (guint64) seed, budget, dpi, segmentation, grid,
                                 grid_given, baseline);
     }
+  if (segmentation != NULL
+      && !(g_strcmp0 (figure_name, "shap") == 0 && g_str_equal (segmentation, "grid")))
+    return usage_error (ctx, _("--segmentation does not apply to --figure %s; it is for --figure "
+                               "lime, shap (without --grid) and lime-shap, and --method lime and "
+                               "kernel-shap"), figure_name != NULL ? figure_name : "saliency");
   if (baseline != NULL)
     return usage_error (ctx, _("--baseline does not apply to --figure %s; it is for --method and "
                                "--figure lime, lime-shap and shap without --grid"),

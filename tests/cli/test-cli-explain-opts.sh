@@ -8,7 +8,9 @@
 # 4. table rows: --segmentation, --grid and --baseline refused, as raw mode refuses them;
 # 5. 4 × 4 images take the small-image patch grid (SLIC gave one segment);
 # 6. a one-row figure's parameter line says "(both)" only when both rows show;
-# 7. the too-small-for-SLIC message suggests --segmentation grid, not --figure shap.
+# 7. the too-small-for-SLIC message suggests --segmentation grid, not --figure shap;
+# 8. options only raw mode uses (--target, --steps, --samples, …) are refused by every figure
+#    mode, naming the option, and --segmentation by the saliency and features figures.
 # Usage: test-cli-explain-opts.sh PRUNELENS_CLI SOURCE_DIR
 set -u
 cli=$1
@@ -154,6 +156,27 @@ check iris-baseline-says grep -q -- '--baseline 0.5 does not apply' "$tmp/err"
 check iris-no-file test ! -e "$tmp/bad.png"
 expect iris-plain 0 -- "$cli" explain "$tmp/iris.onnx" --data "$iris" --index 0 \
   --figure lime -o "$tmp/iris.png" --dpi 40
+
+# ---- 8. raw-only options refused by figures ----
+for f in saliency features lime shap lime-shap; do
+  for opt in "--target 3" "--steps 8" "--rule left" "--samples 10" "--noise 0.1" "--window 3" \
+             "--stride 2" "--layer conv1" "--signed" "--json"; do
+    name=${opt%% *}
+    # shellcheck disable=SC2086
+    expect "raw-only-$f$name" 2 -- "$cli" explain "$model" --index 0 --figure "$f" $opt \
+      -o "$tmp/bad.png"
+    check "raw-only-$f$name-says" grep -q -- "$name is for raw mode" "$tmp/err"
+  done
+done
+check raw-only-no-file test ! -e "$tmp/bad.png"
+for f in saliency features; do
+  expect "seg-$f" 2 -- "$cli" explain "$model" --index 0 --figure "$f" --segmentation slic \
+    -o "$tmp/bad.png"
+  check "seg-$f-says" grep -q -- "--segmentation does not apply to --figure $f" "$tmp/err"
+done
+# raw mode still takes them
+expect raw-steps 0 -- "$cli" explain "$model" --index 0 --method integrated-gradients --steps 8 \
+  --target 3 -o "$tmp/ig.pb"
 
 # ---- 6. "(both)" only when both rows show ----
 if command -v pdftotext >/dev/null; then
