@@ -164,12 +164,17 @@ pl_lime_shap_figure_compute (PlGraph *original, PlGraph *pruned, const PlTensor 
   fig->network_names[0] = g_strdup (_("original"));
   fig->network_names[1] = g_strdup (_("pruned"));
   g_autofree char *cls = class_name (dataset, r->target);
+  g_autofree char *seg_name = segmentation_name (r);
+  const gboolean patches = g_strcmp0 (seg_name, "grid") == 0;
   const char *fmt = lime && shap
       ? (table ? _("LIME and KernelSHAP per feature: class %s")
-               : _("LIME and KernelSHAP per superpixel: class %s"))
-      : lime ? (table ? _("LIME per feature: class %s") : _("LIME per superpixel: class %s"))
+         : patches ? _("LIME and KernelSHAP per patch: class %s")
+                   : _("LIME and KernelSHAP per superpixel: class %s"))
+      : lime ? (table ? _("LIME per feature: class %s")
+                : patches ? _("LIME per patch: class %s") : _("LIME per superpixel: class %s"))
              : (table ? _("KernelSHAP per feature: class %s")
-                      : _("KernelSHAP per superpixel: class %s"));
+                : patches ? _("KernelSHAP per patch: class %s")
+                          : _("KernelSHAP per superpixel: class %s"));
   fig->title = g_strdup_printf (fmt, cls);
   if (result_out != NULL)
     *result_out = g_steal_pointer (&r);

@@ -10,7 +10,8 @@
 # 6. a one-row figure's parameter line says "(both)" only when both rows show;
 # 7. the too-small-for-SLIC message suggests --segmentation grid, not --figure shap;
 # 8. options only raw mode uses (--target, --steps, --samples, …) are refused by every figure
-#    mode, naming the option, and --segmentation by the saliency and features figures.
+#    mode, naming the option, and --segmentation by the saliency and features figures;
+# 9. the title says "per patch" for a patch grid, "per superpixel" otherwise.
 # Usage: test-cli-explain-opts.sh PRUNELENS_CLI SOURCE_DIR
 set -u
 cli=$1
@@ -177,6 +178,12 @@ done
 # raw mode still takes them
 expect raw-steps 0 -- "$cli" explain "$model" --index 0 --method integrated-gradients --steps 8 \
   --target 3 -o "$tmp/ig.pb"
+# patches are called patches in the title; superpixels superpixels
+expect title-patch 0 -- "$cli" explain "$model" --index 0 --figure lime-shap --segmentation grid \
+  --grid 4 -o "$tmp/tp.png" --dpi 40
+check title-patch-says grep -q '^LIME and KernelSHAP per patch' "$tmp/out"
+expect title-slic 0 -- "$cli" explain "$model" --index 0 --figure lime -o "$tmp/ts.png" --dpi 40
+check title-slic-says grep -q '^LIME per superpixel' "$tmp/out"
 
 # ---- 6. "(both)" only when both rows show ----
 if command -v pdftotext >/dev/null; then
