@@ -696,6 +696,9 @@ pl_export_all_full (const char *folder, const char *format, const PlExportAllInp
       return -1;
     }
   gboolean ok = TRUE;
+  if (ok && input->lime_shap != NULL)
+    ok = export_figure (&x, "lime-shap", (PlDrawFunc) pl_lime_shap_figure_draw, input->lime_shap,
+                        input->lime_shap->title, input->lime_shap->caption, error);
   if (ok && input->comparison != NULL)
     ok = export_comparison (&x, input, error);
   if (ok && input->dataset != NULL && input->e0 != NULL && input->e1 != NULL)

@@ -8,6 +8,7 @@
 #include <gtk/gtk.h>
 #include "pl-render.h"
 #include "pl-comparison-figure.h"
+#include "pl-lime-shap-figure.h"
 #include "analysis/pl-compare.h"
 #include "analysis/pl-metrics.h"
 #include "analysis/pl-sweep.h"
@@ -47,10 +48,12 @@ typedef struct {
   const PlGraph *g0, *g1;           /* layer sparsity bars and weight histograms */
   const PlCompareReport *report;    /* the Metrics view's comparison over a sample */
   const PlSweep *sweep;             /* the Sweep view */
+  const PlLimeShapFigure *lime_shap;  /* added (session 6): the LIME / SHAP tab's figure */
 } PlExportAllInput;
 
 /* Writes every available figure into folder (created when missing) as format "png",
  * "svg" or "pdf" at the options' size, each with the data behind it:
+ *   lime-shap .FORMAT: the LIME / SHAP tab's figure (LIME and KernelSHAP on superpixels);
  *   saliency, features, shap .FORMAT + comparison.json (sample, predictions, similarity,
  *     per-patch attributions and SHAP values) + saliency-maps.csv (y, x, original, pruned,
  *     difference; for a table: feature, original, pruned, difference);

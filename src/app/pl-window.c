@@ -88,6 +88,7 @@ typedef struct {
   char *export_model_name, *export_pruning;
   PlFigureContext export_context;
   PlExportAllInput export_input;
+  PlLimeShapFigure *export_lime_shap;   /* a copy: the tab may replace its figure */
   PlReport *export_report;
   gint export_count;
 } Job;
@@ -951,6 +952,7 @@ job_free (Job *job)
   g_free (job->export_path);
   g_free (job->export_format);
   g_clear_pointer (&job->export_e0, pl_evaluation_free);
+  g_clear_pointer (&job->export_lime_shap, pl_lime_shap_figure_free);
   g_clear_pointer (&job->export_e1, pl_evaluation_free);
   g_free (job->export_model_name);
   g_free (job->export_pruning);
@@ -2588,6 +2590,13 @@ export_prepare (PlWindow *self, Job *job)
     {
       const PlPruneStep *s = shown_step (self);
       job->export_e0 = evaluation_copy (reference_evaluation (self));
+      {
+        /* only a figure of what is selected now (the tab explains once shown) */
+        const PlLimeShapFigure *ls = pl_lime_shap_view_get_figure (self->lime_shap_view);
+        gboolean current = !self->lime_shap_dirty
+                           && !pl_lime_shap_view_is_busy (self->lime_shap_view);
+        job->export_lime_shap = ls != NULL && current ? pl_lime_shap_figure_copy (ls) : NULL;
+      }
       job->export_e1 = evaluation_copy (s ? s->evaluation : self->eval_original);
       job->export_model_name = g_path_get_basename (self->model_path);
       job->export_pruning = g_strdup (s ? s->description : NULL);
@@ -2612,6 +2621,7 @@ export_prepare (PlWindow *self, Job *job)
         .g1 = job->pruned,
         .report = self->report,
         .sweep = self->sweep,
+        .lime_shap = job->export_lime_shap,
       };
     }
   else if (job->export_what == EXPORT_REPORT)

@@ -15,6 +15,7 @@
 #include "onnx/pl-onnx.h"
 #include "pl-error.h"
 #include "pl-export-dialog.h"
+#include "pl-lime-shap-figure.h"
 #include "prune/pl-prune.h"
 
 static char *
@@ -120,6 +121,34 @@ START_TEST (test_export_all)
           ck_assert_int_eq (h, 100);
         }
     }
+
+  /* The LIME / SHAP tab's figure (session 6): lime-shap.png first, when given. */
+  {
+    gint64 idx = 3;
+    g_autoptr (PlTensor) x = pl_dataset_batch (ds, &idx, 1, &error);
+    ck_assert (x != NULL);
+    PlLimeShapOptions lo;
+    pl_lime_shap_options_init (&lo);
+    lo.segmentation = PL_LIME_SHAP_GRID;   /* small and quick: 2 × 2 patches */
+    lo.grid_rows = lo.grid_cols = 2;
+    lo.lime.n_samples = 40;
+    lo.shap.budget = 16;
+    g_autoptr (PlLimeShapFigure) ls = pl_lime_shap_figure_compute (original, pruned, x, ds, &lo,
+                                                                   NULL, NULL, &error);
+    ck_assert_msg (ls != NULL, "%s", error ? error->message : "");
+    PlExportAllInput with_ls = in;
+    with_ls.lime_shap = ls;
+    g_autofree char *ls_folder = g_build_filename (tmp, "with-lime-shap", NULL);
+    GPtrArray *ls_written = NULL;
+    ck_assert_int_eq (pl_export_all (ls_folder, "png", &with_ls, &opt, &ls_written, &error),
+                      G_N_ELEMENTS (expected) + 1);
+    ck_assert_str_eq (g_ptr_array_index (ls_written, 0), "lime-shap.png");
+    int w, h;
+    png_size (ls_folder, "lime-shap.png", &w, &h);
+    ck_assert_int_eq (w, 200);
+    ck_assert_int_eq (h, 100);
+    g_ptr_array_unref (ls_written);
+  }
 
   /* comparison.json: the sample and both predictions as computed. */
   g_autofree char *json = read_text (folder, "comparison.json");
