@@ -2510,6 +2510,16 @@ export_build_report (PlWindow *self)
                                 pl_comparison_figure_description (cf));
         }
     }
+  /* The LIME / SHAP tab's figure when it explains what is selected now, at the size
+   * `explain --figure lime-shap` draws it (1030 × 415 pt for two rows). */
+  const PlLimeShapFigure *ls = pl_lime_shap_view_get_figure (self->lime_shap_view);
+  if (ls != NULL && !self->lime_shap_dirty && !pl_lime_shap_view_is_busy (self->lime_shap_view))
+    {
+      PlLimeShapFigure *copy = pl_lime_shap_figure_copy (ls);
+      pl_report_add_figure (pdf, (PlDrawFunc) pl_lime_shap_figure_draw, copy,
+                            (GDestroyNotify) pl_lime_shap_figure_free, 1030.0 / 72.0,
+                            (copy->n_methods == 2 ? 415.0 : 250.0) / 72.0, copy->caption);
+    }
   /* As `prunelens-cli report` draws them: the confusion matrices of the network compared
    * with and of the one shown, and their prunable weights' histograms. */
     {

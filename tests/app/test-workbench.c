@@ -495,7 +495,10 @@ START_TEST (test_exports)
   g_autoptr (PlGraph) original = pl_onnx_load_file (model, &error);
   ck_assert_double_lt (pl_graph_weight_sparsity (original), 0.01);
 
-  /* The report: a PDF of at least two pages. */
+  /* The report: a PDF of at least two pages, with the LIME / SHAP tab's figure once the
+   * tab has explained the sample. */
+  pl_window_show_view (window, "shap");
+  wait_until_idle (window, 120);
   g_autofree char *pdf = g_build_filename (dir, "report.pdf", NULL);
   ck_assert (pl_window_export_report (window, pdf));
   wait_until_idle (window, 120);
@@ -516,6 +519,8 @@ START_TEST (test_exports)
     ck_assert (g_spawn_command_line_sync (cmd, &text, NULL, &status, NULL) && status == 0);
     ck_assert_msg (strstr (text, "Confusion matrix") != NULL, "no confusion matrix in the report");
     ck_assert_msg (strstr (text, "Prunable weights") != NULL, "no weight histogram in the report");
+    ck_assert_msg (strstr (text, "LIME and KernelSHAP per superpixel") != NULL,
+                   "no LIME / SHAP figure in the report");
   }
   /* dated when it was made, not 1970-01-01 */
   {
