@@ -138,12 +138,33 @@ pl_session_io_release_lock (void)
   g_clear_pointer (&own_lock_path, g_free);
 }
 
+/* "PREFIX-TOKEN.prunelens" for window 1, "PREFIX-TOKEN-n.prunelens" for window n. */
+static char *
+own_file_name (const char *prefix, guint n)
+{
+  return n <= 1 ? g_strdup_printf ("%s-%s.prunelens", prefix, own_token ())
+                : g_strdup_printf ("%s-%s-%u.prunelens", prefix, own_token (), n);
+}
+
+char *
+pl_session_io_autosave_path_n (guint n)
+{
+  g_autofree char *dir = state_dir ();
+  g_autofree char *name = own_file_name ("autosave", n);
+  return g_build_filename (dir, name, NULL);
+}
+
 char *
 pl_session_io_autosave_path (void)
 {
-  g_autofree char *dir = state_dir ();
-  g_autofree char *name = g_strdup_printf ("autosave-%s.prunelens", own_token ());
-  return g_build_filename (dir, name, NULL);
+  return pl_session_io_autosave_path_n (1);
+}
+
+guint
+pl_session_io_window_number (void)
+{
+  static guint last;   /* main thread */
+  return ++last;
 }
 
 /* The token of "autosave-TOKEN.prunelens" / "recovered-TOKEN.prunelens" (newly allocated),
@@ -164,8 +185,10 @@ file_token (const char *name)
   else
     return NULL;
   gsize n = strlen (rest) - strlen (".prunelens");
-  if (n == 16 && strspn (rest, "0123456789abcdef") >= 16)
-    return g_strndup (rest, n);
+  /* TOKEN or TOKEN-n (window n of that workbench) */
+  if (n >= 16 && strspn (rest, "0123456789abcdef") >= 16
+      && (n == 16 || (rest[16] == '-' && n > 17 && strspn (rest + 17, "0123456789") == n - 17)))
+    return g_strndup (rest, 16);
   return g_strdup ("");   /* autosave-PID.prunelens */
 }
 
@@ -195,6 +218,12 @@ has_steps (const char *path)
 
 char *
 pl_session_io_take_autosave (void)
+{
+  return pl_session_io_take_autosave_n (1);
+}
+
+char *
+pl_session_io_take_autosave_n (guint n)
 {
   g_autofree char *dir_path = state_dir ();
   const char *mine = own_token ();
@@ -253,7 +282,7 @@ pl_session_io_take_autosave (void)
     return NULL;
   /* Moved to this workbench's own recovered file: no other start can take it while this one
    * runs, and if it is not restored, the next start offers it again. */
-  g_autofree char *rname = g_strdup_printf ("recovered-%s.prunelens", mine);
+  g_autofree char *rname = own_file_name ("recovered", n);
   char *recovered = g_build_filename (dir_path, rname, NULL);
   if (g_rename (best, recovered) != 0)
     {

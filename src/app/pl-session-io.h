@@ -32,6 +32,13 @@ const char *pl_session_io_view (const PlRecipe *recipe);
  * flock on autosave-TOKEN.lock while it runs (so two workbenches never share a file, also
  * in pid namespaces). */
 char *pl_session_io_autosave_path (void);
+/* Added (session 6): the autosave of this workbench's window number n (n ≥ 1; window 1's is
+ * pl_session_io_autosave_path (), window n's autosave-TOKEN-n.prunelens), so that two
+ * windows of one process never write the same file. pl_session_io_window_number () numbers
+ * the windows 1, 2, 3… in the order they are made, never reusing a number (a closed
+ * window's unrestored recovery keeps its file). */
+char *pl_session_io_autosave_path_n (guint n);
+guint pl_session_io_window_number (void);
 /* Added (session 5): at a clean exit, removes this workbench's lock file and drops its lock
  * (its autosave, if one was kept, is then offered to the next start). Nothing autosaves
  * afterwards in this process: call it last. */
@@ -42,6 +49,9 @@ void pl_session_io_release_lock (void);
  * workbench's …/prunelens/recovered-TOKEN.prunelens so that nothing else takes it; NULL
  * when there is none. Empty sessions of workbenches that are gone are deleted. */
 char *pl_session_io_take_autosave (void);
+/* Added (session 6): as pl_session_io_take_autosave, moved to window n's own
+ * recovered-TOKEN[-n].prunelens (two windows taking one each never overwrite each other). */
+char *pl_session_io_take_autosave_n (guint n);
 
 /* Added (session 3): memory the workbench allows a session's recomputed steps (each step
  * keeps a pruned copy of the model: 4 bytes per parameter plus a 4-byte mask entry per

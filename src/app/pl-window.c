@@ -177,6 +177,7 @@ struct _PlWindow {
   char *loaded_model_path, *loaded_dataset_dir, *loaded_label_column;
   PlRecipe *pending_recipe;       /* a session being opened: applied once loaded */
   char *recovered_path;           /* an autosave to offer back, or NULL */
+  guint window_number;            /* its own autosave file (pl_session_io_window_number) */
   guint reference;                /* history step compared with ("original" side) */
   gboolean filling_history;
   gboolean applying_panel;        /* a session's panel settings are being restored */
@@ -3596,7 +3597,7 @@ autosave (PlWindow *self)
 {
   if (self->history == NULL || self->pending_recipe != NULL || self->no_autosave)
     return FALSE;
-  g_autofree char *path = pl_session_io_autosave_path ();
+  g_autofree char *path = pl_session_io_autosave_path_n (self->window_number);
   if (pl_prune_history_n_steps (self->history) <= 1)
     {
       g_unlink (path);
@@ -3879,7 +3880,7 @@ pl_window_close_request (GtkWindow *window)
   else if (!self->no_autosave && self->history != NULL)
     {
       /* A clean close with nothing unsaved: no autosave to offer back next time. */
-      g_autofree char *path = pl_session_io_autosave_path ();
+      g_autofree char *path = pl_session_io_autosave_path_n (self->window_number);
       g_unlink (path);
     }
   if (self->settings != NULL)
@@ -4119,6 +4120,7 @@ static void
 pl_window_init (PlWindow *self)
 {
   trace_startup ("window init");
+  self->window_number = pl_session_io_window_number ();
   gtk_widget_init_template (GTK_WIDGET (self));
   /* once the renderer exists: images are then drawn the way it draws fastest */
   g_signal_connect (self, "realize", G_CALLBACK (pl_image_cairo_renderer), NULL);
@@ -4345,7 +4347,7 @@ pl_window_new (GtkApplication *application, const PlWindowOptions *options)
     pl_window_set_pruning (self, criterion, granularity, scope);
   start_job (self, JOB_LOAD);
   /* The last session did not end cleanly: offer it back. */
-  if (!self->no_autosave && (self->recovered_path = pl_session_io_take_autosave ()) != NULL)
+  if (!self->no_autosave && (self->recovered_path = pl_session_io_take_autosave_n (self->window_number)) != NULL)
     {
       AdwToast *t = adw_toast_new (_("The last session did not end cleanly"));
       adw_toast_set_button_label (t, _("_Restore"));
@@ -4875,4 +4877,11 @@ pl_window_get_export_count (PlWindow *self)
 {
   g_return_val_if_fail (PL_IS_WINDOW (self), -1);
   return self->export_count;
+}
+
+char *
+pl_window_get_autosave_path (PlWindow *self)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), NULL);
+  return pl_session_io_autosave_path_n (self->window_number);
 }

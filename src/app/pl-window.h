@@ -34,4 +34,8 @@ void pl_window_open_session_file (PlWindow *self, const char *path);
  * no session file holds stay in the autosave, which the next start offers back. */
 void pl_window_terminate (PlWindow *self);
 
+/* Added (session 6): where this window autosaves its session (newly allocated): each
+ * window of a workbench has its own file (pl_session_io_autosave_path_n). */
+char *pl_window_get_autosave_path (PlWindow *self);
+
 G_END_DECLS
