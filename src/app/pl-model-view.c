@@ -28,7 +28,7 @@ struct _PlModelView {
   GtkColumnView *table;
   GtkStringList *rows;           /* one item per layer: its index */
   GtkSingleSelection *selection;
-  GtkLabel *cost_label;
+  GtkLabel *cost_label, *macs_label;
   GtkLabel *channels_label;
   PlCanvas *histogram_area;      /* drawn in a worker thread (pl-canvas.h) */
   PlCanvas *first_area;
@@ -600,14 +600,29 @@ draw_first_layer (cairo_t *cr, int width, int height, gboolean dark, gconstpoint
 
 /* ------------------------------------------------------------------ update ---- */
 
-/* A one-line label's text, whole in its tooltip (the line may be ellipsized). */
+/* A one-line label's whole text as its tooltip, shown only when the line is ellipsized. */
+static gboolean
+on_query_ellipsized (GtkWidget *widget, int x, int y, gboolean keyboard, GtkTooltip *tooltip,
+                     gpointer data)
+{
+  GtkLabel *label = GTK_LABEL (widget);
+  if (!pango_layout_is_ellipsized (gtk_label_get_layout (label)))
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, gtk_label_get_label (label));
+  return TRUE;
+}
+
 static void
 set_text (GtkLabel *label, const char *text)
 {
   if (g_strcmp0 (gtk_label_get_label (label), text) == 0)
     return;
   gtk_label_set_label (label, text);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (label), text != NULL && text[0] != '\0' ? text : NULL);
+  if (!gtk_widget_get_has_tooltip (GTK_WIDGET (label)))
+    {
+      gtk_widget_set_has_tooltip (GTK_WIDGET (label), TRUE);
+      g_signal_connect (label, "query-tooltip", G_CALLBACK (on_query_ellipsized), NULL);
+    }
 }
 
 static void
@@ -702,23 +717,22 @@ update (PlModelView *self, Stats *st)
 
   g_autofree char *p = count_text (self->params), *pn = count_text (self->nonzero_params);
   g_autofree char *md = count_text (self->macs_dense), *me = count_text (self->macs_effective);
-  g_autofree char *cost = NULL;
+  /* two lines, each short enough for a 1280 px window: parameters, then MACs */
+  g_autofree char *cost = NULL, *macs = NULL;
   if (self->original == NULL)
     cost = g_strdup ("");
+  else
+    cost = g_strdup_printf (_("Parameters: %s, non-zero after pruning %s (%.1f %%)"), p, pn,
+                            100.0 * self->nonzero_params / MAX (self->params, 1));
+  if (self->original == NULL)
+    macs = g_strdup ("");
   else if (self->macs_dense > 0)
-    cost = g_strdup_printf (_("Parameters: %s, non-zero after pruning %s (%.1f %%) · MACs per "
-                              "image: dense %s, effective %s (%.1f %%)"),
-                            p, pn, 100.0 * self->nonzero_params / MAX (self->params, 1), md, me,
+    macs = g_strdup_printf (_("MACs per image: dense %s, effective %s (%.1f %%)"), md, me,
                             100.0 * self->macs_effective / self->macs_dense);
   else
-    cost = g_strdup_printf (_("Parameters: %s, non-zero after pruning %s · MACs unknown"), p, pn);
-  {
-    /* "91.4 %" must not break between the number and the per cent sign */
-    g_auto (GStrv) parts = g_strsplit (cost, " %", -1);
-    g_free (cost);
-    cost = g_strjoinv ("\u00A0%", parts);
-  }
+    macs = g_strdup (_("MACs per image: unknown"));
   set_text (self->cost_label, cost);
+  set_text (self->macs_label, macs);
   set_text (self->first_label,
             self->first_kind == 1 ? _("First convolution: filters of input channel 0 "
                                       "(blue negative, red positive; crossed out: removed)")
@@ -847,7 +861,15 @@ pl_model_view_init (PlModelView *self)
   gtk_label_set_ellipsize (self->cost_label, PANGO_ELLIPSIZE_END);
   gtk_label_set_selectable (self->cost_label, TRUE);
   gtk_widget_add_css_class (GTK_WIDGET (self->cost_label), "heading");
-  gtk_box_append (box, GTK_WIDGET (self->cost_label));
+  self->macs_label = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_xalign (self->macs_label, 0);
+  gtk_label_set_ellipsize (self->macs_label, PANGO_ELLIPSIZE_END);
+  gtk_label_set_selectable (self->macs_label, TRUE);
+  gtk_widget_add_css_class (GTK_WIDGET (self->macs_label), "heading");
+  GtkWidget *cost_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  gtk_box_append (GTK_BOX (cost_box), GTK_WIDGET (self->cost_label));
+  gtk_box_append (GTK_BOX (cost_box), GTK_WIDGET (self->macs_label));
+  gtk_box_append (box, cost_box);
 
   self->rows = gtk_string_list_new (NULL);
   self->selection = gtk_single_selection_new (G_LIST_MODEL (self->rows));
@@ -872,6 +894,8 @@ pl_model_view_init (PlModelView *self)
                                   GTK_POLICY_AUTOMATIC);
   gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scroll), TRUE);
   gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scroll), 220);
+  /* the header and about four rows even in a 1280 × 800 window (the figures give way) */
+  gtk_scrolled_window_set_min_content_height (GTK_SCROLLED_WINDOW (scroll), 116);
   gtk_box_append (box, scroll);
 
   self->channels_label = GTK_LABEL (gtk_label_new (NULL));
@@ -884,7 +908,7 @@ pl_model_view_init (PlModelView *self)
   gtk_widget_set_vexpand (row, TRUE);
   self->histogram_area = PL_CANVAS (pl_canvas_new ());
   gtk_widget_set_hexpand (GTK_WIDGET (self->histogram_area), TRUE);
-  gtk_widget_set_size_request (GTK_WIDGET (self->histogram_area), 300, 220);
+  gtk_widget_set_size_request (GTK_WIDGET (self->histogram_area), 300, 160);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->histogram_area),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Weight histogram of the selected layer, original and pruned"), -1);
@@ -900,7 +924,7 @@ pl_model_view_init (PlModelView *self)
   gtk_widget_add_css_class (GTK_WIDGET (self->first_label), "dim-label");
   self->first_area = PL_CANVAS (pl_canvas_new ());
   gtk_widget_set_vexpand (GTK_WIDGET (self->first_area), TRUE);
-  gtk_widget_set_size_request (GTK_WIDGET (self->first_area), 300, 200);
+  gtk_widget_set_size_request (GTK_WIDGET (self->first_area), 300, 160);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->first_area),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("First layer before and after pruning"), -1);
