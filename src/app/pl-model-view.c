@@ -9,6 +9,7 @@
 #include "exec/pl-executor.h"
 #include "pl-figures.h"
 #include "pl-canvas.h"
+#include "pl-label.h"
 #include "pl-job.h"
 
 /* The layer table and the first layer's picture of two graphs: computed by a worker
@@ -600,29 +601,13 @@ draw_first_layer (cairo_t *cr, int width, int height, gboolean dark, gconstpoint
 
 /* ------------------------------------------------------------------ update ---- */
 
-/* A one-line label's whole text as its tooltip, shown only when the line is ellipsized. */
-static gboolean
-on_query_ellipsized (GtkWidget *widget, int x, int y, gboolean keyboard, GtkTooltip *tooltip,
-                     gpointer data)
-{
-  GtkLabel *label = GTK_LABEL (widget);
-  if (!pango_layout_is_ellipsized (gtk_label_get_layout (label)))
-    return FALSE;
-  gtk_tooltip_set_text (tooltip, gtk_label_get_label (label));
-  return TRUE;
-}
-
 static void
 set_text (GtkLabel *label, const char *text)
 {
   if (g_strcmp0 (gtk_label_get_label (label), text) == 0)
     return;
   gtk_label_set_label (label, text);
-  if (!gtk_widget_get_has_tooltip (GTK_WIDGET (label)))
-    {
-      gtk_widget_set_has_tooltip (GTK_WIDGET (label), TRUE);
-      g_signal_connect (label, "query-tooltip", G_CALLBACK (on_query_ellipsized), NULL);
-    }
+  pl_label_tooltip_when_ellipsized (label);
 }
 
 static void

@@ -32,6 +32,7 @@
 #include "pl-sample-filter.h"
 #include "pl-image.h"
 #include "pl-thumbnail.h"
+#include "pl-label.h"
 #include "prune/pl-prune-schedule.h"
 #include <glib/gstdio.h>
 #include <errno.h>
@@ -4122,6 +4123,10 @@ pl_window_init (PlWindow *self)
   trace_startup ("window init");
   self->window_number = pl_session_io_window_number ();
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* the sample's values are cut in a narrow window: whole in a tooltip then */
+  pl_label_tooltip_when_ellipsized (self->truth_label);
+  pl_label_tooltip_when_ellipsized (self->pred_original_label);
+  pl_label_tooltip_when_ellipsized (self->pred_pruned_label);
   /* once the renderer exists: images are then drawn the way it draws fastest */
   g_signal_connect (self, "realize", G_CALLBACK (pl_image_cairo_renderer), NULL);
   trace_startup ("template built");

@@ -6,6 +6,7 @@
 #include "gui-pixels.h"
 #include "pl-image.h"
 #include "pl-thumbnail.h"
+#include "pl-label.h"
 
 static GThread *main_thread;
 static gint draws_on_main, draws, frees, last_width;
@@ -314,6 +315,38 @@ START_TEST (test_thumbnail)
 }
 END_TEST
 
+/* pl-label.h: the whole text as a tooltip only while the label is ellipsized. */
+START_TEST (test_label_tooltip)
+{
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *label = gtk_label_new ("a rather long text that cannot fit in sixty pixels");
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 6);   /* natural: 6 characters */
+  gtk_widget_set_halign (label, GTK_ALIGN_START);
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  gtk_box_append (GTK_BOX (box), label);
+  gtk_window_set_child (GTK_WINDOW (window), box);
+  pl_label_tooltip_when_ellipsized (GTK_LABEL (label));
+  pl_label_tooltip_when_ellipsized (GTK_LABEL (label));   /* once is enough */
+  ck_assert (gtk_widget_get_has_tooltip (label));
+  gtk_window_present (GTK_WINDOW (window));
+  while (!gtk_widget_get_mapped (label))
+    g_main_context_iteration (NULL, TRUE);
+  spin (0.2);
+  GtkTooltip *tooltip = g_object_new (GTK_TYPE_TOOLTIP, NULL);
+  gboolean shown = FALSE;
+  g_signal_emit_by_name (label, "query-tooltip", 5, 5, FALSE, tooltip, &shown);
+  ck_assert (shown);   /* ellipsized to 6 characters */
+  gtk_label_set_label (GTK_LABEL (label), "ok");
+  spin (0.2);
+  shown = TRUE;
+  g_signal_emit_by_name (label, "query-tooltip", 5, 5, FALSE, tooltip, &shown);
+  ck_assert (!shown);  /* fits: no tooltip */
+  g_object_unref (tooltip);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
 int
 main (void)
 {
@@ -326,6 +359,7 @@ main (void)
   tcase_add_test (tc, test_image);   /* first: before any window tells the renderer */
   tcase_add_test (tc, test_canvas);
   tcase_add_test (tc, test_thumbnail);
+  tcase_add_test (tc, test_label_tooltip);
   suite_add_tcase (s, tc);
   SRunner *sr = srunner_create (s);
   srunner_set_fork_status (sr, CK_NOFORK);
