@@ -3479,18 +3479,33 @@ on_reference_changed (GtkDropDown *dropdown, GParamSpec *pspec, PlWindow *self)
 
 /* ------------------------------------------------------------- measuring ---- */
 
-/* PL_TRACE_MAIN: the frame clock's phases that take longer than 16 ms. */
-static gint64 trace_phase_t;
+/* PL_TRACE_MAIN: frames that take longer than 16.7 ms of wall-clock time, and which of
+ * their phases took longest. */
+static gint64 trace_phase_t, trace_frame_t, trace_longest_phase;
+static gint trace_longest_name;
 static void
 on_trace_phase (GdkFrameClock *clock, gpointer phase)
 {
   gint64 now = g_get_monotonic_time ();
+  gint p = GPOINTER_TO_INT (phase);
   static const char *const names[] = { "before-paint", "update", "layout", "paint",
                                        "after-paint" };
-  if (trace_phase_t > 0 && now - trace_phase_t > 16000 && GPOINTER_TO_INT (phase) > 0)
-    g_printerr ("main thread: frame phase before %s took %.1f ms\n",
-                names[GPOINTER_TO_INT (phase)], (now - trace_phase_t) / 1000.0);
-  trace_phase_t = GPOINTER_TO_INT (phase) == 4 ? 0 : now;
+  if (p == 0)
+    {
+      trace_frame_t = now;
+      trace_longest_phase = 0;
+    }
+  else if (trace_phase_t > 0 && now - trace_phase_t > trace_longest_phase)
+    {
+      trace_longest_phase = now - trace_phase_t;
+      trace_longest_name = p;
+    }
+  if (p == 4 && trace_frame_t > 0 && now - trace_frame_t > 16700)
+    g_printerr ("main thread: a frame took %.1f ms (longest: %.1f ms from the frame clock's "
+                "%s signal to its %s signal)\n", (now - trace_frame_t) / 1000.0,
+                trace_longest_phase / 1000.0, names[trace_longest_name - 1],
+                names[trace_longest_name]);
+  trace_phase_t = p == 4 ? 0 : now;
 }
 
 static void
