@@ -146,7 +146,9 @@ compute (Job *job, const PlProgress *progress, GError **error)
   g_autofree char *seeds = g_strdup_printf (_("seed %s"), num);
   const char *units = job->table
     ? _("LIME: weights of a local linear model on standardised features (logit per standard "
-        "deviation); KernelSHAP: each feature's contribution to f(x) − f(column means)")
+        "deviation); KernelSHAP: each feature's contribution to f(x) − f(column means). "
+        "Their signs can differ: below its column mean, a feature with a positive weight "
+        "contributes negatively")
     : _("LIME: weights of a local linear model (logit per superpixel shown); KernelSHAP: each "
         "superpixel's contribution to f(x) − f(all hidden)");
   g_autofree char *how = NULL;

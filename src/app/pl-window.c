@@ -709,9 +709,9 @@ update_sample_labels (PlWindow *self)
   gtk_label_set_label (self->truth_label, class_name (self, self->dataset->labels[i]));
 
   const PlComparison *c = self->comparison;
-  if (is_table (self))
+  if ((c == NULL || c->index != i) && is_table (self))
     {
-      /* No explanations for tables: the evaluations' predictions. */
+      /* Until the row's comparison arrives: the evaluations' predictions. */
       const PlPruneStep *s = shown_step (self);
       const PlEvaluation *e0 = self->eval_original ? reference_evaluation (self) : NULL;
       const PlEvaluation *e1 = s ? s->evaluation : self->eval_original;
@@ -720,9 +720,7 @@ update_sample_labels (PlWindow *self)
                            known ? class_name (self, e0->predictions[i]) : "—");
       gtk_label_set_label (self->pred_pruned_label,
                            known ? class_name (self, e1->predictions[i]) : "—");
-      gtk_label_set_label (self->similarity_label, "—");
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->similarity_label),
-                                   _("Explanations need an image dataset"));
+      gtk_label_set_label (self->similarity_label, "…");
     }
   else if (c != NULL && c->index == i)
     {
@@ -4829,6 +4827,8 @@ pl_window_get_widget (PlWindow *self, const char *name)
     { "metrics-box", self->metrics_box },
     { "lime-shap", self->lime_shap_view },
     { "sample-filter", self->filter_bar },
+    { "pred-original", self->pred_original_label },
+    { "rank-correlation", self->similarity_label },
   };
   for (guint i = 0; i < G_N_ELEMENTS (table); i++)
     if (g_str_equal (table[i].name, name))

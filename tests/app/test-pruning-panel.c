@@ -160,6 +160,14 @@ START_TEST (test_session_round_trip)
   pl_window_open_dataset (w, iris, "species");
   iterate_while_busy (w, 60);
   ck_assert (pl_window_is_table (w));
+  /* A row's header gives the comparison's probabilities and rank correlations, as for
+   * images (it said "Explanations need an image dataset" beside per-feature figures). */
+  {
+    const char *p0 = gtk_label_get_label (GTK_LABEL (pl_window_get_widget (w, "pred-original")));
+    const char *rho = gtk_label_get_label (GTK_LABEL (pl_window_get_widget (w, "rank-correlation")));
+    ck_assert_msg (strstr (p0, "%") != NULL, "no probability in “%s”", p0);
+    ck_assert_msg (strstr (rho, "map") != NULL && strstr (rho, "SHAP") != NULL, "“%s”", rho);
+  }
   g_autoptr (GError) error = NULL;
   PlGraph *g = pl_onnx_load_file (model_path, &error);
   ck_assert_ptr_nonnull (g);
