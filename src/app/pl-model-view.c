@@ -718,12 +718,21 @@ update (PlModelView *self, Stats *st)
     macs = g_strdup (_("MACs per image: unknown"));
   set_text (self->cost_label, cost);
   set_text (self->macs_label, macs);
-  set_text (self->first_label,
-            self->first_kind == 1 ? _("First convolution: filters of input channel 0 "
-                                      "(blue negative, red positive; crossed out: removed)")
-            : self->first_kind == 2 ? _("First fully-connected layer: where the pruned "
-                                        "network still looks")
-                                    : "");
+  {
+    /* a protected (or unpruned) first layer shows the same filters twice: say why */
+    const PlModelLayer *l0 = self->layers->len > 0
+                               ? &g_array_index (self->layers, PlModelLayer, 0) : NULL;
+    gboolean dense = l0 != NULL && self->pruned != NULL && l0->nonzero == l0->weights;
+    set_text (self->first_label,
+              self->first_kind == 1 && dense
+                ? _("First convolution: filters of input channel 0 (blue negative, red "
+                    "positive) — not pruned: it is protected or this step left it dense")
+              : self->first_kind == 1 ? _("First convolution: filters of input channel 0 "
+                                          "(blue negative, red positive; crossed out: removed)")
+              : self->first_kind == 2 ? _("First fully-connected layer: where the pruned "
+                                          "network still looks")
+                                      : "");
+  }
   update_selected (self);
   if (self->first_kind != 0 && self->layers->len > 0 && self->original != NULL)
     {
@@ -1023,4 +1032,11 @@ pl_model_view_get_shown_cell (PlModelView *self, guint row, guint column)
     return NULL;
   GtkWidget *label = find_cell (GTK_WIDGET (self->table), row * N_COLS + column + 1);
   return label != NULL ? g_strdup (gtk_label_get_label (GTK_LABEL (label))) : NULL;
+}
+
+const char *
+pl_model_view_get_first_layer_legend (PlModelView *self)
+{
+  g_return_val_if_fail (PL_IS_MODEL_VIEW (self), NULL);
+  return gtk_label_get_label (self->first_label);
 }

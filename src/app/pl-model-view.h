@@ -63,4 +63,8 @@ gint pl_model_view_get_first_layer_kind (PlModelView *self);
  * major), or NULL. */
 const double *pl_model_view_get_pixel_survival (PlModelView *self, gint *height, gint *width);
 
+/* Added (session 6): the legend under the first-layer figure (it says when the first
+ * convolution was not pruned, e.g. protected, so its two panels are alike). */
+const char *pl_model_view_get_first_layer_legend (PlModelView *self);
+
 G_END_DECLS

@@ -238,6 +238,9 @@ START_TEST (test_history_and_model_view)
   ck_assert_int_lt (eff, macs);
   ck_assert_int_eq (params - nz, total_w - total_nz);
   ck_assert_int_eq (pl_model_view_get_first_layer_kind (mv), 1);
+  /* its two panels are alike: the legend says why (session 6) */
+  ck_assert_msg (strstr (pl_model_view_get_first_layer_legend (mv), "not pruned") != NULL,
+                 "%s", pl_model_view_get_first_layer_legend (mv));
   ck_assert_uint_gt (distinct_colours (pl_model_view_get_histogram_area (mv)), 20);
   ck_assert_uint_gt (distinct_colours (pl_model_view_get_first_layer_area (mv)), 20);
 
