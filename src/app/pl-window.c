@@ -3777,6 +3777,29 @@ pl_window_open_session_file (PlWindow *self, const char *path)
     show_error (self, _("Could not open the session"), error);
 }
 
+/* The unsaved session offered back is not wanted: it goes to the Trash (the user can still
+ * take it back from there), and is offered no more. */
+static void
+discard_autosave (GtkWidget *widget, const char *action, GVariant *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+  if (self->recovered_path == NULL)
+    return;
+  g_autoptr (GFile) file = g_file_new_for_path (self->recovered_path);
+  g_autoptr (GError) error = NULL;
+  if (!g_file_trash (file, NULL, &error))
+    {
+      g_autofree char *msg = g_strdup_printf (_("%s: could not move it to the Trash: %s"),
+                                              self->recovered_path, error->message);
+      toast (self, msg);
+      return;
+    }
+  toast (self, _("The unsaved session was moved to the Trash"));
+  g_clear_pointer (&self->recovered_path, g_free);
+  gtk_widget_action_set_enabled (widget, "win.restore-autosave", FALSE);
+  gtk_widget_action_set_enabled (widget, "win.discard-autosave", FALSE);
+}
+
 static void
 restore_autosave (GtkWidget *widget, const char *action, GVariant *param)
 {
@@ -3795,6 +3818,7 @@ restore_autosave (GtkWidget *widget, const char *action, GVariant *param)
     }
   g_clear_pointer (&self->recovered_path, g_free);
   gtk_widget_action_set_enabled (widget, "win.restore-autosave", FALSE);
+  gtk_widget_action_set_enabled (widget, "win.discard-autosave", FALSE);
 }
 
 static void
@@ -4074,6 +4098,7 @@ pl_window_class_init (PlWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.save-session", NULL, save_session_action);
   gtk_widget_class_install_action (widget_class, "win.open-session", NULL, open_session_action);
   gtk_widget_class_install_action (widget_class, "win.restore-autosave", NULL, restore_autosave);
+  gtk_widget_class_install_action (widget_class, "win.discard-autosave", NULL, discard_autosave);
   gtk_widget_class_install_action (widget_class, "win.tour", NULL, start_tour);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK, "win.save-session", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.open-session", NULL);
@@ -4371,13 +4396,16 @@ pl_window_new (GtkApplication *application, const PlWindowOptions *options)
       adw_toast_set_button_label (t, _("_Restore"));
       adw_toast_set_action_name (t, "win.restore-autosave");
       /* Not for ever: it would cover the figure caption (issue 9). The close button and
-       * the timeout dismiss it; the main menu keeps the offer. */
+       * the timeout dismiss it; the main menu keeps the offer (Restore or Discard: each
+       * start offers it until one is chosen). */
       adw_toast_set_timeout (t, 20);
       adw_toast_overlay_add_toast (self->toast_overlay, t);
     }
   /* After the toast has gone, the main menu's "Restore Unsaved Session" still offers it
    * (the file stays in ~/.local/state/prunelens/recovered.prunelens until restored). */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.restore-autosave",
+                                 self->recovered_path != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.discard-autosave",
                                  self->recovered_path != NULL);
   return self;
 }

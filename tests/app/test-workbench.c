@@ -409,6 +409,13 @@ START_TEST (test_history_and_model_view)
     ck_assert_ptr_null (pl_window_get_recovered_session (b));
     g_autofree char *rec_a = g_strdup (pl_window_get_recovered_session (a));
     ck_assert (g_file_test (rec_a, G_FILE_TEST_IS_REGULAR));
+    /* Discard Unsaved Session: to the Trash and offered no more; where there is no Trash,
+     * the file stays and is still offered (never deleted outright). */
+    pl_window_activate (a, "win.discard-autosave");
+    gboolean trashed = !g_file_test (rec_a, G_FILE_TEST_EXISTS);
+    ck_assert_int_eq (trashed, pl_window_get_recovered_session (a) == NULL);
+    if (!trashed)
+      g_print ("no Trash here: the recovered session stays offered\n");
     gtk_window_destroy (GTK_WINDOW (a));
     gtk_window_destroy (GTK_WINDOW (b));
     spin (1);
