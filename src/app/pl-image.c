@@ -46,7 +46,11 @@ pl_image_snapshot (GtkSnapshot *snapshot, GtkWidget *widget, cairo_surface_t *im
     }
   cairo_t *cr = gtk_snapshot_append_cairo (snapshot, bounds);
   cairo_translate (cr, bounds->origin.x, bounds->origin.y);
-  cairo_scale (cr, bounds->size.width / w, bounds->size.height / h);
+  /* cairo sizes a surface with a device scale (PlCanvas's HiDPI drawings) in its own units:
+   * pixels / scale */
+  double dx = 1, dy = 1;
+  cairo_surface_get_device_scale (image, &dx, &dy);
+  cairo_scale (cr, bounds->size.width * dx / w, bounds->size.height * dy / h);
   cairo_set_source_surface (cr, image, 0, 0);
   /* as GTK draws a texture node: filtered, edges padded (not faded into transparency) */
   cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_GOOD);

@@ -26,7 +26,7 @@ gboolean pl_image_cairo_renderer (GtkWidget *widget);
  * them: the texture holds a reference to @image, which must not change after. */
 GdkTexture *pl_image_texture_new (cairo_surface_t *image);
 
-/* Appends @image (ARGB32) stretched to @bounds (in @snapshot's coordinates), as a
+/* Appends @image (ARGB32; any device scale) stretched to @bounds (in @snapshot's coordinates), as a
  * cairo node under the cairo renderer, else as @texture (which must show the same
  * pixels; made from @image if NULL).  @widget decides the renderer (may be NULL). */
 void pl_image_snapshot (GtkSnapshot *snapshot, GtkWidget *widget, cairo_surface_t *image,

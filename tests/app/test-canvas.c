@@ -234,6 +234,34 @@ START_TEST (test_image)
       g_free (out);
       gsk_render_node_unref (node);
     }
+  /* A HiDPI drawing (device scale 2, as PlCanvas makes at scale 2): 4 × 2 pixels are 2 × 1
+   * units to cairo, and still fill the bounds (they filled a quarter: breaker, session 6). */
+  {
+    cairo_surface_t *hidpi = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 4, 2);
+    guint32 *hp = (guint32 *) (gpointer) cairo_image_surface_get_data (hidpi);
+    for (int y = 0; y < 2; y++)
+      for (int x = 0; x < 4; x++)
+        hp[y * (cairo_image_surface_get_stride (hidpi) / 4) + x] = x < 2 ? 0xffff0000u : 0xff0000ffu;
+    cairo_surface_mark_dirty (hidpi);
+    cairo_surface_set_device_scale (hidpi, 2, 2);
+    ck_assert (pl_image_cairo_renderer (NULL));
+    GtkSnapshot *snapshot = gtk_snapshot_new ();
+    pl_image_snapshot (snapshot, NULL, hidpi, NULL, &GRAPHENE_RECT_INIT (0, 0, 8, 2));
+    GskRenderNode *node = gtk_snapshot_free_to_node (snapshot);
+    guint32 *out = render_pixels (node, 8, 2);
+    for (int y = 0; y < 2; y++)
+      {
+        /* half red, half blue across the 8 pixels (drawn at half size, pixel 2 was blue:
+         * the right edge is no test, the padding is blue either way) */
+        ck_assert_uint_eq (out[y * 8 + 0], 0xffff0000u);
+        ck_assert_uint_eq (out[y * 8 + 2], 0xffff0000u);
+        ck_assert_uint_eq (out[y * 8 + 5], 0xff0000ffu);
+        ck_assert_uint_eq (out[y * 8 + 7], 0xff0000ffu);
+      }
+    g_free (out);
+    gsk_render_node_unref (node);
+    cairo_surface_destroy (hidpi);
+  }
   /* the texture shares the image's pixels and keeps it alive */
   GdkTexture *texture = pl_image_texture_new (image);
   cairo_surface_destroy (image);
