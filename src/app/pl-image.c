@@ -1,4 +1,5 @@
 /* pl-image.c — images on screen without GTK 4.8's per-frame pixel conversion */
+#include "config.h"
 #include "pl-image.h"
 
 static int cairo_renderer = -1;   /* -1: not known yet */

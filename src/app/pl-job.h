@@ -75,13 +75,14 @@ gboolean pl_job_ran_off_main (PlJob *job);
  * thread when the work is queued; end in the worker when it returns (also when cancelled
  * before it ran). pl_workers_wait waits up to timeout_us for the count to reach 0 and says
  * whether it did. */
-/* The scheduling priority (nice, 0–19) of the threads that compute jobs and draw figures,
- * and of the engine's parallel parts in the workbench: the main loop gets the CPU first,
- * so frames keep their pace while two cores compute (pl_thread_set_nice, pl-ops.h). */
-#define PL_JOB_NICE 10
-
 void pl_worker_begin (void);
 void pl_worker_end (void);
 gboolean pl_workers_wait (gint64 timeout_us);
+
+/* Added (session 6): the scheduling priority (nice, 0–19) of the threads that compute jobs
+ * and draw figures, and of the engine's parallel parts in the workbench: the main loop gets
+ * the CPU first, so frames keep their pace while two cores compute (pl_thread_set_nice,
+ * pl-ops.h). */
+#define PL_JOB_NICE 10
 
 G_END_DECLS

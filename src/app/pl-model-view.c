@@ -607,7 +607,6 @@ set_text (GtkLabel *label, const char *text)
   if (g_strcmp0 (gtk_label_get_label (label), text) == 0)
     return;
   gtk_label_set_label (label, text);
-  pl_label_tooltip_when_ellipsized (label);
 }
 
 static void
@@ -916,6 +915,10 @@ pl_model_view_init (PlModelView *self)
   gtk_label_set_ellipsize (self->first_label, PANGO_ELLIPSIZE_END);
   gtk_label_set_xalign (self->first_label, 1);
   gtk_widget_add_css_class (GTK_WIDGET (self->first_label), "dim-label");
+  pl_label_tooltip_when_ellipsized (self->cost_label);
+  pl_label_tooltip_when_ellipsized (self->macs_label);
+  pl_label_tooltip_when_ellipsized (self->channels_label);
+  pl_label_tooltip_when_ellipsized (self->first_label);
   self->first_area = PL_CANVAS (pl_canvas_new ());
   gtk_widget_set_vexpand (GTK_WIDGET (self->first_area), TRUE);
   gtk_widget_set_size_request (GTK_WIDGET (self->first_area), 300, 160);

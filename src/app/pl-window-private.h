@@ -123,7 +123,8 @@ G_BEGIN_DECLS
  * "schedule", "schedule-steps", "finetune-epochs", "apply", "history", "reference",
  * "method", "view-switcher", "view-stack", "metrics-scroll", "metrics-box", "lime-shap",
  * "sample-filter", and (session 6) the sample header's "pred-original" and
- * "rank-correlation" labels; NULL for other names. The sample grid's key controller is named "pl-sample-keys". */
+ * "rank-correlation" labels; NULL for other names. The sample grid's key controller is
+ * named "pl-sample-keys". */
 GtkWidget *pl_window_get_widget (PlWindow *self, const char *name);
 G_END_DECLS
 

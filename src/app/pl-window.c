@@ -2439,6 +2439,16 @@ evaluation_copy (const PlEvaluation *e)
   return c;
 }
 
+/* The LIME / SHAP tab's figure if it explains what is selected now (the tab explains once
+ * shown; until then, or while it computes, its figure may be of another sample), else NULL. */
+static const PlLimeShapFigure *
+current_lime_shap (PlWindow *self)
+{
+  if (self->lime_shap_dirty || pl_lime_shap_view_is_busy (self->lime_shap_view))
+    return NULL;
+  return pl_lime_shap_view_get_figure (self->lime_shap_view);
+}
+
 /* The report "prunelens-cli report" writes, from the window's session: facts, the history,
  * the figures of the selected sample, the sweep, and the metrics table. */
 static PlReport *
@@ -2512,8 +2522,8 @@ export_build_report (PlWindow *self)
     }
   /* The LIME / SHAP tab's figure when it explains what is selected now, at the size
    * `explain --figure lime-shap` draws it (1030 × 415 pt for two rows). */
-  const PlLimeShapFigure *ls = pl_lime_shap_view_get_figure (self->lime_shap_view);
-  if (ls != NULL && !self->lime_shap_dirty && !pl_lime_shap_view_is_busy (self->lime_shap_view))
+  const PlLimeShapFigure *ls = current_lime_shap (self);
+  if (ls != NULL)
     {
       PlLimeShapFigure *copy = pl_lime_shap_figure_copy (ls);
       pl_report_add_figure (pdf, (PlDrawFunc) pl_lime_shap_figure_draw, copy,
@@ -2600,13 +2610,8 @@ export_prepare (PlWindow *self, Job *job)
     {
       const PlPruneStep *s = shown_step (self);
       job->export_e0 = evaluation_copy (reference_evaluation (self));
-      {
-        /* only a figure of what is selected now (the tab explains once shown) */
-        const PlLimeShapFigure *ls = pl_lime_shap_view_get_figure (self->lime_shap_view);
-        gboolean current = !self->lime_shap_dirty
-                           && !pl_lime_shap_view_is_busy (self->lime_shap_view);
-        job->export_lime_shap = ls != NULL && current ? pl_lime_shap_figure_copy (ls) : NULL;
-      }
+      const PlLimeShapFigure *ls = current_lime_shap (self);
+      job->export_lime_shap = ls != NULL ? pl_lime_shap_figure_copy (ls) : NULL;
       job->export_e1 = evaluation_copy (s ? s->evaluation : self->eval_original);
       job->export_model_name = g_path_get_basename (self->model_path);
       job->export_pruning = g_strdup (s ? s->description : NULL);

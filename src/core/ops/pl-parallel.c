@@ -38,15 +38,21 @@ gint
 pl_thread_set_nice (gint nice)
 {
 #ifdef __linux__
+  /* the thread's value once known: run_task asks for every part of every kernel, and a
+   * thread's priority only changes here (it cannot be raised again) */
+  static __thread gint known = -1;
+  nice = CLAMP (nice, 0, 19);
+  if (known >= nice)
+    return known;
   /* on Linux, PRIO_PROCESS with a thread id is that one thread's nice value */
   id_t tid = (id_t) syscall (SYS_gettid);
-  nice = CLAMP (nice, 0, 19);
   errno = 0;
   int now = getpriority (PRIO_PROCESS, tid);
   if (errno != 0)
     return 0;
   if (now < nice && setpriority (PRIO_PROCESS, tid, nice) == 0)
     now = nice;
+  known = now;
   return now;
 #else
   return 0;
